@@ -1,0 +1,392 @@
+"""Users, their sessions and bearer tokens, machine tokens, and the slowing of repeated failed logins."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sqlmodel import Session, col, func, select
+
+from supervision import audit
+from supervision.access import MACHINE_SCOPES, ROLE_PERMISSIONS, Permission, Principal, site_path_clause
+from supervision.db import utcnow
+from supervision.errors import Conflict, InvalidInput, NotFound, TooManyAttempts, Unauthorized
+from supervision.i18n import LOCALES
+from supervision.models import ApiToken, AuthSession, LoginAttempt, Role, Site, Staff, User
+from supervision.org import CODE_RE, parse
+from supervision.passwords import MIN_PASSWORD_LENGTH, hash_password, new_token, token_digest, verify_password
+from supervision.settings import Settings, get_settings
+
+logger = logging.getLogger(__name__)
+
+TOKEN_PREFIX = "svt_"
+
+
+class UserCreate(BaseModel):
+    username: str = Field(min_length=2, max_length=60)
+    display_name: str = Field(min_length=1, max_length=60)
+    password: str
+    role: Role
+    site_id: int | None = None
+    staff_id: int | None = None
+    locale: str = "zh-CN"
+
+
+class UserUpdate(BaseModel):
+    display_name: str | None = Field(default=None, min_length=1, max_length=60)
+    role: Role | None = None
+    site_id: int | None = None
+    staff_id: int | None = None
+    locale: str | None = None
+    active: bool | None = None
+    password: str | None = None
+
+
+class UserPublic(BaseModel):
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    site_id: int
+    staff_id: int | None
+    locale: str
+    active: bool
+    last_login_at: datetime | None
+
+
+def principal_for_user(session: Session, user: User) -> Principal:
+    site = session.get(Site, user.site_id)
+    return Principal(
+        kind="user",
+        id=user.id,
+        name=user.username,
+        site_id=user.site_id,
+        # A user whose site vanished sees nothing rather than everything.
+        site_path=site.path if site else "/nowhere/",
+        role=Role(user.role),
+        staff_id=user.staff_id,
+        locale=user.locale,
+        permissions=ROLE_PERMISSIONS[Role(user.role)],
+    )
+
+
+# --- users ------------------------------------------------------------------------------------
+
+
+def _check_user_refs(session: Session, actor: Principal, user: User) -> None:
+    site = session.get(Site, user.site_id) if user.site_id is not None else None
+    if user.site_id is None:
+        raise InvalidInput("site_id", "error.user_needs_jurisdiction")
+    if site is None or not actor.covers_path(site.path):
+        raise InvalidInput("site_id", "error.unknown_ref", kind="kind.site", value=user.site_id)
+    if user.locale not in LOCALES:
+        raise InvalidInput("locale", "error.choice", choices=", ".join(LOCALES))
+    if user.role == Role.STAFF and user.staff_id is None:
+        raise InvalidInput("staff_id", "error.staff_user_needs_staff")
+    if user.staff_id is not None:
+        staff = session.get(Staff, user.staff_id)
+        staff_site = session.get(Site, staff.site_id) if staff else None
+        if staff is None or staff_site is None or not staff_site.path.startswith(site.path):
+            raise InvalidInput("staff_id", "error.unknown_ref", kind="kind.staff", value=user.staff_id)
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput("password", "error.password_short", min=MIN_PASSWORD_LENGTH)
+
+
+def create_user(session: Session, actor: Principal, data: dict[str, Any], *, ip: str = "") -> User:
+    actor.require(Permission.USERS_MANAGE)
+    body = parse(UserCreate, data)
+    if not CODE_RE.match(body.username):
+        raise InvalidInput("username", "error.code_format")
+    if session.exec(select(User).where(col(User.username) == body.username)).first() is not None:
+        raise InvalidInput("username", "error.duplicate_code", code=body.username)
+    _check_password(body.password)
+    user = User(
+        username=body.username, display_name=body.display_name, password_hash=hash_password(body.password),
+        role=body.role, site_id=body.site_id or 0, staff_id=body.staff_id, locale=body.locale,
+    )
+    if body.site_id is None:
+        raise InvalidInput("site_id", "error.user_needs_jurisdiction")
+    _check_user_refs(session, actor, user)
+    session.add(user)
+    session.flush()
+    audit.record(session, actor, "user.create", object_kind="user", object_id=user.id, site_id=user.site_id,
+                 summary=f"{user.username} ({user.role})", ip=ip)
+    return user
+
+
+def get_user(session: Session, actor: Principal, user_id: int) -> User:
+    actor.require(Permission.USERS_MANAGE)
+    user = session.get(User, user_id)
+    site = session.get(Site, user.site_id) if user else None
+    if user is None or site is None or not actor.covers_path(site.path):
+        raise NotFound("error.not_found_kind", kind="kind.user", id=user_id)
+    return user
+
+
+def update_user(session: Session, actor: Principal, user_id: int, data: dict[str, Any], *, ip: str = "") -> User:
+    user = get_user(session, actor, user_id)
+    changes = parse(UserUpdate, data).model_dump(exclude_unset=True)
+    password = changes.pop("password", None)
+    if "site_id" in changes and changes["site_id"] is None:
+        raise InvalidInput("site_id", "error.user_needs_jurisdiction")
+    before = {k: getattr(user, k) for k in changes}
+    for key, value in changes.items():
+        setattr(user, key, value)
+    _check_user_refs(session, actor, user)
+    if password:
+        _check_password(password)
+        user.password_hash = hash_password(password)
+    if changes.get("active") is False or password or "role" in changes or "site_id" in changes:
+        _revoke_sessions(session, user.id or 0)
+    session.add(user)
+    session.flush()
+    diff: dict[str, Any] = {k: [before[k], changes[k]] for k in changes if before[k] != changes[k]}
+    if password:
+        diff["password"] = "changed"
+    audit.record(session, actor, "user.update", object_kind="user", object_id=user.id, site_id=user.site_id,
+                 summary=user.username, detail=diff, ip=ip)
+    return user
+
+
+def set_own_locale(session: Session, actor: Principal, locale: str) -> None:
+    if locale not in LOCALES:
+        raise InvalidInput("locale", "error.choice", choices=", ".join(LOCALES))
+    user = session.get(User, actor.id)
+    if user is None:
+        raise NotFound("error.not_found_kind", kind="kind.user", id=actor.id)
+    user.locale = locale
+    session.add(user)
+
+
+def list_users(
+    session: Session, actor: Principal, *, role: Role | None = None, q: str | None = None,
+    offset: int = 0, limit: int = 50,
+) -> tuple[Sequence[User], int]:
+    actor.require(Permission.USERS_MANAGE)
+    stmt = select(User).join(Site, col(Site.id) == User.site_id).where(site_path_clause(actor))
+    if role is not None:
+        stmt = stmt.where(col(User.role) == role)
+    if q:
+        stmt = stmt.where(col(User.username).ilike(f"%{q}%") | col(User.display_name).ilike(f"%{q}%"))
+    total = session.exec(select(func.count()).select_from(stmt.subquery())).one()
+    return session.exec(stmt.order_by(col(User.username)).offset(offset).limit(limit)).all(), int(total)
+
+
+# --- logging in -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Throttle:
+    delay_seconds: float
+    failures: int
+
+
+def throttle_for(session: Session, username: str, ip: str, settings: Settings | None = None) -> Throttle:
+    """How long to wait before checking this login, from recent failures for the name or the address."""
+    s = settings or get_settings()
+    since = utcnow() - timedelta(minutes=s.login_throttle_window_minutes)
+    failures = session.exec(
+        select(func.count()).select_from(LoginAttempt).where(
+            col(LoginAttempt.at) >= since,
+            col(LoginAttempt.success).is_(False),
+            (col(LoginAttempt.username) == username) | (col(LoginAttempt.ip) == ip),
+        )
+    ).one()
+    extra = int(failures) - s.login_throttle_free_attempts
+    delay = 0.0 if extra < 0 else min(s.login_throttle_max_delay_seconds, 0.5 * 2**extra)
+    return Throttle(delay, int(failures))
+
+
+def authenticate(session: Session, username: str, password: str, *, ip: str = "",
+                 settings: Settings | None = None) -> User:
+    """Check a username and password; failures are recorded, logged and audited; lock after too many."""
+    s = settings or get_settings()
+    now = utcnow()
+    user = session.exec(select(User).where(col(User.username) == username)).first()
+    if user is not None and user.locked_until is not None and user.locked_until > now:
+        _fail(session, username, ip, "locked", s)
+        raise TooManyAttempts("error.account_locked")
+    ok = verify_password(user.password_hash if user else None, password)
+    if not ok or user is None or not user.active:
+        _fail(session, username, ip, "bad_credentials" if (user is None or not ok) else "inactive", s)
+        raise Unauthorized("error.bad_credentials")
+    session.add(LoginAttempt(username=username, ip=ip, success=True))
+    user.last_login_at = now
+    user.locked_until = None
+    session.add(user)
+    return user
+
+
+def _fail(session: Session, username: str, ip: str, reason: str, settings: Settings | None = None) -> None:
+    """Record a failed login and commit it at once: the error that follows must not roll it back."""
+    s = settings or get_settings()
+    logger.warning("failed login for %s from %s (%s)", username, ip, reason)
+    session.add(LoginAttempt(username=username[:60], ip=ip, success=False))
+    session.flush()
+    audit.record(session, audit.SYSTEM, "login.failed", object_kind="user", object_id=username[:40],
+                 summary=reason, ip=ip)
+    failures = throttle_for(session, username, ip, s).failures
+    user = session.exec(select(User).where(col(User.username) == username)).first()
+    if user is not None and reason != "locked" and failures >= s.login_lockout_attempts:
+        user.locked_until = utcnow() + timedelta(minutes=s.login_throttle_window_minutes)
+        session.add(user)
+        logger.warning("account %s locked after %d failed logins", username, failures)
+    session.commit()
+
+
+def start_session(session: Session, user: User, *, kind: str, ip: str = "", settings: Settings | None = None) -> str:
+    """Open a browser session or issue a bearer token; returns the secret (only its hash is kept)."""
+    s = settings or get_settings()
+    token = new_token()
+    hours = s.session_hours if kind == "browser" else s.bearer_token_hours
+    session.add(AuthSession(
+        token_hash=token_digest(token), user_id=user.id or 0, kind=kind, csrf_token=new_token(24), ip=ip,
+        expires_at=utcnow() + timedelta(hours=hours),
+    ))
+    audit.record(session, principal_for_user(session, user), "login", object_kind="user", object_id=user.id,
+                 site_id=user.site_id, summary=kind, ip=ip)
+    return token
+
+
+def resolve_session(session: Session, token: str, kind: str) -> tuple[Principal, AuthSession] | None:
+    """The principal behind a session cookie or bearer token, or None if unknown, expired or revoked."""
+    if not token:
+        return None
+    row = session.exec(select(AuthSession).where(col(AuthSession.token_hash) == token_digest(token))).first()
+    if row is None or row.kind != kind or row.revoked_at is not None or row.expires_at <= utcnow():
+        return None
+    user = session.get(User, row.user_id)
+    if user is None or not user.active:
+        return None
+    return principal_for_user(session, user), row
+
+
+def end_session(session: Session, token: str, actor: Principal, *, ip: str = "") -> None:
+    row = session.exec(select(AuthSession).where(col(AuthSession.token_hash) == token_digest(token))).first()
+    if row is not None and row.revoked_at is None:
+        row.revoked_at = utcnow()
+        session.add(row)
+        audit.record(session, actor, "logout", object_kind="user", object_id=actor.id, ip=ip)
+
+
+def _revoke_sessions(session: Session, user_id: int) -> None:
+    for row in session.exec(select(AuthSession).where(col(AuthSession.user_id) == user_id,
+                                                       col(AuthSession.revoked_at).is_(None))):
+        row.revoked_at = utcnow()
+        session.add(row)
+
+
+# --- machine tokens ---------------------------------------------------------------------------
+
+
+class ApiTokenCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=80)
+    scopes: list[Permission]
+    site_id: int
+    expires_at: datetime | None = None
+
+
+class ApiTokenPublic(BaseModel):
+    id: int
+    name: str
+    prefix: str
+    scopes: list[str]
+    site_id: int
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+def token_public(token: ApiToken) -> ApiTokenPublic:
+    return ApiTokenPublic(
+        id=token.id or 0, name=token.name, prefix=token.prefix, scopes=token.scopes.split(),
+        site_id=token.site_id, created_at=token.created_at, expires_at=token.expires_at,
+        revoked_at=token.revoked_at, last_used_at=token.last_used_at,
+    )
+
+
+def create_api_token(session: Session, actor: Principal, data: dict[str, Any], *, ip: str = "") -> tuple[str, ApiToken]:
+    """Issue a machine token; the secret is shown once and only its hash is stored."""
+    actor.require(Permission.TOKENS_MANAGE)
+    body = parse(ApiTokenCreate, data)
+    if not body.scopes:
+        raise InvalidInput("scopes", "error.required")
+    for scope in body.scopes:
+        if scope not in MACHINE_SCOPES:
+            raise InvalidInput("scopes", "error.choice", choices=", ".join(s.value for s in MACHINE_SCOPES))
+    site = session.get(Site, body.site_id)
+    if site is None or not actor.covers_path(site.path):
+        raise InvalidInput("site_id", "error.unknown_ref", kind="kind.site", value=body.site_id)
+    if body.expires_at is not None and body.expires_at <= utcnow():
+        raise InvalidInput("expires_at", "error.in_past")
+    prefix = new_token(6)[:8]
+    secret = new_token(32)
+    token = ApiToken(
+        name=body.name, prefix=prefix, token_hash=token_digest(secret),
+        scopes=" ".join(sorted({s.value for s in body.scopes})), site_id=body.site_id,
+        created_by_id=actor.id, expires_at=body.expires_at,
+    )
+    session.add(token)
+    session.flush()
+    audit.record(session, actor, "token.create", object_kind="api_token", object_id=token.id,
+                 site_id=token.site_id, summary=f"{token.name} [{token.scopes}]", ip=ip)
+    return f"{TOKEN_PREFIX}{prefix}_{secret}", token
+
+
+def revoke_api_token(session: Session, actor: Principal, token_id: int, *, ip: str = "") -> ApiToken:
+    actor.require(Permission.TOKENS_MANAGE)
+    token = session.get(ApiToken, token_id)
+    site = session.get(Site, token.site_id) if token else None
+    if token is None or site is None or not actor.covers_path(site.path):
+        raise NotFound("error.not_found_kind", kind="kind.api_token", id=token_id)
+    if token.revoked_at is not None:
+        raise Conflict("error.token_revoked")
+    token.revoked_at = utcnow()
+    session.add(token)
+    audit.record(session, actor, "token.revoke", object_kind="api_token", object_id=token.id,
+                 site_id=token.site_id, summary=token.name, ip=ip)
+    return token
+
+
+def list_api_tokens(session: Session, actor: Principal) -> Sequence[ApiToken]:
+    actor.require(Permission.TOKENS_MANAGE)
+    stmt = select(ApiToken).join(Site, col(Site.id) == ApiToken.site_id).where(site_path_clause(actor))
+    return session.exec(stmt.order_by(col(ApiToken.id).desc())).all()
+
+
+def resolve_api_token(session: Session, raw: str) -> Principal | None:
+    """The machine behind an `svt_` token, or None if unknown, expired or revoked."""
+    if not raw.startswith(TOKEN_PREFIX) or raw.count("_") < 2:
+        return None
+    prefix, _, secret = raw[len(TOKEN_PREFIX):].partition("_")
+    token = session.exec(select(ApiToken).where(col(ApiToken.prefix) == prefix)).first()
+    if token is None or not hmac.compare_digest(token.token_hash, token_digest(secret)):
+        return None
+    now = utcnow()
+    if token.revoked_at is not None or (token.expires_at is not None and token.expires_at <= now):
+        return None
+    site = session.get(Site, token.site_id)
+    scopes = frozenset(Permission(s) for s in token.scopes.split() if s in Permission._value2member_map_)
+    return Principal(
+        kind="token", id=token.id, name=token.name, site_id=token.site_id,
+        site_path=site.path if site else "/nowhere/", permissions=scopes,
+    )
+
+
+def touch_api_token(session: Session, token_id: int) -> None:
+    token = session.get(ApiToken, token_id)
+    if token is not None:
+        now = utcnow()
+        # Write at most once a minute: a rating pad posting all day must not turn every read into a write.
+        if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+            token.last_used_at = now
+            session.add(token)

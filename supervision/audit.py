@@ -1,0 +1,145 @@
+"""The audit log: append-only entries, each chained by hash to the one before."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, func, select
+
+from supervision.access import SYSTEM, Principal
+from supervision.db import session_scope, utcnow
+from supervision.models import AuditEntry, AuditHead
+
+GENESIS = "0" * 64
+
+
+def _canonical(entry: AuditEntry) -> bytes:
+    body = {
+        "seq": entry.seq,
+        "at": entry.at.isoformat(timespec="microseconds"),
+        "actor_kind": entry.actor_kind,
+        "actor_id": entry.actor_id,
+        "actor_name": entry.actor_name,
+        "action": entry.action,
+        "object_kind": entry.object_kind,
+        "object_id": entry.object_id,
+        "site_id": entry.site_id,
+        "summary": entry.summary,
+        "detail": entry.detail,
+        "ip": entry.ip,
+        "prev_hash": entry.prev_hash,
+    }
+    return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def entry_hash(entry: AuditEntry) -> str:
+    return hashlib.sha256(_canonical(entry)).hexdigest()
+
+
+def record(
+    session: Session,
+    actor: Principal,
+    action: str,
+    *,
+    object_kind: str = "",
+    object_id: object = "",
+    summary: str = "",
+    detail: dict[str, Any] | None = None,
+    site_id: int | None = None,
+    ip: str = "",
+) -> AuditEntry:
+    """Append an entry in the caller's transaction, so the change and its record commit together."""
+    # The UPDATE takes the head row's lock (PostgreSQL) or the write lock (SQLite) until commit,
+    # so two writers can never chain onto the same predecessor.
+    row = session.execute(
+        update(AuditHead).where(col(AuditHead.id) == 1).values(seq=AuditHead.seq + 1)
+        .returning(AuditHead.seq, AuditHead.hash)
+    ).one()
+    seq, prev_hash = int(row[0]), str(row[1])
+    entry = AuditEntry(
+        seq=seq,
+        at=utcnow(),
+        actor_kind=actor.kind,
+        actor_id=actor.id,
+        actor_name=actor.name[:80],
+        action=action,
+        object_kind=object_kind,
+        object_id=str(object_id)[:40],
+        site_id=site_id,
+        summary=summary[:400],
+        detail=json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, default=str),
+        ip=ip[:64],
+        prev_hash=prev_hash,
+        hash="",
+    )
+    entry.hash = entry_hash(entry)
+    session.execute(update(AuditHead).where(col(AuditHead.id) == 1).values(hash=entry.hash))
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def record_now(engine: Engine | None, actor: Principal, action: str, **kwargs: Any) -> None:
+    """Append an entry in a transaction of its own (for views and failed logins, where nothing else commits)."""
+    with session_scope(engine, write=True) as session:
+        record(session, actor, action, **kwargs)
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    seq: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"entry #{self.seq}: {self.reason}"
+
+
+def verify(session: Session, batch: int = 5000) -> ChainBreak | None:
+    """Walk the chain from the start; return the first altered or missing entry, or None."""
+    expected_prev = GENESIS
+    expected_seq = 1
+    last_seen = 0
+    while True:
+        entries = session.exec(
+            select(AuditEntry).where(col(AuditEntry.seq) > last_seen).order_by(col(AuditEntry.seq)).limit(batch)
+        ).all()
+        if not entries:
+            break
+        for entry in entries:
+            if entry.seq != expected_seq:
+                return ChainBreak(expected_seq, "missing (the next entry present is #%d)" % entry.seq)
+            if entry.prev_hash != expected_prev:
+                return ChainBreak(entry.seq, "does not link to the entry before it")
+            if entry_hash(entry) != entry.hash:
+                return ChainBreak(entry.seq, "altered: its content does not match its hash")
+            expected_prev = entry.hash
+            expected_seq += 1
+            last_seen = entry.seq
+        session.expunge_all()
+    head = session.get(AuditHead, 1)
+    if head is not None and head.seq >= expected_seq:
+        return ChainBreak(expected_seq, "missing (the chain's head says %d entries exist)" % head.seq)
+    if head is not None and head.seq == expected_seq - 1 and head.hash != expected_prev:
+        return ChainBreak(head.seq, "altered: the head does not match the last entry")
+    return None
+
+
+def count(session: Session) -> int:
+    return int(session.exec(select(func.count()).select_from(AuditEntry)).one())
+
+
+def iter_entries(session: Session, since: datetime | None = None) -> Iterator[AuditEntry]:
+    stmt = select(AuditEntry).order_by(col(AuditEntry.seq))
+    if since is not None:
+        stmt = stmt.where(col(AuditEntry.at) >= since)
+    yield from session.exec(stmt)
+
+
+__all__ = ["SYSTEM", "ChainBreak", "count", "entry_hash", "record", "record_now", "verify"]

@@ -1,0 +1,155 @@
+"""The performance ledger: every domain writes its scored facts here; scoring reads only this."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from sqlmodel import Session, col, select
+
+from supervision import audit
+from supervision.access import Permission, Principal, site_path_clause
+from supervision.errors import Conflict, InvalidInput, NotFound
+from supervision.models import LedgerEntry, Site, Staff, Window
+
+
+def record_entry(
+    session: Session,
+    *,
+    actor: Principal,
+    day: date,
+    kind: str,
+    points: float,
+    reason: str,
+    source_kind: str,
+    source_id: object,
+    staff_id: int | None = None,
+    window_id: int | None = None,
+    ip: str = "",
+) -> LedgerEntry:
+    """Record a scored fact against a staff member and/or a window."""
+    if staff_id is None and window_id is None:
+        raise InvalidInput("staff_id", "error.ledger_needs_subject")
+    if not kind.strip():
+        raise InvalidInput("kind", "error.required")
+    if not reason.strip():
+        raise InvalidInput("reason", "error.required")
+    if not source_kind.strip() or not str(source_id).strip():
+        raise InvalidInput("source_kind", "error.ledger_needs_source")
+    staff = session.get(Staff, staff_id) if staff_id is not None else None
+    window = session.get(Window, window_id) if window_id is not None else None
+    if staff_id is not None and staff is None:
+        raise InvalidInput("staff_id", "error.unknown_ref", kind="kind.staff", value=staff_id)
+    if window_id is not None and window is None:
+        raise InvalidInput("window_id", "error.unknown_ref", kind="kind.window", value=window_id)
+    if staff is not None and window is not None and staff.site_id != window.site_id:
+        raise InvalidInput("window_id", "error.window_other_site")
+    site_id = staff.site_id if staff is not None else window.site_id  # type: ignore[union-attr]
+    site = session.get(Site, site_id)
+    if site is None or not actor.covers_path(site.path):
+        raise NotFound("error.not_found_kind", kind="kind.staff" if staff else "kind.window", id=staff_id or window_id)
+    entry = LedgerEntry(
+        staff_id=staff_id,
+        window_id=window_id,
+        site_id=site_id,
+        day=day,
+        kind=kind.strip()[:40],
+        points=points,
+        reason=reason.strip()[:400],
+        source_kind=source_kind.strip()[:40],
+        source_id=str(source_id)[:40],
+        recorded_by=actor.audit_name[:80],
+    )
+    session.add(entry)
+    session.flush()
+    audit.record(
+        session, actor, "ledger.record", object_kind="ledger_entry", object_id=entry.id, site_id=site_id,
+        summary=f"{kind} {points:+g}", detail={"source": f"{source_kind}:{source_id}", "reason": reason}, ip=ip,
+    )
+    return entry
+
+
+def reverse_entry(session: Session, entry_id: int, *, actor: Principal, reason: str, ip: str = "") -> LedgerEntry:
+    """Undo an entry by recording its opposite; the original stays."""
+    original = session.get(LedgerEntry, entry_id)
+    if original is None:
+        raise NotFound("error.not_found_kind", kind="kind.ledger_entry", id=entry_id)
+    site = session.get(Site, original.site_id)
+    if site is None or not actor.covers_path(site.path):
+        raise NotFound("error.not_found_kind", kind="kind.ledger_entry", id=entry_id)
+    if not reason.strip():
+        raise InvalidInput("reason", "error.required")
+    if original.reverses_id is not None:
+        raise Conflict("error.ledger_reverse_reversal")
+    already = session.exec(select(LedgerEntry).where(col(LedgerEntry.reverses_id) == entry_id)).first()
+    if already is not None:
+        raise Conflict("error.ledger_already_reversed", id=entry_id)
+    reversal = LedgerEntry(
+        staff_id=original.staff_id,
+        window_id=original.window_id,
+        site_id=original.site_id,
+        day=original.day,
+        kind=original.kind,
+        points=-original.points,
+        reason=reason.strip()[:400],
+        source_kind=original.source_kind,
+        source_id=original.source_id,
+        recorded_by=actor.audit_name[:80],
+        reverses_id=original.id,
+    )
+    session.add(reversal)
+    session.flush()
+    audit.record(
+        session, actor, "ledger.reverse", object_kind="ledger_entry", object_id=reversal.id,
+        site_id=original.site_id, summary=f"reverses #{original.id}", detail={"reason": reason}, ip=ip,
+    )
+    return reversal
+
+
+def entries(
+    session: Session,
+    *,
+    actor: Principal,
+    staff_id: int | None = None,
+    window_id: int | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    source_kind: str | None = None,
+    offset: int = 0,
+    limit: int = 100,
+) -> tuple[Sequence[LedgerEntry], int]:
+    """List entries the actor may see, newest first, with the total count."""
+    from sqlmodel import func
+
+    stmt = select(LedgerEntry).join(Site, col(Site.id) == LedgerEntry.site_id).where(site_path_clause(actor))
+    if not actor.can(Permission.LEDGER_READ):
+        # Window staff see their own entries only.
+        stmt = stmt.where(col(LedgerEntry.staff_id) == (actor.staff_id if actor.staff_id is not None else -1))
+    if staff_id is not None:
+        stmt = stmt.where(col(LedgerEntry.staff_id) == staff_id)
+    if window_id is not None:
+        stmt = stmt.where(col(LedgerEntry.window_id) == window_id)
+    if since is not None:
+        stmt = stmt.where(col(LedgerEntry.day) >= since)
+    if until is not None:
+        stmt = stmt.where(col(LedgerEntry.day) <= until)
+    if source_kind:
+        stmt = stmt.where(col(LedgerEntry.source_kind) == source_kind)
+    total = session.exec(select(func.count()).select_from(stmt.subquery())).one()
+    rows = session.exec(stmt.order_by(col(LedgerEntry.day).desc(), col(LedgerEntry.id).desc()).offset(offset).limit(limit)).all()
+    return rows, int(total)
+
+
+def balance(session: Session, *, staff_id: int | None = None, window_id: int | None = None,
+            since: date, until: date) -> float:
+    """Sum of points (reversals included) over a period."""
+    from sqlmodel import func
+
+    stmt = select(func.coalesce(func.sum(LedgerEntry.points), 0.0)).where(
+        col(LedgerEntry.day) >= since, col(LedgerEntry.day) <= until
+    )
+    if staff_id is not None:
+        stmt = stmt.where(col(LedgerEntry.staff_id) == staff_id)
+    if window_id is not None:
+        stmt = stmt.where(col(LedgerEntry.window_id) == window_id)
+    return float(session.exec(stmt).one())
