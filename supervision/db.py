@@ -128,7 +128,11 @@ def alembic_config(engine: Engine, packages: Sequence[str] = (CORE_MIGRATIONS,))
     """Build an Alembic config whose version locations are each package's `migrations/versions`."""
     cfg = Config()
     cfg.set_main_option("script_location", str(resources.files("supervision") / "migrations"))
-    locations = [str(resources.files(pkg) / "migrations" / "versions") for pkg in packages]
+    locations = [
+        str(resources.files(pkg) / "migrations" / "versions")
+        for pkg in packages
+        if (resources.files(pkg) / "migrations" / "versions").is_dir()
+    ]
     cfg.set_main_option("version_locations", " ".join(locations))
     cfg.set_main_option("path_separator", "space")
     cfg.attributes["engine"] = engine

@@ -68,6 +68,7 @@ add_messages({
     "error.workbook_column_missing": ("缺少列“{column}”", "the column \u201c{column}\u201d is missing"),
     "error.upload_too_large": ("文件过大(最大 {max} MB)", "the file is too large (at most {max} MB)"),
     "error.upload_type": ("文件类型不对,应为 {expected}", "wrong file type, expected {expected}"),
+    "error.incident_needs_subject": ("事件必须关联岗位、窗口或人员", "an incident needs a post, window or staff member"),
     # kinds
     "kind.site": ("站点", "site"),
     "kind.hall": ("大厅", "hall"),

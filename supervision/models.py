@@ -409,3 +409,29 @@ class StaffUpdate(SQLModel):
 class StaffPublic(StaffBase):
     id: int
     phone_masked: str = ""
+
+
+class Incident(SQLModel, table=True):
+    """A signal about a post, window or person from another domain (complaint, bad rating, video alert, card).
+
+    Domains write these through `supervision.incidents`; the risk register reads them per post,
+    so no domain has to import another.
+    """
+
+    __table_args__ = (
+        Index("ix_incident_post_at", "post_id", "occurred_at"),
+        Index("ix_incident_window_at", "window_id", "occurred_at"),
+        UniqueConstraint("source_kind", "source_id", "kind", name="uq_incident_source"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=40)  # complaint | bad_rating | video_alert | card | ...
+    source_kind: str = Field(max_length=40)
+    source_id: str = Field(max_length=40)
+    site_id: int = Field(foreign_key="site.id", index=True)
+    post_id: int | None = Field(default=None, foreign_key="post.id")
+    window_id: int | None = Field(default=None, foreign_key="window.id")
+    staff_id: int | None = Field(default=None, foreign_key="staff.id")
+    occurred_at: datetime = Field(sa_column=_ts())
+    summary: str = Field(default="", max_length=400)
+    recorded_at: datetime = Field(default_factory=utcnow, sa_column=_ts())

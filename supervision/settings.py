@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -38,6 +38,14 @@ class Settings(BaseSettings):
     ingest_enabled: bool = Field(True, description="Run camera ingest inside `serve`")
     demo_password: str = Field("demo-2026", description="Password given to the demo accounts")
     max_upload_mb: int = 20
+    password_hash_fast: bool = Field(False, description="Cheap argon2 parameters, for test suites only")
+
+    @field_validator("password_hash_fast")
+    @classmethod
+    def _no_fast_hash_in_production(cls, value: bool, info: ValidationInfo) -> bool:
+        if value and info.data.get("environment") == "production":
+            raise ValueError("password_hash_fast is for tests; it cannot be set in production")
+        return value
 
     @field_validator("default_locale")
     @classmethod

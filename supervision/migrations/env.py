@@ -5,7 +5,14 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
+import importlib
+import os
+
 import supervision.models  # noqa: F401  (registers the core tables for autogenerate)
+
+# For autogenerating a domain's migration: SUPERVISION_ALEMBIC_MODELS=cameras.models,risk.models
+for _module in filter(None, os.environ.get("SUPERVISION_ALEMBIC_MODELS", "").split(",")):
+    importlib.import_module(_module.strip())
 
 config = context.config
 target_metadata = SQLModel.metadata

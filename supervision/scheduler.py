@@ -1,0 +1,173 @@
+"""APScheduler (3.x) with a persistent job store; exactly one scheduler runs across all processes.
+
+Domains register their jobs with `register_job` at import; the runtime starts the scheduler when
+`scheduler_enabled` is set. On PostgreSQL an advisory lock elects the one process that runs jobs;
+the others wait on standby and take over if it goes away.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, Engine
+
+from supervision.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+SCHEDULER_LOCK_KEY = 804_196_196  # any constant shared by all processes of one installation
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """A job the scheduler runs: `func` is a textual reference "module:function" (the store keeps it)."""
+
+    id: str
+    func: str
+    trigger: str  # "interval" | "cron"
+    trigger_args: dict[str, Any] = field(default_factory=dict)
+
+
+_registry: dict[str, JobSpec] = {}
+
+
+def register_job(spec: JobSpec) -> None:
+    _registry[spec.id] = spec
+
+
+def registered_jobs() -> list[JobSpec]:
+    return sorted(_registry.values(), key=lambda s: s.id)
+
+
+class Scheduler:
+    """Owns the APScheduler instance and, on PostgreSQL, the leadership lock."""
+
+    def __init__(self, engine: Engine, settings: Settings, stop_event: threading.Event) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.stop_event = stop_event
+        self._scheduler: BackgroundScheduler | None = None
+        self._lock_conn: Connection | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._scheduler is not None and bool(self._scheduler.running)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="scheduler-leader", daemon=True)
+        self._thread.start()
+
+    def _try_lead(self) -> bool:
+        if self.engine.dialect.name != "postgresql":
+            return True
+        try:
+            conn = self.engine.connect()
+            got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": SCHEDULER_LOCK_KEY}).scalar()
+            if got:
+                conn.commit()
+                self._lock_conn = conn
+                return True
+            conn.close()
+        except Exception:
+            logger.exception("cannot reach the database to elect the scheduler")
+        return False
+
+    def _run(self) -> None:
+        while not self.stop_event.is_set():
+            if self._try_lead():
+                break
+            self.stop_event.wait(15)
+        if self.stop_event.is_set():
+            return
+        tz = self.settings.tz
+        scheduler = BackgroundScheduler(
+            jobstores={"default": SQLAlchemyJobStore(engine=self.engine, tablename="scheduler_job")},
+            executors={"default": ThreadPoolExecutor(4)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
+            timezone=tz,
+        )
+        for spec in registered_jobs():
+            scheduler.add_job(spec.func, spec.trigger, id=spec.id, replace_existing=True, **spec.trigger_args)
+        scheduler.start()
+        self._scheduler = scheduler
+        logger.info("scheduler running %d jobs", len(registered_jobs()))
+        # Watch the lock's connection: if the database restarts we lose leadership and must step down.
+        while not self.stop_event.wait(30):
+            if self._lock_conn is not None:
+                try:
+                    self._lock_conn.execute(text("SELECT 1"))
+                except Exception:
+                    logger.warning("lost the scheduler lock's connection; stepping down")
+                    self._step_down()
+                    self._run()
+                    return
+
+    def _step_down(self) -> None:
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+            self._scheduler = None
+        if self._lock_conn is not None:
+            try:
+                self._lock_conn.close()
+            except Exception:
+                logger.debug("lock connection already closed")
+            self._lock_conn = None
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=True)
+            self._scheduler = None
+        if self._lock_conn is not None:
+            self._lock_conn.close()
+            self._lock_conn = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def job_ids(self) -> list[str]:
+        return [j.id for j in self._scheduler.get_jobs()] if self._scheduler else []
+
+
+# --- the core's own jobs ----------------------------------------------------------------------
+
+
+def purge_expired_sessions() -> None:
+    """Delete sessions and login attempts that no longer matter."""
+    from datetime import timedelta
+
+    from sqlmodel import col, delete
+
+    from supervision.db import session_scope, utcnow
+    from supervision.models import AuthSession, LoginAttempt
+
+    now = utcnow()
+    with session_scope(write=True) as session:
+        session.exec(delete(AuthSession).where(col(AuthSession.expires_at) < now - timedelta(days=7)))  # type: ignore[call-overload]
+        session.exec(delete(LoginAttempt).where(col(LoginAttempt.at) < now - timedelta(days=30)))  # type: ignore[call-overload]
+
+
+def verify_audit_chain() -> None:
+    """Check the audit chain every night and shout in the log if it is broken."""
+    from supervision import audit
+    from supervision.db import session_scope
+
+    with session_scope() as session:
+        broken = audit.verify(session)
+    if broken is not None:
+        logger.error("AUDIT CHAIN BROKEN at %s", broken)
+    else:
+        logger.info("audit chain verified")
+
+
+register_job(JobSpec("core.purge_sessions", "supervision.scheduler:purge_expired_sessions", "cron",
+                     {"hour": 3, "minute": 10}))
+register_job(JobSpec("core.verify_audit", "supervision.scheduler:verify_audit_chain", "cron",
+                     {"hour": 2, "minute": 30}))
