@@ -1,0 +1,278 @@
+"""Camera tables: devices, their health, video alerts, ingest leases and the workers holding them."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import Column, ForeignKey, Index, Integer, Text
+from sqlmodel import Field, SQLModel
+
+from supervision.db import UTCDateTime, utcnow
+
+
+def _ts(nullable: bool = False) -> Column[datetime]:
+    return Column(UTCDateTime(), nullable=nullable)
+
+
+class CameraStatus(StrEnum):
+    UNKNOWN = "unknown"
+    ONLINE = "online"
+    OFFLINE = "offline"
+    FROZEN = "frozen"
+
+
+class AlertKind(StrEnum):
+    OFFLINE = "offline"
+    FROZEN = "frozen"
+
+
+class CameraProfile(BaseModel):
+    """One ONVIF media profile as the device described it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    token: str
+    name: str = ""
+    width: int = 0
+    height: int = 0
+    codec: str = ""
+    fps: float = 0.0
+    bitrate_kbps: int = 0
+    gop: int = 0
+    rtsp_uri: str = ""
+
+    @property
+    def resolution(self) -> str:
+        return f"{self.width}×{self.height}" if self.width else ""
+
+
+class DeviceInfo(BaseModel):
+    """What a probe learnt about a device."""
+
+    manufacturer: str = ""
+    model: str = ""
+    firmware: str = ""
+    serial: str = ""
+    hardware_id: str = ""
+    profiles: list[CameraProfile] = []
+    snapshot_uri: str = ""
+    snapshot_basic_auth: bool = False
+    clock_offset_seconds: float = 0.0
+
+
+# --- the camera ---------------------------------------------------------------------------------
+
+
+class CameraBase(SQLModel):
+    site_id: int = Field(foreign_key="site.id", index=True)
+    hall_id: int | None = Field(default=None, foreign_key="hall.id", index=True)
+    # The window / post the camera watches, so its alerts reach the risk register as incidents.
+    window_id: int | None = Field(default=None, foreign_key="window.id")
+    post_id: int | None = Field(default=None, foreign_key="post.id")
+    name: str = Field(max_length=120)
+    host: str = Field(max_length=253)
+    port: int = Field(default=80, ge=1, le=65535)
+    username: str = Field(default="", max_length=80)
+    enabled: bool = True
+    is_demo: bool = False
+
+
+class Camera(CameraBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    # Fernet token from supervision.crypto; the clear password is never stored, shown or logged.
+    password_enc: str = Field(default="", max_length=400)
+    manufacturer: str = Field(default="", max_length=120)
+    model: str = Field(default="", max_length=120)
+    firmware: str = Field(default="", max_length=120)
+    serial: str = Field(default="", max_length=120)
+    profiles_json: str = Field(default="[]", sa_type=Text)
+    main_profile: str = Field(default="", max_length=80)
+    analysis_profile: str = Field(default="", max_length=80)
+    # For sources without ONVIF (the demo's HTTP fallback, a plain RTSP encoder): read this URI instead.
+    stream_uri_override: str = Field(default="", max_length=500)
+    snapshot_uri: str = Field(default="", max_length=500)
+    # Quirk: some firmware answers Digest with 401 on the snapshot URI and only accepts Basic.
+    snapshot_basic_auth: bool = False
+    clock_offset_seconds: float = 0.0
+    probed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    probe_error: str = Field(default="", max_length=80)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+    @property
+    def profiles(self) -> list[CameraProfile]:
+        return [CameraProfile.model_validate(p) for p in json.loads(self.profiles_json or "[]")]
+
+    def set_profiles(self, profiles: list[CameraProfile]) -> None:
+        self.profiles_json = json.dumps([p.model_dump() for p in profiles], ensure_ascii=False)
+
+    def profile(self, token: str) -> CameraProfile | None:
+        return next((p for p in self.profiles if p.token == token), None)
+
+
+class CameraHealth(SQLModel, table=True):
+    """The ingest's view of a camera, written by the worker holding its lease.
+
+    Kept apart from `Camera` so a worker's frequent writes never race an admin's edit of the device.
+    """
+
+    __tablename__ = "camera_health"
+
+    camera_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("camera.id", ondelete="CASCADE"), primary_key=True)
+    )
+    status: CameraStatus = CameraStatus.UNKNOWN
+    status_since: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    last_frame_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    fps: float = 0.0
+    analysed_fps: float = 0.0
+    bitrate_kbps: float = 0.0
+    width: int = 0
+    height: int = 0
+    codec: str = Field(default="", max_length=20)
+    keyframe_interval_s: float = 0.0
+    reconnects: int = 0
+    last_error: str = Field(default="", max_length=200)
+    worker_id: str = Field(default="", max_length=80)
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class CameraAlert(SQLModel, table=True):
+    """A camera offline or frozen, from when it was noticed until it recovered."""
+
+    __tablename__ = "camera_alert"
+    __table_args__ = (Index("ix_camera_alert_open", "camera_id", "kind", "cleared_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    camera_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("camera.id", ondelete="CASCADE"), index=True, nullable=False)
+    )
+    site_id: int = Field(foreign_key="site.id", index=True)
+    kind: AlertKind
+    started_at: datetime = Field(sa_column=_ts())
+    cleared_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    detail: str = Field(default="", max_length=200)
+
+
+class IngestWorker(SQLModel, table=True):
+    """A running ingest process: where it publishes frames and when it was last alive."""
+
+    __tablename__ = "ingest_worker"
+
+    id: str = Field(primary_key=True, max_length=80)
+    host: str = Field(max_length=120)
+    pid: int
+    frame_url: str = Field(default="", max_length=200)
+    capacity: int = 32
+    camera_count: int = 0
+    started_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    heartbeat_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class IngestLease(SQLModel, table=True):
+    """Which worker reads a camera, until when. A camera has at most one row, so at most one reader."""
+
+    __tablename__ = "ingest_lease"
+
+    camera_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("camera.id", ondelete="CASCADE"), primary_key=True)
+    )
+    worker_id: str = Field(max_length=80, index=True)
+    acquired_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    expires_at: datetime = Field(sa_column=_ts())
+
+
+# --- input and output shapes --------------------------------------------------------------------
+
+
+class CameraCreate(CameraBase):
+    password: str = Field(default="", max_length=120)
+    main_profile: str = ""
+    analysis_profile: str = ""
+    stream_uri_override: str = ""
+    # Register without asking the device (it is not installed yet); "probe again" fills it in later.
+    skip_probe: bool = False
+
+
+class CameraUpdate(SQLModel):
+    site_id: int | None = None
+    hall_id: int | None = None
+    window_id: int | None = None
+    post_id: int | None = None
+    name: str | None = None
+    host: str | None = None
+    port: int | None = Field(default=None, ge=1, le=65535)
+    username: str | None = None
+    password: str | None = None
+    enabled: bool | None = None
+    main_profile: str | None = None
+    analysis_profile: str | None = None
+    stream_uri_override: str | None = None
+
+
+class CameraHealthPublic(BaseModel):
+    status: CameraStatus = CameraStatus.UNKNOWN
+    status_since: datetime | None = None
+    last_frame_at: datetime | None = None
+    fps: float = 0.0
+    analysed_fps: float = 0.0
+    bitrate_kbps: float = 0.0
+    width: int = 0
+    height: int = 0
+    codec: str = ""
+    keyframe_interval_s: float = 0.0
+    reconnects: int = 0
+    last_error: str = ""
+    worker_id: str = ""
+    # Analysis sees one frame per key frame: slower than 1/s when the camera's GOP is long.
+    slow_keyframes: bool = False
+
+
+class CameraPublic(CameraBase):
+    id: int
+    has_password: bool
+    manufacturer: str
+    model: str
+    firmware: str
+    serial: str
+    profiles: list[CameraProfile]
+    main_profile: str
+    analysis_profile: str
+    stream_uri_override: str
+    snapshot_uri: str
+    clock_offset_seconds: float
+    probed_at: datetime | None
+    probe_error: str
+    health: CameraHealthPublic
+
+
+class CameraAlertPublic(BaseModel):
+    id: int
+    camera_id: int
+    camera_name: str
+    site_id: int
+    kind: AlertKind
+    started_at: datetime
+    cleared_at: datetime | None
+    detail: str
+
+
+class DiscoveredDevice(BaseModel):
+    """A device that answered a WS-Discovery probe."""
+
+    address: str
+    host: str
+    port: int
+    xaddrs: list[str]
+    scopes: list[str] = []
+    name: str = ""
+    hardware: str = ""
+    registered_camera_id: int | None = None
+
+
+def profiles_from_json(data: Any) -> list[CameraProfile]:
+    return [CameraProfile.model_validate(p) for p in (data or [])]
