@@ -29,7 +29,8 @@ class CameraSettings(BaseSettings):
     rtsp_transport: str = Field("tcp", description="tcp or udp")
     frame_host: str = Field("127.0.0.1", description="Where a worker serves its latest frames")
     frame_port: int = Field(0, description="0 = any free port (registered in the database)")
-    frame_advertise_host: str = Field("", description="Host the web should use for this worker; default frame_host")
+    frame_advertise_host: str = Field(
+        "", description="Host the web should use for this worker; default frame_host")
     jpeg_quality: int = Field(80, ge=30, le=95)
     live_fps: float = Field(8.0, description="Frame rate of the MJPEG live view of the one camera watched")
     health_flush_seconds: float = Field(2.0, description="How often a worker writes health figures")
