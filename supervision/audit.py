@@ -143,3 +143,44 @@ def iter_entries(session: Session, since: datetime | None = None) -> Iterator[Au
 
 
 __all__ = ["SYSTEM", "ChainBreak", "count", "entry_hash", "record", "record_now", "verify"]
+
+
+def search(
+    session: Session,
+    actor: Principal,
+    *,
+    action: str | None = None,
+    actor_name: str | None = None,
+    object_kind: str | None = None,
+    object_id: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> tuple[list[AuditEntry], int]:
+    """Entries the actor may read, newest first: those of their sites (and, at the top, site-less ones)."""
+    from supervision.access import Permission, site_path_clause
+    from supervision.models import Site
+
+    actor.require(Permission.AUDIT_READ)
+    site_ids = select(Site.id).where(site_path_clause(actor))
+    top_level = actor.site_path.count("/") <= 2
+    where = col(AuditEntry.site_id).in_(site_ids)
+    if top_level:
+        where = where | col(AuditEntry.site_id).is_(None)
+    stmt = select(AuditEntry).where(where)
+    if action:
+        stmt = stmt.where(col(AuditEntry.action).startswith(action, autoescape=True))
+    if actor_name:
+        stmt = stmt.where(col(AuditEntry.actor_name).ilike(f"%{actor_name}%"))
+    if object_kind:
+        stmt = stmt.where(col(AuditEntry.object_kind) == object_kind)
+    if object_id:
+        stmt = stmt.where(col(AuditEntry.object_id) == object_id)
+    if since is not None:
+        stmt = stmt.where(col(AuditEntry.at) >= since)
+    if until is not None:
+        stmt = stmt.where(col(AuditEntry.at) < until)
+    total = int(session.exec(select(func.count()).select_from(stmt.subquery())).one())
+    rows = session.exec(stmt.order_by(col(AuditEntry.seq).desc()).offset(offset).limit(limit)).all()
+    return list(rows), total

@@ -22,7 +22,8 @@ class FieldProblem:
         return translate(self.key, locale, **self.params)
 
     def as_dict(self, locale: str) -> dict[str, Any]:
-        out: dict[str, Any] = {"field": self.field, "message": self.message(locale)}
+        out: dict[str, Any] = {"field": self.field, "label": _field_label(self.field, locale),
+                               "message": self.message(locale)}
         if self.row is not None:
             out["row"] = self.row
         if self.sheet is not None:

@@ -78,6 +78,7 @@ add_messages({
     "kind.staff": ("人员", "staff member"),
     "kind.user": ("用户", "user"),
     "kind.api_token": ("接口令牌", "API token"),
+    "kind.workday_override": ("日历调整", "calendar override"),
     "kind.ledger_entry": ("绩效台账记录", "ledger entry"),
     # enumerations
     "site_kind.city": ("市级中心", "city centre"),

@@ -11,9 +11,11 @@ from datetime import date, timedelta
 from typing import Generic, TypeVar
 
 import chinese_calendar
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from supervision.errors import CalendarNotCovered, InvalidInput
+from supervision import audit
+from supervision.access import Permission, Principal
+from supervision.errors import CalendarNotCovered, InvalidInput, NotFound
 from supervision.models import WorkdayOverride, WorkdayYear
 
 T = TypeVar("T")
@@ -123,3 +125,63 @@ def load_calendar(session: Session, *, allow_weekday_fallback: bool | None = Non
     years = [y.year for y in session.exec(select(WorkdayYear))]
     fallback = get_settings().calendar_weekday_fallback if allow_weekday_fallback is None else allow_weekday_fallback
     return WorkCalendar(overrides, years, allow_weekday_fallback=fallback)
+
+
+# --- the admin's override table ---------------------------------------------------------------
+
+
+def set_override(session: Session, actor: Principal, *, day: date, is_workday: bool, name: str = "",
+                 ip: str = "") -> WorkdayOverride:
+    """Mark one day as a working day or a holiday, overriding the package (audited)."""
+    actor.require(Permission.CALENDAR_WRITE)
+    if not isinstance(day, date):
+        raise InvalidInput("day", "error.invalid_date")
+    row = session.get(WorkdayOverride, day)
+    before = None if row is None else row.is_workday
+    if row is None:
+        row = WorkdayOverride(day=day, is_workday=is_workday, name=name[:60], created_by_id=actor.id)
+    else:
+        row.is_workday, row.name = is_workday, name[:60]
+    session.add(row)
+    session.flush()
+    audit.record(session, actor, "calendar.override", object_kind="workday", object_id=day.isoformat(),
+                 summary=f"{day} {'workday' if is_workday else 'holiday'} {name}",
+                 detail={"before": before, "after": is_workday}, ip=ip)
+    return row
+
+
+def delete_override(session: Session, actor: Principal, day: date, *, ip: str = "") -> None:
+    actor.require(Permission.CALENDAR_WRITE)
+    row = session.get(WorkdayOverride, day)
+    if row is None:
+        raise NotFound("error.not_found_kind", kind="kind.workday_override", id=day.isoformat())
+    session.delete(row)
+    audit.record(session, actor, "calendar.override_delete", object_kind="workday", object_id=day.isoformat(),
+                 ip=ip)
+
+
+def declare_year(session: Session, actor: Principal, *, year: int, notice: str, ip: str = "") -> WorkdayYear:
+    """Declare a year entered from the State Council's notice: its days not overridden follow Mon–Fri."""
+    actor.require(Permission.CALENDAR_WRITE)
+    if not 2000 <= year <= 2100:
+        raise InvalidInput("year", "error.invalid_value", detail="2000–2100")
+    if not notice.strip():
+        raise InvalidInput("notice", "error.required")
+    row = session.get(WorkdayYear, year) or WorkdayYear(year=year)
+    row.notice, row.declared_by_id = notice.strip()[:200], actor.id
+    session.add(row)
+    session.flush()
+    audit.record(session, actor, "calendar.declare_year", object_kind="workday_year", object_id=year,
+                 summary=notice[:200], ip=ip)
+    return row
+
+
+def overrides(session: Session, *, year: int | None = None) -> list[WorkdayOverride]:
+    stmt = select(WorkdayOverride).order_by(col(WorkdayOverride.day))
+    if year is not None:
+        stmt = stmt.where(col(WorkdayOverride.day) >= date(year, 1, 1), col(WorkdayOverride.day) <= date(year, 12, 31))
+    return list(session.exec(stmt).all())
+
+
+def declared_years(session: Session) -> list[WorkdayYear]:
+    return list(session.exec(select(WorkdayYear).order_by(col(WorkdayYear.year))).all())

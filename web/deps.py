@@ -1,0 +1,151 @@
+"""Request dependencies: the database session, who is asking, what they may do, and CSRF."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from supervision import accounts
+from supervision.access import Permission, Principal
+from supervision.db import writer
+from supervision.errors import Forbidden, Unauthorized
+from supervision.settings import Settings
+
+SESSION_COOKIE = "sv_session"
+LOCALE_COOKIE = "sv_locale"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_settings_dep(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_engine_dep(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One session per request, committed when the route returns (before the response is sent)."""
+    engine = get_engine_dep(request)
+    bind = engine if request.method in SAFE_METHODS else writer(engine)
+    with Session(bind, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def _bearer(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" else ""
+
+
+async def _form_csrf(request: Request) -> str:
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()
+        value = form.get("csrf_token")
+        return value if isinstance(value, str) else ""
+    return ""
+
+
+def _resolve(request: Request, session: SessionDep) -> tuple[Principal | None, str]:
+    """Find the caller (sync, so it runs in the thread pool): returns the principal and the CSRF token."""
+    token = _bearer(request)
+    if token:
+        principal: Principal | None
+        if token.startswith(accounts.TOKEN_PREFIX):
+            principal = accounts.resolve_api_token(session, token)
+            if principal is not None and principal.id is not None:
+                accounts.touch_api_token(session, principal.id)
+        else:
+            found = accounts.resolve_session(session, token, "bearer")
+            principal = found[0] if found else None
+        if principal is None:
+            raise Unauthorized("error.session_expired")
+        return principal, ""
+    cookie = request.cookies.get(SESSION_COOKIE, "")
+    found = accounts.resolve_session(session, cookie, "browser") if cookie else None
+    if found is None:
+        if cookie:
+            request.state.session_expired = True
+        return None, ""
+    return found[0], found[1].csrf_token
+
+
+_Resolved = Annotated[tuple[Principal | None, str], Depends(_resolve, scope="function")]
+
+
+async def optional_principal(request: Request, resolved: _Resolved) -> Principal | None:
+    """The caller, if any; a browser form that changes something must carry the session's CSRF token."""
+    principal, csrf = resolved
+    if principal is not None and csrf:
+        if request.method not in SAFE_METHODS:
+            sent = request.headers.get("x-csrf-token") or await _form_csrf(request)
+            if not sent or not hmac.compare_digest(sent, csrf):
+                raise Forbidden("error.csrf")
+        request.state.csrf_token = csrf
+    request.state.principal = principal
+    if principal is not None:
+        request.state.locale = principal.locale
+    return principal
+
+
+OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal, scope="function")]
+
+
+async def current_principal(request: Request, principal: OptionalPrincipal) -> Principal:
+    if principal is None:
+        expired = getattr(request.state, "session_expired", False)
+        raise Unauthorized("error.session_expired" if expired else "error.unauthorized")
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal, scope="function")]
+
+
+def require(*permissions: Permission) -> Callable[..., Any]:
+    """A dependency that lets through only callers holding every one of `permissions`."""
+
+    async def dependency(principal: CurrentPrincipal) -> Principal:
+        for permission in permissions:
+            if not principal.can(permission):
+                raise Forbidden("error.forbidden")
+        return principal
+
+    dependency.required_permissions = permissions  # type: ignore[attr-defined]
+    return dependency
+
+
+def request_locale(request: Request) -> str:
+    locale = getattr(request.state, "locale", None)
+    if locale:
+        return str(locale)
+    cookie = request.cookies.get(LOCALE_COOKIE)
+    if cookie in ("zh-CN", "en"):
+        return cookie
+    settings: Settings = request.app.state.settings
+    return settings.default_locale
+
+
+def needs(*permissions: Permission) -> Any:
+    """Use as `actor: Annotated[Principal, needs(Permission.ORG_READ)]` in a route signature."""
+    return Depends(require(*permissions), scope="function")

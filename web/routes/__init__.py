@@ -1,0 +1,1 @@
+"""Route modules; web.composition lists which are mounted."""

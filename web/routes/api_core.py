@@ -1,0 +1,273 @@
+"""The core's JSON API: the caller, users, machine tokens, the audit log, working days, the ledger."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, Request
+from pydantic import BaseModel, Field
+
+from supervision import accounts, audit, ledger
+from supervision import workdays as wd
+from supervision.access import Permission, Principal
+from supervision.models import LedgerEntry, Role
+from supervision.workdays import load_calendar
+from web.deps import CurrentPrincipal, SessionDep, client_ip, needs
+from web.routes.api_org import Page
+
+router = APIRouter(prefix="/api/v1")
+
+UserAdmin = Annotated[Principal, needs(Permission.USERS_MANAGE)]
+TokenAdmin = Annotated[Principal, needs(Permission.TOKENS_MANAGE)]
+AuditReader = Annotated[Principal, needs(Permission.AUDIT_READ)]
+CalendarReader = Annotated[Principal, needs(Permission.CALENDAR_READ)]
+CalendarWriter = Annotated[Principal, needs(Permission.CALENDAR_WRITE)]
+LedgerReader = Annotated[Principal, needs(Permission.OWN_RECORDS)]
+LedgerWriter = Annotated[Principal, needs(Permission.LEDGER_WRITE)]
+
+
+class MeOut(BaseModel):
+    kind: str
+    id: int | None
+    name: str
+    role: str | None
+    site_id: int | None
+    staff_id: int | None
+    locale: str
+    permissions: list[str]
+
+
+@router.get("/me", response_model=MeOut, tags=["auth"])
+def me(principal: CurrentPrincipal) -> MeOut:
+    """Who the token or session belongs to, and what it may do."""
+    return MeOut(kind=principal.kind, id=principal.id, name=principal.name,
+                 role=principal.role.value if principal.role else None, site_id=principal.site_id,
+                 staff_id=principal.staff_id, locale=principal.locale,
+                 permissions=sorted(p.value for p in principal.permissions))
+
+
+# --- users ------------------------------------------------------------------------------------
+
+
+def _user_out(user: Any) -> accounts.UserPublic:
+    return accounts.UserPublic.model_validate(user, from_attributes=True)
+
+
+@router.get("/users", response_model=Page[accounts.UserPublic], tags=["users"])
+def list_users(session: SessionDep, actor: UserAdmin, role: Role | None = None, q: str | None = None,
+               offset: Annotated[int, Query(ge=0)] = 0,
+               limit: Annotated[int, Query(ge=1, le=500)] = 50) -> Page[accounts.UserPublic]:
+    rows, count = accounts.list_users(session, actor, role=role, q=q, offset=offset, limit=limit)
+    return Page[accounts.UserPublic](data=[_user_out(u) for u in rows], count=count)
+
+
+@router.post("/users", response_model=accounts.UserPublic, status_code=201, tags=["users"])
+def create_user(request: Request, session: SessionDep, actor: UserAdmin,
+                body: Annotated[accounts.UserCreate, Body()]) -> accounts.UserPublic:
+    """Create a user with a role and a jurisdiction (a site)."""
+    return _user_out(accounts.create_user(session, actor, body.model_dump(), ip=client_ip(request)))
+
+
+@router.patch("/users/{user_id}", response_model=accounts.UserPublic, tags=["users"])
+def update_user(request: Request, session: SessionDep, actor: UserAdmin, user_id: int,
+                body: Annotated[accounts.UserUpdate, Body()]) -> accounts.UserPublic:
+    data = body.model_dump(exclude_unset=True)
+    return _user_out(accounts.update_user(session, actor, user_id, data, ip=client_ip(request)))
+
+
+# --- machine tokens ---------------------------------------------------------------------------
+
+
+class TokenCreated(accounts.ApiTokenPublic):
+    token: str = Field(description="The secret, shown this once")
+
+
+@router.get("/api-tokens", response_model=Page[accounts.ApiTokenPublic], tags=["api tokens"])
+def list_tokens(session: SessionDep, actor: TokenAdmin) -> Page[accounts.ApiTokenPublic]:
+    rows = accounts.list_api_tokens(session, actor)
+    return Page[accounts.ApiTokenPublic](data=[accounts.token_public(t) for t in rows], count=len(rows))
+
+
+@router.post("/api-tokens", response_model=TokenCreated, status_code=201, tags=["api tokens"])
+def create_token(request: Request, session: SessionDep, actor: TokenAdmin,
+                 body: Annotated[accounts.ApiTokenCreate, Body()]) -> TokenCreated:
+    """Issue a long-lived token with scopes for a machine (telephony, rating pads, camera workers)."""
+    secret, token = accounts.create_api_token(session, actor, body.model_dump(), ip=client_ip(request))
+    return TokenCreated(token=secret, **accounts.token_public(token).model_dump())
+
+
+@router.post("/api-tokens/{token_id}/revoke", response_model=accounts.ApiTokenPublic, tags=["api tokens"])
+def revoke_token(request: Request, session: SessionDep, actor: TokenAdmin, token_id: int) -> accounts.ApiTokenPublic:
+    return accounts.token_public(accounts.revoke_api_token(session, actor, token_id, ip=client_ip(request)))
+
+
+# --- audit ------------------------------------------------------------------------------------
+
+
+class AuditOut(BaseModel):
+    seq: int
+    at: datetime
+    actor_kind: str
+    actor_id: int | None
+    actor_name: str
+    action: str
+    object_kind: str
+    object_id: str
+    site_id: int | None
+    summary: str
+    detail: str
+    ip: str
+    hash: str
+
+
+@router.get("/audit", response_model=Page[AuditOut], tags=["audit"])
+def list_audit(
+    session: SessionDep, actor: AuditReader, action: str | None = None, actor_name: str | None = None,
+    object_kind: str | None = None, object_id: str | None = None, since: datetime | None = None,
+    until: datetime | None = None, offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> Page[AuditOut]:
+    """The audit log, newest first, filtered."""
+    rows, count = audit.search(session, actor, action=action, actor_name=actor_name, object_kind=object_kind,
+                               object_id=object_id, since=since, until=until, offset=offset, limit=limit)
+    return Page[AuditOut](data=[AuditOut.model_validate(r, from_attributes=True) for r in rows], count=count)
+
+
+# --- working days -----------------------------------------------------------------------------
+
+
+class CalendarOut(BaseModel):
+    value: Any
+    provisional: bool
+    source: str
+
+
+def _answer(ans: wd.Answer[Any]) -> CalendarOut:
+    value = ans.value.isoformat() if isinstance(ans.value, date) else ans.value
+    return CalendarOut(value=value, provisional=ans.provisional, source=ans.source)
+
+
+@router.get("/calendar/workday", response_model=CalendarOut, tags=["calendar"])
+def is_workday(session: SessionDep, actor: CalendarReader, day: date) -> CalendarOut:
+    """Is this a working day? 422 `calendar_not_covered` names a year nobody has entered."""
+    return _answer(load_calendar(session).is_workday(day))
+
+
+@router.get("/calendar/add", response_model=CalendarOut, tags=["calendar"])
+def add_workdays(session: SessionDep, actor: CalendarReader, start: date,
+                 days: Annotated[int, Query(ge=-3650, le=3650)]) -> CalendarOut:
+    """The day N working days after `start` (a time limit's due date)."""
+    return _answer(load_calendar(session).add_workdays(start, days))
+
+
+@router.get("/calendar/between", response_model=CalendarOut, tags=["calendar"])
+def workdays_between(session: SessionDep, actor: CalendarReader, start: date, end: date) -> CalendarOut:
+    """Working days after `start` up to and including `end`."""
+    return _answer(load_calendar(session).workdays_between(start, end))
+
+
+class OverrideIn(BaseModel):
+    day: date
+    is_workday: bool
+    name: str = ""
+
+
+class OverrideOut(OverrideIn):
+    pass
+
+
+@router.get("/calendar/overrides", response_model=Page[OverrideOut], tags=["calendar"])
+def list_overrides(session: SessionDep, actor: CalendarReader, year: int | None = None) -> Page[OverrideOut]:
+    rows = wd.overrides(session, year=year)
+    return Page[OverrideOut](data=[OverrideOut.model_validate(r, from_attributes=True) for r in rows],
+                             count=len(rows))
+
+
+@router.put("/calendar/overrides", response_model=OverrideOut, tags=["calendar"])
+def put_override(request: Request, session: SessionDep, actor: CalendarWriter,
+                 body: Annotated[OverrideIn, Body()]) -> OverrideOut:
+    row = wd.set_override(session, actor, day=body.day, is_workday=body.is_workday, name=body.name,
+                          ip=client_ip(request))
+    return OverrideOut.model_validate(row, from_attributes=True)
+
+
+class YearIn(BaseModel):
+    year: int
+    notice: str
+
+
+@router.post("/calendar/years", response_model=YearIn, status_code=201, tags=["calendar"])
+def declare_year(request: Request, session: SessionDep, actor: CalendarWriter,
+                 body: Annotated[YearIn, Body()]) -> YearIn:
+    """Declare a year entered from the State Council's notice (after adding its overrides)."""
+    row = wd.declare_year(session, actor, year=body.year, notice=body.notice, ip=client_ip(request))
+    return YearIn(year=row.year, notice=row.notice)
+
+
+# --- ledger -----------------------------------------------------------------------------------
+
+
+class LedgerIn(BaseModel):
+    staff_id: int | None = None
+    window_id: int | None = None
+    day: date
+    kind: str
+    points: float
+    reason: str
+    source_kind: str = "manual"
+    source_id: str = ""
+
+
+class LedgerOut(BaseModel):
+    id: int
+    staff_id: int | None
+    window_id: int | None
+    site_id: int
+    day: date
+    kind: str
+    points: float
+    reason: str
+    source_kind: str
+    source_id: str
+    recorded_by: str
+    recorded_at: datetime
+    reverses_id: int | None
+
+
+class ReverseIn(BaseModel):
+    reason: str
+
+
+def _ledger_out(e: LedgerEntry) -> LedgerOut:
+    return LedgerOut.model_validate(e, from_attributes=True)
+
+
+@router.get("/ledger", response_model=Page[LedgerOut], tags=["ledger"])
+def list_ledger(session: SessionDep, actor: LedgerReader, staff_id: int | None = None,
+                window_id: int | None = None, since: date | None = None, until: date | None = None,
+                source_kind: str | None = None, offset: Annotated[int, Query(ge=0)] = 0,
+                limit: Annotated[int, Query(ge=1, le=500)] = 100) -> Page[LedgerOut]:
+    """Scored facts in the caller's jurisdiction (window staff: their own), newest first."""
+    rows, count = ledger.entries(session, actor=actor, staff_id=staff_id, window_id=window_id, since=since,
+                                 until=until, source_kind=source_kind, offset=offset, limit=limit)
+    return Page[LedgerOut](data=[_ledger_out(e) for e in rows], count=count)
+
+
+@router.post("/ledger", response_model=LedgerOut, status_code=201, tags=["ledger"])
+def add_ledger(request: Request, session: SessionDep, actor: LedgerWriter,
+               body: Annotated[LedgerIn, Body()]) -> LedgerOut:
+    """Record a scored fact with its source."""
+    source_id = body.source_id or f"{actor.kind}:{actor.id}:{datetime.now().strftime('%Y%m%d%H%M%S%f')}"
+    entry = ledger.record_entry(session, actor=actor, day=body.day, kind=body.kind, points=body.points,
+                                reason=body.reason, source_kind=body.source_kind, source_id=source_id,
+                                staff_id=body.staff_id, window_id=body.window_id, ip=client_ip(request))
+    return _ledger_out(entry)
+
+
+@router.post("/ledger/{entry_id}/reverse", response_model=LedgerOut, status_code=201, tags=["ledger"])
+def reverse_ledger(request: Request, session: SessionDep, actor: LedgerWriter, entry_id: int,
+                   body: Annotated[ReverseIn, Body()]) -> LedgerOut:
+    """Undo an entry by a reversal (entries are never deleted)."""
+    return _ledger_out(ledger.reverse_entry(session, entry_id, actor=actor, reason=body.reason,
+                                            ip=client_ip(request)))

@@ -1,0 +1,123 @@
+"""Logging in and out (browser and scripts), and switching language."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from supervision import accounts
+from supervision.errors import SupervisionError, TooManyAttempts, Unauthorized
+from supervision.i18n import LOCALES
+from web.deps import (
+    LOCALE_COOKIE,
+    SESSION_COOKIE,
+    CurrentPrincipal,
+    OptionalPrincipal,
+    SessionDep,
+    SettingsDep,
+    client_ip,
+    request_locale,
+)
+from web.templating import render
+
+router = APIRouter()
+
+
+def _safe_next(target: str | None) -> str:
+    # Only local paths: an open redirect after login would help phishing.
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return "/"
+
+
+@router.get("/login", include_in_schema=False)
+def login_page(request: Request, principal: OptionalPrincipal, next: str = "/", expired: int = 0) -> Response:
+    if principal is not None:
+        return RedirectResponse(_safe_next(next), status_code=303)
+    return render(request, "login.html", {"next": next, "expired": bool(expired), "error": None})
+
+
+@router.post("/login", include_in_schema=False)
+async def login_submit(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    username: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    ip = client_ip(request)
+    throttle = await run_in_threadpool(accounts.throttle_for, session, username, ip, settings)
+    if throttle.delay_seconds:
+        # Slow repeated failures down without blocking other requests.
+        await asyncio.sleep(throttle.delay_seconds)
+    try:
+        user = await run_in_threadpool(accounts.authenticate, session, username.strip(), password, ip=ip,
+                                       settings=settings)
+    except (Unauthorized, TooManyAttempts) as exc:
+        return render(request, "login.html", {"next": next, "expired": False,
+                                              "error": exc.message(request_locale(request)),
+                                              "username": username}, status_code=exc.status)
+    token = await run_in_threadpool(accounts.start_session, session, user, kind="browser", ip=ip, settings=settings)
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax", secure=settings.cookie_secure,
+                        max_age=settings.session_hours * 3600, path="/")
+    response.set_cookie(LOCALE_COOKIE, user.locale, samesite="lax", path="/")
+    return response
+
+
+@router.post("/logout", include_in_schema=False)
+def logout(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
+    accounts.end_session(session, request.cookies.get(SESSION_COOKIE, ""), principal, ip=client_ip(request))
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.post("/locale", include_in_schema=False)
+def switch_locale(
+    request: Request, session: SessionDep, principal: OptionalPrincipal,
+    locale: Annotated[str, Form()], next: Annotated[str, Form()] = "/",
+) -> Response:
+    """Switch language; for a logged-in user the choice is kept on the account."""
+    if locale not in LOCALES:
+        locale = "zh-CN"
+    if principal is not None and principal.kind == "user":
+        accounts.set_own_locale(session, principal, locale)
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(LOCALE_COOKIE, locale, samesite="lax", path="/")
+    return response
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+
+
+@router.post("/api/v1/auth/token", response_model=TokenResponse, tags=["auth"])
+async def issue_token(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    username: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+    grant_type: Annotated[str, Form()] = "password",
+) -> TokenResponse:
+    """OAuth2 password flow: a bearer token for scripts (expires after `bearer_token_hours`)."""
+    if grant_type != "password":
+        raise SupervisionError("error.grant_type")
+    ip = client_ip(request)
+    throttle = await run_in_threadpool(accounts.throttle_for, session, username, ip, settings)
+    if throttle.delay_seconds:
+        await asyncio.sleep(throttle.delay_seconds)
+    user = await run_in_threadpool(accounts.authenticate, session, username.strip(), password, ip=ip,
+                                   settings=settings)
+    token = await run_in_threadpool(accounts.start_session, session, user, kind="bearer", ip=ip, settings=settings)
+    return TokenResponse(access_token=token, expires_in=settings.bearer_token_hours * 3600)

@@ -1,0 +1,134 @@
+"""The home page: for each role, the work of that role, as panels that domains can add to."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Request
+from sqlmodel import Session, col, func, select
+from starlette.responses import Response
+
+from supervision import audit, ledger, org
+from supervision.access import Permission, Principal, site_path_clause
+from supervision.models import AuditEntry, LedgerEntry, Role, Site, Staff, Window
+from supervision.settings import Settings
+from supervision.workdays import load_calendar
+from web.deps import CurrentPrincipal, SessionDep, SettingsDep, needs
+from web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+PanelLoader = Callable[[Session, Principal, Settings], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class HomePanel:
+    """A block of a role's home page: shown to the listed roles, filled by `load`."""
+
+    id: str
+    template: str
+    roles: frozenset[Role]
+    load: PanelLoader
+    order: int = 50
+    wide: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+_panels: dict[str, HomePanel] = {}
+
+
+def register_panel(panel: HomePanel) -> None:
+    _panels[panel.id] = panel
+
+
+def panels_for(principal: Principal) -> list[HomePanel]:
+    if principal.role is None:
+        return []
+    return sorted((p for p in _panels.values() if principal.role in p.roles), key=lambda p: (p.order, p.id))
+
+
+def local_today(settings: Settings) -> date:
+    return datetime.now(settings.tz).date()
+
+
+def _jurisdiction(session: Session, principal: Principal, settings: Settings) -> dict[str, Any]:
+    site = session.get(Site, principal.site_id)
+    return {"site": site, "counts": org.counts(session, principal)}
+
+
+def _calendar_status(session: Session, principal: Principal, settings: Settings) -> dict[str, Any]:
+    cal = load_calendar(session)
+    this_year = local_today(settings).year
+    return {"years": [(y, cal.covers(y)) for y in (this_year, this_year + 1)]}
+
+
+def _recent_audit(session: Session, principal: Principal, settings: Settings) -> dict[str, Any]:
+    rows = session.exec(select(AuditEntry).order_by(col(AuditEntry.seq).desc()).limit(8)).all()
+    return {"entries": rows, "total": audit.count(session)}
+
+
+def _month_scores(session: Session, principal: Principal, settings: Settings) -> dict[str, Any]:
+    """The month so far: points per staff member from the ledger, most deducted first."""
+    today = local_today(settings)
+    start = today.replace(day=1)
+    stmt = (
+        select(Staff, func.sum(LedgerEntry.points), func.count())
+        .join(LedgerEntry, col(LedgerEntry.staff_id) == Staff.id)
+        .join(Site, col(Site.id) == Staff.site_id)
+        .where(site_path_clause(principal), col(LedgerEntry.day) >= start, col(LedgerEntry.day) <= today)
+        .group_by(col(Staff.id))
+        .order_by(func.sum(LedgerEntry.points))
+        .limit(15)
+    )
+    rows = [(s, float(points or 0), int(n)) for s, points, n in session.exec(stmt).all()]
+    return {"month": start, "rows": rows}
+
+
+def _recent_ledger(session: Session, principal: Principal, settings: Settings) -> dict[str, Any]:
+    rows, total = ledger.entries(session, actor=principal, limit=8)
+    return {"entries": rows, "total": total}
+
+
+def _own_records(session: Session, principal: Principal, settings: Settings) -> dict[str, Any]:
+    staff = session.get(Staff, principal.staff_id) if principal.staff_id is not None else None
+    window = session.get(Window, staff.window_id) if staff and staff.window_id else None
+    today = local_today(settings)
+    start = today.replace(day=1)
+    rows, _ = ledger.entries(session, actor=principal, staff_id=principal.staff_id or -1, since=start, limit=50)
+    return {"staff": staff, "window": window, "entries": rows, "month": start,
+            "total_points": sum(r.points for r in rows)}
+
+
+ALL_HUMAN_ROLES = frozenset({Role.ADMIN, Role.OFFICER, Role.SUPERVISOR, Role.MANAGER})
+
+register_panel(HomePanel("jurisdiction", "home/_jurisdiction.html", ALL_HUMAN_ROLES, _jurisdiction, order=90))
+register_panel(HomePanel("calendar_status", "home/_calendar.html", frozenset({Role.ADMIN}), _calendar_status, 20))
+register_panel(HomePanel("recent_audit", "home/_audit.html", frozenset({Role.ADMIN}), _recent_audit, 30, wide=True))
+register_panel(HomePanel("month_scores", "home/_month_scores.html", frozenset({Role.MANAGER}), _month_scores, 10,
+                         wide=True))
+register_panel(HomePanel("recent_ledger", "home/_ledger.html", frozenset({Role.OFFICER, Role.MANAGER}),
+                         _recent_ledger, 60, wide=True))
+register_panel(HomePanel("own_records", "home/_own.html", frozenset({Role.STAFF}), _own_records, 10, wide=True))
+
+
+@router.get("/")
+def home(request: Request, session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal) -> Response:
+    """The caller's home page, made of the panels of their role."""
+    panels = [(p, p.load(session, principal, settings)) for p in panels_for(principal)]
+    role = principal.role.value if principal.role else "machine"
+    return render(request, "home.html", {"panels": panels, "role": role})
+
+
+@router.get("/me")
+def my_records(
+    request: Request, session: SessionDep, settings: SettingsDep,
+    principal: Annotated[Principal, needs(Permission.OWN_RECORDS)],
+) -> Response:
+    """A person's own records: profile and ledger entries (window staff see only these)."""
+    data = _own_records(session, principal, settings)
+    rows, total = ledger.entries(session, actor=principal, staff_id=principal.staff_id or -1, limit=200)
+    data.update(all_entries=rows, all_total=total)
+    return render(request, "me.html", data)
