@@ -19,14 +19,6 @@ add_messages({
         "端口",
         "port",
     ),
-    "field.username": (
-        "用户名",
-        "user name",
-    ),
-    "field.password": (
-        "密码",
-        "password",
-    ),
     "field.main_profile": (
         "主码流",
         "main stream",
@@ -34,10 +26,6 @@ add_messages({
     "field.analysis_profile": (
         "分析码流",
         "analysis stream",
-    ),
-    "field.hall_id": (
-        "大厅",
-        "hall",
     ),
     "field.stream_uri_override": (
         "视频流地址",

@@ -33,8 +33,10 @@ TIMEOUT_ERRORS: tuple[type[BaseException], ...] = (asyncio.TimeoutError, Timeout
                                                      aiohttp.ServerTimeoutError, socket.timeout)
 UNREACHABLE_ERRORS: tuple[type[BaseException], ...] = (aiohttp.ClientConnectorError, ConnectionRefusedError,
                                                          socket.gaierror, OSError)
+# zeep parses leniently: a truncated answer often surfaces as None where a value was expected.
 MALFORMED_ERRORS: tuple[type[BaseException], ...] = (etree.XMLSyntaxError, zeep.exceptions.XMLSyntaxError,
-                                                       zeep.exceptions.XMLParseError)
+                                                       zeep.exceptions.XMLParseError, TypeError, AttributeError,
+                                                       KeyError, ValueError, IndexError)
 NOT_ONVIF_ERRORS: tuple[type[BaseException], ...] = (zeep.exceptions.TransportError,
                                                        aiohttp.ClientResponseError, aiohttp.ContentTypeError,
                                                        aiohttp.ServerDisconnectedError)
@@ -62,6 +64,9 @@ def map_device_error(exc: BaseException, host: str, port: int, timeout: float) -
     for err in chain:
         if isinstance(err, AUTH_ERRORS):
             return DeviceError("camera.error.auth_failed")
+        if isinstance(err, zeep.exceptions.Fault) and err.code is None and str(err.message).startswith("Unknown"):
+            # zeep's reading of an answer that is no SOAP at all (an HTML error page): not a camera's fault.
+            return DeviceError("camera.error.not_onvif", **where)
         if isinstance(err, zeep.exceptions.Fault):
             text = " ".join(str(x) for x in (err.message, err.code, err.subcodes) if x).lower()
             if any(code in text for code in AUTH_FAULT_CODES):
@@ -214,6 +219,9 @@ class OnvifDevice:
         self._camera = self._new_camera(adjust_time=adjust)
         try:
             await self._call("GetServices", self._camera.update_xaddrs())
+            # The library tolerates a broken GetServices answer and keeps whatever it could read.
+            if not all(str(x).startswith(("http://", "https://")) for x in self._camera.xaddrs.values()):
+                raise DeviceError("camera.error.malformed")
         except DeviceError as err:
             if err.key == "camera.error.auth_failed" and abs(self.clock_offset) > 300:
                 raise DeviceError("camera.error.clock", seconds=round(self.clock_offset)) from err
