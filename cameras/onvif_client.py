@@ -35,8 +35,8 @@ UNREACHABLE_ERRORS: tuple[type[BaseException], ...] = (aiohttp.ClientConnectorEr
                                                          socket.gaierror, OSError)
 # zeep parses leniently: a truncated answer often surfaces as None where a value was expected.
 MALFORMED_ERRORS: tuple[type[BaseException], ...] = (etree.XMLSyntaxError, zeep.exceptions.XMLSyntaxError,
-                                                       zeep.exceptions.XMLParseError, TypeError, AttributeError,
-                                                       KeyError, ValueError, IndexError)
+                                                       zeep.exceptions.XMLParseError, TypeError,
+                                                       AttributeError, KeyError, ValueError, IndexError)
 NOT_ONVIF_ERRORS: tuple[type[BaseException], ...] = (zeep.exceptions.TransportError,
                                                        aiohttp.ClientResponseError, aiohttp.ContentTypeError,
                                                        aiohttp.ServerDisconnectedError)
@@ -64,7 +64,8 @@ def map_device_error(exc: BaseException, host: str, port: int, timeout: float) -
     for err in chain:
         if isinstance(err, AUTH_ERRORS):
             return DeviceError("camera.error.auth_failed")
-        if isinstance(err, zeep.exceptions.Fault) and err.code is None and str(err.message).startswith("Unknown"):
+        if (isinstance(err, zeep.exceptions.Fault) and err.code is None
+                and str(err.message).startswith("Unknown")):
             # zeep's reading of an answer that is no SOAP at all (an HTML error page): not a camera's fault.
             return DeviceError("camera.error.not_onvif", **where)
         if isinstance(err, zeep.exceptions.Fault):
