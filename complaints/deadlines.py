@@ -1,0 +1,73 @@
+"""Deadline and card arithmetic over a working-day calendar: pure, no I/O.
+
+A time limit of N working days runs from the day of receipt (not counted); an order received on a
+Saturday starts on Monday. Cards: yellow when `yellow_workdays` or fewer working days are left,
+red once the order is more than `red_workdays_late` working days past its due day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from supervision.errors import CalendarNotCovered, InvalidInput
+from supervision.workdays import WorkCalendar
+
+
+class Card(StrEnum):
+    NONE = ""
+    YELLOW = "yellow"
+    RED = "red"
+
+
+CARD_RANK = {Card.NONE: 0, Card.YELLOW: 1, Card.RED: 2}
+
+
+@dataclass(frozen=True)
+class Deadline:
+    due_on: date
+    provisional: bool
+    source: str
+
+
+def due_date(calendar: WorkCalendar, start: date, workdays: int, *, field: str = "received_at") -> Deadline:
+    """`workdays` working days after `start`; a year the calendar does not know is bad input on `field`."""
+    try:
+        answer = calendar.add_workdays(start, workdays)
+    except CalendarNotCovered as exc:
+        raise InvalidInput(field, "complaints.error.deadline_calendar", year=exc.year) from None
+    return Deadline(answer.value, answer.provisional, answer.source)
+
+
+def workdays_left(calendar: WorkCalendar, today: date, due_on: date) -> int | None:
+    """Working days from today to the due day (0 on the due day, negative when late); None if unknown."""
+    try:
+        return calendar.workdays_between(today, due_on).value
+    except CalendarNotCovered:
+        return None
+
+
+def card_for(
+    calendar: WorkCalendar, today: date, due_on: date, *, yellow_workdays: int, red_workdays_late: int
+) -> Card:
+    """The card an open order deserves today."""
+    if today > due_on:
+        late = workdays_left(calendar, due_on, today)
+        # A year the calendar does not know cannot make an order less late: count it as late.
+        if late is None or late > red_workdays_late or (red_workdays_late == 0):
+            return Card.RED
+        return Card.YELLOW
+    left = workdays_left(calendar, today, due_on)
+    if left is not None and left <= yellow_workdays:
+        return Card.YELLOW
+    return Card.NONE
+
+
+def within_workdays(calendar: WorkCalendar, since: date, today: date, workdays: int) -> bool:
+    """Whether `today` is no later than `workdays` working days after `since` (the send-back window)."""
+    try:
+        limit = calendar.add_workdays(since, workdays).value
+    except CalendarNotCovered:
+        return False
+    return today <= limit

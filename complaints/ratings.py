@@ -1,0 +1,358 @@
+"""Ratings (好差评) from the window pads, the rectification of bad ones, and appeals (申诉复核)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+from pydantic import Field as PydField
+from sqlalchemy import ColumnElement
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, func, select
+
+from complaints import guards, visibility
+from complaints.models import (
+    BAD_LEVELS,
+    AppealDecision,
+    Channel,
+    Rating,
+    RatingAppeal,
+    RatingPush,
+    RequestType,
+    Satisfaction,
+    WorkOrderCreate,
+)
+from complaints.settings import get_complaints_settings
+from complaints.workorders import Clock, open_order
+from supervision import audit, incidents, ledger
+from supervision.access import Permission, Principal
+from supervision.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
+from supervision.models import Site, Staff, Window
+from supervision.org import parse
+
+logger = logging.getLogger(__name__)
+
+LEVEL_KEYS = {
+    1: "level.very_dissatisfied",
+    2: "level.dissatisfied",
+    3: "level.basic",
+    4: "level.satisfied",
+    5: "level.very_satisfied",
+}
+
+
+def push_rating(
+    session: Session,
+    actor: Principal,
+    data: dict[str, Any] | RatingPush,
+    *,
+    ip: str = "",
+    now: datetime | None = None,
+) -> tuple[Rating, bool]:
+    """Take a pad's rating; returns (rating, created). The same case posted again returns the first rating.
+
+    A bad rating (不满意/非常不满意) needs a reason; it writes a ledger entry and an incident and opens a
+    rectification order (answer within 1 working day, put right within 15, then a callback).
+    """
+    actor.require(Permission.RATINGS_PUSH)
+    model = data if isinstance(data, RatingPush) else parse(RatingPush, data)
+    digest = guards.request_hash(model.model_dump(mode="json", exclude={"rated_at"}))
+    existing = session.exec(select(Rating).where(col(Rating.case_no) == model.case_no)).first()
+    if existing is not None:
+        return _replay(existing, digest)
+    window, staff = _resolve(session, actor, model)
+    level = Satisfaction(model.level)
+    if level in BAD_LEVELS and not model.reason:
+        raise InvalidInput("reason", "complaints.error.bad_rating_reason")
+    clock = Clock.at(model.rated_at or now)
+    rating = Rating(
+        case_no=model.case_no,
+        site_id=window.site_id,
+        window_id=window.id or 0,
+        staff_id=staff.id if staff else None,
+        department_id=window.department_id,
+        level=int(level),
+        reason=model.reason,
+        rated_at=clock.now,
+        rated_on=clock.today,
+        rated_month=clock.today.strftime("%Y-%m"),
+        source=actor.audit_name[:80],
+        request_hash=digest,
+    )
+    try:
+        # A pad retrying while its first post is still committing meets the unique case number here.
+        with session.begin_nested():
+            session.add(rating)
+            session.flush()
+    except IntegrityError:
+        existing = session.exec(select(Rating).where(col(Rating.case_no) == model.case_no)).first()
+        if existing is None:  # pragma: no cover
+            raise
+        return _replay(existing, digest)
+    audit.record(
+        session,
+        actor,
+        "rating.create",
+        object_kind="rating",
+        object_id=rating.id,
+        site_id=rating.site_id,
+        summary=f"{rating.case_no} {rating.level}",
+        ip=ip,
+    )
+    if level in BAD_LEVELS:
+        _bad_rating(session, actor, rating, clock, ip)
+    return rating, True
+
+
+def _replay(existing: Rating, digest: str) -> tuple[Rating, bool]:
+    if existing.request_hash != digest:
+        raise Conflict("complaints.error.rating_exists", case_no=existing.case_no)
+    return existing, False
+
+
+def _resolve(session: Session, actor: Principal, model: RatingPush) -> tuple[Window, Staff | None]:
+    problems: list[FieldProblem] = []
+    window: Window | None = None
+    if model.window_id is not None:
+        window = session.get(Window, model.window_id)
+    elif model.window_code:
+        window = session.exec(select(Window).where(col(Window.code) == model.window_code)).first()
+    else:
+        problems.append(FieldProblem("window_id", "error.required"))
+    if window is not None and not visibility.in_jurisdiction(session, actor, window.site_id):
+        window = None
+    if window is None and not problems:
+        problems.append(
+            FieldProblem(
+                "window_id",
+                "error.unknown_ref",
+                {"kind": "kind.window", "value": model.window_id or model.window_code},
+            )
+        )
+    staff: Staff | None = None
+    if model.staff_id is not None or model.staff_code:
+        staff = (
+            session.get(Staff, model.staff_id)
+            if model.staff_id is not None
+            else session.exec(select(Staff).where(col(Staff.code) == model.staff_code)).first()
+        )
+        if staff is None or (window is not None and staff.site_id != window.site_id):
+            problems.append(
+                FieldProblem(
+                    "staff_id",
+                    "error.unknown_ref",
+                    {"kind": "kind.staff", "value": model.staff_id or model.staff_code},
+                )
+            )
+    if problems:
+        raise InvalidInput(problems=problems)
+    assert window is not None
+    return window, staff
+
+
+def _bad_rating(session: Session, actor: Principal, rating: Rating, clock: Clock, ip: str) -> None:
+    settings = get_complaints_settings()
+    label = LEVEL_KEYS[rating.level]
+    entry = ledger.record_entry(
+        session,
+        actor=actor,
+        day=clock.today,
+        kind="bad_rating",
+        points=settings.points_bad_rating,
+        reason=f"{rating.case_no}: {rating.reason}"[:400],
+        source_kind="rating",
+        source_id=rating.id,
+        staff_id=rating.staff_id,
+        window_id=rating.window_id,
+        ip=ip,
+    )
+    incidents.record_incident(
+        session,
+        kind="bad_rating",
+        source_kind="rating",
+        source_id=rating.id,
+        occurred_at=rating.rated_at,
+        window_id=rating.window_id,
+        staff_id=rating.staff_id,
+        summary=f"{rating.case_no} {label}",
+    )
+    order = open_order(
+        session,
+        actor,
+        WorkOrderCreate(
+            channel=Channel.RATING,
+            type=RequestType.COMPLAINT,
+            anonymous=True,
+            site_id=rating.site_id,
+            title=f"差评整改 {rating.case_no}",
+            content=rating.reason,
+            window_id=rating.window_id,
+            staff_id=rating.staff_id,
+            source_ref=f"rating:{rating.id}",
+            received_at=rating.rated_at,
+            lead_department_id=rating.department_id,
+        ),
+        ip=ip,
+        now=clock.now,
+        respond_within=settings.rating_answer_workdays,
+        time_limit=settings.rating_fix_workdays,
+    )
+    rating.ledger_entry_id = entry.id
+    rating.work_order_id = order.id
+    session.add(rating)
+    session.flush()
+
+
+class RatingFilter(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    window_id: int | None = None
+    staff_id: int | None = None
+    level: int | None = PydField(None, ge=1, le=5)
+    bad_only: bool = False
+    since: date | None = None
+    until: date | None = None
+    include_void: bool = True
+
+
+def list_ratings(
+    session: Session,
+    actor: Principal,
+    filters: dict[str, Any] | RatingFilter | None = None,
+    *,
+    offset: int = 0,
+    limit: int = 50,
+) -> tuple[list[Rating], int]:
+    """Ratings of the jurisdiction, newest first; window staff see their own."""
+    f = filters if isinstance(filters, RatingFilter) else parse(RatingFilter, dict(filters or {}))
+    where: list[ColumnElement[bool]] = [
+        col(Rating.site_id).in_(
+            select(Site.id).where(col(Site.path).startswith(actor.site_path, autoescape=True))
+        )
+    ]
+    if not actor.can(Permission.COMPLAINTS_READ):
+        if not actor.can(Permission.OWN_RECORDS) or actor.staff_id is None:
+            raise Forbidden("error.forbidden_permission", permission=Permission.COMPLAINTS_READ.value)
+        where.append(col(Rating.staff_id) == actor.staff_id)
+    for name in ("window_id", "staff_id", "level"):
+        value = getattr(f, name)
+        if value is not None:
+            where.append(getattr(Rating, name) == value)
+    if f.bad_only:
+        where.append(col(Rating.level) <= int(Satisfaction.DISSATISFIED))
+    if f.since is not None:
+        where.append(col(Rating.rated_on) >= f.since)
+    if f.until is not None:
+        where.append(col(Rating.rated_on) <= f.until)
+    if not f.include_void:
+        where.append(col(Rating.void).is_(False))
+    total = session.exec(select(func.count()).select_from(Rating).where(*where)).one()
+    rows = session.exec(
+        select(Rating)
+        .where(*where)
+        .order_by(col(Rating.rated_at).desc(), col(Rating.id).desc())
+        .offset(max(offset, 0))
+        .limit(min(max(limit, 1), 500))
+    ).all()
+    return list(rows), int(total)
+
+
+def _rating_in_reach(session: Session, actor: Principal, rating_id: int) -> Rating:
+    rating = session.get(Rating, rating_id)
+    if rating is None or not visibility.in_jurisdiction(session, actor, rating.site_id):
+        raise NotFound("error.not_found_kind", kind="kind.rating", id=rating_id)
+    return rating
+
+
+def appeal_rating(
+    session: Session, actor: Principal, rating_id: int, reason: str, *, ip: str = ""
+) -> RatingAppeal:
+    """File an appeal against a malicious or mistaken rating: by the person rated or a supervisor/manager."""
+    rating = _rating_in_reach(session, actor, rating_id)
+    own = actor.staff_id is not None and actor.staff_id == rating.staff_id
+    if not (own or actor.can(Permission.COMPLAINTS_WRITE) or actor.can(Permission.LEDGER_WRITE)):
+        raise Forbidden("error.forbidden_permission", permission=Permission.COMPLAINTS_WRITE.value)
+    if not reason.strip():
+        raise InvalidInput("reason", "error.required")
+    if rating.level not in BAD_LEVELS:
+        raise Conflict("complaints.error.appeal_good_rating")
+    if session.exec(select(RatingAppeal).where(col(RatingAppeal.rating_id) == rating_id)).first() is not None:
+        raise Conflict("complaints.error.appeal_exists")
+    appeal = RatingAppeal(rating_id=rating_id, reason=reason.strip(), filed_by=actor.audit_name[:80])
+    session.add(appeal)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "rating.appeal",
+        object_kind="rating",
+        object_id=rating_id,
+        site_id=rating.site_id,
+        summary=rating.case_no,
+        detail={"reason": reason[:200]},
+        ip=ip,
+    )
+    return appeal
+
+
+def decide_appeal(
+    session: Session,
+    actor: Principal,
+    rating_id: int,
+    decision: AppealDecision | str,
+    reason: str,
+    *,
+    ip: str = "",
+) -> RatingAppeal:
+    """Decide an appeal; granted voids the rating and reverses its ledger entry (the rows stay)."""
+    actor.require(Permission.LEDGER_WRITE)
+    rating = _rating_in_reach(session, actor, rating_id)
+    appeal = session.exec(select(RatingAppeal).where(col(RatingAppeal.rating_id) == rating_id)).first()
+    if appeal is None:
+        raise NotFound("error.not_found_kind", kind="kind.rating_appeal", id=rating_id)
+    try:
+        verdict = AppealDecision(decision)
+    except ValueError:
+        raise InvalidInput("decision", "error.choice", choices="granted, rejected") from None
+    if not reason.strip():
+        raise InvalidInput("reason", "error.required")
+    if appeal.decision:
+        raise Conflict("complaints.error.appeal_decided")
+    if appeal.filed_by == actor.audit_name:
+        raise Conflict("complaints.error.decide_own_appeal")
+    appeal.decision = verdict.value
+    appeal.decision_reason = reason.strip()
+    appeal.decided_by = actor.audit_name[:80]
+    appeal.decided_at = Clock.at().now
+    if verdict is AppealDecision.GRANTED:
+        rating.void = True
+        if rating.ledger_entry_id is not None:
+            ledger.reverse_entry(
+                session,
+                rating.ledger_entry_id,
+                actor=actor,
+                reason=f"申诉成立 appeal granted: {reason.strip()}"[:400],
+                ip=ip,
+            )
+        session.add(rating)
+    session.add(appeal)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "rating.appeal_decide",
+        object_kind="rating",
+        object_id=rating_id,
+        site_id=rating.site_id,
+        summary=f"{rating.case_no} {verdict.value}",
+        detail={"reason": reason[:200]},
+        ip=ip,
+    )
+    return appeal
+
+
+def get_appeal(session: Session, actor: Principal, rating_id: int) -> RatingAppeal | None:
+    _rating_in_reach(session, actor, rating_id)
+    return session.exec(select(RatingAppeal).where(col(RatingAppeal.rating_id) == rating_id)).first()

@@ -1,0 +1,104 @@
+"""Who sees and does what with an order, and how the caller's identity is shown.
+
+- Integrity tips (`integrity`) exist only for principals with CONFIDENTIAL_READ (discipline officers),
+  who also handle them (the supervisors' write rights stop at ordinary orders).
+- Confidential orders (`confidential`, or any integrity tip) show the caller only to CONFIDENTIAL_READ.
+- Other orders show the caller's name and masked phone to whoever may read the order: supervisors
+  (COMPLAINTS_READ) in their jurisdiction and the people of the lead and assisting units.
+- The full phone number is revealed one order at a time, audited, to those who call back:
+  COMPLAINTS_WRITE for ordinary orders, CONFIDENTIAL_READ for confidential ones.
+- A person named in an order never sees that order (the person complained about must not learn who
+  complained, nor read the complaint before it is investigated).
+- The people of a unit are users whose staff record belongs to that department; they act on the
+  orders their department leads (sign, send back, progress, extension request, reply).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from complaints.models import WorkOrder, WorkOrderUnit
+from supervision import crypto
+from supervision.access import Permission, Principal
+from supervision.models import Site, Staff
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """A principal with what the order rules need to know about them, looked up once."""
+
+    principal: Principal
+    department_id: int | None
+
+    @property
+    def confidential(self) -> bool:
+        return self.principal.can(Permission.CONFIDENTIAL_READ)
+
+    @property
+    def reads_complaints(self) -> bool:
+        return self.principal.can(Permission.COMPLAINTS_READ) or self.confidential
+
+
+def viewer_for(session: Session, principal: Principal) -> Viewer:
+    department_id = None
+    if principal.staff_id is not None:
+        staff = session.get(Staff, principal.staff_id)
+        department_id = staff.department_id if staff is not None else None
+    return Viewer(principal, department_id)
+
+
+def in_jurisdiction(session: Session, principal: Principal, site_id: int) -> bool:
+    site = session.get(Site, site_id)
+    return site is not None and principal.covers_path(site.path)
+
+
+def assisting_units(session: Session, order_id: int) -> list[int]:
+    rows = session.exec(select(WorkOrderUnit.department_id).where(col(WorkOrderUnit.order_id) == order_id))
+    return sorted(rows)
+
+
+def is_unit_member(session: Session, viewer: Viewer, order: WorkOrder, *, lead_only: bool = False) -> bool:
+    if viewer.department_id is None or order.integrity:
+        return False
+    if order.lead_department_id == viewer.department_id:
+        return True
+    return not lead_only and viewer.department_id in assisting_units(session, order.id or 0)
+
+
+def can_read(session: Session, viewer: Viewer, order: WorkOrder) -> bool:
+    p = viewer.principal
+    if p.kind != "system" and p.staff_id is not None and order.staff_id == p.staff_id:
+        return False
+    if order.integrity:
+        return viewer.confidential and in_jurisdiction(session, p, order.site_id)
+    if viewer.reads_complaints and in_jurisdiction(session, p, order.site_id):
+        return True
+    return is_unit_member(session, viewer, order)
+
+
+def can_supervise(session: Session, viewer: Viewer, order: WorkOrder) -> bool:
+    """Dispatch, reassign, decide extensions, merge, call back, reopen, close, record outcomes."""
+    p = viewer.principal
+    if not in_jurisdiction(session, p, order.site_id):
+        return False
+    if order.integrity:
+        return viewer.confidential
+    return p.can(Permission.COMPLAINTS_WRITE)
+
+
+def sees_identity(viewer: Viewer, order: WorkOrder) -> bool:
+    if order.confidential or order.integrity:
+        return viewer.confidential
+    return True
+
+
+def may_reveal_phone(viewer: Viewer, order: WorkOrder) -> bool:
+    if order.confidential or order.integrity:
+        return viewer.confidential
+    return viewer.principal.can(Permission.COMPLAINTS_WRITE)
+
+
+def masked_phone(phone_enc: str) -> str:
+    return crypto.mask_phone(crypto.decrypt(phone_enc)) if phone_enc else ""

@@ -1,0 +1,1044 @@
+"""Work orders (工单): intake from every channel, transitions with their events, views and lists."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+from pydantic import Field as PydField
+from sqlalchemy import ColumnElement, and_, or_
+from sqlmodel import Session, col, func, select
+
+from complaints import deadlines, guards, visibility
+from complaints.models import (
+    Channel,
+    Disposition,
+    Outcome,
+    RequestType,
+    Satisfaction,
+    WorkOrder,
+    WorkOrderCreate,
+    WorkOrderDetail,
+    WorkOrderEvent,
+    WorkOrderEventView,
+    WorkOrderUnit,
+    WorkOrderView,
+)
+from complaints.settings import ComplaintsSettings, get_complaints_settings
+from complaints.visibility import Viewer, viewer_for
+from complaints.workflow import UNIT_ACTIONS, Action, State, allowed_actions, next_state
+from supervision import audit, crypto, incidents, ledger
+from supervision.access import Permission, Principal
+from supervision.db import utcnow
+from supervision.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
+from supervision.models import Department, Post, Site, Staff, Window
+from supervision.org import PHONE_RE, parse
+from supervision.settings import get_settings
+from supervision.workdays import WorkCalendar, load_calendar
+
+logger = logging.getLogger(__name__)
+
+NUMBER_PREFIX = "GD"
+MAX_PAGE = 500
+
+
+@dataclass(frozen=True)
+class Clock:
+    """One moment seen in UTC and as the centre's local day."""
+
+    now: datetime
+    today: date
+
+    @classmethod
+    def at(cls, now: datetime | None = None) -> Clock:
+        moment = now or utcnow()
+        if moment.tzinfo is None:
+            raise InvalidInput("received_at", "complaints.error.naive_time")
+        return cls(moment, moment.astimezone(get_settings().tz).date())
+
+
+# --- references -------------------------------------------------------------------------------
+
+
+@dataclass
+class Subject:
+    """What an order is about, checked against the actor's jurisdiction."""
+
+    site: Site
+    window: Window | None
+    post: Post | None
+    staff: Staff | None
+    department_id: int | None
+
+
+def resolve_subject(
+    session: Session,
+    actor: Principal,
+    *,
+    site_id: int | None,
+    window_id: int | None,
+    post_id: int | None,
+    staff_id: int | None,
+    department_id: int | None = None,
+    problems: list[FieldProblem] | None = None,
+) -> Subject | None:
+    """Look up the site, window, post and person named; collect a problem per unknown one."""
+    out = problems if problems is not None else []
+
+    def get(table: type[Any], ref: int | None, field: str, kind: str) -> Any:
+        if ref is None:
+            return None
+        row = session.get(table, ref)
+        site = session.get(Site, row.site_id) if row is not None else None
+        if row is None or site is None or not actor.covers_path(site.path):
+            out.append(FieldProblem(field, "error.unknown_ref", {"kind": f"kind.{kind}", "value": ref}))
+            return None
+        return row
+
+    window: Window | None = get(Window, window_id, "window_id", "window")
+    post: Post | None = get(Post, post_id, "post_id", "post")
+    staff: Staff | None = get(Staff, staff_id, "staff_id", "staff")
+    dept: Department | None = None
+    if department_id is not None:
+        dept = session.get(Department, department_id)
+        if dept is None:
+            out.append(
+                FieldProblem(
+                    "department_id", "error.unknown_ref", {"kind": "kind.department", "value": department_id}
+                )
+            )
+    site: Site | None = None
+    anchor = (
+        site_id
+        or (window.site_id if window else None)
+        or (post.site_id if post else None)
+        or (staff.site_id if staff else None)
+        or actor.site_id
+    )
+    if anchor is not None:
+        site = session.get(Site, anchor)
+    if site is None or not actor.covers_path(site.path):
+        out.append(FieldProblem("site_id", "error.unknown_ref", {"kind": "kind.site", "value": anchor}))
+        site = None
+    if site is not None:
+        for field, row in (("window_id", window), ("post_id", post), ("staff_id", staff)):
+            if row is not None and row.site_id != site.id:
+                out.append(FieldProblem(field, f"error.{field.removesuffix('_id')}_other_site", {}))
+    if problems is None and out:
+        raise InvalidInput(problems=out)
+    if site is None:
+        return None
+    concerned = (
+        department_id
+        or (window.department_id if window else None)
+        or (post.department_id if post else None)
+        or (staff.department_id if staff else None)
+    )
+    return Subject(site, window, post, staff, concerned)
+
+
+def _department(session: Session, order_site: Site, department_id: int, field: str) -> Department:
+    """A unit may be at the order's site or above it (a city department handles a county's complaint)."""
+    dept = session.get(Department, department_id)
+    dept_site = session.get(Site, dept.site_id) if dept is not None else None
+    if dept is None or dept_site is None or not order_site.path.startswith(dept_site.path):
+        raise InvalidInput(field, "error.unknown_ref", kind="kind.department", value=department_id)
+    return dept
+
+
+def check_phone(phone: str, field: str = "phone") -> str:
+    phone = phone.replace(" ", "")
+    if phone and not PHONE_RE.match(phone):
+        raise InvalidInput(field, "error.phone_format")
+    return phone
+
+
+# --- intake -----------------------------------------------------------------------------------
+
+
+def create_work_order(
+    session: Session,
+    actor: Principal,
+    data: dict[str, Any] | WorkOrderCreate,
+    *,
+    idempotency_key: str | None = None,
+    ip: str = "",
+    now: datetime | None = None,
+) -> WorkOrderView:
+    """Register an order from any channel; a second submit with the same key returns the first order."""
+    actor.require(Permission.COMPLAINTS_WRITE)
+    model = data if isinstance(data, WorkOrderCreate) else parse(WorkOrderCreate, data)
+    claim = guards.claim_key(
+        session, f"work_order:{actor.audit_name}", idempotency_key, model.model_dump(mode="json")
+    )
+    if guards.is_replay(claim):
+        assert claim is not None and claim.result_id is not None
+        return order_view(session, actor, _get(session, claim.result_id))
+    order = open_order(session, actor, model, ip=ip, now=now)
+    guards.settle_key(session, claim, "work_order", order.id)
+    return order_view(session, actor, order)
+
+
+def open_order(
+    session: Session,
+    actor: Principal,
+    model: WorkOrderCreate,
+    *,
+    ip: str = "",
+    now: datetime | None = None,
+    settings: ComplaintsSettings | None = None,
+    calendar: WorkCalendar | None = None,
+    respond_within: int | None = None,
+    time_limit: int | None = None,
+) -> WorkOrder:
+    """Validate and insert a new order with its first event (and dispatch it when a lead unit is given)."""
+    settings = settings or get_complaints_settings()
+    clock = Clock.at(model.received_at or now)
+    problems: list[FieldProblem] = []
+    subject = resolve_subject(
+        session,
+        actor,
+        site_id=model.site_id,
+        window_id=model.window_id,
+        post_id=model.post_id,
+        staff_id=model.staff_id,
+        department_id=model.department_id,
+        problems=problems,
+    )
+    phone = model.phone.replace(" ", "")
+    if phone and not PHONE_RE.match(phone):
+        problems.append(FieldProblem("phone", "error.phone_format"))
+    if model.anonymous and model.caller_name:
+        problems.append(FieldProblem("caller_name", "complaints.error.anonymous_named"))
+    if not model.anonymous and not model.caller_name:
+        problems.append(FieldProblem("caller_name", "error.required"))
+    if model.received_at is not None and model.received_at > utcnow() + timedelta(minutes=5):
+        problems.append(FieldProblem("received_at", "complaints.error.in_future"))
+    if problems:
+        raise InvalidInput(problems=problems)
+    assert subject is not None
+    calendar = calendar or load_calendar(session)
+    limit = time_limit or settings.time_limit(model.type.value)
+    due = deadlines.due_date(calendar, clock.today, limit)
+    respond_by = (
+        deadlines.due_date(calendar, clock.today, respond_within).due_on
+        if respond_within is not None
+        else None
+    )
+    number = guards.next_number(session, NUMBER_PREFIX, clock.today.strftime("%Y%m%d"))
+    integrity = model.integrity
+    order = WorkOrder(
+        number=number,
+        channel=model.channel.value,
+        type=model.type.value,
+        urgency=model.urgency.value,
+        site_id=subject.site.id or 0,
+        received_at=clock.now,
+        received_on=clock.today,
+        received_month=clock.today.strftime("%Y-%m"),
+        received_by=actor.audit_name[:80],
+        caller_name="" if model.anonymous else model.caller_name,
+        anonymous=model.anonymous,
+        phone_enc=crypto.encrypt(phone),
+        phone_hash=crypto.keyed_hash("phone:" + phone) if phone else "",
+        confidential=model.confidential or integrity,
+        integrity=integrity,
+        title=model.title or model.content[:60],
+        content=model.content,
+        window_id=model.window_id,
+        post_id=model.post_id,
+        staff_id=model.staff_id,
+        department_id=subject.department_id,
+        source_ref=model.source_ref,
+        state=State.RECEIVED.value,
+        time_limit_days=limit,
+        due_on=due.due_on,
+        due_provisional=due.provisional,
+        due_source=due.source,
+        respond_by=respond_by,
+    )
+    session.add(order)
+    session.flush()
+    _event(
+        session,
+        actor,
+        order,
+        Action.RECEIVE,
+        "",
+        State.RECEIVED,
+        clock.now,
+        detail={
+            "channel": order.channel,
+            "type": order.type,
+            "due_on": order.due_on.isoformat(),
+            "provisional": order.due_provisional,
+        },
+    )
+    audit.record(
+        session,
+        actor,
+        "work_order.create",
+        object_kind="work_order",
+        object_id=order.id,
+        site_id=order.site_id,
+        summary=order.number,
+        detail={"channel": order.channel, "type": order.type, "confidential": order.confidential},
+        ip=ip,
+    )
+    if model.lead_department_id is not None:
+        _apply(
+            session,
+            actor,
+            order,
+            Action.DISPATCH,
+            TransitionInput(
+                lead_department_id=model.lead_department_id,
+                assisting_department_ids=model.assisting_department_ids,
+            ),
+            clock=clock,
+            settings=settings,
+            calendar=calendar,
+            ip=ip,
+        )
+    return order
+
+
+# --- transitions ------------------------------------------------------------------------------
+
+
+class TransitionInput(BaseModel):
+    """The fields any action may take; each action checks the ones it needs."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reason: str = PydField("", max_length=2000)
+    lead_department_id: int | None = None
+    assisting_department_ids: list[int] = []
+    days: int | None = PydField(None, ge=1, le=60)
+    into: str | None = PydField(None, max_length=24)  # the order a duplicate merges into: id or number
+    reply: str = PydField("", max_length=5000)
+    level: Satisfaction | None = None
+    method: str = PydField("phone", max_length=12)
+    outcome: Outcome | None = None
+    disposition: list[Disposition] = []
+
+
+def transition(
+    session: Session,
+    actor: Principal,
+    order_id: int,
+    action: Action | str,
+    data: dict[str, Any] | TransitionInput | None = None,
+    *,
+    ip: str = "",
+    now: datetime | None = None,
+) -> WorkOrderView:
+    """Apply one action to an order (the API's POST /work-orders/{id}/transitions)."""
+    try:
+        act = Action(action)
+    except ValueError:
+        raise InvalidInput(
+            "action", "error.choice", choices=", ".join(a.value for a in Action if a not in _INTERNAL)
+        ) from None
+    if act in _INTERNAL:
+        raise InvalidInput("action", "complaints.error.internal_action")
+    payload = data if isinstance(data, TransitionInput) else parse(TransitionInput, dict(data or {}))
+    order = _get(session, order_id, lock=True)
+    viewer = viewer_for(session, actor)
+    if not visibility.can_read(session, viewer, order):
+        raise NotFound("error.not_found_kind", kind="kind.work_order", id=order_id)
+    supervisor = visibility.can_supervise(session, viewer, order)
+    if not supervisor and not (
+        act in UNIT_ACTIONS and visibility.is_unit_member(session, viewer, order, lead_only=True)
+    ):
+        raise Forbidden("complaints.error.not_your_action", action=f"wo_action.{act.value}")
+    _apply(session, actor, order, act, payload, clock=Clock.at(now), ip=ip)
+    return order_view(session, actor, order, viewer=viewer)
+
+
+# Actions only the system takes (the chase job) or that belong to intake.
+_INTERNAL = frozenset({Action.RECEIVE, Action.CHASE, Action.ESCALATE})
+
+
+def _apply(
+    session: Session,
+    actor: Principal,
+    order: WorkOrder,
+    action: Action,
+    data: TransitionInput,
+    *,
+    clock: Clock,
+    ip: str = "",
+    settings: ComplaintsSettings | None = None,
+    calendar: WorkCalendar | None = None,
+) -> None:
+    settings = settings or get_complaints_settings()
+    before = State(order.state)
+    after = next_state(before, action)
+    cal = calendar or load_calendar(session)
+    detail: dict[str, Any] = {}
+    reason = data.reason
+
+    def need(field: str, value: object) -> None:
+        if value in (None, "", []):
+            raise InvalidInput(field, "error.required")
+
+    if action in (Action.DISPATCH, Action.REASSIGN):
+        need("lead_department_id", data.lead_department_id)
+        if action is Action.REASSIGN:
+            need("reason", reason)
+        site = session.get(Site, order.site_id)
+        assert site is not None and data.lead_department_id is not None
+        _department(session, site, data.lead_department_id, "lead_department_id")
+        assisting = sorted(set(data.assisting_department_ids) - {data.lead_department_id})
+        for dept_id in assisting:
+            _department(session, site, dept_id, "assisting_department_ids")
+        old_units = visibility.assisting_units(session, order.id or 0)
+        for unit in session.exec(select(WorkOrderUnit).where(col(WorkOrderUnit.order_id) == order.id)):
+            session.delete(unit)
+        session.flush()
+        for dept_id in assisting:
+            session.add(WorkOrderUnit(order_id=order.id or 0, department_id=dept_id))
+        detail = {
+            "lead": data.lead_department_id,
+            "assisting": assisting,
+            "previous_lead": order.lead_department_id,
+            "previous_assisting": old_units,
+        }
+        order.lead_department_id = data.lead_department_id
+        order.dispatched_on = clock.today
+    elif action is Action.SIGN:
+        order.responded_at = order.responded_at or clock.now
+    elif action is Action.SEND_BACK:
+        need("reason", reason)
+        since = order.dispatched_on or order.received_on
+        if not deadlines.within_workdays(cal, since, clock.today, settings.send_back_workdays):
+            raise Conflict("complaints.error.send_back_late", days=settings.send_back_workdays)
+        order.responded_at = order.responded_at or clock.now
+        detail = {"from_unit": order.lead_department_id}
+    elif action is Action.PROGRESS:
+        need("reason", reason)
+    elif action is Action.REQUEST_EXTENSION:
+        need("days", data.days)
+        need("reason", reason)
+        assert data.days is not None
+        if data.days > settings.extension_max_workdays:
+            raise InvalidInput(
+                "days", "complaints.error.extension_too_long", max=settings.extension_max_workdays
+            )
+        if order.extension_pending_days is not None:
+            raise Conflict("complaints.error.extension_pending")
+        order.extension_pending_days = data.days
+        order.extension_pending_reason = reason[:400]
+        detail = {"days": data.days}
+    elif action in (Action.APPROVE_EXTENSION, Action.REJECT_EXTENSION):
+        if order.extension_pending_days is None:
+            raise Conflict("complaints.error.no_extension_pending")
+        days = order.extension_pending_days
+        if action is Action.APPROVE_EXTENSION:
+            new_due = deadlines.due_date(cal, order.due_on, days, field="days")
+            detail = {
+                "days": days,
+                "due_on": new_due.due_on.isoformat(),
+                "previous_due_on": order.due_on.isoformat(),
+            }
+            order.due_on, order.due_provisional, order.due_source = (
+                new_due.due_on,
+                new_due.provisional,
+                new_due.source,
+            )
+            order.extended_days += days
+            order.card = ""
+        else:
+            need("reason", reason)
+            detail = {"days": days}
+        order.extension_pending_days = None
+        order.extension_pending_reason = ""
+    elif action is Action.MERGE:
+        need("into", data.into)
+        target = _find(session, str(data.into))
+        if (
+            target is None
+            or target.id == order.id
+            or not visibility.can_supervise(session, viewer_for(session, actor), target)
+        ):
+            raise InvalidInput("into", "error.unknown_ref", kind="kind.work_order", value=data.into)
+        if not target.is_open:
+            raise Conflict("complaints.error.merge_into_closed", number=target.number)
+        order.merged_into_id = target.id
+        order.is_open = False
+        detail = {"into": target.number}
+        target.version += 1
+        _event(
+            session,
+            actor,
+            target,
+            "absorb",
+            target.state,
+            State(target.state),
+            clock.now,
+            reason=reason,
+            detail={"merged": order.number},
+        )
+        session.add(target)
+    elif action is Action.REPLY:
+        need("reply", data.reply)
+        order.reply = data.reply
+        order.replied_at = clock.now
+        order.responded_at = order.responded_at or clock.now
+    elif action is Action.CALLBACK:
+        need("level", data.level)
+        assert data.level is not None
+        if data.level <= Satisfaction.DISSATISFIED:
+            need("reason", reason)
+        order.callback_at = clock.now
+        order.callback_level = int(data.level)
+        order.callback_method = data.method[:12]
+        order.callback_reason = reason[:400]
+        detail = {"level": int(data.level), "method": data.method}
+    elif action is Action.REOPEN:
+        need("reason", reason)
+        if order.callback_level is not None and order.callback_level > Satisfaction.DISSATISFIED:
+            raise Conflict("complaints.error.reopen_satisfied")
+        due = deadlines.due_date(cal, clock.today, order.time_limit_days, field="reason")
+        detail = {"due_on": due.due_on.isoformat(), "previous_due_on": order.due_on.isoformat()}
+        order.due_on, order.due_provisional, order.due_source = due.due_on, due.provisional, due.source
+        order.reopen_count += 1
+        order.card = ""
+        order.reply, order.replied_at = "", None
+        order.callback_at, order.callback_level, order.callback_method, order.callback_reason = (
+            None,
+            None,
+            "",
+            "",
+        )
+    elif action is Action.CLOSE:
+        if before is State.RECEIVED:
+            need("reply", data.reply)
+            order.reply = data.reply
+            order.replied_at = clock.now
+        elif before is State.REPLIED or (
+            order.callback_level is not None and order.callback_level <= Satisfaction.DISSATISFIED
+        ):
+            need("reason", reason)
+        order.closed_at = clock.now
+        order.closed_on = clock.today
+        order.on_time = clock.today <= order.due_on
+        order.is_open = False
+        detail = {"on_time": order.on_time}
+    elif action is Action.OUTCOME:
+        need("outcome", data.outcome)
+        assert data.outcome is not None
+        if order.outcome:
+            raise Conflict("complaints.error.outcome_recorded", outcome=f"outcome.{order.outcome}")
+        order.outcome = data.outcome.value
+        order.disposition = " ".join(sorted({d.value for d in data.disposition}))
+        detail = {"outcome": order.outcome, "disposition": order.disposition.split()}
+        detail.update(_outcome_effects(session, actor, order, data.outcome, clock, settings, ip))
+    elif action in (Action.CHASE, Action.ESCALATE):
+        detail = {"card": order.card, "due_on": order.due_on.isoformat()}
+    order.state = after.value
+    order.version += 1
+    session.add(order)
+    session.flush()
+    _event(session, actor, order, action, before.value, after, clock.now, reason=reason, detail=detail)
+    audit.record(
+        session,
+        actor,
+        f"work_order.{action.value}",
+        object_kind="work_order",
+        object_id=order.id,
+        site_id=order.site_id,
+        summary=f"{order.number} {before.value}→{after.value}",
+        detail={"reason": reason[:200], **detail},
+        ip=ip,
+    )
+
+
+def _outcome_effects(
+    session: Session,
+    actor: Principal,
+    order: WorkOrder,
+    outcome: Outcome,
+    clock: Clock,
+    settings: ComplaintsSettings,
+    ip: str,
+) -> dict[str, Any]:
+    """An upheld complaint about a person or window goes to the ledger and the incident link."""
+    if order.staff_id is None and order.window_id is None:
+        return {}
+    if order.type == RequestType.PRAISE.value and outcome is Outcome.UPHELD:
+        kind, points = "praise", settings.points_praise
+    elif order.type != RequestType.PRAISE.value and outcome is Outcome.UPHELD:
+        kind, points = "complaint_upheld", settings.points_upheld
+    elif order.type != RequestType.PRAISE.value and outcome is Outcome.PARTLY:
+        kind, points = "complaint_partly_upheld", settings.points_partly_upheld
+    else:
+        return {}
+    entry = ledger.record_entry(
+        session,
+        actor=actor,
+        day=clock.today,
+        kind=kind,
+        points=points,
+        reason=f"{order.number} {order.title}"[:400],
+        source_kind="work_order",
+        source_id=order.number,
+        staff_id=order.staff_id,
+        window_id=order.window_id if order.staff_id is None else _staff_window(session, order),
+        ip=ip,
+    )
+    out: dict[str, Any] = {"ledger_entry_id": entry.id}
+    if kind != "praise":
+        incident = incidents.record_incident(
+            session,
+            kind="complaint",
+            source_kind="work_order",
+            source_id=order.id,
+            occurred_at=order.received_at,
+            post_id=order.post_id,
+            window_id=order.window_id,
+            staff_id=order.staff_id,
+            summary=f"{order.number} {outcome.value}",
+        )
+        out["incident_id"] = incident.id
+    return out
+
+
+def _staff_window(session: Session, order: WorkOrder) -> int | None:
+    # The ledger refuses a window of another site than the staff member's: keep the pair only if consistent.
+    staff = session.get(Staff, order.staff_id) if order.staff_id else None
+    window = session.get(Window, order.window_id) if order.window_id else None
+    if staff is not None and window is not None and staff.site_id == window.site_id:
+        return window.id
+    return None
+
+
+def _event(
+    session: Session,
+    actor: Principal,
+    order: WorkOrder,
+    action: Action | str,
+    from_state: str,
+    to_state: State,
+    at: datetime,
+    *,
+    reason: str = "",
+    detail: dict[str, Any] | None = None,
+) -> None:
+    seq = order.version if action is not Action.RECEIVE else 0
+    session.add(
+        WorkOrderEvent(
+            order_id=order.id or 0,
+            seq=seq,
+            action=str(action),
+            from_state=from_state,
+            to_state=to_state.value,
+            at=at,
+            actor_kind=actor.kind[:10],
+            actor_id=actor.id,
+            actor_name=actor.audit_name[:80],
+            reason=reason,
+            detail=json.dumps(detail or {}, ensure_ascii=False, default=str),
+        )
+    )
+
+
+def system_apply(
+    session: Session,
+    actor: Principal,
+    order: WorkOrder,
+    action: Action,
+    *,
+    reason: str,
+    now: datetime | None = None,
+) -> None:
+    """Let the scheduler or another service of this package act on an order without a user's rights."""
+    _apply(session, actor, order, action, TransitionInput(reason=reason), clock=Clock.at(now))
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def _get(session: Session, order_id: int, *, lock: bool = False) -> WorkOrder:
+    stmt = select(WorkOrder).where(col(WorkOrder.id) == order_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    order = session.exec(stmt).first()
+    if order is None:
+        raise NotFound("error.not_found_kind", kind="kind.work_order", id=order_id)
+    return order
+
+
+def _find(session: Session, ref: str) -> WorkOrder | None:
+    if ref.isdigit():
+        return session.get(WorkOrder, int(ref))
+    return session.exec(select(WorkOrder).where(col(WorkOrder.number) == ref.strip())).first()
+
+
+def order_view(
+    session: Session,
+    actor: Principal,
+    order: WorkOrder,
+    *,
+    viewer: Viewer | None = None,
+    calendar: WorkCalendar | None = None,
+    today: date | None = None,
+    assisting: list[int] | None = None,
+) -> WorkOrderView:
+    """Shape an order for one principal: identity redacted by role, the card as of today."""
+    viewer = viewer or viewer_for(session, actor)
+    settings = get_complaints_settings()
+    calendar = calendar or load_calendar(session)
+    today = today or Clock.at().today
+    shown = visibility.sees_identity(viewer, order)
+    card, left = "", None
+    if order.is_open:
+        left = deadlines.workdays_left(calendar, today, order.due_on)
+        card = deadlines.card_for(
+            calendar,
+            today,
+            order.due_on,
+            yellow_workdays=settings.yellow_card_workdays,
+            red_workdays_late=settings.red_card_workdays_late,
+        ).value
+    return WorkOrderView(
+        id=order.id or 0,
+        number=order.number,
+        channel=order.channel,
+        type=order.type,
+        urgency=order.urgency,
+        state=order.state,
+        site_id=order.site_id,
+        received_at=order.received_at,
+        received_on=order.received_on,
+        received_by=order.received_by,
+        caller_name=order.caller_name if shown else "",
+        caller_phone_masked=(visibility.masked_phone(order.phone_enc) if shown else ""),
+        anonymous=order.anonymous,
+        identity_hidden=not shown,
+        confidential=order.confidential,
+        integrity=order.integrity,
+        title=order.title,
+        content=order.content,
+        window_id=order.window_id,
+        post_id=order.post_id,
+        staff_id=order.staff_id,
+        department_id=order.department_id,
+        source_ref=order.source_ref,
+        lead_department_id=order.lead_department_id,
+        assisting_department_ids=assisting
+        if assisting is not None
+        else visibility.assisting_units(session, order.id or 0),
+        time_limit_days=order.time_limit_days,
+        due_on=order.due_on,
+        due_provisional=order.due_provisional,
+        due_source=order.due_source,
+        respond_by=order.respond_by,
+        card=card,
+        workdays_left=left,
+        extension_pending_days=order.extension_pending_days,
+        extended_days=order.extended_days,
+        reply=order.reply,
+        replied_at=order.replied_at,
+        callback_at=order.callback_at,
+        callback_method=order.callback_method,
+        callback_level=order.callback_level,
+        callback_reason=order.callback_reason,
+        reopen_count=order.reopen_count,
+        outcome=order.outcome,
+        disposition=order.disposition.split(),
+        closed_at=order.closed_at,
+        on_time=order.on_time,
+        merged_into_id=order.merged_into_id,
+    )
+
+
+def get_order(session: Session, actor: Principal, order_ref: int | str, *, ip: str = "") -> WorkOrderDetail:
+    """The order page: the order, its full history and what the actor may do next.
+
+    Opening a confidential order writes a view entry to the audit log in the caller's transaction:
+    call it in a session that commits.
+    """
+    order = _find(session, str(order_ref))
+    viewer = viewer_for(session, actor)
+    if order is None or not visibility.can_read(session, viewer, order):
+        raise NotFound("error.not_found_kind", kind="kind.work_order", id=order_ref)
+    if order.confidential or order.integrity:
+        audit.record(
+            session,
+            actor,
+            "view.work_order",
+            object_kind="work_order",
+            object_id=order.id,
+            site_id=order.site_id,
+            summary=order.number,
+            ip=ip,
+        )
+    events = session.exec(
+        select(WorkOrderEvent)
+        .where(col(WorkOrderEvent.order_id) == order.id)
+        .order_by(col(WorkOrderEvent.seq), col(WorkOrderEvent.id))
+    ).all()
+    history = [
+        WorkOrderEventView(
+            seq=e.seq,
+            action=e.action,
+            from_state=e.from_state,
+            to_state=e.to_state,
+            at=e.at,
+            actor_name=e.actor_name,
+            reason=e.reason,
+            detail=json.loads(e.detail),
+        )
+        for e in events
+    ]
+    supervisor = visibility.can_supervise(session, viewer, order)
+    unit = visibility.is_unit_member(session, viewer, order, lead_only=True)
+    actions = [
+        a.value
+        for a in allowed_actions(order.state)
+        if a not in _INTERNAL and (supervisor or (unit and a in UNIT_ACTIONS))
+    ]
+    return WorkOrderDetail(
+        order=order_view(session, actor, order, viewer=viewer), history=history, allowed_actions=actions
+    )
+
+
+def reveal_caller_phone(session: Session, actor: Principal, order_id: int, *, ip: str = "") -> str:
+    """The caller's full number, for the callback; audited every time."""
+    order = _get(session, order_id)
+    viewer = viewer_for(session, actor)
+    if not visibility.can_read(session, viewer, order):
+        raise NotFound("error.not_found_kind", kind="kind.work_order", id=order_id)
+    if not visibility.may_reveal_phone(viewer, order) or not visibility.can_supervise(session, viewer, order):
+        raise Forbidden("complaints.error.phone_hidden")
+    audit.record(
+        session,
+        actor,
+        "view.caller_phone",
+        object_kind="work_order",
+        object_id=order.id,
+        site_id=order.site_id,
+        summary=order.number,
+        ip=ip,
+    )
+    return crypto.decrypt(order.phone_enc)
+
+
+class OrderFilter(BaseModel):
+    """Filters of the order list (all optional)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    state: State | None = None
+    channel: Channel | None = None
+    type: RequestType | None = None
+    urgency: str | None = None
+    site_id: int | None = None  # this site and everything under it
+    lead_department_id: int | None = None
+    department_id: int | None = None
+    window_id: int | None = None
+    staff_id: int | None = None
+    received_from: date | None = None
+    received_to: date | None = None
+    open_only: bool = False
+    overdue_only: bool = False
+    card: str | None = None
+    confidential: bool | None = None
+    q: str | None = PydField(None, max_length=100)
+    phone: str | None = PydField(None, max_length=20)
+    mine: bool = False  # orders of the actor's own unit
+
+
+def _visible_clause(session: Session, viewer: Viewer) -> ColumnElement[bool]:
+    """The orders a viewer may list: their jurisdiction (by role) or their unit's orders."""
+    p = viewer.principal
+    sites = select(Site.id).where(col(Site.path).startswith(p.site_path, autoescape=True))
+    clauses: list[ColumnElement[bool]] = []
+    if viewer.reads_complaints:
+        in_area = col(WorkOrder.site_id).in_(sites)
+        clauses.append(in_area if viewer.confidential else and_(in_area, col(WorkOrder.integrity).is_(False)))
+    if viewer.department_id is not None:
+        assisted = select(WorkOrderUnit.order_id).where(
+            col(WorkOrderUnit.department_id) == viewer.department_id
+        )
+        clauses.append(
+            and_(
+                col(WorkOrder.integrity).is_(False),
+                or_(
+                    col(WorkOrder.lead_department_id) == viewer.department_id, col(WorkOrder.id).in_(assisted)
+                ),
+            )
+        )
+    if not clauses:
+        return col(WorkOrder.id) < 0
+    visible = or_(*clauses)
+    if p.staff_id is not None:
+        visible = and_(visible, or_(col(WorkOrder.staff_id).is_(None), col(WorkOrder.staff_id) != p.staff_id))
+    return visible
+
+
+def list_orders(
+    session: Session,
+    actor: Principal,
+    filters: dict[str, Any] | OrderFilter | None = None,
+    *,
+    offset: int = 0,
+    limit: int = 50,
+    order_by: str = "received",
+    ip: str = "",
+    today: date | None = None,
+) -> tuple[list[WorkOrderView], int]:
+    """The order list with filters; newest first (or by due date with order_by="due")."""
+    f = filters if isinstance(filters, OrderFilter) else parse(OrderFilter, dict(filters or {}))
+    viewer = viewer_for(session, actor)
+    today = today or Clock.at().today
+    where: list[ColumnElement[bool]] = [_visible_clause(session, viewer)]
+    for name in (
+        "channel",
+        "type",
+        "urgency",
+        "lead_department_id",
+        "department_id",
+        "window_id",
+        "staff_id",
+        "confidential",
+    ):
+        value = getattr(f, name)
+        if value is not None:
+            where.append(getattr(WorkOrder, name) == (value.value if hasattr(value, "value") else value))
+    if f.state is not None:
+        where.append(col(WorkOrder.state) == f.state.value)
+    if f.site_id is not None:
+        anchor = session.get(Site, f.site_id)
+        if anchor is None or not actor.covers_path(anchor.path):
+            raise InvalidInput("site_id", "error.unknown_ref", kind="kind.site", value=f.site_id)
+        where.append(
+            col(WorkOrder.site_id).in_(
+                select(Site.id).where(col(Site.path).startswith(anchor.path, autoescape=True))
+            )
+        )
+    if f.received_from is not None:
+        where.append(col(WorkOrder.received_on) >= f.received_from)
+    if f.received_to is not None:
+        where.append(col(WorkOrder.received_on) <= f.received_to)
+    if f.open_only or f.overdue_only:
+        where.append(col(WorkOrder.is_open).is_(True))
+    if f.overdue_only:
+        where.append(col(WorkOrder.due_on) < today)
+    if f.card:
+        where.append(col(WorkOrder.card) == f.card)
+    if f.mine:
+        where.append(col(WorkOrder.lead_department_id) == (viewer.department_id or -1))
+    if f.q:
+        like = f"%{f.q}%"
+        where.append(or_(col(WorkOrder.number).ilike(like), col(WorkOrder.title).ilike(like)))
+    if f.phone:
+        phone = check_phone(f.phone)
+        if not actor.can(Permission.COMPLAINTS_WRITE):
+            raise Forbidden("complaints.error.phone_hidden")
+        where.append(col(WorkOrder.phone_hash) == crypto.keyed_hash("phone:" + phone))
+        where.append(
+            col(WorkOrder.confidential).is_(False) if not viewer.confidential else col(WorkOrder.id) > 0
+        )
+    order_clause = (
+        (col(WorkOrder.due_on), col(WorkOrder.id))
+        if order_by == "due"
+        else (col(WorkOrder.received_at).desc(), col(WorkOrder.id).desc())
+    )
+    return _page(session, actor, viewer, where, order_clause, offset, limit, ip, today)
+
+
+def _page(
+    session: Session,
+    actor: Principal,
+    viewer: Viewer,
+    where: Sequence[ColumnElement[bool]],
+    order_clause: Sequence[Any],
+    offset: int,
+    limit: int,
+    ip: str,
+    today: date,
+) -> tuple[list[WorkOrderView], int]:
+    total = session.exec(select(func.count()).select_from(WorkOrder).where(*where)).one()
+    rows = session.exec(
+        select(WorkOrder)
+        .where(*where)
+        .order_by(*order_clause)
+        .offset(max(offset, 0))
+        .limit(min(max(limit, 1), MAX_PAGE))
+    ).all()
+    ids = [r.id for r in rows if r.id is not None]
+    units: dict[int, list[int]] = {i: [] for i in ids}
+    if ids:
+        for unit in session.exec(select(WorkOrderUnit).where(col(WorkOrderUnit.order_id).in_(ids))):
+            units[unit.order_id].append(unit.department_id)
+    calendar = load_calendar(session)
+    views = [
+        order_view(
+            session,
+            actor,
+            r,
+            viewer=viewer,
+            calendar=calendar,
+            today=today,
+            assisting=sorted(units.get(r.id or 0, [])),
+        )
+        for r in rows
+    ]
+    secret = [r.number for r in rows if r.confidential or r.integrity]
+    if secret:
+        audit.record(
+            session,
+            actor,
+            "view.work_order_list",
+            object_kind="work_order",
+            object_id="",
+            summary=f"{len(secret)} confidential",
+            detail={"numbers": secret},
+            ip=ip,
+        )
+    return views, int(total)
+
+
+def due_orders(
+    session: Session,
+    actor: Principal,
+    *,
+    offset: int = 0,
+    limit: int = 50,
+    department_id: int | None = None,
+    today: date | None = None,
+    ip: str = "",
+) -> tuple[list[WorkOrderView], int]:
+    """The supervisor's home page: open orders of the jurisdiction due soon or overdue, most urgent first."""
+    settings = get_complaints_settings()
+    viewer = viewer_for(session, actor)
+    today = today or Clock.at().today
+    calendar = load_calendar(session)
+    try:
+        horizon = calendar.add_workdays(today, settings.yellow_card_workdays).value
+    except Exception:  # a year the calendar does not know: a week ahead is a safe approximation
+        horizon = today + timedelta(days=7)
+    where: list[ColumnElement[bool]] = [
+        col(WorkOrder.is_open).is_(True),
+        col(WorkOrder.due_on) <= horizon,
+        _visible_clause(session, viewer),
+    ]
+    if department_id is not None:
+        where.append(col(WorkOrder.lead_department_id) == department_id)
+    return _page(
+        session, actor, viewer, where, (col(WorkOrder.due_on), col(WorkOrder.id)), offset, limit, ip, today
+    )
+
+
+def phone_history(session: Session, actor: Principal, phone: str, *, limit: int = 20) -> list[WorkOrderView]:
+    """Earlier orders of the same caller (the intake screen's repeat-caller hint)."""
+    rows, _ = list_orders(session, actor, OrderFilter(phone=phone), limit=limit)
+    return rows
