@@ -144,11 +144,12 @@ def update_user(session: Session, actor: Principal, user_id: int, data: dict[str
     if password:
         _check_password(password)
         user.password_hash = hash_password(password)
-    if changes.get("active") is False or password or "role" in changes or "site_id" in changes:
+    diff: dict[str, Any] = {k: [before[k], changes[k]] for k in changes if before[k] != changes[k]}
+    if password or {"active", "role", "site_id"} & diff.keys():
+        # A changed password, role or jurisdiction ends the sessions that were opened under the old one.
         _revoke_sessions(session, user.id or 0)
     session.add(user)
     session.flush()
-    diff: dict[str, Any] = {k: [before[k], changes[k]] for k in changes if before[k] != changes[k]}
     if password:
         diff["password"] = "changed"
     audit.record(session, actor, "user.update", object_kind="user", object_id=user.id, site_id=user.site_id,

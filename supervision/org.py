@@ -390,12 +390,15 @@ def update_entity(
         extra["delegated_department_ids"] = None
     before = {k: getattr(row, k) for k in changes}
     old_path = row.path if kind is OrgKind.SITE else ""
-    for key, value in changes.items():
-        setattr(row, key, value)
-    check_extra = dict(extra)
-    if kind is OrgKind.WINDOW and check_extra.get("delegated_department_ids") is None:
-        check_extra["delegated_department_ids"] = delegated_departments(session, row.id)
-    _validate(session, actor, kind, row, new=False, extra=check_extra)
+    # Validation queries the database; flushing the half-changed row first would hit the unique
+    # constraint before our own check could name the field.
+    with session.no_autoflush:
+        for key, value in changes.items():
+            setattr(row, key, value)
+        check_extra = dict(extra)
+        if kind is OrgKind.WINDOW and check_extra.get("delegated_department_ids") is None:
+            check_extra["delegated_department_ids"] = delegated_departments(session, row.id)
+        _validate(session, actor, kind, row, new=False, extra=check_extra)
     _apply_extra(row, kind, extra)
     if kind is OrgKind.POST and "duties" in changes and before.get("duties") != changes["duties"]:
         # A change of duties makes the post's risk points due for review.
