@@ -1,0 +1,367 @@
+"""The ingest service: leases cameras from the database, runs a reader per camera, writes health and alerts.
+
+One `IngestService` runs in each process that reads cameras: inside `supervision serve` (embedded,
+SQLite or PostgreSQL) or in each `supervision worker` process. Leases are rows in `ingest_lease`:
+claimed with SELECT … FOR UPDATE SKIP LOCKED (PostgreSQL; SQLite serialises writers anyway), renewed
+every third of a lease period, taken over by another worker once expired. A reader stops itself when
+its lease could not be renewed in time, so no camera is ever read by two workers.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import signal
+import socket
+import threading
+import time
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, or_, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import Session, col, select
+
+from cameras.config import CameraSettings, get_camera_settings
+from cameras.frame_server import FrameServer
+from cameras.health import StatusTracker
+from cameras.ingest import FRAMES, CameraReader, FrameRegistry
+from cameras.models import (
+    AlertKind,
+    Camera,
+    CameraAlert,
+    CameraHealth,
+    CameraStatus,
+    IngestLease,
+    IngestWorker,
+)
+from cameras.service import stream_uri
+from supervision.db import session_scope, utcnow
+from supervision.incidents import record_incident
+from supervision.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+# A reader stops this long before its lease expires, so clock skew between machines up to this is safe.
+LEASE_SAFETY_SECONDS = 2.0
+
+
+def new_worker_id() -> str:
+    return f"{socket.gethostname()[:40]}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+
+class _Held:
+    """A camera this worker holds: its reader, the lease deadline and the status tracker."""
+
+    def __init__(self, reader: CameraReader, tracker: StatusTracker, site_id: int, window_id: int | None,
+                 post_id: int | None, name: str) -> None:
+        self.reader = reader
+        self.tracker = tracker
+        self.site_id = site_id
+        self.window_id = window_id
+        self.post_id = post_id
+        self.name = name
+        self.valid_until = time.monotonic()
+
+
+class IngestService:
+    """Runs the readers of the cameras this process holds; start()/stop() from the runtime."""
+
+    def __init__(self, engine: Engine, settings: Settings | None = None,
+                 stop_event: threading.Event | None = None, *, camera_settings: CameraSettings | None = None,
+                 registry: FrameRegistry | None = None,
+                 serve_frames: bool = True, worker_id: str | None = None) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.stop_event = stop_event or threading.Event()
+        self.cs = camera_settings or get_camera_settings()
+        self.registry = registry or FRAMES
+        self.worker_id = worker_id or new_worker_id()
+        self.held: dict[int, _Held] = {}
+        self._thread: threading.Thread | None = None
+        self._own_stop = threading.Event()
+        self.frame_server = FrameServer(self.registry, self.cs) if serve_frames else None
+        self._pending_start = 0
+        self.last_error = ""
+
+    # --- lifecycle ---------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        frame_url = ""
+        if self.frame_server is not None:
+            self.frame_server.start()
+            frame_url = self.frame_server.url
+        with session_scope(self.engine, write=True) as s:
+            s.add(IngestWorker(id=self.worker_id, host=socket.gethostname()[:120], pid=os.getpid(),
+                               frame_url=frame_url, capacity=self.cs.max_cameras_per_process))
+        self._thread = threading.Thread(target=self._loop, name="ingest-leases", daemon=True)
+        self._thread.start()
+        logger.info("ingest worker %s started (capacity %d, frames at %s)", self.worker_id,
+                    self.cs.max_cameras_per_process, frame_url or "in-process")
+
+    def stop(self) -> None:
+        self._own_stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._stop_readers(list(self.held))
+        try:
+            with session_scope(self.engine, write=True) as s:
+                s.execute(delete(IngestLease).where(col(IngestLease.worker_id) == self.worker_id))
+                s.execute(delete(IngestWorker).where(col(IngestWorker.id) == self.worker_id))
+        except Exception:
+            logger.exception("could not release the leases of %s; they expire by themselves", self.worker_id)
+        if self.frame_server is not None:
+            self.frame_server.stop()
+        logger.info("ingest worker %s stopped", self.worker_id)
+
+    @property
+    def stopping(self) -> bool:
+        return self._own_stop.is_set() or self.stop_event.is_set()
+
+    def _loop(self) -> None:
+        period = self.cs.lease_seconds / 3
+        next_lease = 0.0
+        next_flush = 0.0
+        while not self.stopping:
+            now = time.monotonic()
+            if now >= next_lease:
+                try:
+                    self.heartbeat()
+                    self.last_error = ""
+                except (OperationalError, IntegrityError) as exc:
+                    # Another worker won a race for a camera, or the database is away: try again next round.
+                    self.last_error = exc.__class__.__name__
+                    logger.warning("lease round of %s failed: %s", self.worker_id, exc.__class__.__name__)
+                except Exception:
+                    logger.exception("lease round of %s failed", self.worker_id)
+                next_lease = now + period
+            changes = self._evaluate()
+            if changes or now >= next_flush:
+                try:
+                    self._flush(changes)
+                except Exception:
+                    logger.exception("writing camera health failed")
+                next_flush = now + self.cs.health_flush_seconds
+            self._own_stop.wait(0.5)
+            if self.stop_event.is_set():
+                break
+
+    # --- leases ------------------------------------------------------------------------------------
+
+    def heartbeat(self) -> None:
+        """Renew our leases, claim our share of free or expired ones, start and stop readers to match."""
+        started = time.monotonic()
+        now = utcnow()
+        expires = now + timedelta(seconds=self.cs.lease_seconds)
+        with session_scope(self.engine, write=True) as s:
+            renewed = set(s.execute(
+                update(IngestLease).where(col(IngestLease.worker_id) == self.worker_id)
+                .values(expires_at=expires).returning(col(IngestLease.camera_id))).scalars())
+            # Cameras deleted or disabled since: let them go.
+            enabled = set(s.exec(
+                select(Camera.id).where(col(Camera.enabled), col(Camera.id).in_(renewed))).all())
+            gone = renewed - {int(i) for i in enabled if i is not None}
+            if gone:
+                s.execute(delete(IngestLease).where(col(IngestLease.camera_id).in_(gone),
+                                                    col(IngestLease.worker_id) == self.worker_id))
+            mine = renewed - gone
+            target = self._fair_share(s, now)
+            claimed: list[int] = []
+            if len(mine) < target:
+                claimed = self._claim(s, now, expires, target - len(mine))
+            s.execute(update(IngestWorker).where(col(IngestWorker.id) == self.worker_id)
+                      .values(heartbeat_at=now, camera_count=len(mine) + len(claimed)))
+            # Workers silent for ten lease periods are gone; their rows only confuse the web.
+            s.execute(delete(IngestWorker).where(
+                col(IngestWorker.heartbeat_at) < now - timedelta(seconds=self.cs.lease_seconds * 10)))
+            cameras = {c.id: c for c in s.exec(select(Camera).where(col(Camera.id).in_(claimed))).all()}
+        # The lease is ours from when the round started: count the deadline from then, minus a margin.
+        valid_until = started + self.cs.lease_seconds - LEASE_SAFETY_SECONDS
+        lost = set(self.held) - mine
+        if lost:
+            logger.warning("worker %s lost the leases of cameras %s", self.worker_id, sorted(lost))
+            self._stop_readers(list(lost))
+        for cid in mine:
+            if cid in self.held:
+                self.held[cid].valid_until = valid_until
+        for i, cid in enumerate(claimed):
+            camera = cameras.get(cid)
+            if camera is not None:
+                self._start_reader(camera, valid_until, i)
+
+    def _fair_share(self, s: Session, now: Any) -> int:
+        alive = int(s.exec(select(func.count()).select_from(IngestWorker).where(
+            col(IngestWorker.heartbeat_at) >= now - timedelta(seconds=self.cs.lease_seconds))).one())
+        cameras = int(s.exec(select(func.count()).select_from(Camera).where(col(Camera.enabled))).one())
+        return min(self.cs.max_cameras_per_process, math.ceil(cameras / max(1, alive)))
+
+    def _claim(self, s: Session, now: Any, expires: Any, wanted: int) -> list[int]:
+        free = (select(Camera.id).outerjoin(IngestLease, col(IngestLease.camera_id) == col(Camera.id))
+                .where(col(Camera.enabled),
+                       or_(col(IngestLease.camera_id).is_(None), col(IngestLease.expires_at) < now))
+                .order_by(col(Camera.id)).limit(wanted)
+                # PostgreSQL: two workers claiming at once skip each other's rows instead of waiting.
+                .with_for_update(of=Camera, skip_locked=True))
+        ids = [int(i) for i in s.exec(free).all() if i is not None]
+        claimed: list[int] = []
+        for cid in ids:
+            took = s.execute(update(IngestLease).where(
+                col(IngestLease.camera_id) == cid, col(IngestLease.expires_at) < now,
+            ).values(worker_id=self.worker_id, expires_at=expires, acquired_at=now))
+            if took.rowcount == 0:  # type: ignore[attr-defined]
+                # No lease row yet; the primary key makes a concurrent second insert fail, never double-read.
+                s.add(IngestLease(camera_id=cid, worker_id=self.worker_id, expires_at=expires,
+                                  acquired_at=now))
+            claimed.append(cid)
+        s.flush()
+        return claimed
+
+    def _start_reader(self, camera: Camera, valid_until: float, index: int) -> None:
+        cid = int(camera.id or 0)
+        uri = stream_uri(camera)
+        reader = CameraReader(cid, uri, self.cs, self.registry,
+                              start_delay=index * self.cs.connect_stagger_seconds,
+                              lease_valid=lambda: time.monotonic() < self.held[cid].valid_until
+                              if cid in self.held else False)
+        tracker = StatusTracker(self.cs.offline_after_seconds, self.cs.frozen_after_seconds,
+                                self.cs.recover_after_seconds, started_at=time.monotonic())
+        held = _Held(reader, tracker, camera.site_id, camera.window_id, camera.post_id, camera.name)
+        held.valid_until = valid_until
+        self.held[cid] = held
+        if not uri:
+            reader.state.last_error = "camera.stream.no_uri"
+            return  # nothing to read; the tracker will call it offline
+        reader.start()
+
+    def _stop_readers(self, ids: list[int]) -> None:
+        readers = [self.held[i].reader for i in ids if i in self.held]
+        for r in readers:
+            r.stop()
+        deadline = time.monotonic() + max(self.cs.read_timeout_seconds, self.cs.open_timeout_seconds) + 2
+        for r in readers:
+            if r.is_alive():
+                r.join(timeout=max(0.1, deadline - time.monotonic()))
+            if r.is_alive():
+                logger.error("reader of camera %s did not stop in time", r.camera_id)
+        for i in ids:
+            self.held.pop(i, None)
+            self.registry.forget(i)
+
+    # --- status, health, alerts -------------------------------------------------------------------
+
+    def _evaluate(self) -> list[tuple[int, CameraStatus]]:
+        now = time.monotonic()
+        changes = []
+        for cid, held in list(self.held.items()):
+            st = held.reader.state
+            unchanged = st.freeze.unchanged_for(now) if st.freeze.last_change_at is not None else 0.0
+            new = held.tracker.evaluate(now, st.stats.last_packet_at, unchanged)
+            if new is not None:
+                changes.append((cid, new))
+        return changes
+
+    def _flush(self, changes: list[tuple[int, CameraStatus]]) -> None:
+        now_m = time.monotonic()
+        now = utcnow()
+        with session_scope(self.engine, write=True) as s:
+            for cid, held in list(self.held.items()):
+                st = held.reader.state
+                fps, kbps, key_interval, analysed = st.stats.figures(now_m)
+                last = st.stats.last_packet_at
+                values: dict[str, Any] = dict(
+                    status=held.tracker.status, fps=fps, analysed_fps=analysed, bitrate_kbps=kbps,
+                    width=st.width, height=st.height, codec=st.codec[:20], keyframe_interval_s=key_interval,
+                    reconnects=st.reconnects, last_error=st.last_error[:200], worker_id=self.worker_id,
+                    updated_at=now,
+                    last_frame_at=None if last is None else now - timedelta(seconds=now_m - last))
+                if any(c == cid for c, _ in changes):
+                    values["status_since"] = now
+                done = s.execute(
+                    update(CameraHealth).where(col(CameraHealth.camera_id) == cid).values(**values))
+                if done.rowcount == 0:  # type: ignore[attr-defined]
+                    s.add(CameraHealth(camera_id=cid, **values))
+            for cid, status in changes:
+                held_cam = self.held.get(cid)
+                if held_cam is not None:
+                    self._record_alerts(s, cid, held_cam, status, now)
+
+    def _record_alerts(self, s: Session, cid: int, held: _Held, status: CameraStatus, now: Any) -> None:
+        open_alerts = s.exec(select(CameraAlert).where(col(CameraAlert.camera_id) == cid,
+                                                       col(CameraAlert.cleared_at).is_(None))).all()
+        wanted = {CameraStatus.OFFLINE: AlertKind.OFFLINE, CameraStatus.FROZEN: AlertKind.FROZEN}.get(status)
+        for alert in open_alerts:
+            if alert.kind != wanted:
+                alert.cleared_at = now
+                s.add(alert)
+                logger.info("camera %s alert %s cleared", cid, alert.kind.value)
+        if wanted is None or any(a.kind == wanted for a in open_alerts):
+            return
+        alert = CameraAlert(camera_id=cid, site_id=held.site_id, kind=wanted, started_at=now,
+                            detail=held.reader.state.last_error[:200])
+        s.add(alert)
+        s.flush()
+        logger.warning("camera %s (%s) is %s", cid, held.name, status.value)
+        if held.window_id is not None or held.post_id is not None:
+            # The risk register sees video alerts of a watched window/post through the incident link.
+            record_incident(s, kind="video_alert", source_kind="camera_alert", source_id=alert.id,
+                            occurred_at=now, window_id=held.window_id, post_id=held.post_id,
+                            summary=f"{held.name}: {wanted.value}")
+
+
+def ingest_service_factory(engine: Engine, settings: Settings, stop_event: threading.Event) -> IngestService:
+    """The runtime's ServiceFactory for ingest inside `supervision serve` (frames read in-process)."""
+    return IngestService(engine, settings, stop_event, serve_frames=False)
+
+
+def _child_main(index: int) -> None:
+    """One worker process: an IngestService until SIGTERM/SIGINT."""
+    from supervision.db import get_engine
+    from supervision.settings import get_settings
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    service = IngestService(get_engine(), get_settings(), stop)
+    service.start()
+    try:
+        while not stop.wait(1.0):
+            pass
+    finally:
+        service.stop()
+
+
+def run_worker(processes: int | None = None, *, stop_event: threading.Event | None = None) -> int:
+    """Entry of `supervision worker`: run ingest in N processes until SIGTERM/SIGINT; return an exit code."""
+    import multiprocessing
+
+    cs = get_camera_settings()
+    n = processes or cs.worker_processes or (os.cpu_count() or 1)
+    stop = stop_event or threading.Event()
+    if stop_event is None:
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
+    ctx = multiprocessing.get_context("spawn")
+    children = [ctx.Process(target=_child_main, args=(i,), name=f"ingest-{i}") for i in range(n)]
+    for child in children:
+        child.start()
+    logger.info("supervision worker: %d ingest processes (%s)", n, [c.pid for c in children])
+    code = 0
+    while not stop.wait(1.0):
+        for i, child in enumerate(children):
+            if not child.is_alive():
+                # A crashed process loses its leases to the others after one lease period; replace it.
+                logger.error("ingest process %s exited with %s; starting another", child.pid, child.exitcode)
+                children[i] = ctx.Process(target=_child_main, args=(i,), name=f"ingest-{i}")
+                children[i].start()
+    for child in children:
+        if child.pid is not None and child.is_alive():
+            os.kill(child.pid, signal.SIGTERM)
+    for child in children:
+        child.join(timeout=30)
+        if child.is_alive():
+            child.kill()
+            code = 1
+    return code
