@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
@@ -60,7 +60,7 @@ def record(
     # so two writers can never chain onto the same predecessor.
     row = session.execute(
         update(AuditHead).where(col(AuditHead.id) == 1).values(seq=AuditHead.seq + 1)
-        .returning(AuditHead.seq, AuditHead.hash)
+        .returning(col(AuditHead.seq), col(AuditHead.hash))
     ).one()
     seq, prev_hash = int(row[0]), str(row[1])
     entry = AuditEntry(
@@ -114,7 +114,7 @@ def verify(session: Session, batch: int = 5000) -> ChainBreak | None:
             break
         for entry in entries:
             if entry.seq != expected_seq:
-                return ChainBreak(expected_seq, "missing (the next entry present is #%d)" % entry.seq)
+                return ChainBreak(expected_seq, f"missing (the next entry present is #{entry.seq})")
             if entry.prev_hash != expected_prev:
                 return ChainBreak(entry.seq, "does not link to the entry before it")
             if entry_hash(entry) != entry.hash:
@@ -125,7 +125,7 @@ def verify(session: Session, batch: int = 5000) -> ChainBreak | None:
         session.expunge_all()
     head = session.get(AuditHead, 1)
     if head is not None and head.seq >= expected_seq:
-        return ChainBreak(expected_seq, "missing (the chain's head says %d entries exist)" % head.seq)
+        return ChainBreak(expected_seq, f"missing (the chain's head says {head.seq} entries exist)")
     if head is not None and head.seq == expected_seq - 1 and head.hash != expected_prev:
         return ChainBreak(head.seq, "altered: the head does not match the last entry")
     return None
@@ -165,7 +165,7 @@ def search(
     actor.require(Permission.AUDIT_READ)
     site_ids = select(Site.id).where(site_path_clause(actor))
     top_level = actor.site_path.count("/") <= 2
-    where = col(AuditEntry.site_id).in_(site_ids)
+    where: ColumnElement[bool] = col(AuditEntry.site_id).in_(site_ids)
     if top_level:
         where = where | col(AuditEntry.site_id).is_(None)
     stmt = select(AuditEntry).where(where)

@@ -136,7 +136,8 @@ def entries(
     if source_kind:
         stmt = stmt.where(col(LedgerEntry.source_kind) == source_kind)
     total = session.exec(select(func.count()).select_from(stmt.subquery())).one()
-    rows = session.exec(stmt.order_by(col(LedgerEntry.day).desc(), col(LedgerEntry.id).desc()).offset(offset).limit(limit)).all()
+    newest_first = (col(LedgerEntry.day).desc(), col(LedgerEntry.id).desc())
+    rows = session.exec(stmt.order_by(*newest_first).offset(offset).limit(limit)).all()
     return rows, int(total)
 
 

@@ -89,7 +89,9 @@ SPECS: dict[OrgKind, EntitySpec] = {
 }
 
 
-def problems_from_validation(exc: ValidationError, row: int | None = None, sheet: str | None = None) -> list[FieldProblem]:
+def problems_from_validation(
+    exc: ValidationError, row: int | None = None, sheet: str | None = None
+) -> list[FieldProblem]:
     """Turn pydantic's errors into our field problems (one per field)."""
     out: list[FieldProblem] = []
     for err in exc.errors():

@@ -150,8 +150,8 @@ def purge_expired_sessions() -> None:
 
     now = utcnow()
     with session_scope(write=True) as session:
-        session.exec(delete(AuthSession).where(col(AuthSession.expires_at) < now - timedelta(days=7)))  # type: ignore[call-overload]
-        session.exec(delete(LoginAttempt).where(col(LoginAttempt.at) < now - timedelta(days=30)))  # type: ignore[call-overload]
+        session.exec(delete(AuthSession).where(col(AuthSession.expires_at) < now - timedelta(days=7)))
+        session.exec(delete(LoginAttempt).where(col(LoginAttempt.at) < now - timedelta(days=30)))
 
 
 def verify_audit_chain() -> None:

@@ -72,7 +72,7 @@ def _seed_demo(engine: object, settings: Settings, *, full: bool) -> None:
 
     accounts_list = seed_demo_everything(engine, settings, full=full)  # type: ignore[arg-type]
     typer.echo("")
-    typer.echo("演示账户 / demo accounts (password: %s):" % settings.demo_password)
+    typer.echo(f"演示账户 / demo accounts (password: {settings.demo_password}):")
     for username, role, where in accounts_list:
         typer.echo(f"  {username:<18} {role:<12} {where}")
     typer.echo("")

@@ -43,4 +43,4 @@ def seed_demo_everything(engine: Engine, settings: Settings, *, full: bool = Fal
 
     with session_scope(engine, write=True) as session:
         summary = seed_demo(session, full=full, password=settings.demo_password)
-    return [(a.username, a.role, a.jurisdiction) for a in summary.accounts]
+    return [(a.username, a.role.value, a.site_name) for a in summary.accounts]

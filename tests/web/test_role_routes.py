@@ -145,7 +145,8 @@ def test_role_and_jurisdiction_on_every_route(engine: Engine, world: SimpleNames
                 where = f"{username} {method} {url} -> {status}"
                 if not allowed:
                     if status != 403:
-                        failures.append(f"{where}: expected 403 (role lacks {sorted(p.value for p in perms - granted)})")
+                        lacking = sorted(p.value for p in perms - granted)
+                        failures.append(f"{where}: expected 403 (role lacks {lacking})")
                     continue
                 if county_user:
                     if method != "GET" and status < 400:

@@ -29,8 +29,8 @@ MANUAL_KINDS = ("late", "absent_half_day", "missed_sign_in", "off_post", "praise
 def ledger_names(session: Session, rows: list[LedgerEntry]) -> dict[str, dict[int, str]]:
     staff_ids = {r.staff_id for r in rows if r.staff_id is not None}
     window_ids = {r.window_id for r in rows if r.window_id is not None}
-    staff = {s.id or 0: s.name for s in session.exec(select(Staff).where(col(Staff.id).in_(staff_ids)))} if staff_ids else {}
-    windows = {w.id or 0: w.name for w in session.exec(select(Window).where(col(Window.id).in_(window_ids)))} if window_ids else {}
+    staff = {s.id or 0: s.name for s in session.exec(select(Staff).where(col(Staff.id).in_(staff_ids)))}
+    windows = {w.id or 0: w.name for w in session.exec(select(Window).where(col(Window.id).in_(window_ids)))}
     return {"staff": staff, "window": windows}
 
 

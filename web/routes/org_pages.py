@@ -14,7 +14,7 @@ from starlette.responses import Response
 from supervision import org
 from supervision.access import Permission, Principal
 from supervision.errors import InvalidInput, NotFound
-from supervision.models import Employment, Hall, Site, SiteKind, Staff, StaffRank, Window
+from supervision.models import Department, Employment, Hall, Post, Site, SiteKind, Staff, StaffRank, Window
 from supervision.org import OrgKind
 from web.deps import SessionDep, client_ip, needs, request_locale
 from web.templating import render
@@ -136,7 +136,7 @@ def _names(session: Session, rows: list[Any], kind: OrgKind) -> dict[str, dict[i
     """Names of the rows referred to by a page of rows, for display."""
     refs: dict[str, tuple[type[Any], set[int]]] = {
         "site_id": (Site, set()), "parent_id": (Site, set()), "hall_id": (Hall, set()),
-        "department_id": (org.Department, set()), "window_id": (Window, set()), "post_id": (org.Post, set()),
+        "department_id": (Department, set()), "window_id": (Window, set()), "post_id": (Post, set()),
         "chief_representative_id": (Staff, set()),
     }
     for row in rows:
@@ -210,7 +210,7 @@ def _related(session: Session, actor: Principal, kind: OrgKind, entity: Any) -> 
 
 
 def _entity_values(session: Session, kind: OrgKind, entity: Any) -> dict[str, Any]:
-    values = entity.model_dump()
+    values: dict[str, Any] = entity.model_dump()
     if kind is OrgKind.WINDOW:
         values["delegated_department_ids"] = org.delegated_departments(session, entity.id)
     if kind is OrgKind.STAFF:
