@@ -60,8 +60,10 @@ from risk.views import (
     printable_register,
     risk_point_detail,
 )
+from risk.workbook import XLSX_TYPE, ImportResult, export_register, import_register, register_template
 
 __all__ = [
+    "XLSX_TYPE",
     "CheckFrequency",
     "CheckResult",
     "CheckRow",
@@ -75,6 +77,7 @@ __all__ = [
     "HeatCell",
     "HeatRow",
     "HeatTable",
+    "ImportResult",
     "IncidentRow",
     "MeasureFlag",
     "MeasureType",
@@ -103,11 +106,13 @@ __all__ = [
     "delete_countermeasure",
     "delete_risk_point",
     "evidence_of_check",
+    "export_register",
     "generate_reminders",
     "get_countermeasure",
     "get_risk_point",
     "get_risk_settings",
     "heat_table",
+    "import_register",
     "list_checks",
     "list_countermeasures",
     "list_criteria",
@@ -118,6 +123,7 @@ __all__ = [
     "printable_register",
     "record_check",
     "record_review",
+    "register_template",
     "risk_point_detail",
     "suggest_level",
     "update_countermeasure",

@@ -145,6 +145,4 @@ def evidence_of_check(session: Session, actor: Principal, check_id: int) -> Evid
     path = evidence_path(check.evidence_sha256)
     if not path.exists():
         raise NotFound("error.not_found_kind", kind="kind.risk_evidence", id=check_id)
-    return EvidenceFile(
-        path, check.evidence_name, check.evidence_type, check.evidence_size, check.evidence_sha256
-    )
+    return EvidenceFile(path, check.evidence_name, check.evidence_type, check.evidence_size, check.evidence_sha256)

@@ -84,9 +84,5 @@ def store_evidence(upload: EvidenceUpload, settings: RiskSettings) -> StoredEvid
 def _short(content_type: str) -> str:
     return {"application/pdf": "PDF", "image/jpeg": "JPEG", "image/png": "PNG"}.get(
         content_type,
-        "DOCX"
-        if "wordprocessing" in content_type
-        else "XLSX"
-        if "spreadsheet" in content_type
-        else content_type,
+        "DOCX" if "wordprocessing" in content_type else "XLSX" if "spreadsheet" in content_type else content_type,
     )

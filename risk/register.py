@@ -90,18 +90,14 @@ def list_criteria(session: Session, actor: Principal) -> Sequence[GradingCriteri
     return session.exec(select(GradingCriteria).order_by(col(GradingCriteria.effective_from).desc())).all()
 
 
-def create_criteria(
-    session: Session, actor: Principal, data: dict[str, Any], *, ip: str = ""
-) -> GradingCriteria:
+def create_criteria(session: Session, actor: Principal, data: dict[str, Any], *, ip: str = "") -> GradingCriteria:
     """Add a version of the grading criteria (older ones stay: points keep the one they were graded under)."""
     actor.require(Permission.RISK_WRITE)
     model: GradingCriteriaCreate = parse(GradingCriteriaCreate, data)
     problems: list[FieldProblem] = []
     if not model.version.strip():
         problems.append(FieldProblem("version", "error.required"))
-    elif session.exec(
-        select(GradingCriteria).where(col(GradingCriteria.version) == model.version.strip())
-    ).first():
+    elif session.exec(select(GradingCriteria).where(col(GradingCriteria.version) == model.version.strip())).first():
         problems.append(FieldProblem("version", "error.duplicate_code", {"code": model.version}))
     if not model.title.strip():
         problems.append(FieldProblem("title", "error.required"))
@@ -132,9 +128,7 @@ def criteria_by_version(session: Session, version: str | None) -> GradingCriteri
     if not version:
         return current_criteria(session)
     current_criteria(session)
-    return session.exec(
-        select(GradingCriteria).where(col(GradingCriteria.version) == version.strip())
-    ).first()
+    return session.exec(select(GradingCriteria).where(col(GradingCriteria.version) == version.strip())).first()
 
 
 # --- reading one ----------------------------------------------------------------------------------
@@ -142,9 +136,7 @@ def criteria_by_version(session: Session, version: str | None) -> GradingCriteri
 
 def get_risk_point(session: Session, actor: Principal, point_id: int) -> RiskPoint:
     """One point the actor may read, or NotFound."""
-    row = session.exec(
-        scoped_points().where(col(RiskPoint.id) == point_id, point_visibility(session, actor))
-    ).first()
+    row = session.exec(scoped_points().where(col(RiskPoint.id) == point_id, point_visibility(session, actor))).first()
     if row is None:
         raise NotFound("error.not_found_kind", kind="kind.risk_point", id=point_id)
     return row  # type: ignore[no-any-return]
@@ -430,9 +422,7 @@ def update_countermeasure(
     point_ids = changes.pop("point_ids", None)
     before = {k: getattr(measure, k) for k in changes}
     for key, value in changes.items():
-        setattr(
-            measure, key, value.strip() if isinstance(value, str) and key in ("code", "content") else value
-        )
+        setattr(measure, key, value.strip() if isinstance(value, str) and key in ("code", "content") else value)
     check = _RowCheck(session, actor)
     check.code(Countermeasure, measure.code, measure.id)
     check.text("content", measure.content)
@@ -476,9 +466,7 @@ def update_countermeasure(
 def delete_countermeasure(session: Session, actor: Principal, measure_id: int, *, ip: str = "") -> None:
     """Delete a measure entered by mistake; a measure that has been checked is deactivated instead."""
     measure = writable_measure(session, actor, measure_id)
-    if session.exec(
-        select(CountermeasureCheck.id).where(col(CountermeasureCheck.measure_id) == measure_id)
-    ).first():
+    if session.exec(select(CountermeasureCheck.id).where(col(CountermeasureCheck.measure_id) == measure_id)).first():
         raise Conflict("risk.error.has_history", code=measure.code)
     session.exec(delete(RiskPointMeasure).where(col(RiskPointMeasure.measure_id) == measure_id))
     session.exec(delete(RiskReminder).where(col(RiskReminder.measure_id) == measure_id))
@@ -500,9 +488,7 @@ def delete_countermeasure(session: Session, actor: Principal, measure_id: int, *
 # --- helpers --------------------------------------------------------------------------------------
 
 
-def _measure_site(
-    session: Session, actor: Principal, points: Sequence[RiskPoint], owner: Staff | None
-) -> int:
+def _measure_site(session: Session, actor: Principal, points: Sequence[RiskPoint], owner: Staff | None) -> int:
     """The site a measure belongs to: the deepest site above all its points' posts, else its owner's."""
     post_sites = {p.site_id for p in (session.get(Post, pt.post_id) for pt in points) if p is not None}
     site_id = common_site(session, post_sites) if post_sites else None
@@ -522,17 +508,13 @@ def _link(session: Session, point_ids: Sequence[int], measure_ids: Sequence[int]
 
 def _measure_ids_of(session: Session, point_id: int) -> list[int]:
     return list(
-        session.exec(
-            select(RiskPointMeasure.measure_id).where(col(RiskPointMeasure.point_id) == point_id)
-        ).all()
+        session.exec(select(RiskPointMeasure.measure_id).where(col(RiskPointMeasure.point_id) == point_id)).all()
     )
 
 
 def _point_ids_of(session: Session, measure_id: int) -> list[int]:
     return list(
-        session.exec(
-            select(RiskPointMeasure.point_id).where(col(RiskPointMeasure.measure_id) == measure_id)
-        ).all()
+        session.exec(select(RiskPointMeasure.point_id).where(col(RiskPointMeasure.measure_id) == measure_id)).all()
     )
 
 

@@ -61,19 +61,11 @@ class _Wanted:
     @property
     def key(self) -> str:
         # Due and overdue share a key: one reminder per due date and person, which escalates when it passes.
-        family = (
-            "review"
-            if self.kind in _REVIEW_KINDS
-            else "check"
-            if self.kind in _CHECK_KINDS
-            else self.kind.value
-        )
+        family = "review" if self.kind in _REVIEW_KINDS else "check" if self.kind in _CHECK_KINDS else self.kind.value
         return f"{family}:{self.point_id or ''}:{self.measure_id or ''}:{self.due_on}:{self.recipient or ''}"
 
 
-def generate_reminders(
-    session: Session, *, today: date | None = None, settings: RiskSettings | None = None
-) -> int:
+def generate_reminders(session: Session, *, today: date | None = None, settings: RiskSettings | None = None) -> int:
     """Create the reminders due today (and escalate, or close, earlier ones); return how many were created."""
     day = today or local_today()
     settings = settings or get_risk_settings()
@@ -81,14 +73,10 @@ def generate_reminders(
     wanted: list[_Wanted] = []
 
     points = session.exec(
-        select(RiskPoint, Post)
-        .join(Post, col(Post.id) == col(RiskPoint.post_id))
-        .where(col(RiskPoint.active))
+        select(RiskPoint, Post).join(Post, col(Post.id) == col(RiskPoint.post_id)).where(col(RiskPoint.active))
     ).all()
     for point, post in points:
-        people = _people(
-            point.direct_responsible_id, point.department_responsible_id, point.leader_responsible_id
-        )
+        people = _people(point.direct_responsible_id, point.department_responsible_id, point.leader_responsible_id)
         if point.next_review_due <= horizon:
             kind = ReminderKind.REVIEW_OVERDUE if point.next_review_due < day else ReminderKind.REVIEW_DUE
             wanted += _for_all(
@@ -144,9 +132,7 @@ def generate_reminders(
         )
 
     for measure in session.exec(
-        select(Countermeasure).where(
-            col(Countermeasure.active), col(Countermeasure.next_check_due) <= horizon
-        )
+        select(Countermeasure).where(col(Countermeasure.active), col(Countermeasure.next_check_due) <= horizon)
     ):
         kind = ReminderKind.CHECK_OVERDUE if measure.next_check_due < day else ReminderKind.CHECK_DUE
         wanted += _for_all(
@@ -187,8 +173,7 @@ def _for_all(
     summary: str,
 ) -> list[_Wanted]:
     return [
-        _Wanted(kind, site_id, point_id, measure_id, due_on, recipient, summary[:400])
-        for recipient in [None, *people]
+        _Wanted(kind, site_id, point_id, measure_id, due_on, recipient, summary[:400]) for recipient in [None, *people]
     ]
 
 
@@ -197,9 +182,7 @@ def _store(session: Session, wanted: list[_Wanted]) -> int:
         return 0
     existing = {
         r.dedupe_key: r
-        for r in session.exec(
-            select(RiskReminder).where(col(RiskReminder.dedupe_key).in_([w.key for w in wanted]))
-        )
+        for r in session.exec(select(RiskReminder).where(col(RiskReminder.dedupe_key).in_([w.key for w in wanted])))
     }
     created = 0
     for w in {w.key: w for w in wanted}.values():
@@ -233,9 +216,7 @@ def _close_stale(session: Session, day: date) -> int:
     point_ids = {r.point_id for r in open_rows if r.point_id is not None}
     measure_ids = {r.measure_id for r in open_rows if r.measure_id is not None}
     points = {p.id: p for p in session.exec(select(RiskPoint).where(col(RiskPoint.id).in_(point_ids)))}
-    measures = {
-        m.id: m for m in session.exec(select(Countermeasure).where(col(Countermeasure.id).in_(measure_ids)))
-    }
+    measures = {m.id: m for m in session.exec(select(Countermeasure).where(col(Countermeasure.id).in_(measure_ids)))}
     for r in open_rows:
         stale = False
         if r.kind in _REVIEW_KINDS:
@@ -318,9 +299,7 @@ def _rows(session: Session, rows: list[RiskReminder], day: date) -> list[Reminde
     measure_ids = {r.measure_id for r in rows if r.measure_id is not None}
     staff_ids = {r.recipient_staff_id for r in rows if r.recipient_staff_id is not None}
     points = {p.id: p for p in session.exec(select(RiskPoint).where(col(RiskPoint.id).in_(point_ids)))}
-    measures = {
-        m.id: m for m in session.exec(select(Countermeasure).where(col(Countermeasure.id).in_(measure_ids)))
-    }
+    measures = {m.id: m for m in session.exec(select(Countermeasure).where(col(Countermeasure.id).in_(measure_ids)))}
     staff = {s.id: s for s in session.exec(select(Staff).where(col(Staff.id).in_(staff_ids)))}
     out = []
     for r in rows:

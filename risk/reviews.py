@@ -48,9 +48,7 @@ def record_review(
         problems.append(FieldProblem("reviewed_on", "risk.error.future_date"))
     if point.last_reviewed_on is not None and model.reviewed_on < point.last_reviewed_on:
         problems.append(
-            FieldProblem(
-                "reviewed_on", "risk.error.review_before_last", {"last": point.last_reviewed_on.isoformat()}
-            )
+            FieldProblem("reviewed_on", "risk.error.review_before_last", {"last": point.last_reviewed_on.isoformat()})
         )
     if not point.active:
         problems.append(FieldProblem("point_id", "risk.error.point_retired", {"code": point.code}))
@@ -65,9 +63,7 @@ def record_review(
     criteria = criteria_by_version(session, model.criteria_version)
     if criteria is None:
         problems.append(
-            FieldProblem(
-                "criteria_version", "risk.error.unknown_criteria", {"version": model.criteria_version}
-            )
+            FieldProblem("criteria_version", "risk.error.unknown_criteria", {"version": model.criteria_version})
         )
     if problems:
         raise InvalidInput(problems=problems)
@@ -169,9 +165,7 @@ def count_signal(session: Session, point: RiskPoint, *, today: date, window_days
     return int(session.exec(stmt).one())
 
 
-def signal_incidents(
-    session: Session, point: RiskPoint, *, today: date, window_days: int
-) -> Sequence[Incident]:
+def signal_incidents(session: Session, point: RiskPoint, *, today: date, window_days: int) -> Sequence[Incident]:
     """The incidents behind the re-grading signal, newest first."""
     stmt = select(Incident).where(
         col(Incident.post_id) == point.post_id, col(Incident.occurred_at) >= window_start(today, window_days)

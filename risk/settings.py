@@ -14,13 +14,9 @@ class RiskSettings(BaseSettings):
     review_days_level1: int = Field(90, ge=1, description="Days between reviews of a 一级 (high) point")
     review_days_level2: int = Field(180, ge=1, description="Days between reviews of a 二级 (medium) point")
     review_days_level3: int = Field(360, ge=1, description="Days between reviews of a 三级 (low) point")
-    signal_window_days: int = Field(
-        90, ge=1, description="Incidents of this many past days count as the signal"
-    )
+    signal_window_days: int = Field(90, ge=1, description="Incidents of this many past days count as the signal")
     signal_threshold: int = Field(3, ge=1, description="Incidents in the window that prompt a re-grading")
-    reminder_lead_days: int = Field(
-        14, ge=0, description="Remind this many days before a review or check falls due"
-    )
+    reminder_lead_days: int = Field(14, ge=0, description="Remind this many days before a review or check falls due")
     evidence_max_mb: int = Field(20, ge=1, description="Largest evidence file accepted for a check")
     evidence_types: str = Field(
         "application/pdf image/jpeg image/png "

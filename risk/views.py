@@ -334,9 +334,7 @@ def _point_flag_clause(flag: PointFlag, today: date, settings: RiskSettings) -> 
     if flag is PointFlag.MEASURES_FAILING:
         return and_(_any_measure_exists(), not_(_healthy_measure_exists(today)))
     if flag is PointFlag.REGRADE:
-        return (
-            _signal_count_expr(window_start(today, settings.signal_window_days)) >= settings.signal_threshold
-        )
+        return _signal_count_expr(window_start(today, settings.signal_window_days)) >= settings.signal_threshold
     return false()
 
 
@@ -392,9 +390,7 @@ def list_risk_points(
     filters = filters or RiskPointFilter()
     day, settings = _today(today), get_risk_settings()
     stmt = _point_query(session, actor, filters, day, settings)
-    total = session.exec(
-        select(func.count()).select_from(stmt.with_only_columns(col(RiskPoint.id)).subquery())
-    ).one()
+    total = session.exec(select(func.count()).select_from(stmt.with_only_columns(col(RiskPoint.id)).subquery())).one()
     points = session.exec(
         stmt.order_by(col(Post.department_id), col(Post.code), col(RiskPoint.code))
         .offset(max(offset, 0))
@@ -413,9 +409,7 @@ def point_rows(
     ids = [p.id or 0 for p in points]
     posts = _by_id(session, Post, {p.post_id for p in points})
     sites = _by_id(session, Site, {p.site_id for p in posts.values()})
-    depts = _by_id(
-        session, Department, {p.department_id for p in posts.values() if p.department_id is not None}
-    )
+    depts = _by_id(session, Department, {p.department_id for p in posts.values() if p.department_id is not None})
     staff = _by_id(
         session,
         Staff,
@@ -452,9 +446,7 @@ def point_rows(
             counts.get(p.id or 0, 0),
         )
         flags = (
-            point_flags(
-                facts, today=today, lead_days=settings.reminder_lead_days, threshold=settings.signal_threshold
-            )
+            point_flags(facts, today=today, lead_days=settings.reminder_lead_days, threshold=settings.signal_threshold)
             if p.active
             else set()
         )
@@ -644,9 +636,7 @@ def heat_table(session: Session, actor: Principal, *, site_id: int | None = None
     """Department × category → highest level and count, over the active points the actor may read."""
     require_read(actor)
     stmt = (
-        select(
-            Post.department_id, RiskPoint.category, func.min(RiskPoint.level), func.count(col(RiskPoint.id))
-        )
+        select(Post.department_id, RiskPoint.category, func.min(RiskPoint.level), func.count(col(RiskPoint.id)))
         .select_from(RiskPoint)
         .join(Post, col(Post.id) == col(RiskPoint.post_id))
         .join(Site, col(Site.id) == col(Post.site_id))
@@ -678,9 +668,7 @@ def heat_table(session: Session, actor: Principal, *, site_id: int | None = None
         )
     rows.sort(key=lambda r: (r.highest_level or 9, -r.count, r.department_name))
     totals = {
-        c: HeatCell(
-            highest_level=_highest(r.cells[c] for r in rows), count=sum(r.cells[c].count for r in rows)
-        )
+        c: HeatCell(highest_level=_highest(r.cells[c] for r in rows), count=sum(r.cells[c].count for r in rows))
         for c in categories
     }
     return HeatTable(categories=categories, rows=rows, totals=totals, count=sum(r.count for r in rows))
@@ -694,9 +682,7 @@ def _highest(cells: Any) -> int | None:
 # --- a post's page, a point's page ----------------------------------------------------------------
 
 
-def post_risk_page(
-    session: Session, actor: Principal, post_id: int, *, today: date | None = None
-) -> PostRiskPage:
+def post_risk_page(session: Session, actor: Principal, post_id: int, *, today: date | None = None) -> PostRiskPage:
     """The post's page: points (active and retired), measures, checks, reviews and incidents."""
     require_read(actor)
     post_row = session.exec(
@@ -890,8 +876,7 @@ def printable_register(
     points = list(session.exec(stmt.order_by(col(Post.code), col(RiskPoint.code))).all())
     rows = point_rows(session, points, today=day)
     measures = {
-        m.id: m
-        for m in measure_rows(session, _measures_of_points(session, [p.id or 0 for p in points]), today=day)
+        m.id: m for m in measure_rows(session, _measures_of_points(session, [p.id or 0 for p in points]), today=day)
     }
     by_dept: dict[int | None, dict[int, list[PrintPoint]]] = defaultdict(lambda: defaultdict(list))
     post_names: dict[int, tuple[str, str]] = {}

@@ -46,9 +46,7 @@ def upgrade() -> None:
         sa.Column("content", sa.Text(), nullable=False),
         sa.Column(
             "measure_type",
-            sa.Enum(
-                "REGULATION", "PROCESS", "TECHNOLOGY", "EDUCATION", "SUPERVISION", name="risk_measure_type"
-            ),
+            sa.Enum("REGULATION", "PROCESS", "TECHNOLOGY", "EDUCATION", "SUPERVISION", name="risk_measure_type"),
             nullable=False,
         ),
         sa.Column("owner_id", sa.Integer(), nullable=False),
@@ -83,9 +81,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("risk_countermeasure", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_risk_countermeasure_code"), ["code"], unique=True)
-        batch_op.create_index(
-            batch_op.f("ix_risk_countermeasure_next_check_due"), ["next_check_due"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_risk_countermeasure_next_check_due"), ["next_check_due"], unique=False)
         batch_op.create_index(batch_op.f("ix_risk_countermeasure_owner_id"), ["owner_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_risk_countermeasure_site_id"), ["site_id"], unique=False)
 
@@ -242,9 +238,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("risk_reminder", schema=None) as batch_op:
         batch_op.create_index("ix_risk_reminder_open", ["site_id", "done_at"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_risk_reminder_recipient_staff_id"), ["recipient_staff_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_risk_reminder_recipient_staff_id"), ["recipient_staff_id"], unique=False)
 
     op.create_table(
         "risk_review",
