@@ -38,7 +38,8 @@ PROBE = ('<?xml version="1.0" encoding="UTF-8"?>'
 
 
 def _all(xml: str, name: str) -> list[str]:
-    return [m.strip() for m in re.findall(rf"<(?:[\w.-]+:)?{name}\b[^>]*>(.*?)</(?:[\w.-]+:)?{name}>", xml, re.S)]
+    return [m.strip() for m in re.findall(
+        rf"<(?:[\w.-]+:)?{name}\b[^>]*>(.*?)</(?:[\w.-]+:)?{name}>", xml, re.S)]
 
 
 def parse_probe_match(xml: str, sender: str) -> DiscoveredDevice | None:
