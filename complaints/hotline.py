@@ -487,6 +487,8 @@ def import_calls(
     problems: list[FieldProblem] = []
     seen: dict[str, int] = {}
     windows = {w.code: w.id for w in session.exec(select(Window))}
+    # One savepoint around the file: a single bad row undoes every row, whatever the caller does next.
+    whole = session.begin_nested()
     for number, row in enumerate(rows, start=2):
         ext = row.get("external_id") or None
         if ext:
@@ -546,7 +548,9 @@ def import_calls(
         else:
             result.orders += 1
     if problems:
+        whole.rollback()
         raise InvalidInput(problems=problems)
+    whole.commit()
     audit.record(
         session,
         actor,
