@@ -47,6 +47,7 @@ from supervision.demo_data import (
     VILLAGE_NAMES,
     DivisionSpec,
 )
+from supervision.errors import Conflict
 from supervision.i18n import add_messages, translate
 from supervision.models import (
     Department,
@@ -81,6 +82,11 @@ add_messages(
             "{sites} sites ({counties} counties, {parks} parks, {townships} townships, {villages} villages), "
             "{halls} halls, {departments} departments, {windows} windows, {posts} posts, {staff} staff, "
             "{users} accounts",
+        ),
+        "demo.incomplete": (
+            "站点“{code}”已存在,但演示组织不完整(上次初始化被中断):请使用新的数据库重新初始化",
+            "The site \u201c{code}\u201d exists but the demo organisation is incomplete (an earlier seeding was "
+            "cut short): seed it into a fresh database",
         ),
         "demo.accounts": ("演示账户(密码均为 {password}):", "Demo accounts (password {password} for all):"),
         "demo.account_line": ("{username}  {role}  {site}", "{username}  {role}  {site}"),
@@ -203,12 +209,16 @@ class DemoSummary:
 def seed_demo(session: Session, *, full: bool = False, password: str) -> DemoSummary:
     """Create the demo organisation (all of it `is_demo`) unless the city centre exists; return what it holds.
 
-    Runs in the caller's transaction (the caller commits). The session is cleared (`expunge_all`) along
-    the way, so objects the caller loaded before are detached afterwards.
+    Commits in batches (see `_Builder.checkpoint`); the caller commits the last one. The session is
+    cleared along the way, so objects the caller loaded before are detached afterwards. The accounts
+    come last: a city centre without them is a seeding that was cut short, reported as a Conflict.
     """
     started = time.perf_counter()
     city = session.exec(select(Site).where(col(Site.code) == CITY_CODE)).first()
     if city is not None:
+        last = ACCOUNTS[-1].username
+        if session.exec(select(User).where(col(User.username) == last)).first() is None:
+            raise Conflict("demo.incomplete", code=CITY_CODE)
         logger.info("demo organisation %s exists already; nothing added", CITY_CODE)
         return _summary(session, city, created=False, full=full, seconds=time.perf_counter() - started)
     builder = _Builder(session)
@@ -246,13 +256,16 @@ class _Builder:
     # -- helpers --
 
     def checkpoint(self) -> None:
-        """Flush and let go of the rows written so far.
+        """Commit the rows written so far and let go of them.
 
-        Each audit record updates the chain's head with an ORM UPDATE, which scans every object in the
-        session; clearing the session between batches keeps seeding linear instead of quadratic.
+        Each audit record updates the chain's head row: with an ORM UPDATE, which scans every object in
+        the session, and, on PostgreSQL, on a row whose versions pile up until the transaction ends.
+        Committing in batches and clearing the session keeps seeding linear instead of quadratic.
         """
         self.session.flush()
+        # Let go before committing, so the rows we still hold keep their loaded attributes.
         self.session.expunge_all()
+        self.session.commit()
 
     def add(self, entity: OrgKind, /, **data: Any) -> Any:
         data["is_demo"] = True
@@ -309,18 +322,14 @@ class _Builder:
             title=title,
             window_id=window.id if window else None,
             post_id=post.id if post else None,
-            department_id=department_id
-            if department_id is not None
-            else (post.department_id if post else None),
+            department_id=department_id if department_id is not None else (post.department_id if post else None),
             phone=self.phone(),
         )
         if post is not None:
             self.post_holders[post.code] = staff
         return staff
 
-    def post(
-        self, site: Site, window: Window, code: str, name: str, duties: str, department_id: int | None
-    ) -> Post:
+    def post(self, site: Site, window: Window, code: str, name: str, duties: str, department_id: int | None) -> Post:
         post: Post = self.add(
             OrgKind.POST,
             code=code,
@@ -341,9 +350,7 @@ class _Builder:
         )
         self.sites[CITY_CODE] = city
         halls: dict[str, Hall] = {
-            h.key: self.add(
-                OrgKind.HALL, code=f"{CITY_CODE}-H-{h.key}", name=h.name, site_id=city.id, floor=h.floor
-            )
+            h.key: self.add(OrgKind.HALL, code=f"{CITY_CODE}-H-{h.key}", name=h.name, site_id=city.id, floor=h.floor)
             for h in CITY_HALLS
         }
         letters = {h.key: h.letter for h in CITY_HALLS}
@@ -370,9 +377,7 @@ class _Builder:
         )
         chief: Staff | None = None
         for i, (name, duties) in enumerate(COMPREHENSIVE_POSTS, start=1):
-            post = self.post(
-                city, comprehensive, f"{CITY_CODE}-P-{COMPREHENSIVE_KEY}-{i:02d}", name, duties, None
-            )
+            post = self.post(city, comprehensive, f"{CITY_CODE}-P-{COMPREHENSIVE_KEY}-{i:02d}", name, duties, None)
             if name == CHIEF_POST:
                 chief = self.staff(
                     city, rank=StaffRank.SECTION_LEVEL, title=CHIEF_TITLE, window=comprehensive, post=post
@@ -415,9 +420,7 @@ class _Builder:
                     dept.id,
                 )
                 if i == head_index:
-                    self.staff(
-                        city, rank=StaffRank.SECTION_LEVEL, title="窗口负责人", window=window, post=post
-                    )
+                    self.staff(city, rank=StaffRank.SECTION_LEVEL, title="窗口负责人", window=window, post=post)
                 else:
                     self.staff(city, window=window, post=post)
             self.checkpoint()
@@ -441,9 +444,7 @@ class _Builder:
             address=f"四川省绵阳市{spec.name}",
         )
         self.sites[key] = site
-        hall: Hall = self.add(
-            OrgKind.HALL, code=f"{key}-H1", name="政务服务大厅", site_id=site.id, floor="1F"
-        )
+        hall: Hall = self.add(OrgKind.HALL, code=f"{key}-H1", name="政务服务大厅", site_id=site.id, floor="1F")
         departments = PARK_DEPARTMENTS if spec.kind == SiteKind.PARK.value else COUNTY_DEPARTMENTS
         for n, (dkey, dname, post_names) in enumerate(departments, start=1):
             dept: Department = self.add(
@@ -459,9 +460,7 @@ class _Builder:
                 department_id=dept.id,
             )
             for j, post_name in enumerate(post_names, start=1):
-                duties = next(
-                    (d for step, d in POST_DUTIES_BY_STEP if step in post_name), POST_DUTIES_BY_STEP[0][1]
-                )
+                duties = next((d for step, d in POST_DUTIES_BY_STEP if step in post_name), POST_DUTIES_BY_STEP[0][1])
                 post = self.post(site, window, f"{key}-P-{dkey}-{j:02d}", post_name, duties, dept.id)
                 self.staff(site, window=window, post=post, temp_share=0.2)
         self.staff(site, rank=StaffRank.SECTION_LEVEL, title="中心主任")
@@ -492,9 +491,7 @@ class _Builder:
             post = self.post(site, window, f"{spec.code}-P{j:02d}", post_name, duties, None)
             self.staff(site, window=window, post=post, temp_share=0.3)
         for code, name in spec.villages:
-            village: Site = self.add(
-                OrgKind.SITE, code=code, name=name, kind=SiteKind.VILLAGE.value, parent_id=site.id
-            )
+            village: Site = self.add(OrgKind.SITE, code=code, name=name, kind=SiteKind.VILLAGE.value, parent_id=site.id)
             self.staff(village, rank=StaffRank.TEMPORARY, title="便民服务代办员")
         self.checkpoint()
         return site
@@ -532,9 +529,7 @@ def _summary(session: Session, city: Site, *, created: bool, full: bool, seconds
     kinds = dict(session.exec(select(Site.kind, func.count()).where(in_tree).group_by(Site.kind)).all())
 
     def count(table: Any) -> int:
-        stmt = (
-            select(func.count()).select_from(table).join(Site, col(Site.id) == table.site_id).where(in_tree)
-        )
+        stmt = select(func.count()).select_from(table).join(Site, col(Site.id) == table.site_id).where(in_tree)
         return int(session.exec(stmt).one())
 
     counts = {
