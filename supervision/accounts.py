@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import secrets
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -329,7 +330,7 @@ def create_api_token(session: Session, actor: Principal, data: dict[str, Any], *
         raise InvalidInput("site_id", "error.unknown_ref", kind="kind.site", value=body.site_id)
     if body.expires_at is not None and body.expires_at <= utcnow():
         raise InvalidInput("expires_at", "error.in_past")
-    prefix = new_token(6)[:8]
+    prefix = secrets.token_hex(4)  # hex: the "_" that separates it from the secret cannot occur in it
     secret = new_token(32)
     token = ApiToken(
         name=body.name, prefix=prefix, token_hash=token_digest(secret),

@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+from typer.testing import CliRunner
+
+from supervision import audit
+from supervision.models import AuditEntry
+from web.cli import app as cli_app
+
+
+def _cli_env(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SUPERVISION_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    from supervision.settings import get_settings
+
+    get_settings.cache_clear()
+
+
+def test_intact_chain_verifies(engine: Engine, org_data: SimpleNamespace, monkeypatch: pytest.MonkeyPatch) -> None:
+    with Session(engine) as s:
+        assert audit.verify(s) is None
+        assert audit.count(s) > 20
+    _cli_env(engine, monkeypatch)
+    result = CliRunner().invoke(cli_app, ["audit", "verify"])
+    assert result.exit_code == 0, result.output
+    assert "intact" in result.output
+
+
+def test_database_refuses_to_change_an_entry(engine: Engine, org_data: SimpleNamespace) -> None:
+    with pytest.raises(sa.exc.DatabaseError), engine.begin() as conn:
+        conn.execute(sa.text("UPDATE audit_entry SET summary = 'x' WHERE seq = 3"))
+    with pytest.raises(sa.exc.DatabaseError), engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM audit_entry WHERE seq = 3"))
+
+
+@pytest.fixture
+def unguarded(engine: Engine) -> Iterator[None]:
+    """What someone with the database owner's rights could do: remove the triggers first."""
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(sa.text("DROP TRIGGER audit_entry_no_change ON audit_entry"))
+        else:
+            conn.execute(sa.text("DROP TRIGGER audit_entry_no_update"))
+            conn.execute(sa.text("DROP TRIGGER audit_entry_no_delete"))
+    yield
+    if engine.dialect.name == "postgresql":  # the PostgreSQL test database outlives the test
+        with engine.begin() as conn:
+            conn.execute(sa.text("CREATE TRIGGER audit_entry_no_change BEFORE UPDATE OR DELETE ON audit_entry "
+                                 "FOR EACH ROW EXECUTE FUNCTION audit_entry_append_only()"))
+
+
+def test_verify_names_the_first_altered_entry(engine: Engine, org_data: SimpleNamespace,
+                                              monkeypatch: pytest.MonkeyPatch, unguarded: None) -> None:
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE audit_entry SET summary = 'forged' WHERE seq IN (5, 9)"))
+    with Session(engine) as s:
+        broken = audit.verify(s)
+    assert broken is not None and broken.seq == 5 and "altered" in broken.reason
+    _cli_env(engine, monkeypatch)
+    result = CliRunner().invoke(cli_app, ["audit", "verify"])
+    assert result.exit_code == 1
+    assert "#5" in result.output
+
+
+def test_verify_names_a_missing_entry(engine: Engine, org_data: SimpleNamespace, unguarded: None) -> None:
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM audit_entry WHERE seq = 7"))
+    with Session(engine) as s:
+        broken = audit.verify(s)
+    assert broken is not None and broken.seq == 7 and "missing" in broken.reason
+
+
+def test_removing_the_newest_entries_is_noticed(engine: Engine, org_data: SimpleNamespace, unguarded: None) -> None:
+    with Session(engine) as s:
+        last = s.exec(select(AuditEntry).order_by(col(AuditEntry.seq).desc())).first()
+    assert last is not None
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM audit_entry WHERE seq = :s"), {"s": last.seq})
+    with Session(engine) as s:
+        broken = audit.verify(s)
+    assert broken is not None and broken.seq == last.seq
+
+
+def test_cli_help_lists_every_command(tmp_path: Path) -> None:
+    runner = CliRunner()
+    for args in (["--help"], ["serve", "--help"], ["db", "upgrade", "--help"], ["user", "add", "--help"],
+                 ["import", "org", "--help"], ["audit", "verify", "--help"], ["demo", "--help"]):
+        result = runner.invoke(cli_app, args)
+        assert result.exit_code == 0, (args, result.output)
