@@ -169,6 +169,9 @@ class IngestService:
                                                     col(IngestLease.worker_id) == self.worker_id))
             mine = renewed - gone
             target = self._fair_share(s, now)
+            # More than our share (another worker joined): hand the surplus back, highest ids first.
+            surplus = set(sorted(mine)[target:]) if len(mine) > target else set()
+            mine -= surplus
             claimed: list[int] = []
             if len(mine) < target:
                 claimed = self._claim(s, now, expires, target - len(mine))
@@ -180,7 +183,7 @@ class IngestService:
             cameras = {c.id: c for c in s.exec(select(Camera).where(col(Camera.id).in_(claimed))).all()}
         # The lease is ours from when the round started: count the deadline from then, minus a margin.
         valid_until = started + self.cs.lease_seconds - LEASE_SAFETY_SECONDS
-        lost = set(self.held) - mine
+        lost = set(self.held) - mine - surplus
         if lost:
             logger.warning("worker %s lost the leases of cameras %s", self.worker_id, sorted(lost))
             self._stop_readers(list(lost))
@@ -191,6 +194,13 @@ class IngestService:
             camera = cameras.get(cid)
             if camera is not None:
                 self._start_reader(camera, valid_until, i)
+        if surplus:
+            # Readers first, leases after: the camera is never read by two workers.
+            self._stop_readers(list(surplus))
+            with session_scope(self.engine, write=True) as s:
+                s.execute(delete(IngestLease).where(col(IngestLease.camera_id).in_(surplus),
+                                                    col(IngestLease.worker_id) == self.worker_id))
+            logger.info("worker %s handed back cameras %s", self.worker_id, sorted(surplus))
 
     def _fair_share(self, s: Session, now: Any) -> int:
         alive = int(s.exec(select(func.count()).select_from(IngestWorker).where(
