@@ -293,6 +293,10 @@ def test_seeding_again_adds_nothing(db: Session, seeded: Seeded) -> None:
     db.commit()
 
 
+# The tests below take the per-test `session`: on PostgreSQL its database is the one the module's demo
+# lives in, emptied at the start of each test, so they stay last in this file.
+
+
 def test_a_seeding_cut_short_is_reported_not_hidden(session: Session) -> None:
     org.create_entity(session, SYSTEM, OrgKind.SITE, {"code": "MY", "name": "绵阳市", "kind": "city"})
     session.commit()
