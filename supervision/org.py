@@ -156,7 +156,7 @@ def list_entities(
             continue
         if name not in spec.filters:
             raise InvalidInput(name, "error.unknown_filter")
-        stmt = stmt.where(getattr(table, name) == value)
+        stmt = stmt.where(getattr(table, name) == _coerce_filter(table, name, value))
     if under_site_id is not None:
         anchor = session.get(Site, under_site_id)
         if anchor is None or not actor.covers_path(anchor.path):
@@ -169,6 +169,25 @@ def list_entities(
     order = (col(Site.path), col(Site.code)) if table is Site else (col(table.code),)
     rows = session.exec(stmt.order_by(*order).offset(max(offset, 0)).limit(min(max(limit, 1), 500))).all()
     return rows, int(total)
+
+
+def _coerce_filter(table: Any, name: str, value: Any) -> Any:
+    """Query strings arrive as text: turn a filter value into the column's type, or name the field."""
+    if not isinstance(value, str):
+        return value
+    annotation = str(table.model_fields[name].annotation)
+    if "bool" in annotation:
+        if value.lower() in ("true", "1", "yes", "on", "是"):
+            return True
+        if value.lower() in ("false", "0", "no", "off", "否"):
+            return False
+        raise InvalidInput(name, "error.boolean")
+    if "int" in annotation:
+        try:
+            return int(value)
+        except ValueError:
+            raise InvalidInput(name, "error.number") from None
+    return value
 
 
 def get_entity(session: Session, actor: Principal, kind: OrgKind, entity_id: int) -> Any:
