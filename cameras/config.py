@@ -14,7 +14,7 @@ class CameraSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SUPERVISION_CAMERA_", env_file=".env", extra="ignore")
 
     probe_timeout_seconds: float = Field(10.0, description="Per ONVIF request during registration and probes")
-    offline_after_seconds: float = Field(10.0, description="No packet for this long: the camera is offline")
+    offline_after_seconds: float = Field(7.0, description="No packet for this long: the camera is offline")
     frozen_after_seconds: float = Field(10.0, description="Key frames unchanged for this long: frozen")
     recover_after_seconds: float = Field(2.0, description="Healthy this long before an alert clears")
     lease_seconds: float = Field(15.0, description="A worker's hold on a camera; others take over after it")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -129,11 +130,8 @@ def test_garbage_and_silent_sources_go_offline_without_leaking_threads(engine: E
                 conn, _ = junk.accept()
             except OSError:
                 continue
-            with conn:
-                try:
-                    conn.sendall(b"RTSP/1.0 200 OK\r\nCSeq: 1\r\n\r\n" + bytes(range(256)) * 40)
-                except OSError:
-                    pass
+            with conn, contextlib.suppress(OSError):
+                conn.sendall(b"RTSP/1.0 200 OK\r\nCSeq: 1\r\n\r\n" + bytes(range(256)) * 40)
 
     t = threading.Thread(target=serve_junk, daemon=True)
     t.start()
