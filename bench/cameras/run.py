@@ -60,7 +60,8 @@ def rss_mb(pids: list[int]) -> float:
     return total / 1024
 
 
-def run_once(n: int, server: RtspServer, decode: str, seconds: float, per_process: int, db_url: str) -> dict[str, float]:
+def run_once(n: int, server: RtspServer, decode: str, seconds: float, per_process: int,
+             db_url: str) -> dict[str, float]:
     from cameras.models import Camera, CameraHealth, CameraStatus
     from supervision.db import make_engine, session_scope, upgrade
 
