@@ -20,6 +20,7 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
@@ -251,6 +252,7 @@ def _enum_label(spec: ColumnSpec, value: str) -> str:
     return _zh(f"{spec.enum_prefix}.{value}")
 
 
+@lru_cache(maxsize=16)
 def _enum_lookup(spec: ColumnSpec) -> dict[str, str]:
     assert spec.enum is not None
     table: dict[str, str] = {}
@@ -653,6 +655,9 @@ class _Importer:
         self.problems: list[FieldProblem] = []
         self.current: dict[OrgKind, dict[str, Any]] = {k: {} for k in OrgKind}
         self.touched: set[tuple[OrgKind, str]] = set()
+        # The session's identity map holds rows weakly: without these references the services would
+        # reload the same site, window and department from the database for every row.
+        self.pinned: dict[tuple[OrgKind, int], Any] = {}
 
     # -- helpers --
 
@@ -693,11 +698,25 @@ class _Importer:
         if found is not None and (code not in self.known.outside[kind] or found == current_id):
             # A reference beyond the jurisdiction stays allowed when it is what the row already has
             # (a county admin's export names the city as its county's parent).
+            self.pin(kind, found)
             return found
         if code in self.known.failed[kind]:
             raise _BlockedError
         row.add(column, "error.unknown_ref", kind=f"kind.{kind.value}", value=code)
         return None
+
+    def pin(self, kind: OrgKind, entity_id: int) -> None:
+        if (kind, entity_id) in self.pinned:
+            return
+        entity = self.session.get(_TABLES[kind], entity_id)
+        self.pinned[(kind, entity_id)] = entity
+        if entity is not None and kind is not OrgKind.SITE:
+            self.pin(OrgKind.SITE, int(entity.site_id))
+
+    def release(self, kind: OrgKind, row: _Row) -> None:
+        """Forget a finished row; every row kept makes each later audit UPDATE scan a larger session."""
+        if kind is not OrgKind.WINDOW:  # windows are needed again to set their chief representatives
+            self.current[kind].pop(row.code, None)
 
     def check_code(self, kind: OrgKind, row: _Row) -> Any:
         """Return the existing entity the row updates, or None for a new one."""
@@ -709,6 +728,13 @@ class _Importer:
     def apply(self, kind: OrgKind, row: _Row, existing: Any, data: dict[str, Any],
               compare: Callable[[str, Any], bool] | None = None) -> Any:
         """Create or update through the org service in a SAVEPOINT; count what happened."""
+        try:
+            return self._apply(kind, row, existing, data, compare)
+        finally:
+            self.release(kind, row)
+
+    def _apply(self, kind: OrgKind, row: _Row, existing: Any, data: dict[str, Any],
+               compare: Callable[[str, Any], bool] | None) -> Any:
         if row.problems:
             self.fail(kind, row)
             return None
@@ -734,7 +760,8 @@ class _Importer:
         if existing is None:
             counts.created += 1
             self.known.ids[kind][row.code] = int(entity.id)
-            self.current[kind][row.code] = entity
+            if kind is OrgKind.WINDOW:
+                self.current[kind][row.code] = entity
         else:
             counts.updated += 1
         self.touched.add((kind, row.code))
@@ -791,29 +818,27 @@ class _Importer:
         rows = self.rows(OrgKind.SITE)
         in_file = {r.code: r for r in rows if r.code and not any(p.key == "error.duplicate_in_file"
                                                                   for p in r.problems)}
-        state: dict[str, str] = {}  # code -> "visiting" | "done"
-
-        def visit(row: _Row) -> None:
-            if state.get(row.code) == "done":
-                return
-            state[row.code] = "visiting"
-            parent = row.cells.get("parent_code")
-            parent_row = in_file.get(str(parent)) if parent else None
-            if parent_row is not None and parent_row is not row:
-                if state.get(parent_row.code) == "visiting":
+        done: set[str] = set()
+        for start in rows:
+            if not (start.code and in_file.get(start.code) is start):
+                self.fail(OrgKind.SITE, start)
+                continue
+            # Walk up to the first parent that is done or not in the file, then create downwards, so a
+            # site may name a parent further down the sheet. Iterative: a file may hold a long chain.
+            chain: list[_Row] = []
+            on_chain: set[str] = set()
+            row: _Row | None = start
+            while row is not None and row.code not in done:
+                if row.code in on_chain:
                     row.add("parent_code", "error.site_cycle")
-                else:
-                    visit(parent_row)
-            elif parent_row is row:
-                row.add("parent_code", "error.site_cycle")
-            state[row.code] = "done"
-            self.import_site(row)
-
-        for row in rows:
-            if row.code and row.code in in_file and in_file[row.code] is row:
-                visit(row)
-            else:
-                self.fail(OrgKind.SITE, row)
+                    break
+                chain.append(row)
+                on_chain.add(row.code)
+                parent = row.cells.get("parent_code")
+                row = in_file.get(str(parent)) if parent else None
+            for row in reversed(chain):
+                done.add(row.code)
+                self.import_site(row)
 
     def import_site(self, row: _Row) -> None:
         existing = self.check_code(OrgKind.SITE, row)
