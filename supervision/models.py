@@ -244,7 +244,6 @@ class AuditHead(SQLModel, table=True):
 
     id: int = Field(default=1, primary_key=True)
     seq: int = 0
-    hash: str = Field(default="0" * 64, max_length=64)
 
 
 # --- working days -----------------------------------------------------------------------------

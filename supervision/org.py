@@ -96,7 +96,7 @@ def problems_from_validation(
     out: list[FieldProblem] = []
     for err in exc.errors():
         field = ".".join(str(p) for p in err["loc"]) or "body"
-        if err["type"] == "missing":
+        if err["type"] == "missing" or err.get("input", "") is None:
             key, params = "error.required", {}
         elif err["type"] in ("enum", "literal_error"):
             key, params = "error.choice", {"choices": (err.get("ctx") or {}).get("expected", "")}

@@ -252,7 +252,8 @@ def list_page(
 @router.get("/org/{slug}/new")
 def new_page(request: Request, session: SessionDep, actor: Writer, slug: str) -> Response:
     kind = _kind(slug)
-    values: dict[str, Any] = {"active": True, "rank": "general", "employment": "established"}
+    values: dict[str, Any] = {"active": True, "rank": "general", "employment": "established",
+                              "site_id": actor.site_id, "parent_id": actor.site_id}
     for key in ("site_id", "parent_id", "window_id", "hall_id", "department_id", "post_id"):
         if request.query_params.get(key, "").isdigit():
             values[key] = int(request.query_params[key])

@@ -1,0 +1,5 @@
+"""`python -m web` runs the `supervision` command."""
+
+from web.cli import main
+
+main()
