@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from functools import lru_cache
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -31,5 +34,15 @@ class RiskSettings(BaseSettings):
 
 
 def get_risk_settings() -> RiskSettings:
-    """Return the settings as the environment has them now (cheap; not cached so tests can change them)."""
+    """Return the settings for the environment as it is now (cached per set of SUPERVISION_RISK_* values).
+
+    Reading `.env` costs milliseconds, too much for every register query; keying the cache on the
+    variables lets a test (or an operator's restart) change them.
+    """
+    return _settings_for(tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("SUPERVISION_RISK_"))))
+
+
+@lru_cache(maxsize=8)
+def _settings_for(env: tuple[tuple[str, str], ...]) -> RiskSettings:
+    del env  # only the cache key
     return RiskSettings()

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, Exists, ScalarSelect, and_, exists, false, not_, or_
+from sqlalchemy import ColumnElement, and_, case, exists, false, or_
 from sqlmodel import Session, col, func, select
 
 from risk.flags import MeasureFacts, MeasureFlag, PointFacts, PointFlag, measure_flags, point_flags
@@ -275,43 +275,42 @@ def _today(today: date | None) -> date:
     return today or local_today()
 
 
-def _signal_count_expr(since: datetime) -> ScalarSelect[int]:
+# The flag filters are uncorrelated IN (…) subqueries: the database computes each set once instead of
+# once per point (a correlated EXISTS made the "measures failing" filter three times slower on SQLite).
+
+
+def _points_with_signal(since: datetime, threshold: int) -> Any:
     return (
-        select(func.count(col(Incident.id)))
+        select(RiskPoint.id)
+        .join(Incident, col(Incident.post_id) == col(RiskPoint.post_id))
         .where(
-            col(Incident.post_id) == col(RiskPoint.post_id),
             col(Incident.occurred_at) >= since,
-            or_(
-                col(RiskPoint.signal_reset_at).is_(None),
-                col(Incident.occurred_at) >= col(RiskPoint.signal_reset_at),
-            ),
+            or_(col(RiskPoint.signal_reset_at).is_(None), col(Incident.occurred_at) >= col(RiskPoint.signal_reset_at)),
         )
-        .correlate(RiskPoint)
-        .scalar_subquery()
+        .group_by(col(RiskPoint.id))
+        .having(func.count(col(Incident.id)) >= threshold)
     )
 
 
-def _healthy_measure_exists(today: date) -> Exists:
-    return exists(
+def _points_with_measures() -> Any:
+    return (
         select(RiskPointMeasure.point_id)
         .join(Countermeasure, col(Countermeasure.id) == col(RiskPointMeasure.measure_id))
-        .where(
-            col(RiskPointMeasure.point_id) == col(RiskPoint.id),
-            col(Countermeasure.active),
-            col(Countermeasure.next_check_due) >= today,
-            or_(
-                col(Countermeasure.last_result).is_(None),
-                col(Countermeasure.last_result) != CheckResult.NOT_EFFECTIVE,
-            ),
-        )
+        .where(col(Countermeasure.active))
     )
 
 
-def _any_measure_exists() -> Exists:
-    return exists(
+def _points_with_failing_measures_only(today: date) -> Any:
+    healthy = and_(
+        col(Countermeasure.next_check_due) >= today,
+        or_(col(Countermeasure.last_result).is_(None), col(Countermeasure.last_result) != CheckResult.NOT_EFFECTIVE),
+    )
+    return (
         select(RiskPointMeasure.point_id)
         .join(Countermeasure, col(Countermeasure.id) == col(RiskPointMeasure.measure_id))
-        .where(col(RiskPointMeasure.point_id) == col(RiskPoint.id), col(Countermeasure.active))
+        .where(col(Countermeasure.active))
+        .group_by(col(RiskPointMeasure.point_id))
+        .having(func.sum(case((healthy, 1), else_=0)) == 0)
     )
 
 
@@ -330,11 +329,12 @@ def _point_flag_clause(flag: PointFlag, today: date, settings: RiskSettings) -> 
             ),
         )
     if flag is PointFlag.NO_MEASURES:
-        return not_(_any_measure_exists())
+        return col(RiskPoint.id).not_in(_points_with_measures())
     if flag is PointFlag.MEASURES_FAILING:
-        return and_(_any_measure_exists(), not_(_healthy_measure_exists(today)))
+        return col(RiskPoint.id).in_(_points_with_failing_measures_only(today))
     if flag is PointFlag.REGRADE:
-        return _signal_count_expr(window_start(today, settings.signal_window_days)) >= settings.signal_threshold
+        since = window_start(today, settings.signal_window_days)
+        return col(RiskPoint.id).in_(_points_with_signal(since, settings.signal_threshold))
     return false()
 
 
