@@ -670,12 +670,9 @@ class _Importer:
         return sheet is not None and column in sheet.columns
 
     def fail(self, kind: OrgKind, row: _Row) -> None:
+        """Give up on a row (its own problems are kept; rows that refer to it are skipped silently)."""
         self.known.failed[kind].add(row.code)
         self.problems.extend(row.problems)
-
-    def block(self, kind: OrgKind, row: _Row) -> None:
-        """Skip a row that refers to a failed row, keeping only the problems of its own cells."""
-        self.fail(kind, row)
 
     def load_current(self) -> None:
         """Fetch the existing rows the file names, in a few queries instead of one per row."""
@@ -830,7 +827,11 @@ class _Importer:
             row: _Row | None = start
             while row is not None and row.code not in done:
                 if row.code in on_chain:
-                    row.add("parent_code", "error.site_cycle")
+                    looped = row
+                    for member in chain[chain.index(looped):]:
+                        member.add("parent_code", "error.site_cycle")
+                        # Known as failed at once, so the others of the loop are not also "unknown".
+                        self.known.failed[OrgKind.SITE].add(member.code)
                     break
                 chain.append(row)
                 on_chain.add(row.code)
@@ -848,7 +849,7 @@ class _Importer:
                 data["kind"] = row.cells["kind"]
             self._optional_ref(OrgKind.SITE, row, existing, data, "parent_code", OrgKind.SITE)
         except _BlockedError:
-            self.block(OrgKind.SITE, row)
+            self.fail(OrgKind.SITE, row)
             return
         self.apply(OrgKind.SITE, row, existing, data)
 
@@ -858,7 +859,7 @@ class _Importer:
             try:
                 data = self._base(kind, row, existing, texts)
             except _BlockedError:
-                self.block(kind, row)
+                self.fail(kind, row)
                 continue
             self.apply(kind, row, existing, data)
 
@@ -887,7 +888,7 @@ class _Importer:
                             ids.add(found)
                     data["delegated_department_ids"] = sorted(ids)
             except _BlockedError:
-                self.block(kind, row)
+                self.fail(kind, row)
                 continue
             chief_code: str | None = None
             if self.has(kind, "chief_representative_code"):
@@ -916,7 +917,7 @@ class _Importer:
                 self._optional_ref(kind, row, existing, data, "window_code", OrgKind.WINDOW)
                 self._optional_ref(kind, row, existing, data, "department_code", OrgKind.DEPARTMENT)
             except _BlockedError:
-                self.block(kind, row)
+                self.fail(kind, row)
                 continue
             self.apply(kind, row, existing, data)
 
@@ -934,7 +935,7 @@ class _Importer:
                     if self.has(kind, key) and row.cells.get(key) is not None:
                         data[key] = row.cells[key]
             except _BlockedError:
-                self.block(kind, row)
+                self.fail(kind, row)
                 continue
 
             def same(key: str, value: Any, existing: Any = existing) -> bool:

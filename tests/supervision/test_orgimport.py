@@ -219,6 +219,18 @@ def test_a_row_depending_on_a_bad_row_is_not_blamed_twice(session: Session, org_
     assert problems_of(err) == {("站点", 3, "kind", "error.choice")}
 
 
+def test_sites_naming_each_other_as_parent_are_a_cycle(session: Session, org_data: SimpleNamespace) -> None:
+    data = workbook({"站点": [
+        {"code": "YX-A", "name": "甲镇", "kind": "township", "parent_code": "YX-B"},
+        {"code": "YX-B", "name": "乙镇", "kind": "township", "parent_code": "YX-A"},
+    ]})
+    with pytest.raises(InvalidInput) as err:
+        orgimport.import_org(session, org_data.principals["admin"], data)
+    assert problems_of(err) == {("站点", 3, "parent_code", "error.site_cycle"),
+                                ("站点", 4, "parent_code", "error.site_cycle")}
+    assert by_code(session, Site, "YX-A") is None
+
+
 def test_a_file_that_is_not_a_workbook_is_refused(session: Session, org_data: SimpleNamespace) -> None:
     with pytest.raises(InvalidInput) as err:
         orgimport.import_org(session, org_data.principals["admin"], b"code,name\nS1,x\n")
