@@ -114,21 +114,26 @@ class Scheduler:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
-        if self._lock_conn is not None:
-            try:
-                self._lock_conn.close()
-            except Exception:
-                logger.debug("lock connection already closed")
-            self._lock_conn = None
+        self._release_lock()
+
+    def _release_lock(self) -> None:
+        """Unlock and drop the lock's connection: a pooled connection would keep the lock alive."""
+        conn, self._lock_conn = self._lock_conn, None
+        if conn is None:
+            return
+        try:
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": SCHEDULER_LOCK_KEY})
+        except Exception:
+            logger.debug("lock connection already gone")
+        conn.invalidate()
+        conn.close()
 
     def stop(self) -> None:
         self.stop_event.set()
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=True)
             self._scheduler = None
-        if self._lock_conn is not None:
-            self._lock_conn.close()
-            self._lock_conn = None
+        self._release_lock()
         if self._thread is not None:
             self._thread.join(timeout=5)
 
