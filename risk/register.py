@@ -124,10 +124,11 @@ def create_criteria(session: Session, actor: Principal, data: dict[str, Any], *,
     return row
 
 
-def criteria_by_version(session: Session, version: str | None) -> GradingCriteria | None:
+def criteria_by_version(session: Session, version: str | None, *, on: date | None = None) -> GradingCriteria | None:
+    """The named version, or the one in force on the day when none is named."""
     if not version:
-        return current_criteria(session)
-    current_criteria(session)
+        return current_criteria(session, on=on)
+    current_criteria(session, on=on)
     return session.exec(select(GradingCriteria).where(col(GradingCriteria.version) == version.strip())).first()
 
 
@@ -255,14 +256,14 @@ def create_risk_point(
     post = check.post(model.post_id)
     for field in RESPONSIBLE_FIELDS:
         check.staff(field, getattr(model, field))
-    criteria = criteria_by_version(session, model.criteria_version)
+    day = today or local_today()
+    criteria = criteria_by_version(session, model.criteria_version, on=day)
     if criteria is None:
         check.add("criteria_version", "risk.error.unknown_criteria", version=model.criteria_version)
     measures = check.measures(model.measure_ids)
     check.raise_if_any()
     assert post is not None and criteria is not None
     settings = get_risk_settings()
-    day = today or local_today()
     values = model.model_dump(exclude={"level", "criteria_version", "measure_ids"})
     values.update(code=model.code.strip(), name=model.name.strip())
     point = RiskPoint.model_validate(

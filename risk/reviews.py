@@ -60,7 +60,7 @@ def record_review(
             problems.append(FieldProblem("grading_basis", "error.required"))
     elif new_level != point.level:
         problems.append(FieldProblem("outcome", "risk.error.level_change_is_regrade"))
-    criteria = criteria_by_version(session, model.criteria_version)
+    criteria = criteria_by_version(session, model.criteria_version, on=model.reviewed_on)
     if criteria is None:
         problems.append(
             FieldProblem("criteria_version", "risk.error.unknown_criteria", {"version": model.criteria_version})
