@@ -5,6 +5,7 @@ Meets the other domains only through the core: the org tables and the incidents 
 
 from risk import messages as _messages  # noqa: F401  (registers the texts)
 from risk.checks import EvidenceFile, evidence_of_check, list_checks, record_check
+from risk.demo import RiskDemoSummary, seed_risk_demo
 from risk.evidence import EvidenceUpload
 from risk.flags import MeasureFlag, PointFlag
 from risk.grading import PowerKind, suggest_level
@@ -90,6 +91,7 @@ __all__ = [
     "ReviewOutcome",
     "ReviewRow",
     "RiskCategory",
+    "RiskDemoSummary",
     "RiskLevel",
     "RiskPoint",
     "RiskPointDetail",
@@ -125,6 +127,7 @@ __all__ = [
     "record_review",
     "register_template",
     "risk_point_detail",
+    "seed_risk_demo",
     "suggest_level",
     "update_countermeasure",
     "update_risk_point",

@@ -133,5 +133,15 @@ _FIELDS = {
     "field.version": ("版本", "Version"),
     "field.effective_from": ("施行日期", "In force from"),
     "field.point_id": ("风险点", "Risk point"),
+    "field.owner_code": ("责任人工号", "Owner's staff code"),
+    "field.direct_code": ("直接责任人工号", "Directly responsible (staff code)"),
+    "field.department_code": ("部门责任人工号", "Department responsible (staff code)"),
+    "field.leader_code": ("责任领导工号", "Responsible leader (staff code)"),
+    "field.point_codes": ("关联风险点编码", "Risk point codes"),
+    "field.last_reviewed_on": ("上次复核日期", "Last review date"),
+    "field.last_checked_on": ("上次检查日期", "Last check date"),
+    "field.last_result": ("上次检查结果", "Last check result"),
+    "field.sheet": ("工作表", "Sheet"),
+    "field.site_code": ("站点编码", "Site code"),
 }
 add_messages({k: v for k, v in _FIELDS.items() if not has_message(k)})
