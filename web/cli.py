@@ -94,6 +94,9 @@ def serve(
     _setup_logging()
     if no_ingest:
         os.environ["SUPERVISION_INGEST_ENABLED"] = "false"
+    if demo:
+        # The demo's virtual cameras run inside `serve` (cameras.config reads this).
+        os.environ.setdefault("SUPERVISION_CAMERA_DEMO", "true")
     if no_scheduler:
         os.environ["SUPERVISION_SCHEDULER_ENABLED"] = "false"
     get_settings.cache_clear()
@@ -110,6 +113,21 @@ def serve(
     engine.dispose()
     uvicorn.run("web.main:app", host=bind_host, port=bind_port, workers=workers, log_level="info",
                 proxy_headers=True, forwarded_allow_ips=os.environ.get("SUPERVISION_FORWARDED_ALLOW_IPS", "127.0.0.1"))
+
+
+@app.command()
+def worker(
+    processes: Annotated[int | None, typer.Option(help="Ingest processes (default: camera settings or CPUs)")] = None,
+) -> None:
+    """Run camera ingest alone (on this or another machine, against the same PostgreSQL)."""
+    from cameras import run_worker
+
+    _setup_logging()
+    settings = get_settings()
+    engine = make_engine(settings.effective_database_url)
+    upgrade(engine, MIGRATION_PACKAGES)
+    engine.dispose()
+    raise typer.Exit(run_worker(processes))
 
 
 @user_app.command("add")

@@ -1,4 +1,4 @@
-"""The one place that names every package: their migrations, their routes, their long-running services."""
+"""The one place that names every package: their migrations, their routes, their services, their demo data."""
 
 from __future__ import annotations
 
@@ -14,11 +14,12 @@ from supervision.settings import Settings
 # A package without that folder yet is skipped.
 MIGRATION_PACKAGES: tuple[str, ...] = ("supervision", "cameras", "risk", "complaints")
 
-# Route modules under web/routes, in the order they are mounted.
-ROUTE_MODULES: tuple[str, ...] = (
+# The core's route modules, in the order they are mounted; each domain adds its own (web/domains/*.py).
+CORE_ROUTE_MODULES: tuple[str, ...] = (
     "web.routes.health",
     "web.routes.auth",
     "web.routes.home",
+    "web.routes.org_import",
     "web.routes.org_pages",
     "web.routes.admin_pages",
     "web.routes.ledger_pages",
@@ -26,14 +27,26 @@ ROUTE_MODULES: tuple[str, ...] = (
     "web.routes.api_org",
 )
 
+DOMAINS: tuple[str, ...] = ("web.domains.cameras", "web.domains.risk", "web.domains.complaints")
+
+
+def domain_modules() -> list[ModuleType]:
+    return [importlib.import_module(name) for name in DOMAINS]
+
 
 def router_modules() -> list[ModuleType]:
-    return [importlib.import_module(name) for name in ROUTE_MODULES]
+    names = list(CORE_ROUTE_MODULES)
+    for domain in domain_modules():
+        names.extend(domain.ROUTE_MODULES)
+    return [importlib.import_module(name) for name in names]
 
 
 def service_factories(settings: Settings) -> list[ServiceFactory]:
     """The long-running services `serve` runs besides the web app (camera ingest, when enabled)."""
-    return []
+    factories: list[ServiceFactory] = []
+    for domain in domain_modules():
+        factories.extend(domain.service_factories(settings))
+    return factories
 
 
 def seed_demo_everything(engine: Engine, settings: Settings, *, full: bool = False) -> list[tuple[str, str, str]]:
@@ -43,4 +56,6 @@ def seed_demo_everything(engine: Engine, settings: Settings, *, full: bool = Fal
 
     with session_scope(engine, write=True) as session:
         summary = seed_demo(session, full=full, password=settings.demo_password)
+    for domain in domain_modules():
+        domain.seed_demo(engine, settings, full=full)
     return [(a.username, a.role.value, a.site_name) for a in summary.accounts]

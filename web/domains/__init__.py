@@ -1,0 +1,7 @@
+"""One module per domain: what the web mounts for it (routes, services, demo data).
+
+Each module defines:
+    ROUTE_MODULES: tuple[str, ...]            route modules under web/routes to mount
+    service_factories(settings) -> list       long-running services for `serve` (e.g. camera ingest)
+    seed_demo(engine, settings, *, full) -> None   the domain's demo data, after the organisation's
+"""
