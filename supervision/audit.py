@@ -69,13 +69,14 @@ def record(
     # The UPDATE takes the head row's lock (PostgreSQL) or the write lock (SQLite) until commit,
     # so two writers can never chain onto the same predecessor. One statement per entry: a bulk
     # import writes thousands, and PostgreSQL pays for every version of the row within a transaction.
-    seq = int(session.execute(
-        update(AuditHead).where(col(AuditHead.id) == 1).values(seq=AuditHead.seq + 1)
-        .returning(col(AuditHead.seq)).execution_options(synchronize_session=False)
+    # Core statements on the session's connection: the ORM's bookkeeping around them costs more than they do.
+    conn = session.connection()
+    seq = int(conn.execute(
+        update(AuditHead).where(col(AuditHead.id) == 1).values(seq=AuditHead.seq + 1).returning(col(AuditHead.seq))
     ).scalar_one())
-    prev_hash = GENESIS if seq == 1 else session.execute(
-        select(AuditEntry.hash).where(col(AuditEntry.seq) == seq - 1)
-    ).scalar_one()
+    prev_hash = GENESIS if seq == 1 else str(conn.execute(
+        select(col(AuditEntry.hash)).where(col(AuditEntry.seq) == seq - 1)
+    ).scalar_one())
     entry = AuditEntry(
         seq=seq,
         at=utcnow(),
