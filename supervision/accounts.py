@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hmac
-import secrets
 import logging
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from alembic import context
-from sqlmodel import SQLModel
-
 import importlib
 import os
+
+from alembic import context
+from sqlmodel import SQLModel
 
 import supervision.models  # noqa: F401  (registers the core tables for autogenerate)
 

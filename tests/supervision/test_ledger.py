@@ -26,7 +26,7 @@ def test_entry_carries_its_source_and_reversal_keeps_the_original(session: Sessi
     assert reversal.source_kind == "attendance" and reversal.source_id == "A-1"
     total = ledger.balance(session, staff_id=org_data.staff, since=date(2026, 11, 1), until=date(2026, 11, 30))
     assert total == 0
-    rows, count = ledger.entries(session, actor=org_data.principals["manager"])
+    _, count = ledger.entries(session, actor=org_data.principals["manager"])
     assert count == 2
     with pytest.raises(Conflict):
         ledger.reverse_entry(session, entry_id, actor=org_data.principals["manager"], reason="again")
