@@ -41,7 +41,7 @@ from risk.models import (
     RiskReview,
 )
 from risk.register import current_criteria
-from risk.scope import common_site, local_today
+from risk.scope import local_today
 from risk.settings import get_risk_settings
 from risk.views import CountermeasureFilter, RiskPointFilter, list_countermeasures, list_risk_points
 from supervision import audit
@@ -418,9 +418,8 @@ class _Lookups:
         self.point_codes = set(session.exec(select(RiskPoint.code)).all())
         self.measure_codes = set(session.exec(select(Countermeasure.code)).all())
         self.criteria = {c.version: c for c in session.exec(select(GradingCriteria))}
-        self.existing_points = {
-            p.code: p for p in session.exec(select(RiskPoint)) if p.post_id in {post.id for post in self.posts.values()}
-        }
+        post_ids = {post.id for post in self.posts.values()}
+        self.existing_points = {p.code: p for p in session.exec(select(RiskPoint)) if p.post_id in post_ids}
         self.categories = _choices("risk.category", [c.value for c in RiskCategory])
         self.levels = _level_choices()
         self.types = _choices("risk.measure_type", [t.value for t in MeasureType])
@@ -431,7 +430,7 @@ class _Lookups:
 def _check_rows(
     session: Session, actor: Principal, point_rows: list[_Row], measure_rows: list[_Row], day: date
 ) -> _Plan:
-    current_criteria(session)
+    in_force = current_criteria(session, on=day).version
     look = _Lookups(session, actor)
     plan = _Plan()
     seen: dict[str, int] = {}
@@ -460,7 +459,7 @@ def _check_rows(
         level = look.levels.get(v.get("level", "").lower())
         if level is None:
             problem(sheet, r.number, "level", "risk.error.level")
-        version = v.get("criteria_version") or current_criteria(session, on=day).version
+        version = v.get("criteria_version") or in_force
         if version not in look.criteria:
             problem(sheet, r.number, "criteria_version", "risk.error.unknown_criteria", version=version)
         people: dict[str, int | None] = {}
@@ -596,6 +595,17 @@ def _parse_date(text: str, sheet: str, row: int, field_name: str, day: date, pro
     return value
 
 
+def _deepest_common(paths: dict[int, str], site_ids: set[int]) -> int | None:
+    """risk.scope.common_site over paths loaded once (it would fetch each site per measure)."""
+    parts = [paths[s].strip("/").split("/") for s in site_ids if s in paths]
+    prefix: list[str] = []
+    for column in zip(*parts, strict=False):
+        if len(set(column)) != 1:
+            break
+        prefix.append(column[0])
+    return int(prefix[-1]) if prefix else None
+
+
 def _save_plan(session: Session, actor: Principal, plan: _Plan, day: date, ip: str) -> ImportResult:
     settings = get_risk_settings()
     calendar = load_calendar(session)
@@ -632,10 +642,11 @@ def _save_plan(session: Session, actor: Principal, plan: _Plan, day: date, ip: s
         )
     }
     post_sites = {p.id: p.site_id for p in session.exec(select(Post))}
+    site_paths = {site.id or 0: site.path for site in session.exec(select(Site))}
     measures: list[tuple[Countermeasure, list[RiskPoint], dict[str, Any]]] = []
     for _, m, codes in plan.measures:
         covered = [points.get(c) or existing[c] for c in dict.fromkeys(codes)]
-        site_id = common_site(session, {post_sites[p.post_id] for p in covered}) if covered else None
+        site_id = _deepest_common(site_paths, {post_sites[p.post_id] for p in covered}) if covered else None
         last = m["last_checked_on"] or day
         measure = Countermeasure(
             code=m["code"],
