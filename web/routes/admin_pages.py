@@ -197,6 +197,9 @@ def audit_page(request: Request, session: SessionDep, settings: SettingsDep, act
         until=datetime.combine(until_day + timedelta(days=1), time(), tz) if until_day else None,
         offset=offset, limit=50,
     )
+    # Reading the log is itself a sensitive view: record who searched for what.
+    audit.record_now(session.get_bind(), actor, "view.audit", object_kind="audit_entry", ip=client_ip(request),  # type: ignore[arg-type]
+                     site_id=actor.site_id, detail={k: v for k, v in request.query_params.items() if v})
     return render(request, "admin/audit.html", {"rows": rows, "count": count, "offset": offset, "limit": 50,
                                                 "f": dict(request.query_params), "tab": "audit"})
 
