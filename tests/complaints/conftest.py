@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
@@ -43,5 +44,7 @@ def world(engine: Engine, org_data: SimpleNamespace) -> SimpleNamespace:
 
 
 @pytest.fixture
-def s(engine: Engine) -> Session:
-    return Session(engine, expire_on_commit=False)
+def s(engine: Engine) -> Iterator[Session]:
+    # Closed at teardown: an open transaction would block the next test's TRUNCATE on PostgreSQL.
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
