@@ -104,44 +104,36 @@ add_messages(
     }
 )
 
-# Field labels may also be registered by other packages; only add the ones nobody has yet.
+# Field labels are one catalogue for all packages (supervision.errors looks up "field.<name>"), and
+# add_messages refuses a key registered twice with different texts. Only names no other package is likely
+# to use are registered here; generic ones (level, category, content, outcome, result) are left to the
+# catalogue as it stands, so the import order of the domains can never make one of them fail.
 _FIELDS = {
     "field.manifestation": ("表现形式", "How the risk shows"),
-    "field.category": ("风险类别", "Category"),
-    "field.level": ("风险等级", "Level"),
     "field.grading_basis": ("定级依据", "Grading basis"),
     "field.criteria_version": ("定级标准版本", "Grading criteria version"),
-    "field.power": ("职权名称", "Power"),
     "field.process_step": ("办理环节", "Process step"),
     "field.direct_responsible_id": ("直接责任人", "Directly responsible"),
     "field.department_responsible_id": ("部门责任人", "Department responsible"),
     "field.leader_responsible_id": ("责任领导", "Responsible leader"),
+    "field.direct_responsible_code": ("直接责任人工号", "Directly responsible (staff code)"),
+    "field.department_responsible_code": ("部门责任人工号", "Department responsible (staff code)"),
+    "field.leader_responsible_code": ("责任领导工号", "Responsible leader (staff code)"),
     "field.measure_ids": ("防控措施", "Countermeasures"),
     "field.point_ids": ("风险点", "Risk points"),
-    "field.content": ("内容", "Content"),
     "field.measure_type": ("措施类型", "Measure type"),
-    "field.owner_id": ("责任人", "Owner"),
+    "field.owner_id": ("措施责任人", "Owner"),
+    "field.owner_code": ("措施责任人工号", "Owner's staff code"),
     "field.check_frequency": ("检查频次", "Check frequency"),
     "field.check_method": ("检查方式", "How it is checked"),
     "field.checked_on": ("检查日期", "Check date"),
     "field.checker_id": ("检查人", "Checker"),
     "field.checker_name": ("检查人", "Checker"),
-    "field.result": ("检查结果", "Result"),
-    "field.evidence": ("佐证材料", "Evidence"),
     "field.reviewed_on": ("复核日期", "Review date"),
-    "field.outcome": ("复核结论", "Outcome"),
-    "field.version": ("版本", "Version"),
     "field.effective_from": ("施行日期", "In force from"),
-    "field.point_id": ("风险点", "Risk point"),
-    "field.owner_code": ("责任人工号", "Owner's staff code"),
-    "field.direct_code": ("直接责任人工号", "Directly responsible (staff code)"),
-    "field.department_code": ("部门责任人工号", "Department responsible (staff code)"),
-    "field.leader_code": ("责任领导工号", "Responsible leader (staff code)"),
     "field.point_codes": ("关联风险点编码", "Risk point codes"),
     "field.last_reviewed_on": ("上次复核日期", "Last review date"),
     "field.last_checked_on": ("上次检查日期", "Last check date"),
     "field.last_result": ("上次检查结果", "Last check result"),
-    "field.sheet": ("工作表", "Sheet"),
-    "field.site_code": ("站点编码", "Site code"),
 }
 add_messages({k: v for k, v in _FIELDS.items() if not has_message(k)})

@@ -84,11 +84,11 @@ POINT_COLUMNS: tuple[Column, ...] = (
     Column("criteria_version", "定级标准版本"),
     Column("power", "职权名称", width=18),
     Column("process_step", "办理环节", width=10),
-    Column("direct_code", "直接责任人工号"),
+    Column("direct_responsible_code", "直接责任人工号"),
     Column("direct_name", "直接责任人", info=True, width=10),
-    Column("department_code", "部门责任人工号"),
+    Column("department_responsible_code", "部门责任人工号"),
     Column("department_name", "部门责任人", info=True, width=10),
-    Column("leader_code", "责任领导工号"),
+    Column("leader_responsible_code", "责任领导工号"),
     Column("leader_name", "责任领导", info=True, width=10),
     Column("last_reviewed_on", "上次复核日期", width=12),
     Column("next_review_due", "下次复核日期", info=True, width=12),
@@ -464,9 +464,9 @@ def _check_rows(
             problem(sheet, r.number, "criteria_version", "risk.error.unknown_criteria", version=version)
         people: dict[str, int | None] = {}
         for key, target in (
-            ("direct_code", "direct_responsible_id"),
-            ("department_code", "department_responsible_id"),
-            ("leader_code", "leader_responsible_id"),
+            ("direct_responsible_code", "direct_responsible_id"),
+            ("department_responsible_code", "department_responsible_id"),
+            ("leader_responsible_code", "leader_responsible_id"),
         ):
             code = v.get(key, "")
             staff = look.staff.get(code) if code else None

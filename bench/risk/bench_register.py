@@ -103,8 +103,9 @@ def import_workbook(session: Session, rows: int) -> bytes:
                   "category": ("岗位职责", "思想道德", "业务流程", "制度机制", "外部环境")[i % 5],
                   "level": ("一级", "二级", "三级")[i % 3], "manifestation": "表现形式说明" * 3,
                   "grading_basis": "按定级标准", "power": "行政审批", "process_step": "审核",
-                  "direct_code": staff[i % len(staff)].code, "department_code": staff[(i + 1) % len(staff)].code,
-                  "leader_code": staff[(i + 2) % len(staff)].code,
+                  "direct_responsible_code": staff[i % len(staff)].code,
+                  "department_responsible_code": staff[(i + 1) % len(staff)].code,
+                  "leader_responsible_code": staff[(i + 2) % len(staff)].code,
                   "last_reviewed_on": "2026-03-02" if i % 2 else ""}
         ws.append([values.get(c.key, "") for c in POINT_COLUMNS])
     ms = wb.create_sheet(MEASURES_SHEET)

@@ -42,7 +42,8 @@ def _workbook(points: list[list[Any]], measures: list[list[Any]]) -> bytes:
 
 def _point_row(code: str, post: str = "P-GA-1", **over: Any) -> list[Any]:
     values = {"code": code, "name": "户籍审核把关不严", "post_code": post, "category": "岗位职责", "level": "二级",
-              "grading_basis": "审核环节", "direct_code": "S001", "department_code": "S010", "leader_code": "S011"}
+              "grading_basis": "审核环节", "direct_responsible_code": "S001",
+              "department_responsible_code": "S010", "leader_responsible_code": "S011"}
     values.update(over)
     return [values.get(c.key, "") for c in POINT_COLUMNS]
 
