@@ -85,7 +85,7 @@ def test_export_then_import_into_an_empty_register_gives_the_same_register(
 
     for table in (risk.RiskReminder, risk.CountermeasureCheck, risk.RiskReview, RiskPointMeasure,
                   risk.Countermeasure, risk.RiskPoint):
-        session.exec(delete(table))  # type: ignore[call-overload]
+        session.exec(delete(table))
     session.flush()
     result = risk.import_register(session, officer, before, today=TODAY)
     assert (result.points, result.measures, result.links, result.reviews, result.checks) == (3, 2, 3, 1, 1)
