@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-
-from functools import lru_cache
 
 from supervision.settings import get_settings
 
