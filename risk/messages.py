@@ -97,6 +97,7 @@ add_messages(
             "关联事件达到阈值,建议重新定级",
             "Incidents reached the threshold: consider re-grading",
         ),
+        "risk.no_department": ("综合窗口及未归属部门", "Comprehensive window / no department"),
         # workbook
         "risk.sheet.points": ("风险点", "Risk points"),
         "risk.sheet.measures": ("防控措施", "Countermeasures"),

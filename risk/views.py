@@ -28,7 +28,7 @@ from risk.models import (
     RiskPointMeasure,
     RiskReview,
 )
-from risk.register import current_criteria, get_risk_point
+from risk.register import current_criteria, get_countermeasure, get_risk_point
 from risk.reviews import signal_incidents
 from risk.scope import (
     local_today,
@@ -749,6 +749,37 @@ def risk_point_detail(
     )
 
 
+class CountermeasureDetail(BaseModel):
+    measure: CountermeasureRow
+    points: list[RiskPointRow]
+    checks: list[CheckRow]
+
+
+def countermeasure_detail(
+    session: Session, actor: Principal, measure_id: int, *, today: date | None = None
+) -> CountermeasureDetail:
+    """A measure with the points it covers (those the actor may read) and its checks, newest first."""
+    measure = get_countermeasure(session, actor, measure_id)
+    day, settings = _today(today), get_risk_settings()
+    points = list(
+        session.exec(
+            scoped_points()
+            .where(
+                point_visibility(session, actor),
+                col(RiskPoint.id).in_(
+                    select(RiskPointMeasure.point_id).where(col(RiskPointMeasure.measure_id) == measure_id)
+                ),
+            )
+            .order_by(col(RiskPoint.code))
+        ).all()
+    )
+    return CountermeasureDetail(
+        measure=measure_rows(session, [measure], today=day, settings=settings)[0],
+        points=point_rows(session, points, today=day, settings=settings),
+        checks=_check_rows(session, [measure]),
+    )
+
+
 def _measures_of_points(session: Session, point_ids: list[int]) -> list[Countermeasure]:
     if not point_ids:
         return []
@@ -917,6 +948,7 @@ def printable_register(
 
 __all__ = [
     "CheckRow",
+    "CountermeasureDetail",
     "CountermeasureFilter",
     "CountermeasureRow",
     "HeatCell",
@@ -934,6 +966,7 @@ __all__ = [
     "RiskPointRow",
     "SignalSummary",
     "StaffRef",
+    "countermeasure_detail",
     "heat_table",
     "list_countermeasures",
     "list_risk_points",

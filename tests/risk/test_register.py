@@ -138,3 +138,15 @@ def test_changing_the_frequency_moves_the_next_check(session: Session, risk_org:
     risk.update_countermeasure(session, risk_org.principals["officer"], measure.id or 0,
                                {"check_frequency": "monthly"})
     assert measure.next_check_due == date(2026, 4, 2)
+
+
+def test_a_measure_page_lists_its_points_and_checks(session: Session, risk_org: SimpleNamespace) -> None:
+    p1 = add_point(session, risk_org)
+    p2 = add_point(session, risk_org, code="FX-002")
+    measure = add_measure(session, risk_org, [p1.id or 0, p2.id or 0])
+    risk.record_check(session, risk_org.principals["officer"], measure.id or 0,
+                      {"checked_on": "2026-05-06", "result": "not_effective", "checker_name": "孙检查"}, today=TODAY)
+    detail = risk.countermeasure_detail(session, risk_org.principals["staff"], measure.id or 0, today=TODAY)
+    assert [p.code for p in detail.points] == ["FX-001", "FX-002"]
+    assert [c.result for c in detail.checks] == [risk.CheckResult.NOT_EFFECTIVE]
+    assert risk.MeasureFlag.NOT_EFFECTIVE in detail.measure.flags
