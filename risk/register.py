@@ -51,6 +51,10 @@ from supervision.workdays import WorkCalendar, load_calendar
 logger = logging.getLogger(__name__)
 
 RESPONSIBLE_FIELDS = ("direct_responsible_id", "department_responsible_id", "leader_responsible_id")
+# Fields an update may not set to null (code, name, content, post and owner are checked on their own).
+POINT_REQUIRED = ("code", "name", "post_id", "manifestation", "category", "power", "process_step")
+_CHECKED_ALONE = ("code", "name", "content", "post_id", "owner_id")
+MEASURE_REQUIRED = ("code", "content", "measure_type", "owner_id", "check_frequency", "check_method", "active")
 
 
 # --- grading criteria -----------------------------------------------------------------------------
@@ -231,8 +235,15 @@ class _RowCheck:
                 out.append(measure)
         return out
 
-    def raise_if_any(self) -> None:
+    def nulls(self, changes: dict[str, Any], required: tuple[str, ...]) -> None:
+        for field in required:
+            if field in changes and changes[field] is None and field not in _CHECKED_ALONE:
+                self.add(field, "error.required")
+
+    def raise_if_any(self, session: Session | None = None, row: Any = None) -> None:
         if self.problems:
+            if session is not None and row is not None:
+                session.expire(row)  # drop the refused changes
             raise InvalidInput(problems=self.problems)
 
 
@@ -307,17 +318,21 @@ def update_risk_point(
     changes = parse(RiskPointUpdate, data).model_dump(exclude_unset=True)
     measure_ids = changes.pop("measure_ids", None)
     before = {k: getattr(point, k) for k in changes}
-    for key, value in changes.items():
-        setattr(point, key, value.strip() if isinstance(value, str) and key in ("code", "name") else value)
-    check = _RowCheck(session, actor)
-    check.code(RiskPoint, point.code, point.id)
-    check.text("name", point.name)
-    post = check.post(point.post_id)
-    for field in RESPONSIBLE_FIELDS:
-        if field in changes:
-            check.staff(field, getattr(point, field))
-    measures = check.measures(measure_ids) if measure_ids is not None else None
-    check.raise_if_any()
+    # No autoflush: a refused change must never reach the database (a duplicate code would fail the flush
+    # with an IntegrityError instead of naming the field), and is dropped from the session on refusal.
+    with session.no_autoflush:
+        for key, value in changes.items():
+            setattr(point, key, value.strip() if isinstance(value, str) and key in ("code", "name") else value)
+        check = _RowCheck(session, actor)
+        check.nulls(changes, POINT_REQUIRED)
+        check.code(RiskPoint, point.code or "", point.id)
+        check.text("name", point.name)
+        post = check.post(point.post_id)
+        for field in RESPONSIBLE_FIELDS:
+            if field in changes:
+                check.staff(field, getattr(point, field))
+        measures = check.measures(measure_ids) if measure_ids is not None else None
+        check.raise_if_any(session, point)
     assert post is not None
     if "post_id" in changes and before["post_id"] != point.post_id:
         # A point moved to another post has not been seen against that post's duties yet.
@@ -422,16 +437,16 @@ def update_countermeasure(
     changes = parse(CountermeasureUpdate, data).model_dump(exclude_unset=True)
     point_ids = changes.pop("point_ids", None)
     before = {k: getattr(measure, k) for k in changes}
-    for key, value in changes.items():
-        setattr(measure, key, value.strip() if isinstance(value, str) and key in ("code", "content") else value)
-    check = _RowCheck(session, actor)
-    check.code(Countermeasure, measure.code, measure.id)
-    check.text("content", measure.content)
-    owner = check.staff("owner_id", measure.owner_id, required=True) if "owner_id" in changes else None
-    if "check_frequency" in changes and changes["check_frequency"] is None:
-        check.add("check_frequency", "error.required")
-    points = check.points(point_ids) if point_ids is not None else None
-    check.raise_if_any()
+    with session.no_autoflush:  # see update_risk_point
+        for key, value in changes.items():
+            setattr(measure, key, value.strip() if isinstance(value, str) and key in ("code", "content") else value)
+        check = _RowCheck(session, actor)
+        check.nulls(changes, MEASURE_REQUIRED)
+        check.code(Countermeasure, measure.code or "", measure.id)
+        check.text("content", measure.content)
+        owner = check.staff("owner_id", measure.owner_id, required=True) if "owner_id" in changes else None
+        points = check.points(point_ids) if point_ids is not None else None
+        check.raise_if_any(session, measure)
     if points is not None:
         measure.site_id = _measure_site(session, actor, points, owner or session.get(Staff, measure.owner_id))
     if "check_frequency" in changes and before["check_frequency"] != measure.check_frequency:

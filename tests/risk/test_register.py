@@ -150,3 +150,18 @@ def test_a_measure_page_lists_its_points_and_checks(session: Session, risk_org: 
     assert [p.code for p in detail.points] == ["FX-001", "FX-002"]
     assert [c.result for c in detail.checks] == [risk.CheckResult.NOT_EFFECTIVE]
     assert risk.MeasureFlag.NOT_EFFECTIVE in detail.measure.flags
+
+
+def test_a_refused_update_changes_nothing(session: Session, risk_org: SimpleNamespace) -> None:
+    officer = risk_org.principals["officer"]
+    add_point(session, risk_org)
+    other = add_point(session, risk_org, code="FX-002", name="原名称")
+    with pytest.raises(InvalidInput) as err:
+        risk.update_risk_point(session, officer, other.id or 0, {"code": "FX-001", "name": "新名称", "category": None})
+    assert {p.field for p in err.value.problems} == {"code", "category"}
+    session.commit()
+    assert risk.get_risk_point(session, officer, other.id or 0).name == "原名称"
+    measure = add_measure(session, risk_org, [other.id or 0])
+    with pytest.raises(InvalidInput) as err:
+        risk.update_countermeasure(session, officer, measure.id or 0, {"owner_id": None, "check_frequency": None})
+    assert {p.field for p in err.value.problems} == {"owner_id", "check_frequency"}
