@@ -18,7 +18,6 @@ from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, func, select
 
 from complaints.models import IdempotencyKey, NumberSequence, RateHit
@@ -35,12 +34,16 @@ MAX_KEY_LENGTH = 100
 def next_number(session: Session, prefix: str, day: str) -> str:
     """The next number of a prefix and local day: GD20261127-0001."""
     name = f"{prefix}{day}"
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(NumberSequence).values(name=name, last=1)
+    stmt = _insert(session)(NumberSequence).values(name=name, last=1)
     # One statement that inserts or increments: concurrent writers queue on the row, never collide.
     stmt = stmt.on_conflict_do_update(index_elements=["name"], set_={"last": NumberSequence.last + 1})
     value = session.execute(stmt.returning(col(NumberSequence.last))).scalar_one()
     return f"{name}-{int(value):04d}"
+
+
+def _insert(session: Session) -> Any:
+    """The dialect's INSERT, which knows ON CONFLICT."""
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
 # --- idempotency ------------------------------------------------------------------------------
@@ -64,19 +67,18 @@ def claim_key(session: Session, scope: str, key: str | None, payload: Any) -> Id
     if not key or len(key) > MAX_KEY_LENGTH:
         raise InvalidInput("idempotency_key", "complaints.error.idempotency_key", max=MAX_KEY_LENGTH)
     digest = request_hash(payload)
+    # Insert-or-nothing in one statement: a concurrent twin waits on the unique key instead of failing
+    # the caller's transaction, and then finds the first claim.
+    stmt = _insert(session)(IdempotencyKey).values(scope=scope[:90], key=key, request_hash=digest, created_at=utcnow())
+    stmt = stmt.on_conflict_do_nothing(index_elements=["scope", "key"])
+    new_id = session.execute(stmt.returning(col(IdempotencyKey.id))).scalar_one_or_none()
+    if new_id is not None:
+        claim = session.get(IdempotencyKey, new_id)
+        assert claim is not None
+        return claim
     existing = _find_key(session, scope, key)
-    if existing is None:
-        claim = IdempotencyKey(scope=scope[:90], key=key, request_hash=digest)
-        try:
-            # A savepoint: losing the race to a concurrent twin must not undo the caller's transaction.
-            with session.begin_nested():
-                session.add(claim)
-                session.flush()
-            return claim
-        except IntegrityError:
-            existing = _find_key(session, scope, key)
-            if existing is None:  # pragma: no cover - the twin rolled back; let the client retry
-                raise Conflict("complaints.error.idempotency_busy") from None
+    if existing is None:  # pragma: no cover - the twin rolled back; let the client retry
+        raise Conflict("complaints.error.idempotency_busy")
     if existing.request_hash != digest:
         raise Conflict("complaints.error.idempotency_mismatch")
     if existing.result_id is None:
@@ -110,9 +112,7 @@ def address_key(address: str) -> str:
     return crypto.keyed_hash("rate:" + (address or "unknown"))[:64]
 
 
-def hit(
-    session: Session, bucket: str, key: str, *, limit: int, window: timedelta, now: datetime | None = None
-) -> None:
+def hit(session: Session, bucket: str, key: str, *, limit: int, window: timedelta, now: datetime | None = None) -> None:
     """Count one request; TooManyAttempts when the bucket already holds `limit` in the window."""
     now = now or utcnow()
     used = session.exec(
@@ -121,30 +121,20 @@ def hit(
         .where(col(RateHit.bucket) == bucket, col(RateHit.key) == key, col(RateHit.at) > now - window)
     ).one()
     if int(used) >= limit:
-        raise TooManyAttempts(
-            "complaints.error.rate_limited", minutes=max(1, int(window.total_seconds() // 60))
-        )
+        raise TooManyAttempts("complaints.error.rate_limited", minutes=max(1, int(window.total_seconds() // 60)))
     session.add(RateHit(bucket=bucket, key=key, at=now))
     session.flush()
 
 
-def purge_hits(
-    session: Session, *, older_than: timedelta = timedelta(days=1), now: datetime | None = None
-) -> int:
+def purge_hits(session: Session, *, older_than: timedelta = timedelta(days=1), now: datetime | None = None) -> int:
     now = now or utcnow()
     result = session.exec(delete(RateHit).where(col(RateHit.at) < now - older_than))
     return int(result.rowcount or 0)
 
 
-def purge_keys(
-    session: Session, *, older_than: timedelta = timedelta(days=30), now: datetime | None = None
-) -> int:
+def purge_keys(session: Session, *, older_than: timedelta = timedelta(days=30), now: datetime | None = None) -> int:
     now = now or utcnow()
-    result = session.exec(
-        delete(IdempotencyKey).where(
-            col(IdempotencyKey.created_at) < now - older_than
-        )
-    )
+    result = session.exec(delete(IdempotencyKey).where(col(IdempotencyKey.created_at) < now - older_than))
     return int(result.rowcount or 0)
 
 

@@ -61,16 +61,12 @@ def log_call(
     _require_intake(actor)
     model = data if isinstance(data, HotlineCallCreate) else parse(HotlineCallCreate, data)
     if model.external_id:
-        existing = session.exec(
-            select(HotlineCall).where(col(HotlineCall.external_id) == model.external_id)
-        ).first()
+        existing = session.exec(select(HotlineCall).where(col(HotlineCall.external_id) == model.external_id)).first()
         if existing is not None:
             if existing.status == CallStatus.PENDING.value and model.type is not None:
                 return classify_call(session, actor, existing.id or 0, model, ip=ip, now=now)
             return call_view(session, actor, existing)
-    claim = guards.claim_key(
-        session, f"hotline:{actor.audit_name}", idempotency_key, model.model_dump(mode="json")
-    )
+    claim = guards.claim_key(session, f"hotline:{actor.audit_name}", idempotency_key, model.model_dump(mode="json"))
     if guards.is_replay(claim):
         assert claim is not None and claim.result_id is not None
         return call_view(session, actor, _get_call(session, claim.result_id))
@@ -161,9 +157,7 @@ def _to_order(
         session,
         actor,
         WorkOrderCreate(
-            channel=model.channel
-            if model.channel in (Channel.HOTLINE, Channel.COMPLAINT_PHONE)
-            else Channel.HOTLINE,
+            channel=model.channel if model.channel in (Channel.HOTLINE, Channel.COMPLAINT_PHONE) else Channel.HOTLINE,
             type=model.type,
             content=model.content,
             urgency=model.urgency,
@@ -222,11 +216,7 @@ def classify_call(
         raise Conflict("complaints.error.call_classified")
     if model.type is None:
         raise InvalidInput("type", "error.required")
-    phone = (
-        check_phone(model.phone)
-        if model.phone
-        else (crypto.decrypt(call.phone_enc) if call.phone_enc else "")
-    )
+    phone = check_phone(model.phone) if model.phone else (crypto.decrypt(call.phone_enc) if call.phone_enc else "")
     if model.phone:
         call.phone_enc, call.phone_hash = crypto.encrypt(phone), crypto.keyed_hash("phone:" + phone)
     call.caller_name = "" if model.anonymous else (model.caller_name or call.caller_name)
@@ -320,9 +310,7 @@ def list_calls(
     f = filters if isinstance(filters, CallFilter) else parse(CallFilter, dict(filters or {}))
     viewer = viewer_for(session, actor)
     where: list[ColumnElement[bool]] = [
-        col(HotlineCall.site_id).in_(
-            select(Site.id).where(col(Site.path).startswith(actor.site_path, autoescape=True))
-        )
+        col(HotlineCall.site_id).in_(select(Site.id).where(col(Site.path).startswith(actor.site_path, autoescape=True)))
     ]
     if f.status is not None:
         where.append(col(HotlineCall.status) == f.status.value)
@@ -354,8 +342,7 @@ def list_calls(
         else {}
     )
     return [
-        call_view(session, actor, r, viewer=viewer, number=numbers.get(r.work_order_id or -1, ""))
-        for r in rows
+        call_view(session, actor, r, viewer=viewer, number=numbers.get(r.work_order_id or -1, "")) for r in rows
     ], int(total)
 
 
@@ -462,9 +449,7 @@ def read_rows(content: bytes, filename: str) -> list[dict[str, str]]:
     if "received_at" not in header:
         raise InvalidInput("file", "error.workbook_column_missing", column="received_at / 来电时间")
     return [
-        {k: v.strip() for k, v in zip(header, row, strict=False) if k}
-        for row in raw[1:]
-        if any(c.strip() for c in row)
+        {k: v.strip() for k, v in zip(header, row, strict=False) if k} for row in raw[1:] if any(c.strip() for c in row)
     ]
 
 
@@ -494,16 +479,11 @@ def import_calls(
         if ext:
             if ext in seen:
                 problems.append(
-                    FieldProblem(
-                        "external_id", "complaints.error.duplicate_in_file", {"first": seen[ext]}, row=number
-                    )
+                    FieldProblem("external_id", "complaints.error.duplicate_in_file", {"first": seen[ext]}, row=number)
                 )
                 continue
             seen[ext] = number
-            if (
-                session.exec(select(HotlineCall.id).where(col(HotlineCall.external_id) == ext)).first()
-                is not None
-            ):
+            if session.exec(select(HotlineCall.id).where(col(HotlineCall.external_id) == ext)).first() is not None:
                 result.skipped += 1
                 continue
         data: dict[str, Any] = {k: v for k, v in row.items() if v and k not in ("window_code",)}

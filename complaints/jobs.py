@@ -44,9 +44,7 @@ def chase_orders(session: Session, *, now: datetime | None = None) -> ChaseRepor
         select(WorkOrder)
         .where(
             col(WorkOrder.is_open).is_(True),
-            col(WorkOrder.state).in_(
-                [State.RECEIVED, State.DISPATCHED, State.SIGNED, State.HANDLING, State.RETURNED]
-            ),
+            col(WorkOrder.state).in_([State.RECEIVED, State.DISPATCHED, State.SIGNED, State.HANDLING, State.RETURNED]),
             or_(
                 col(WorkOrder.due_on) <= horizon,
                 (col(WorkOrder.respond_by) < clock.today) & col(WorkOrder.responded_at).is_(None),
@@ -84,9 +82,7 @@ def chase_orders(session: Session, *, now: datetime | None = None) -> ChaseRepor
             system_apply(session, SYSTEM, order, Action.CHASE, reason="unanswered", now=clock.now)
             report.unanswered += 1
     if report.chased or report.escalated or report.unanswered:
-        logger.info(
-            "chased %d, escalated %d, unanswered %d", report.chased, report.escalated, report.unanswered
-        )
+        logger.info("chased %d, escalated %d, unanswered %d", report.chased, report.escalated, report.unanswered)
     return report
 
 

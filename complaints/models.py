@@ -130,6 +130,25 @@ class WorkOrder(SQLModel, table=True):
         Index("ix_work_order_site_received", "site_id", "received_on"),
         Index("ix_work_order_lead_state", "lead_department_id", "is_open"),
         Index("ix_work_order_phone", "phone_hash"),
+        Index("ix_work_order_received_at", "received_at"),
+        # Covers every column the statistics read, so a year of orders is an index-only scan.
+        Index(
+            "ix_work_order_stats",
+            "received_on",
+            "site_id",
+            "integrity",
+            "state",
+            "is_open",
+            "due_on",
+            "on_time",
+            "outcome",
+            "callback_level",
+            "lead_department_id",
+            "department_id",
+            "window_id",
+            "channel",
+            "received_month",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -155,9 +174,7 @@ class WorkOrder(SQLModel, table=True):
     post_id: int | None = Field(default=None, foreign_key="post.id")
     staff_id: int | None = Field(default=None, foreign_key="staff.id", index=True)
     department_id: int | None = Field(default=None, foreign_key="department.id")  # the department concerned
-    source_ref: str = Field(
-        default="", max_length=80
-    )  # e.g. "rating:12", "visit_finding:3", a deputy's motion
+    source_ref: str = Field(default="", max_length=80)  # e.g. "rating:12", "visit_finding:3", a deputy's motion
     tracking_secret_enc: str = Field(default="", max_length=400)
     # The projection of the event log.
     state: str = Field(max_length=16)
@@ -381,9 +398,7 @@ class IdempotencyKey(SQLModel, table=True):
     request_hash: str = Field(max_length=64)
     result_kind: str = Field(default="", max_length=20)
     result_id: int | None = None
-    created_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False, index=True)
-    )
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False, index=True))
 
 
 class RateHit(SQLModel, table=True):

@@ -30,9 +30,7 @@ def _require_editor(actor: Principal) -> None:
         raise Forbidden("error.forbidden_permission", permission=Permission.COMPLAINTS_WRITE.value)
 
 
-def draft_notice(
-    session: Session, actor: Principal, data: dict[str, Any] | NoticeCreate, *, ip: str = ""
-) -> Notice:
+def draft_notice(session: Session, actor: Principal, data: dict[str, Any] | NoticeCreate, *, ip: str = "") -> Notice:
     _require_editor(actor)
     model = data if isinstance(data, NoticeCreate) else parse(NoticeCreate, data)
     if not visibility.in_jurisdiction(session, actor, model.site_id):
@@ -61,9 +59,7 @@ def draft_notice(
     return notice
 
 
-def revise_notice(
-    session: Session, actor: Principal, notice_id: int, data: dict[str, Any], *, ip: str = ""
-) -> Notice:
+def revise_notice(session: Session, actor: Principal, notice_id: int, data: dict[str, Any], *, ip: str = "") -> Notice:
     """Change a draft (title, body, kind); approved or published notices are not edited."""
     _require_editor(actor)
     notice = _notice(session, actor, notice_id)
@@ -124,9 +120,7 @@ def publish_notice(
     return _save(session, actor, notice, "notice.publish", ip)
 
 
-def withdraw_notice(
-    session: Session, actor: Principal, notice_id: int, reason: str, *, ip: str = ""
-) -> Notice:
+def withdraw_notice(session: Session, actor: Principal, notice_id: int, reason: str, *, ip: str = "") -> Notice:
     actor.require(Permission.LEDGER_WRITE)
     notice = _notice(session, actor, notice_id)
     if notice.state != NoticeState.PUBLISHED.value:
@@ -173,9 +167,7 @@ def list_notices(
     """The editors' list: every notice of the jurisdiction in any state."""
     _require_editor(actor)
     where: list[ColumnElement[bool]] = [
-        col(Notice.site_id).in_(
-            select(Site.id).where(col(Site.path).startswith(actor.site_path, autoescape=True))
-        )
+        col(Notice.site_id).in_(select(Site.id).where(col(Site.path).startswith(actor.site_path, autoescape=True)))
     ]
     if state:
         where.append(col(Notice.state) == NoticeState(state).value)
@@ -192,9 +184,7 @@ def list_notices(
     return list(rows), int(total)
 
 
-def notice_board(
-    session: Session, actor: Principal, *, offset: int = 0, limit: int = 20
-) -> tuple[list[Notice], int]:
+def notice_board(session: Session, actor: Principal, *, offset: int = 0, limit: int = 20) -> tuple[list[Notice], int]:
     """Published notices for anyone: from the actor's site, the sites above it and those below."""
     above = literal(actor.site_path).startswith(col(Site.path))
     below = col(Site.path).startswith(actor.site_path, autoescape=True)

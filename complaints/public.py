@@ -76,9 +76,7 @@ def submit_public(
             window=timedelta(minutes=settings.public_window_minutes),
             now=now,
         )
-        guards.hit(
-            session, "public_all", "all", limit=settings.public_per_hour, window=timedelta(hours=1), now=now
-        )
+        guards.hit(session, "public_all", "all", limit=settings.public_per_hour, window=timedelta(hours=1), now=now)
     except TooManyAttempts:
         if claim is not None:
             session.delete(claim)
@@ -113,9 +111,7 @@ def _receipt(order: WorkOrder) -> PublicReceipt:
     )
 
 
-def track_public(
-    session: Session, number: str, secret: str, *, ip: str, now: datetime | None = None
-) -> PublicStatus:
+def track_public(session: Session, number: str, secret: str, *, ip: str, now: datetime | None = None) -> PublicStatus:
     """Progress of a submission for whoever holds its number and secret; anything else is not found."""
     settings = get_complaints_settings()
     guards.hit(
@@ -127,15 +123,11 @@ def track_public(
         now=now,
     )
     order = session.exec(select(WorkOrder).where(col(WorkOrder.number) == number.strip())).first()
-    stored = (
-        crypto.decrypt(order.tracking_secret_enc) if order is not None and order.tracking_secret_enc else ""
-    )
+    stored = crypto.decrypt(order.tracking_secret_enc) if order is not None and order.tracking_secret_enc else ""
     if order is None or not stored or not hmac.compare_digest(stored, secret.strip()):
         raise NotFound("complaints.error.tracking_not_found")
     events = session.exec(
-        select(WorkOrderEvent)
-        .where(col(WorkOrderEvent.order_id) == order.id)
-        .order_by(col(WorkOrderEvent.seq))
+        select(WorkOrderEvent).where(col(WorkOrderEvent.order_id) == order.id).order_by(col(WorkOrderEvent.seq))
     ).all()
     steps = [(e.at, f"wo_action.{e.action}") for e in events if e.action in PUBLIC_STEPS]
     replied = order.state in (State.REPLIED, State.CALLED_BACK, State.CLOSED) and bool(order.reply)

@@ -228,9 +228,7 @@ def list_ratings(
     """Ratings of the jurisdiction, newest first; window staff see their own."""
     f = filters if isinstance(filters, RatingFilter) else parse(RatingFilter, dict(filters or {}))
     where: list[ColumnElement[bool]] = [
-        col(Rating.site_id).in_(
-            select(Site.id).where(col(Site.path).startswith(actor.site_path, autoescape=True))
-        )
+        col(Rating.site_id).in_(select(Site.id).where(col(Site.path).startswith(actor.site_path, autoescape=True)))
     ]
     if not actor.can(Permission.COMPLAINTS_READ):
         if not actor.can(Permission.OWN_RECORDS) or actor.staff_id is None:
@@ -266,9 +264,7 @@ def _rating_in_reach(session: Session, actor: Principal, rating_id: int) -> Rati
     return rating
 
 
-def appeal_rating(
-    session: Session, actor: Principal, rating_id: int, reason: str, *, ip: str = ""
-) -> RatingAppeal:
+def appeal_rating(session: Session, actor: Principal, rating_id: int, reason: str, *, ip: str = "") -> RatingAppeal:
     """File an appeal against a malicious or mistaken rating: by the person rated or a supervisor/manager."""
     rating = _rating_in_reach(session, actor, rating_id)
     own = actor.staff_id is not None and actor.staff_id == rating.staff_id

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from functools import lru_cache
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -15,16 +18,10 @@ class ComplaintsSettings(BaseSettings):
     limit_consult: int = Field(3, ge=1, le=60, description="Working days to answer a consultation (咨询)")
     limit_help: int = Field(7, ge=1, le=60, description="Working days for a request for help (求助)")
     limit_suggestion: int = Field(7, ge=1, le=60, description="Working days for a suggestion (意见建议)")
-    limit_complaint: int = Field(
-        15, ge=1, le=60, description="Working days for a complaint or report (投诉举报)"
-    )
+    limit_complaint: int = Field(15, ge=1, le=60, description="Working days for a complaint or report (投诉举报)")
     limit_praise: int = Field(7, ge=1, le=60, description="Working days to pass on praise (表扬)")
-    extension_max_workdays: int = Field(
-        15, ge=1, le=60, description="Longest extension one request may ask for"
-    )
-    send_back_workdays: int = Field(
-        1, ge=0, le=10, description="Working days after dispatch a unit may send back"
-    )
+    extension_max_workdays: int = Field(15, ge=1, le=60, description="Longest extension one request may ask for")
+    send_back_workdays: int = Field(1, ge=0, le=10, description="Working days after dispatch a unit may send back")
     yellow_card_workdays: int = Field(
         1, ge=0, le=10, description="Yellow card when this many working days or fewer are left"
     )
@@ -60,5 +57,18 @@ class ComplaintsSettings(BaseSettings):
 
 
 def get_complaints_settings() -> ComplaintsSettings:
-    """Return the settings as the environment has them now (not cached, so tests can change them)."""
+    """Return the settings as the environment has them now.
+
+    Built once per distinct set of `SUPERVISION_COMPLAINTS_*` variables: reading them is cheap, building
+    the settings (and reading `.env`) is not, and intake calls this on every order.
+    """
+    env = tuple(sorted((k, v) for k, v in os.environ.items() if k.upper().startswith(_PREFIX)))
+    return _settings_for(env)
+
+
+_PREFIX = "SUPERVISION_COMPLAINTS_"
+
+
+@lru_cache(maxsize=8)
+def _settings_for(env: tuple[tuple[str, str], ...]) -> ComplaintsSettings:
     return ComplaintsSettings()

@@ -171,14 +171,11 @@ def _label(session: Session, group: GroupBy, rows: dict[str, StatRow], locale: s
     if group is GroupBy.DEPARTMENT and ids:
         names = {
             str(i): n
-            for i, n in session.exec(
-                select(Department.id, Department.name).where(col(Department.id).in_(ids))
-            ).all()
+            for i, n in session.exec(select(Department.id, Department.name).where(col(Department.id).in_(ids))).all()
         }
     elif group is GroupBy.WINDOW and ids:
         names = {
-            str(i): n
-            for i, n in session.exec(select(Window.id, Window.name).where(col(Window.id).in_(ids))).all()
+            str(i): n for i, n in session.exec(select(Window.id, Window.name).where(col(Window.id).in_(ids))).all()
         }
     for key, row in rows.items():
         if key == "":
@@ -214,9 +211,7 @@ def export_statistics(
     sheet = book.active
     assert sheet is not None
     sheet.title = translate("complaints.stats.sheet", locale)[:31]
-    sheet.append(
-        [translate("complaints.stats.period", locale, since=since.isoformat(), until=until.isoformat())]
-    )
+    sheet.append([translate("complaints.stats.period", locale, since=since.isoformat(), until=until.isoformat())])
     header = [translate(f"complaints.stats.by.{GroupBy(group_by).value}", locale)]
     header += [translate(f"complaints.stats.{c}", locale) for c in COLUMNS]
     header += [

@@ -188,9 +188,7 @@ def list_visits(
     actor.require(Permission.COMPLAINTS_READ)
     f = filters if isinstance(filters, VisitFilter) else parse(VisitFilter, dict(filters or {}))
     where: list[ColumnElement[bool]] = [
-        col(Visit.site_id).in_(
-            select(Site.id).where(col(Site.path).startswith(actor.site_path, autoescape=True))
-        )
+        col(Visit.site_id).in_(select(Site.id).where(col(Site.path).startswith(actor.site_path, autoescape=True)))
     ]
     if f.site_id is not None:
         where.append(col(Visit.site_id) == f.site_id)
@@ -219,9 +217,7 @@ def list_visits(
 def sniff_image(content: bytes) -> str | None:
     """The image type the bytes really are, or None."""
     for magic, offset, kind in _SIGNATURES:
-        if content[offset : offset + len(magic)] == magic and (
-            kind != "image/webp" or content[:4] == b"RIFF"
-        ):
+        if content[offset : offset + len(magic)] == magic and (kind != "image/webp" or content[:4] == b"RIFF"):
             return kind
     return None
 

@@ -75,9 +75,7 @@ TRANSITIONS: dict[Action, tuple[frozenset[State], State | None]] = {
 }
 
 # Actions the lead unit itself takes; the rest are the supervisors' (who may also act for a unit).
-UNIT_ACTIONS = frozenset(
-    {Action.SIGN, Action.SEND_BACK, Action.PROGRESS, Action.REQUEST_EXTENSION, Action.REPLY}
-)
+UNIT_ACTIONS = frozenset({Action.SIGN, Action.SEND_BACK, Action.PROGRESS, Action.REQUEST_EXTENSION, Action.REPLY})
 
 
 def allowed(state: State | str, action: Action | str) -> bool:

@@ -108,9 +108,7 @@ def resolve_subject(
         dept = session.get(Department, department_id)
         if dept is None:
             out.append(
-                FieldProblem(
-                    "department_id", "error.unknown_ref", {"kind": "kind.department", "value": department_id}
-                )
+                FieldProblem("department_id", "error.unknown_ref", {"kind": "kind.department", "value": department_id})
             )
     site: Site | None = None
     anchor = (
@@ -173,15 +171,22 @@ def create_work_order(
     """Register an order from any channel; a second submit with the same key returns the first order."""
     actor.require(Permission.COMPLAINTS_WRITE)
     model = data if isinstance(data, WorkOrderCreate) else parse(WorkOrderCreate, data)
-    claim = guards.claim_key(
-        session, f"work_order:{actor.audit_name}", idempotency_key, model.model_dump(mode="json")
-    )
+    claim = guards.claim_key(session, f"work_order:{actor.audit_name}", idempotency_key, model.model_dump(mode="json"))
+    calendar = load_calendar(session)
     if guards.is_replay(claim):
         assert claim is not None and claim.result_id is not None
-        return order_view(session, actor, _get(session, claim.result_id))
-    order = open_order(session, actor, model, ip=ip, now=now)
+        return order_view(session, actor, _get(session, claim.result_id), calendar=calendar)
+    order = open_order(session, actor, model, ip=ip, now=now, calendar=calendar)
     guards.settle_key(session, claim, "work_order", order.id)
-    return order_view(session, actor, order)
+    return order_view(
+        session,
+        actor,
+        order,
+        calendar=calendar,
+        assisting=sorted(set(model.assisting_department_ids) - {model.lead_department_id})
+        if model.lead_department_id
+        else [],
+    )
 
 
 def open_order(
@@ -226,9 +231,7 @@ def open_order(
     limit = time_limit or settings.time_limit(model.type.value)
     due = deadlines.due_date(calendar, clock.today, limit)
     respond_by = (
-        deadlines.due_date(calendar, clock.today, respond_within).due_on
-        if respond_within is not None
-        else None
+        deadlines.due_date(calendar, clock.today, respond_within).due_on if respond_within is not None else None
     )
     number = guards.next_number(session, NUMBER_PREFIX, clock.today.strftime("%Y%m%d"))
     integrity = model.integrity
@@ -287,10 +290,16 @@ def open_order(
         object_id=order.id,
         site_id=order.site_id,
         summary=order.number,
-        detail={"channel": order.channel, "type": order.type, "confidential": order.confidential},
+        detail={
+            "channel": order.channel,
+            "type": order.type,
+            "confidential": order.confidential,
+            "lead": model.lead_department_id,
+        },
         ip=ip,
     )
     if model.lead_department_id is not None:
+        # Part of the same submission: its event is written, the audit entry above already names the unit.
         _apply(
             session,
             actor,
@@ -304,6 +313,7 @@ def open_order(
             settings=settings,
             calendar=calendar,
             ip=ip,
+            audit_change=False,
         )
     return order
 
@@ -376,11 +386,19 @@ def _apply(
     ip: str = "",
     settings: ComplaintsSettings | None = None,
     calendar: WorkCalendar | None = None,
+    audit_change: bool = True,
 ) -> None:
     settings = settings or get_complaints_settings()
     before = State(order.state)
     after = next_state(before, action)
-    cal = calendar or load_calendar(session)
+    loaded: list[WorkCalendar] = [calendar] if calendar is not None else []
+
+    def cal() -> WorkCalendar:
+        # Most actions need no calendar: load it only for those that count working days.
+        if not loaded:
+            loaded.append(load_calendar(session))
+        return loaded[0]
+
     detail: dict[str, Any] = {}
     reason = data.reason
 
@@ -417,7 +435,7 @@ def _apply(
     elif action is Action.SEND_BACK:
         need("reason", reason)
         since = order.dispatched_on or order.received_on
-        if not deadlines.within_workdays(cal, since, clock.today, settings.send_back_workdays):
+        if not deadlines.within_workdays(cal(), since, clock.today, settings.send_back_workdays):
             raise Conflict("complaints.error.send_back_late", days=settings.send_back_workdays)
         order.responded_at = order.responded_at or clock.now
         detail = {"from_unit": order.lead_department_id}
@@ -428,9 +446,7 @@ def _apply(
         need("reason", reason)
         assert data.days is not None
         if data.days > settings.extension_max_workdays:
-            raise InvalidInput(
-                "days", "complaints.error.extension_too_long", max=settings.extension_max_workdays
-            )
+            raise InvalidInput("days", "complaints.error.extension_too_long", max=settings.extension_max_workdays)
         if order.extension_pending_days is not None:
             raise Conflict("complaints.error.extension_pending")
         order.extension_pending_days = data.days
@@ -441,7 +457,7 @@ def _apply(
             raise Conflict("complaints.error.no_extension_pending")
         days = order.extension_pending_days
         if action is Action.APPROVE_EXTENSION:
-            new_due = deadlines.due_date(cal, order.due_on, days, field="days")
+            new_due = deadlines.due_date(cal(), order.due_on, days, field="days")
             detail = {
                 "days": days,
                 "due_on": new_due.due_on.isoformat(),
@@ -505,7 +521,7 @@ def _apply(
         need("reason", reason)
         if order.callback_level is not None and order.callback_level > Satisfaction.DISSATISFIED:
             raise Conflict("complaints.error.reopen_satisfied")
-        due = deadlines.due_date(cal, clock.today, order.time_limit_days, field="reason")
+        due = deadlines.due_date(cal(), clock.today, order.time_limit_days, field="reason")
         detail = {"due_on": due.due_on.isoformat(), "previous_due_on": order.due_on.isoformat()}
         order.due_on, order.due_provisional, order.due_source = due.due_on, due.provisional, due.source
         order.reopen_count += 1
@@ -547,6 +563,8 @@ def _apply(
     session.add(order)
     session.flush()
     _event(session, actor, order, action, before.value, after, clock.now, reason=reason, detail=detail)
+    if not audit_change:
+        return
     audit.record(
         session,
         actor,
@@ -865,15 +883,11 @@ def _visible_clause(session: Session, viewer: Viewer) -> ColumnElement[bool]:
         in_area = col(WorkOrder.site_id).in_(sites)
         clauses.append(in_area if viewer.confidential else and_(in_area, col(WorkOrder.integrity).is_(False)))
     if viewer.department_id is not None:
-        assisted = select(WorkOrderUnit.order_id).where(
-            col(WorkOrderUnit.department_id) == viewer.department_id
-        )
+        assisted = select(WorkOrderUnit.order_id).where(col(WorkOrderUnit.department_id) == viewer.department_id)
         clauses.append(
             and_(
                 col(WorkOrder.integrity).is_(False),
-                or_(
-                    col(WorkOrder.lead_department_id) == viewer.department_id, col(WorkOrder.id).in_(assisted)
-                ),
+                or_(col(WorkOrder.lead_department_id) == viewer.department_id, col(WorkOrder.id).in_(assisted)),
             )
         )
     if not clauses:
@@ -920,9 +934,7 @@ def list_orders(
         if anchor is None or not actor.covers_path(anchor.path):
             raise InvalidInput("site_id", "error.unknown_ref", kind="kind.site", value=f.site_id)
         where.append(
-            col(WorkOrder.site_id).in_(
-                select(Site.id).where(col(Site.path).startswith(anchor.path, autoescape=True))
-            )
+            col(WorkOrder.site_id).in_(select(Site.id).where(col(Site.path).startswith(anchor.path, autoescape=True)))
         )
     if f.received_from is not None:
         where.append(col(WorkOrder.received_on) >= f.received_from)
@@ -944,9 +956,7 @@ def list_orders(
         if not actor.can(Permission.COMPLAINTS_WRITE):
             raise Forbidden("complaints.error.phone_hidden")
         where.append(col(WorkOrder.phone_hash) == crypto.keyed_hash("phone:" + phone))
-        where.append(
-            col(WorkOrder.confidential).is_(False) if not viewer.confidential else col(WorkOrder.id) > 0
-        )
+        where.append(col(WorkOrder.confidential).is_(False) if not viewer.confidential else col(WorkOrder.id) > 0)
     order_clause = (
         (col(WorkOrder.due_on), col(WorkOrder.id))
         if order_by == "due"
@@ -1033,9 +1043,7 @@ def due_orders(
     ]
     if department_id is not None:
         where.append(col(WorkOrder.lead_department_id) == department_id)
-    return _page(
-        session, actor, viewer, where, (col(WorkOrder.due_on), col(WorkOrder.id)), offset, limit, ip, today
-    )
+    return _page(session, actor, viewer, where, (col(WorkOrder.due_on), col(WorkOrder.id)), offset, limit, ip, today)
 
 
 def phone_history(session: Session, actor: Principal, phone: str, *, limit: int = 20) -> list[WorkOrderView]:

@@ -59,7 +59,7 @@ def test_a_finding_opens_an_order_or_a_ledger_entry(s: Session, world: SimpleNam
     assert err.value.problems[0].field == "points"
     entry = complaints.finding_to_ledger(s, world.p["supervisor"], fid, points=-3, reason="离岗超过 15 分钟")
     assert isinstance(entry, LedgerEntry) and entry.staff_id == world.staff and str(entry.day) == "2026-11-02"
-    rows, total = complaints.list_visits(s, world.p["officer"], {"mode": "secret"})
+    _, total = complaints.list_visits(s, world.p["officer"], {"mode": "secret"})
     assert total == 1
     with pytest.raises(Forbidden):
         complaints.list_visits(s, world.p["staff"])

@@ -172,6 +172,8 @@ def upgrade() -> None:
         batch_op.create_index('ix_work_order_open_due', ['is_open', 'due_on'], unique=False)
         batch_op.create_index('ix_work_order_phone', ['phone_hash'], unique=False)
         batch_op.create_index('ix_work_order_received', ['received_on', 'site_id'], unique=False)
+        batch_op.create_index('ix_work_order_received_at', ['received_at'], unique=False)
+        batch_op.create_index('ix_work_order_stats', ['received_on', 'site_id', 'integrity', 'state', 'is_open', 'due_on', 'on_time', 'outcome', 'callback_level', 'lead_department_id', 'department_id', 'window_id', 'channel', 'received_month'], unique=False)
         batch_op.create_index('ix_work_order_site_received', ['site_id', 'received_on'], unique=False)
         batch_op.create_index(batch_op.f('ix_work_order_staff_id'), ['staff_id'], unique=False)
 
@@ -332,6 +334,8 @@ def downgrade() -> None:
     with op.batch_alter_table('work_order', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_work_order_staff_id'))
         batch_op.drop_index('ix_work_order_site_received')
+        batch_op.drop_index('ix_work_order_stats')
+        batch_op.drop_index('ix_work_order_received_at')
         batch_op.drop_index('ix_work_order_received')
         batch_op.drop_index('ix_work_order_phone')
         batch_op.drop_index('ix_work_order_open_due')
