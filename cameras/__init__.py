@@ -5,6 +5,7 @@ The web layer and the CLI use only the names below.
 
 from cameras import messages as _messages  # noqa: F401  (registers the texts)
 from cameras.config import CameraSettings, get_camera_settings
+from cameras.demo import DemoCameraService, demo_service_factory
 from cameras.discovery import discover
 from cameras.frames import MJPEG_BOUNDARY, Snapshot, latest_jpeg, live_jpegs
 from cameras.ingest import FRAMES, FrameRegistry
@@ -29,12 +30,18 @@ from cameras.onvif_client import OnvifDevice, describe_device
 from cameras.service import (
     camera_status,
     delete_camera,
+    device_error_fields,
+    discover_cameras,
     get_camera,
     list_alerts,
     list_cameras,
+    open_password,
     probe_camera,
+    probe_device,
     record_live_view,
     register_camera,
+    seal_password,
+    site_and_hall_names,
     to_public,
     update_camera,
 )
@@ -55,6 +62,7 @@ __all__ = [
     "CameraSettings",
     "CameraStatus",
     "CameraUpdate",
+    "DemoCameraService",
     "DeviceInfo",
     "DiscoveredDevice",
     "FrameRegistry",
@@ -65,8 +73,11 @@ __all__ = [
     "Snapshot",
     "camera_status",
     "delete_camera",
+    "demo_service_factory",
     "describe_device",
+    "device_error_fields",
     "discover",
+    "discover_cameras",
     "get_camera",
     "get_camera_settings",
     "ingest_service_factory",
@@ -74,10 +85,14 @@ __all__ = [
     "list_alerts",
     "list_cameras",
     "live_jpegs",
+    "open_password",
     "probe_camera",
+    "probe_device",
     "record_live_view",
     "register_camera",
     "run_worker",
+    "seal_password",
+    "site_and_hall_names",
     "to_public",
     "update_camera",
 ]

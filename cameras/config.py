@@ -34,6 +34,12 @@ class CameraSettings(BaseSettings):
     jpeg_quality: int = Field(80, ge=30, le=95)
     live_fps: float = Field(8.0, description="Frame rate of the MJPEG live view of the one camera watched")
     health_flush_seconds: float = Field(2.0, description="How often a worker writes health figures")
+    demo: bool = Field(False, description="Run the demo's virtual cameras inside `serve` (set by --demo)")
+    demo_cameras: int = Field(6, ge=1, le=64, description="How many virtual cameras the demo runs")
+    demo_transport: str = Field("auto", description="auto (RTSP when GStreamer is installed), rtsp or http")
+    discovery_timeout_seconds: float = Field(3.0, description="How long \"Find cameras\" waits for answers")
+    wall_refresh_seconds: float = Field(4.0, description="How often the live wall reloads its stills")
+    live_view_max_seconds: float = Field(3600.0, description="A live view ends after this long")
 
 
 @lru_cache

@@ -4,22 +4,33 @@
 serves all of them with tools/rtsp_server.py (GStreamer, system python3) and starts a VirtualOnvifDevice
 per camera, so `register_camera` and the ingest read them exactly as they read real cameras. The clips
 loop inside the server, so memory stays flat for hours.
+
+Without GStreamer the same clips are served as endless MPEG-TS over HTTP (`HttpClipServer`): packets are
+copied (never re-encoded) in real time, with timestamps shifted on every loop, and PyAV reads them through
+the same reader as RTSP. `DemoCameraService` runs all this inside `supervision serve --demo` and registers
+the cameras in the demo organisation (idempotent: a restart finds them by name and probes them again).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import subprocess
 import threading
+import time
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import av
 import cv2
 import numpy as np
+from sqlalchemy.engine import Engine
 
 from cameras.virtual import VirtualDeviceSpec, VirtualOnvifDevice, VirtualProfile
+from supervision.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -94,22 +105,111 @@ class DemoCamera:
     password: str = DEMO_PASSWORD
 
 
+class _ClipHandler(BaseHTTPRequestHandler):
+    server: _ClipHTTPServer
+
+    def log_message(self, format: str, *args: Any) -> None:  # the demo's requests are not news
+        pass
+
+    def do_GET(self) -> None:
+        name = self.path.strip("/").split("?")[0].removesuffix(".ts")
+        clip = self.server.clips.get(name)
+        if clip is None:
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "video/mp2t")
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        # When the reader goes away this connection's loop ends; nothing is kept.
+        with contextlib.suppress(OSError, av.error.FFmpegError):
+            stream_clip(clip, self.wfile, self.server.stop_event)
+
+
+class _ClipHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], clips: dict[str, Path]) -> None:
+        super().__init__(address, _ClipHandler)
+        self.clips = clips
+        self.stop_event = threading.Event()
+
+
+def stream_clip(clip: Path, out_file: Any, stop: threading.Event, *, max_loops: int = 1_000_000) -> None:
+    """Copy a clip's H.264 packets into MPEG-TS in real time, looping with ever-increasing timestamps."""
+    with av.open(out_file, "w", format="mpegts") as out:
+        offset = 0
+        started = time.monotonic()
+        out_stream: Any = None
+        for _loop in range(max_loops):
+            with av.open(str(clip)) as src:
+                stream = src.streams.video[0]
+                if out_stream is None:
+                    out_stream = out.add_stream_from_template(stream)
+                base = stream.time_base or 1
+                last = 0
+                for packet in src.demux(stream):
+                    if stop.is_set():
+                        return
+                    if packet.dts is None:
+                        continue
+                    at = float((packet.pts or packet.dts) * base) + float(offset * base)
+                    wait = started + at - time.monotonic()
+                    if wait > 0 and stop.wait(min(wait, 1.0)):
+                        return
+                    last = max(last, int(packet.pts or packet.dts) + int(packet.duration or 0))
+                    packet.pts = (packet.pts or packet.dts) + offset
+                    packet.dts = packet.dts + offset
+                    packet.stream = out_stream
+                    out.mux(packet)
+                offset += last
+
+
+class HttpClipServer:
+    """Serve clips as endless MPEG-TS over HTTP on loopback: the demo's cameras where GStreamer is missing."""
+
+    def __init__(self, clips: dict[str, Path], host: str = "127.0.0.1", port: int = 0) -> None:
+        self._server = _ClipHTTPServer((host, port), clips)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="demo-http-clips", daemon=True)
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.port}/{name}.ts"
+
+    def start(self) -> HttpClipServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.stop_event.set()
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
 class DemoCameras:
     """Virtual cameras for `supervision serve --demo`; start() returns them, stop() ends what it started."""
 
-    def __init__(self, var_dir: Path, *, rtsp_port: int = 0, clip_seconds: int = 60) -> None:
+    def __init__(self, var_dir: Path, *, rtsp_port: int = 0, clip_seconds: int = 60,
+                 transport: str = "auto") -> None:
         self.clip_seconds = clip_seconds
         self.dir = var_dir / "media" / "demo"
         self.rtsp_port = rtsp_port
+        self.transport = transport
         self._proc: subprocess.Popen[str] | None = None
+        self._http: HttpClipServer | None = None
         self._devices: list[VirtualOnvifDevice] = []
 
     def start(self, count: int = 4) -> list[DemoCamera]:
-        if not gstreamer_available():
-            logger.warning("GStreamer's RTSP server is not installed: the demo has no live cameras")
-            return []
         clips = {f"hall{i}": render_hall_clip(self.dir / f"hall{i}.mp4", seed=i, seconds=self.clip_seconds)
                  for i in range(1, count + 1)}
+        use_rtsp = self.transport == "rtsp" or (self.transport == "auto" and gstreamer_available())
+        if not use_rtsp:
+            logger.info("demo cameras over HTTP (MPEG-TS): GStreamer's RTSP server is not used")
+            return self._start_http(clips)
         args = [SYSTEM_PYTHON, str(SERVER_SCRIPT), "--host", "127.0.0.1", "--port", str(self.rtsp_port)]
         for name, path in clips.items():
             args += ["--clip", f"{name}={path}", "--mount", f"{name}={name}"]
@@ -135,10 +235,26 @@ class DemoCameras:
         logger.info("demo cameras: %d virtual cameras on RTSP port %d", len(cameras), port)
         return cameras
 
+    def _start_http(self, clips: dict[str, Path]) -> list[DemoCamera]:
+        self._http = HttpClipServer(clips).start()
+        cameras = []
+        for i, name in enumerate(clips, start=1):
+            uri = self._http.url(name)
+            spec = VirtualDeviceSpec(password=DEMO_PASSWORD, model="VirtualHallCam", serial=f"DEMO-{i:04d}",
+                                     profiles=[VirtualProfile("main", 640, 360, fps=10, gop=10, rtsp_uri=uri)])
+            device = VirtualOnvifDevice(spec).start()
+            self._devices.append(device)
+            cameras.append(DemoCamera(name, uri, device.host, device.port))
+        logger.info("demo cameras: %d virtual cameras over HTTP on port %d", len(cameras), self._http.port)
+        return cameras
+
     def stop(self) -> None:
         for device in self._devices:
             device.stop()
         self._devices.clear()
+        if self._http is not None:
+            self._http.stop()
+            self._http = None
         if self._proc is not None and self._proc.poll() is None:
             self._proc.terminate()  # the server we started, by its handle
             try:
@@ -146,3 +262,90 @@ class DemoCameras:
             except subprocess.TimeoutExpired:
                 self._proc.kill()
         self._proc = None
+
+
+DEMO_CAMERAS_PER_HALL = 2
+
+
+class DemoCameraService:
+    """Starts the virtual cameras inside `serve --demo` and registers them; a ServiceFactory's service.
+
+    Starting runs in a thread (rendering the clips the first time takes seconds), so the web answers at once;
+    the ingest picks the cameras up on its next lease round.
+    """
+
+    def __init__(self, engine: Engine, var_dir: Path, stop_event: threading.Event, *, count: int = 6,
+                 transport: str = "auto", clip_seconds: int = 60) -> None:
+        self.engine = engine
+        self.stop_event = stop_event
+        self.count = count
+        self.demo = DemoCameras(var_dir, transport=transport, clip_seconds=clip_seconds)
+        self.camera_ids: list[int] = []
+        self.ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="demo-cameras", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._thread.join(timeout=60)
+        self.demo.stop()
+
+    def _run(self) -> None:
+        try:
+            cams = self.demo.start(self.count)
+            if cams and not self.stop_event.is_set():
+                self.camera_ids = register_demo_cameras(self.engine, cams)
+        except Exception:
+            logger.exception("the demo cameras did not start")
+        finally:
+            self.ready.set()
+
+
+def register_demo_cameras(engine: Engine, cams: list[DemoCamera]) -> list[int]:
+    """Register the virtual cameras in the demo organisation's halls, or point existing ones at them."""
+    from sqlmodel import col, select
+
+    from cameras.models import Camera, CameraCreate
+    from cameras.service import probe_camera, register_camera
+    from supervision import crypto
+    from supervision.access import SYSTEM
+    from supervision.db import session_scope
+    from supervision.models import Hall, Site
+
+    ids: list[int] = []
+    with session_scope(engine) as s:
+        halls = [(int(h.id or 0), h.site_id) for h, _site in s.exec(
+            select(Hall, Site).join(Site, col(Site.id) == col(Hall.site_id))
+            .order_by(col(Site.path), col(Hall.id))).all()]
+    if not halls:
+        logger.warning("no halls: seed the demo organisation first; the demo cameras stay unregistered")
+        return ids
+    for i, cam in enumerate(cams):
+        hall_id, site_id = halls[min(i // DEMO_CAMERAS_PER_HALL, len(halls) - 1)]
+        name = f"演示摄像机 {i + 1:02d}"
+        # Each write in its own transaction: the probe talks to the device, no write lock is held meanwhile.
+        with session_scope(engine, write=True) as s:
+            existing = s.exec(select(Camera).where(col(Camera.is_demo), col(Camera.name) == name)).first()
+            if existing is None:
+                row = register_camera(s, SYSTEM, CameraCreate(
+                    site_id=site_id, hall_id=hall_id, name=name, host=cam.onvif_host, port=cam.onvif_port,
+                    username=cam.username, password=cam.password, is_demo=True))
+            else:
+                existing.host, existing.port = cam.onvif_host, cam.onvif_port
+                existing.username, existing.password_enc = cam.username, crypto.encrypt(cam.password)
+                s.add(existing)
+                s.flush()
+                row = probe_camera(s, SYSTEM, int(existing.id or 0))
+            ids.append(int(row.id or 0))
+    logger.info("demo cameras registered: %s", ids)
+    return ids
+
+
+def demo_service_factory(engine: Engine, settings: Settings, stop_event: threading.Event) -> DemoCameraService:
+    """The runtime's ServiceFactory for the demo's virtual cameras (`serve --demo`)."""
+    from cameras.config import get_camera_settings
+
+    cs = get_camera_settings()
+    return DemoCameraService(engine, settings.var_dir, stop_event, count=cs.demo_cameras,
+                             transport=cs.demo_transport)

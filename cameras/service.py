@@ -22,6 +22,7 @@ from cameras.models import (
     CameraStatus,
     CameraUpdate,
     DeviceInfo,
+    DiscoveredDevice,
 )
 from cameras.onvif_client import describe_device, redact_uri, with_credentials
 from supervision import audit, crypto
@@ -278,3 +279,84 @@ def stream_uri(camera: Camera, *, analysis: bool = True) -> str:
     if prof is None or not prof.rtsp_uri:
         return ""
     return with_credentials(prof.rtsp_uri, camera.username, crypto.decrypt(camera.password_enc))
+
+
+# --- registration helpers for forms ---------------------------------------------------------------
+
+# Which form fields a device error is about, so the admin sees it next to what to change.
+DEVICE_ERROR_FIELDS: dict[str, tuple[str, ...]] = {
+    "camera.error.auth_failed": ("username", "password"),
+    "camera.error.unreachable": ("host", "port"),
+    "camera.error.timeout": ("host", "port"),
+    "camera.error.not_onvif": ("port",),
+    "camera.error.malformed": ("host",),
+    "camera.error.soap_fault": ("host",),
+    "camera.error.clock": ("host",),
+    "camera.error.no_h264": ("main_profile",),
+    "camera.error.no_profiles": ("main_profile",),
+    "camera.error.device": ("host",),
+}
+
+
+def device_error_fields(key: str) -> tuple[str, ...]:
+    """The form fields a device error key points at (the host when unsure)."""
+    return DEVICE_ERROR_FIELDS.get(key, ("host",))
+
+
+def probe_device(actor: Principal, host: str, port: int, username: str, password: str, *,
+                 timeout: float | None = None) -> DeviceInfo:
+    """Ask a device that is not registered yet (the register form's first step); raises DeviceError."""
+    actor.require(Permission.CAMERAS_MANAGE)
+    problems = []
+    if not host.strip():
+        problems.append(("host", "error.required"))
+    if not 1 <= port <= 65535:
+        problems.append(("port", "error.invalid_value"))
+    if problems:
+        raise InvalidInput(problems[0][0], problems[0][1])
+    info = describe_device(host.strip(), port, username, password,
+                           timeout=timeout or get_camera_settings().probe_timeout_seconds)
+    return info.model_copy(update={"profiles": [p.model_copy(update={"rtsp_uri": redact_uri(p.rtsp_uri)})
+                                                for p in info.profiles]})
+
+
+def seal_password(password: str) -> str:
+    """Encrypt a password typed into the register form so the form can carry it between steps."""
+    return crypto.encrypt(password) if password else ""
+
+
+def open_password(sealed: str) -> str:
+    """The password a form carried sealed; '' when it is missing or was not sealed by us."""
+    if not sealed:
+        return ""
+    try:
+        return crypto.decrypt(sealed)
+    except ValueError:
+        return ""
+
+
+def discover_cameras(session: Session, actor: Principal, *, target: str = "",
+                     timeout: float | None = None) -> list[DiscoveredDevice]:
+    """WS-Discovery ("Find cameras"): multicast on the local network, or one address; marks registered ones."""
+    from cameras.discovery import MULTICAST, discover
+
+    actor.require(Permission.CAMERAS_MANAGE)
+    where = target.strip()
+    if where and where != "multicast":
+        import ipaddress
+
+        try:
+            ipaddress.ip_address(where)
+        except ValueError:
+            raise InvalidInput("target", "camera.error.bad_target") from None
+    return discover(timeout=timeout or get_camera_settings().discovery_timeout_seconds,
+                    target=MULTICAST if where in ("", "multicast") else where, session=session)
+
+
+def site_and_hall_names(session: Session, cameras: Sequence[CameraPublic]) -> tuple[dict[int, str], dict[int, str]]:
+    """Names of the sites and halls of listed cameras, for display."""
+    site_ids = {c.site_id for c in cameras}
+    hall_ids = {c.hall_id for c in cameras if c.hall_id is not None}
+    sites = {int(s.id or 0): s.name for s in session.exec(select(Site).where(col(Site.id).in_(site_ids)))}
+    halls = {int(h.id or 0): h.name for h in session.exec(select(Hall).where(col(Hall.id).in_(hall_ids)))}
+    return sites, halls

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Engine
 
-from cameras import get_camera_settings, ingest_service_factory
-from cameras.demo import demo_service_factory
+from cameras import demo_service_factory, get_camera_settings, ingest_service_factory
 from supervision.runtime import ServiceFactory
 from supervision.settings import Settings
 

@@ -1,0 +1,117 @@
+"""Cameras as JSON under /api/v1: register, list with status, get, probe, edit, latest frame, alerts."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import anyio
+from fastapi import APIRouter, Body, Query, Request
+from fastapi.responses import Response
+
+import cameras
+from cameras import (
+    CameraAlertPublic,
+    CameraCreate,
+    CameraHealthPublic,
+    CameraPublic,
+    CameraStatus,
+    CameraUpdate,
+    DiscoveredDevice,
+)
+from supervision.access import Permission, Principal
+from supervision.errors import NotFound
+from web.deps import SessionDep, client_ip, needs
+from web.routes.api_org import Page
+
+router = APIRouter(prefix="/api/v1", tags=["cameras"])
+
+Viewer = Annotated[Principal, needs(Permission.CAMERAS_VIEW)]
+Manager = Annotated[Principal, needs(Permission.CAMERAS_VIEW, Permission.CAMERAS_MANAGE)]
+
+
+@router.get("/cameras", response_model=Page[CameraPublic], summary="List cameras with their status")
+def list_cameras(
+    session: SessionDep, actor: Viewer,
+    site_id: Annotated[int | None, Query(description="Only this site's subtree")] = None,
+    hall_id: Annotated[int | None, Query(description="Only this hall")] = None,
+    status: Annotated[CameraStatus | None, Query(description="online, offline, frozen or unknown")] = None,
+) -> Page[CameraPublic]:
+    """Cameras of the caller's jurisdiction with their health (status, fps, last frame, codec, reconnects)."""
+    rows = cameras.list_cameras(session, actor, site_id=site_id, hall_id=hall_id, status=status)
+    return Page[CameraPublic](data=rows, count=len(rows))
+
+
+@router.post("/cameras", response_model=CameraPublic, status_code=201, summary="Register a camera")
+def register_camera(request: Request, session: SessionDep, actor: Manager,
+                    body: Annotated[CameraCreate, Body()]) -> CameraPublic:
+    """Ask the device over ONVIF (unless `skip_probe`) and store it; device errors come back as 502."""
+    camera = cameras.register_camera(session, actor, body, ip=client_ip(request))
+    return cameras.to_public(camera, None)
+
+
+@router.get("/cameras/{camera_id}", response_model=CameraPublic, summary="Get a camera")
+def get_camera(session: SessionDep, actor: Viewer, camera_id: int) -> CameraPublic:
+    camera = cameras.get_camera(session, actor, camera_id)
+    public = cameras.to_public(camera, None)
+    public.health = cameras.camera_status(session, actor, camera_id)
+    return public
+
+
+@router.get("/cameras/{camera_id}/status", response_model=CameraHealthPublic, summary="A camera's health")
+def camera_status(session: SessionDep, actor: Viewer, camera_id: int) -> CameraHealthPublic:
+    return cameras.camera_status(session, actor, camera_id)
+
+
+@router.patch("/cameras/{camera_id}", response_model=CameraPublic, summary="Update a camera")
+def update_camera(request: Request, session: SessionDep, actor: Manager, camera_id: int,
+                  body: Annotated[CameraUpdate, Body()]) -> CameraPublic:
+    """Change the given fields (a new password is stored encrypted and never returned)."""
+    camera = cameras.update_camera(session, actor, camera_id, body, ip=client_ip(request))
+    return cameras.to_public(camera, None)
+
+
+@router.delete("/cameras/{camera_id}", status_code=204, response_class=Response, summary="Delete a camera")
+def delete_camera(request: Request, session: SessionDep, actor: Manager, camera_id: int) -> Response:
+    cameras.delete_camera(session, actor, camera_id, ip=client_ip(request))
+    return Response(status_code=204)
+
+
+@router.post("/cameras/{camera_id}/probe", response_model=CameraPublic, summary="Probe a camera again")
+def probe_camera(request: Request, session: SessionDep, actor: Manager, camera_id: int) -> CameraPublic:
+    """Ask the device again for its information, profiles, stream and snapshot URIs."""
+    camera = cameras.probe_camera(session, actor, camera_id, ip=client_ip(request))
+    return cameras.to_public(camera, None)
+
+
+@router.get("/cameras/{camera_id}/snapshot.jpg", response_class=Response, summary="The latest frame",
+            responses={200: {"content": {"image/jpeg": {}}}, 404: {"description": "No frame yet"}})
+def snapshot(request: Request, session: SessionDep, actor: Viewer, camera_id: int) -> Response:
+    """The camera's latest frame as JPEG, whichever process reads the camera."""
+    cameras.get_camera(session, actor, camera_id)
+    shot = cameras.latest_jpeg(request.app.state.engine, camera_id)
+    if shot is None:
+        raise NotFound("camera.error.no_frame")
+    headers = {"Cache-Control": "private, max-age=2", "X-Frame-Seq": str(shot.seq)}
+    if shot.at is not None:
+        headers["X-Frame-At"] = shot.at.isoformat()
+    return Response(shot.jpeg, media_type="image/jpeg", headers=headers)
+
+
+@router.get("/camera-alerts", response_model=Page[CameraAlertPublic], summary="Video alerts")
+def list_alerts(
+    session: SessionDep, actor: Viewer,
+    open_only: Annotated[bool, Query(description="Only alerts not cleared yet")] = True,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> Page[CameraAlertPublic]:
+    """Offline and frozen alerts of the caller's jurisdiction, newest first."""
+    rows = cameras.list_alerts(session, actor, open_only=open_only, limit=limit)
+    return Page[CameraAlertPublic](data=rows, count=len(rows))
+
+
+@router.post("/camera-discovery", response_model=Page[DiscoveredDevice], summary="Find cameras (WS-Discovery)")
+async def discover(session: SessionDep, actor: Manager,
+                   target: Annotated[str, Body(embed=True, description="'multicast' or one IP address")]
+                   ) -> Page[DiscoveredDevice]:
+    """Send a WS-Discovery probe and list the ONVIF devices that answered (registered ones are marked)."""
+    devices = await anyio.to_thread.run_sync(lambda: cameras.discover_cameras(session, actor, target=target))
+    return Page[DiscoveredDevice](data=devices, count=len(devices))

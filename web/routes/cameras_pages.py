@@ -1,0 +1,399 @@
+"""Camera pages: the live wall, one camera's live view (audited), health, registration, discovery, alerts."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import anyio
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import RedirectResponse, StreamingResponse
+from pydantic import ValidationError
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+from starlette.datastructures import FormData
+from starlette.responses import Response
+
+import cameras
+from cameras import CameraCreate, CameraPublic, CameraStatus, CameraUpdate, DeviceInfo
+from supervision import org
+from supervision.access import Permission, Principal
+from supervision.errors import Conflict, DeviceError, FieldProblem, InvalidInput, SupervisionError
+from supervision.models import Role
+from supervision.org import OrgKind
+from supervision.settings import Settings
+from web.deps import SessionDep, client_ip, needs, request_locale
+from web.routes.home import HomePanel, register_panel
+from web.templating import NavItem, add_nav_item, render
+
+router = APIRouter(include_in_schema=False)
+
+Viewer = Annotated[Principal, needs(Permission.CAMERAS_VIEW)]
+Manager = Annotated[Principal, needs(Permission.CAMERAS_VIEW, Permission.CAMERAS_MANAGE)]
+
+WALL_PAGE_SIZE = 48
+OPTION_LIMIT = 3000
+STATUS_BADGE = {"online": "ok", "offline": "bad", "frozen": "warn", "unknown": ""}
+FORM_FIELDS = ("site_id", "hall_id", "name", "host", "port", "username")
+
+add_nav_item(NavItem("/cameras/wall", "camera.nav", "/cameras", Permission.CAMERAS_VIEW), before="/calendar")
+
+
+# --- helpers ----------------------------------------------------------------------------------------
+
+
+def _engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def _options(session: Session, actor: Principal) -> dict[str, list[tuple[int, str, int]]]:
+    """Sites and halls of the actor's jurisdiction for the selects: (id, label, site id)."""
+    sites, _ = org.list_entities(session, actor, OrgKind.SITE, limit=OPTION_LIMIT)
+    halls, _ = org.list_entities(session, actor, OrgKind.HALL, limit=OPTION_LIMIT)
+    site_names = {s.id: s.name for s in sites}
+    return {
+        "site": [(int(s.id), "\u3000" * s.depth + s.name, int(s.id)) for s in sites],
+        "hall": [(int(h.id), f"{site_names.get(h.site_id, '')} · {h.name}", int(h.site_id)) for h in halls],
+    }
+
+
+def _int(value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _form_str(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _scope(session: Session, actor: Principal, site_id: int | None, hall_id: int | None) -> dict[str, Any]:
+    """The wall's or list's scope, checked against the jurisdiction (a foreign id is not found)."""
+    site = org.get_entity(session, actor, OrgKind.SITE, site_id) if site_id is not None else None
+    hall = org.get_entity(session, actor, OrgKind.HALL, hall_id) if hall_id is not None else None
+    return {"site": site, "hall": hall}
+
+
+def _device_problems(exc: DeviceError, locale: str) -> list[dict[str, Any]]:
+    message = exc.message(locale)
+    return [FieldProblem(name, exc.key, exc.params).as_dict(locale) | {"message": message}
+            for name in cameras.device_error_fields(exc.key)]
+
+
+def _problems(exc: SupervisionError, locale: str) -> list[dict[str, Any]]:
+    if isinstance(exc, DeviceError):
+        return _device_problems(exc, locale)
+    if exc.problems:
+        return [p.as_dict(locale) for p in exc.problems]
+    field = "host" if isinstance(exc, Conflict) else "name"
+    return [{"field": field, "label": "", "message": exc.message(locale)}]
+
+
+def _form_status(exc: SupervisionError) -> int:
+    """A form shown again with its problems: 422, or 409 for a duplicate (never a gateway error)."""
+    return 409 if isinstance(exc, Conflict) else 422
+
+
+def _counts(rows: list[CameraPublic]) -> dict[str, int]:
+    out = {s.value: 0 for s in CameraStatus}
+    for row in rows:
+        out[row.health.status.value] += 1
+    return out
+
+
+# --- the live wall -----------------------------------------------------------------------------------
+
+
+@router.get("/cameras/wall")
+def wall(
+    request: Request, session: SessionDep, actor: Viewer,
+    site_id: Annotated[int | None, Query()] = None, hall_id: Annotated[int | None, Query()] = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Response:
+    """Stills of every camera of a hall, a site or the whole jurisdiction, refreshed every few seconds."""
+    scope = _scope(session, actor, site_id, hall_id)
+    rows = cameras.list_cameras(session, actor, site_id=site_id, hall_id=hall_id)
+    sites, halls = cameras.site_and_hall_names(session, rows)
+    page = rows[offset:offset + WALL_PAGE_SIZE]
+    return render(request, "cameras/wall.html", {
+        "rows": page, "count": len(rows), "offset": offset, "limit": WALL_PAGE_SIZE, "counts": _counts(rows),
+        "site_names": sites, "hall_names": halls, "options": _options(session, actor),
+        "site_id": site_id, "hall_id": hall_id, "badge": STATUS_BADGE,
+        "refresh_seconds": cameras.get_camera_settings().wall_refresh_seconds, **scope,
+    })
+
+
+@router.get("/cameras/{camera_id}/live")
+def live_page(request: Request, session: SessionDep, actor: Viewer, camera_id: int) -> Response:
+    """One camera's live view (MJPEG); who watches from when to when goes to the audit log."""
+    camera = cameras.get_camera(session, actor, camera_id)
+    public = cameras.to_public(camera, None)
+    health = cameras.camera_status(session, actor, camera_id)
+    sites, halls = cameras.site_and_hall_names(session, [public])
+    return render(request, "cameras/live.html", {
+        "camera": public, "health": health, "site_names": sites, "hall_names": halls, "badge": STATUS_BADGE,
+    })
+
+
+def _frames(engine: Engine, camera_id: int, stop: threading.Event, max_seconds: float) -> Iterator[bytes]:
+    boundary = cameras.MJPEG_BOUNDARY.encode()
+    for jpeg in cameras.live_jpegs(engine, camera_id, stop=stop, max_seconds=max_seconds):
+        yield (b"--" + boundary + b"\r\nContent-Type: image/jpeg\r\nContent-Length: "
+               + str(len(jpeg)).encode() + b"\r\n\r\n" + jpeg + b"\r\n")
+
+
+class _AuditedStream(StreamingResponse):
+    """A streaming response that runs `on_close` however it ends: finished, failed or the viewer gone."""
+
+    def __init__(self, content: AsyncIterator[bytes], on_close: Callable[[], None], **kwargs: Any) -> None:
+        super().__init__(content, **kwargs)
+        self.on_close = on_close
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            # Shielded: a disconnect cancels the response, and the record must still be written.
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(self.on_close)
+
+
+@router.get("/cameras/{camera_id}/live.mjpeg")
+def live_stream(request: Request, session: SessionDep, actor: Viewer, camera_id: int) -> Response:
+    """The MJPEG stream of the live view; its start and end are written to the audit log when it closes."""
+    camera = cameras.get_camera(session, actor, camera_id)
+    site_id, ip, engine = camera.site_id, client_ip(request), _engine(request)
+    max_seconds = cameras.get_camera_settings().live_view_max_seconds
+    started = datetime.now(UTC)
+    stop = threading.Event()
+    parts = _frames(engine, camera_id, stop, max_seconds)
+    pulling = threading.Lock()
+
+    def next_part() -> bytes | None:
+        with pulling:
+            return None if stop.is_set() else next(parts, None)
+
+    async def body() -> AsyncIterator[bytes]:
+        while True:
+            part = await anyio.to_thread.run_sync(next_part)
+            if part is None:
+                return
+            yield part
+
+    def close() -> None:
+        stop.set()
+        ended = datetime.now(UTC)
+        with pulling:  # a pull in flight ends within a second once stop is set
+            parts.close()  # leaves the reader's "watched" state: back to key frames only
+        cameras.record_live_view(engine, actor, camera_id, started_at=started, ended_at=ended, site_id=site_id,
+                                 ip=ip)
+
+    return _AuditedStream(body(), close,
+                          media_type=f"multipart/x-mixed-replace; boundary={cameras.MJPEG_BOUNDARY}",
+                          headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+# --- health list, one camera, alerts -----------------------------------------------------------------
+
+
+@router.get("/cameras")
+def camera_list(
+    request: Request, session: SessionDep, actor: Viewer,
+    site_id: Annotated[int | None, Query()] = None, hall_id: Annotated[int | None, Query()] = None,
+    status: Annotated[CameraStatus | None, Query()] = None,
+) -> Response:
+    """Every camera with its health: status, frame rates, last frame, resolution, codec, bitrate, reconnects."""
+    scope = _scope(session, actor, site_id, hall_id)
+    rows = cameras.list_cameras(session, actor, site_id=site_id, hall_id=hall_id, status=status)
+    sites, halls = cameras.site_and_hall_names(session, rows)
+    return render(request, "cameras/list.html", {
+        "rows": rows, "site_names": sites, "hall_names": halls, "options": _options(session, actor),
+        "site_id": site_id, "hall_id": hall_id, "status": status.value if status else "",
+        "statuses": [s.value for s in CameraStatus], "badge": STATUS_BADGE,
+        "can_manage": actor.can(Permission.CAMERAS_MANAGE), **scope,
+    })
+
+
+@router.get("/cameras/alerts")
+def alerts_page(
+    request: Request, session: SessionDep, actor: Viewer,
+    all_alerts: Annotated[bool, Query(alias="all")] = False,
+) -> Response:
+    """Video alerts (offline, frozen): the open ones, or the latest including cleared."""
+    rows = cameras.list_alerts(session, actor, open_only=not all_alerts, limit=300)
+    return render(request, "cameras/alerts.html", {"alerts": rows, "all_alerts": all_alerts})
+
+
+@router.get("/cameras/new")
+def new_camera_form(
+    request: Request, session: SessionDep, actor: Manager,
+    host: Annotated[str, Query(max_length=253)] = "", port: Annotated[int, Query(ge=1, le=65535)] = 80,
+    name: Annotated[str, Query(max_length=120)] = "",
+) -> Response:
+    """The register form (pre-filled from "Find cameras")."""
+    values = {"host": host, "port": port, "name": name, "username": "", "site_id": actor.site_id, "hall_id": None}
+    return _register_page(request, session, actor, values)
+
+
+def _register_page(request: Request, session: Session, actor: Principal, values: dict[str, Any], *,
+                   info: DeviceInfo | None = None, problems: list[dict[str, Any]] | None = None,
+                   sealed: str = "", status_code: int = 200) -> Response:
+    return render(request, "cameras/register.html", {
+        "values": values, "info": info, "problems": problems or [], "options": _options(session, actor),
+        "sealed": sealed,
+    }, status_code=status_code)
+
+
+@router.post("/cameras/new")
+async def register_submit(request: Request, session: SessionDep, actor: Manager) -> Response:
+    """Step 1 (action=probe): ask the device and show what it says. Step 2 (action=save): register it."""
+    form = await request.form()
+    return await anyio.to_thread.run_sync(lambda: _register(request, session, actor, form))
+
+
+def _register(request: Request, session: Session, actor: Principal, form: FormData) -> Response:
+    locale = request_locale(request)
+    values: dict[str, Any] = {k: _form_str(form, k) for k in FORM_FIELDS}
+    values["site_id"], values["hall_id"] = _int(values["site_id"]), _int(values["hall_id"])
+    values["port"] = _int(values["port"]) or 0
+    password = _form_str(form, "password") or cameras.open_password(_form_str(form, "password_sealed"))
+    sealed = cameras.seal_password(password)
+    values["main_profile"] = _form_str(form, "main_profile")
+    values["analysis_profile"] = _form_str(form, "analysis_profile")
+    action = _form_str(form, "action") or "save"
+    info: DeviceInfo | None = None
+    try:
+        if action == "probe":
+            info = cameras.probe_device(actor, values["host"], values["port"], values["username"], password)
+            return _register_page(request, session, actor, values, info=info, sealed=sealed)
+        try:
+            data = CameraCreate.model_validate({**values, "password": password})
+        except ValidationError as exc:
+            raise InvalidInput(problems=org.problems_from_validation(exc)) from None
+        camera = cameras.register_camera(session, actor, data, ip=client_ip(request))
+    except (InvalidInput, DeviceError, Conflict) as exc:
+        session.rollback()
+        return _register_page(request, session, actor, values, info=info, sealed=sealed,
+                              problems=_problems(exc, locale), status_code=_form_status(exc))
+    return RedirectResponse(f"/cameras/{camera.id}?saved=1", status_code=303)
+
+
+@router.get("/cameras/discover")
+def discover_form(request: Request, actor: Manager) -> Response:
+    """"Find cameras": where to look (the local network by multicast, or one address)."""
+    return render(request, "cameras/discover.html", {"devices": None, "target": "multicast", "problems": []})
+
+
+@router.post("/cameras/discover")
+async def discover_submit(request: Request, session: SessionDep, actor: Manager) -> Response:
+    """Run a WS-Discovery probe and list what answered; unregistered devices get a register button."""
+    form = await request.form()
+    target = _form_str(form, "target")
+    if not target:
+        # An explicit choice is required: a probe is network traffic, never sent by accident.
+        problems = [FieldProblem("target", "error.required").as_dict(request_locale(request))]
+        return render(request, "cameras/discover.html", {"devices": None, "target": "", "problems": problems},
+                      status_code=422)
+    try:
+        devices = await anyio.to_thread.run_sync(
+            lambda: cameras.discover_cameras(session, actor, target=target))
+    except InvalidInput as exc:
+        return render(request, "cameras/discover.html", {
+            "devices": None, "target": target, "problems": _problems(exc, request_locale(request))},
+            status_code=422)
+    return render(request, "cameras/discover.html", {"devices": devices, "target": target, "problems": []})
+
+
+@router.get("/cameras/{camera_id}")
+def camera_detail(request: Request, session: SessionDep, actor: Viewer, camera_id: int) -> Response:
+    """A camera: device information, profiles, health; the admin edits it and asks the device again."""
+    return _detail_page(request, session, actor, camera_id)
+
+
+def _detail_page(request: Request, session: Session, actor: Principal, camera_id: int, *,
+                 problems: list[dict[str, Any]] | None = None, status_code: int = 200) -> Response:
+    camera = cameras.get_camera(session, actor, camera_id)
+    public = cameras.to_public(camera, None)
+    public.health = cameras.camera_status(session, actor, camera_id)
+    sites, halls = cameras.site_and_hall_names(session, [public])
+    can_manage = actor.can(Permission.CAMERAS_MANAGE)
+    return render(request, "cameras/detail.html", {
+        "camera": public, "health": public.health, "site_names": sites, "hall_names": halls,
+        "badge": STATUS_BADGE, "can_manage": can_manage, "problems": problems or [],
+        "options": _options(session, actor) if can_manage else {"site": [], "hall": []},
+    }, status_code=status_code)
+
+
+@router.post("/cameras/{camera_id}")
+async def camera_update(request: Request, session: SessionDep, actor: Manager, camera_id: int) -> Response:
+    """Change the name, hall, chosen profiles, credentials or whether ingest reads the camera."""
+    form = await request.form()
+    changes: dict[str, Any] = {
+        "name": _form_str(form, "name") or None, "hall_id": _int(_form_str(form, "hall_id")),
+        "main_profile": _form_str(form, "main_profile"), "analysis_profile": _form_str(form, "analysis_profile"),
+        "enabled": form.get("enabled") in ("on", "true", "1"),
+    }
+    if _form_str(form, "username") or "username" in form:
+        changes["username"] = _form_str(form, "username")
+    if _form_str(form, "password"):
+        changes["password"] = _form_str(form, "password")
+    changes = {k: v for k, v in changes.items() if v is not None or k == "hall_id"}
+
+    def apply() -> Response:
+        try:
+            try:
+                data = CameraUpdate.model_validate(changes)
+            except ValidationError as exc:
+                raise InvalidInput(problems=org.problems_from_validation(exc)) from None
+            cameras.update_camera(session, actor, camera_id, data, ip=client_ip(request))
+        except (InvalidInput, Conflict) as exc:
+            session.rollback()
+            return _detail_page(request, session, actor, camera_id,
+                                problems=_problems(exc, request_locale(request)), status_code=_form_status(exc))
+        return RedirectResponse(f"/cameras/{camera_id}?saved=1", status_code=303)
+
+    return await anyio.to_thread.run_sync(apply)
+
+
+@router.post("/cameras/{camera_id}/probe")
+def camera_probe(request: Request, session: SessionDep, actor: Manager, camera_id: int) -> Response:
+    """"Probe again": ask the device for its information, profiles and URIs now."""
+    try:
+        cameras.probe_camera(session, actor, camera_id, ip=client_ip(request))
+    except DeviceError as exc:
+        session.rollback()
+        return _detail_page(request, session, actor, camera_id,
+                            problems=_problems(exc, request_locale(request)), status_code=_form_status(exc))
+    return RedirectResponse(f"/cameras/{camera_id}?probed=1", status_code=303)
+
+
+@router.post("/cameras/{camera_id}/delete")
+def camera_delete(request: Request, session: SessionDep, actor: Manager, camera_id: int) -> Response:
+    cameras.delete_camera(session, actor, camera_id, ip=client_ip(request))
+    return RedirectResponse("/cameras?deleted=1", status_code=303)
+
+
+# --- the officer's home page ---------------------------------------------------------------------------
+
+
+def _home_panel(session: Session, principal: Principal, settings: Settings) -> dict[str, Any]:
+    if not principal.can(Permission.CAMERAS_VIEW):
+        return {"alerts": [], "counts": {}, "tiles": [], "total": 0}
+    rows = cameras.list_cameras(session, principal)
+    alerts = cameras.list_alerts(session, principal, open_only=True, limit=10)
+    # A few tiles, the troubled ones first, so the home page shows what needs a look.
+    order = {"offline": 0, "frozen": 1, "unknown": 2, "online": 3}
+    tiles = sorted(rows, key=lambda c: order.get(c.health.status.value, 9))[:6]
+    return {"alerts": alerts, "counts": _counts(rows), "tiles": tiles, "total": len(rows),
+            "badge": STATUS_BADGE, "refresh_seconds": cameras.get_camera_settings().wall_refresh_seconds}
+
+
+register_panel(HomePanel("camera_alerts", "cameras/_home_panel.html", frozenset({Role.OFFICER, Role.ADMIN}),
+                         _home_panel, order=5, wide=True))
