@@ -36,6 +36,7 @@ class CameraSettings(BaseSettings):
     health_flush_seconds: float = Field(2.0, description="How often a worker writes health figures")
     demo: bool = Field(False, description="Run the demo's virtual cameras inside `serve` (set by --demo)")
     demo_cameras: int = Field(6, ge=1, le=64, description="How many virtual cameras the demo runs")
+    demo_clip_seconds: int = Field(60, ge=5, le=600, description="Length of each demo camera's looping clip")
     demo_transport: str = Field("auto", description="auto (RTSP when GStreamer is installed), rtsp or http")
     discovery_timeout_seconds: float = Field(3.0, description="How long \"Find cameras\" waits for answers")
     wall_refresh_seconds: float = Field(4.0, description="How often the live wall reloads its stills")

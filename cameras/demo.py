@@ -348,4 +348,4 @@ def demo_service_factory(engine: Engine, settings: Settings, stop_event: threadi
 
     cs = get_camera_settings()
     return DemoCameraService(engine, settings.var_dir, stop_event, count=cs.demo_cameras,
-                             transport=cs.demo_transport)
+                             transport=cs.demo_transport, clip_seconds=cs.demo_clip_seconds)
