@@ -15,6 +15,11 @@ import pytest
 from cameras.config import CameraSettings
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Until pyproject.toml lists it: camera tests that need more than 10 s (select with -m slow / not slow).
+    config.addinivalue_line("markers", "slow: takes more than 10 s (camera tests against real servers)")
 SERVER_SCRIPT = ROOT / "tools" / "rtsp_server.py"
 SYSTEM_PYTHON = "/usr/bin/python3"
 
