@@ -71,3 +71,26 @@ def within_workdays(calendar: WorkCalendar, since: date, today: date, workdays: 
     except CalendarNotCovered:
         return False
     return today <= limit
+
+
+class MemoCalendar(WorkCalendar):
+    """A calendar that remembers each day it has decided.
+
+    The package's per-day check is slow (it validates the date against its whole table every call);
+    a list of fifty orders with their cards asks about the same few weeks thousands of times.
+    """
+
+    def __init__(self, base: WorkCalendar) -> None:
+        super().__init__(
+            base.overrides,
+            base.declared_years,
+            allow_weekday_fallback=base.allow_weekday_fallback,
+            package_years=base.package_years,
+        )
+        self._memo: dict[date, tuple[bool, bool]] = {}
+
+    def _day(self, day: date) -> tuple[bool, bool]:
+        known = self._memo.get(day)
+        if known is None:
+            known = self._memo[day] = super()._day(day)
+        return known

@@ -14,11 +14,10 @@ from complaints.deadlines import CARD_RANK, Card
 from complaints.models import WorkOrder
 from complaints.settings import get_complaints_settings
 from complaints.workflow import Action, State, allowed
-from complaints.workorders import Clock, system_apply
+from complaints.workorders import Clock, load_memo_calendar, system_apply
 from supervision.access import SYSTEM
 from supervision.db import session_scope
 from supervision.scheduler import JobSpec, register_job
-from supervision.workdays import load_calendar
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +33,7 @@ def chase_orders(session: Session, *, now: datetime | None = None) -> ChaseRepor
     """Give each open order the card it has earned since the last run, once, with an event."""
     settings = get_complaints_settings()
     clock = Clock.at(now)
-    calendar = load_calendar(session)
+    calendar = load_memo_calendar(session)
     try:
         horizon = calendar.add_workdays(clock.today, settings.yellow_card_workdays).value
     except Exception:  # the calendar ends soon: look no further than it knows

@@ -62,6 +62,11 @@ class Clock:
         return cls(moment, moment.astimezone(get_settings().tz).date())
 
 
+def load_memo_calendar(session: Session) -> deadlines.MemoCalendar:
+    """The working-day calendar of the database, remembering its answers for this request."""
+    return deadlines.MemoCalendar(load_calendar(session))
+
+
 # --- references -------------------------------------------------------------------------------
 
 
@@ -172,7 +177,7 @@ def create_work_order(
     actor.require(Permission.COMPLAINTS_WRITE)
     model = data if isinstance(data, WorkOrderCreate) else parse(WorkOrderCreate, data)
     claim = guards.claim_key(session, f"work_order:{actor.audit_name}", idempotency_key, model.model_dump(mode="json"))
-    calendar = load_calendar(session)
+    calendar = load_memo_calendar(session)
     if guards.is_replay(claim):
         assert claim is not None and claim.result_id is not None
         return order_view(session, actor, _get(session, claim.result_id), calendar=calendar)
@@ -227,7 +232,7 @@ def open_order(
     if problems:
         raise InvalidInput(problems=problems)
     assert subject is not None
-    calendar = calendar or load_calendar(session)
+    calendar = calendar or load_memo_calendar(session)
     limit = time_limit or settings.time_limit(model.type.value)
     due = deadlines.due_date(calendar, clock.today, limit)
     respond_by = (
@@ -396,7 +401,7 @@ def _apply(
     def cal() -> WorkCalendar:
         # Most actions need no calendar: load it only for those that count working days.
         if not loaded:
-            loaded.append(load_calendar(session))
+            loaded.append(load_memo_calendar(session))
         return loaded[0]
 
     detail: dict[str, Any] = {}
@@ -712,7 +717,7 @@ def order_view(
     """Shape an order for one principal: identity redacted by role, the card as of today."""
     viewer = viewer or viewer_for(session, actor)
     settings = get_complaints_settings()
-    calendar = calendar or load_calendar(session)
+    calendar = calendar or load_memo_calendar(session)
     today = today or Clock.at().today
     shown = visibility.sees_identity(viewer, order)
     card, left = "", None
@@ -989,7 +994,7 @@ def _page(
     if ids:
         for unit in session.exec(select(WorkOrderUnit).where(col(WorkOrderUnit.order_id).in_(ids))):
             units[unit.order_id].append(unit.department_id)
-    calendar = load_calendar(session)
+    calendar = load_memo_calendar(session)
     views = [
         order_view(
             session,
@@ -1031,7 +1036,7 @@ def due_orders(
     settings = get_complaints_settings()
     viewer = viewer_for(session, actor)
     today = today or Clock.at().today
-    calendar = load_calendar(session)
+    calendar = load_memo_calendar(session)
     try:
         horizon = calendar.add_workdays(today, settings.yellow_card_workdays).value
     except Exception:  # a year the calendar does not know: a week ahead is a safe approximation

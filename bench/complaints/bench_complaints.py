@@ -41,7 +41,7 @@ from complaints.models import WorkOrder
 from supervision import org
 from supervision.access import ROLE_PERMISSIONS, SYSTEM, Principal
 from supervision.db import make_engine, session_scope, upgrade
-from supervision.models import Role, Site
+from supervision.models import Role, Site, Window
 from web.composition import MIGRATION_PACKAGES
 
 logger = logging.getLogger("bench.complaints")
@@ -133,7 +133,7 @@ def fill(engine: Engine, ids: dict[str, Any], total: int) -> None:
     rows: list[dict[str, Any]] = []
     start = TODAY - timedelta(days=365)
     with Session(engine) as s:
-        sites = dict(s.exec(sa.select(sa.text("id"), sa.text("site_id")).select_from(sa.text("window"))).all())
+        sites = {w.id: w.site_id for w in s.exec(select(Window))}
     for i in range(have, total):
         received = start + timedelta(days=rnd.randrange(366))
         window = rnd.choice(ids["windows"])
