@@ -7,6 +7,7 @@ from pathlib import Path
 from typer.main import get_command
 
 from cameras.config import CameraSettings
+from risk.settings import RiskSettings
 from supervision.settings import Settings
 from web.cli import app as cli_app
 
@@ -19,6 +20,10 @@ def test_every_setting_is_documented() -> None:
     for name in CameraSettings.model_fields:
         full = f"SUPERVISION_CAMERA_{name.upper()}"
         if full not in README and name.upper() not in README:
+            missing.append(full)
+    for name in RiskSettings.model_fields:
+        full = f"SUPERVISION_RISK_{name.upper()}"
+        if full not in README and name.upper().rsplit("_", 1)[-1] not in README:
             missing.append(full)
     assert missing == []
 
