@@ -46,3 +46,38 @@ def test_demo_cameras_register_and_stream(engine: Engine, org_data: SimpleNamesp
             svc.stop()
     finally:
         demo.stop()
+
+
+def test_demo_cameras_over_http_without_gstreamer(engine: Engine, org_data: SimpleNamespace,
+                                                  tmp_path: Path) -> None:
+    """The fallback: the same clips as endless MPEG-TS over HTTP, read by the same reader."""
+    demo = DemoCameras(tmp_path, clip_seconds=5, transport="http")
+    cams = demo.start(1)
+    try:
+        assert len(cams) == 1 and cams[0].rtsp_uri.startswith("http://127.0.0.1:")
+        registry = FrameRegistry()
+        with session_scope(engine, write=True) as s:
+            row = register_camera(s, org_data.principals["admin"], CameraCreate(
+                site_id=org_data.city, hall_id=org_data.hall, name="http-demo", host=cams[0].onvif_host,
+                port=cams[0].onvif_port, username=cams[0].username, password=cams[0].password, is_demo=True))
+            cid = int(row.id or 0)
+        svc = IngestService(engine, camera_settings=fast_settings(), registry=registry)
+        svc.start()
+        try:
+            def online() -> bool:
+                with Session(engine) as s:
+                    h = s.get(CameraHealth, cid)
+                    return h is not None and h.status == CameraStatus.ONLINE and h.fps > 5
+
+            assert wait_for(online, 20)
+            first = registry.latest(cid)
+            assert first is not None and (first.width, first.height) == (640, 360)
+            # Past the clip's end: the loop goes on with rising timestamps, no reconnect needed.
+            assert wait_for(lambda: (registry.latest(cid) or first).seq > first.seq + 5, 10)
+            with Session(engine) as s:
+                health = s.get(CameraHealth, cid)
+                assert health is not None and health.reconnects == 0
+        finally:
+            svc.stop()
+    finally:
+        demo.stop()

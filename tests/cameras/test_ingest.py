@@ -69,6 +69,7 @@ def test_reads_key_frames_publishes_jpeg_and_health(engine: Engine, org_data: Si
     assert not any(t.name.startswith("camera-") for t in threading.enumerate())
 
 
+@pytest.mark.slow
 def test_drop_raises_offline_alert_and_resume_clears_it(engine: Engine, org_data: SimpleNamespace,
                                                         rtsp: RtspServer) -> None:
     cids = add_cameras(engine, org_data.city, [rtsp.url("cam1"), rtsp.url("cam2")])

@@ -6,6 +6,7 @@ import threading
 import time
 from types import SimpleNamespace
 
+import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -21,6 +22,7 @@ def leases(engine: Engine) -> dict[int, str]:
         return {lease.camera_id: lease.worker_id for lease in s.exec(select(IngestLease)).all()}
 
 
+@pytest.mark.slow
 def test_two_workers_share_and_fail_over(engine: Engine, org_data: SimpleNamespace, rtsp: RtspServer) -> None:
     cids = add_cameras(engine, org_data.city, [rtsp.url(f"cam{i}") for i in range(1, 5)])
     settings = fast_settings(lease_seconds=3.0, max_cameras_per_process=4)
