@@ -26,7 +26,7 @@ def main() -> dict[str, Any]:
 
     var = Path(tempfile.mkdtemp(prefix="ipycam-ns-"))
     os.environ.update({"SUPERVISION_VAR_DIR": str(var), "SUPERVISION_DATABASE_URL": ""})
-    from ipycam import CameraConfig, IPCamera
+    from ipycam import CameraConfig, IPCamera  # type: ignore[import-untyped]
 
     from cameras import CameraCreate, FrameRegistry, discover, register_camera
     from cameras.ingest import CameraReader

@@ -29,7 +29,7 @@ pytestmark = pytest.mark.slow
 
 def _why_not() -> str:
     try:
-        import ipycam  # noqa: F401
+        import ipycam  # type: ignore[import-untyped]  # noqa: F401
     except ImportError:
         return "ipycam is not installed (pip install --no-deps ipycam, see the Makefile)"
     if shutil.which("unshare") is None or shutil.which("ip") is None:

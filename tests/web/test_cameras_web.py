@@ -54,14 +54,14 @@ def test_register_through_the_form_probe_then_save(logged_in: Login, engine: Eng
                                                    device: VirtualOnvifDevice) -> None:
     client, csrf = logged_in("admin")
     page = client.get("/cameras/new")
-    assert page.status_code == 200 and page.template.name == "cameras/register.html"  # type: ignore[attr-defined]
+    assert page.status_code == 200 and page.template.name == "cameras/register.html"
     form = {"csrf_token": csrf, "site_id": str(org_data.city), "hall_id": str(org_data.hall), "name": "大厅东",
             "host": device.host, "port": str(device.port), "username": "admin", "password": PASSWORD}
     probed = client.post("/cameras/new", data={**form, "action": "probe"})
     assert probed.status_code == 200, probed.text
     assert "WebTestCam" in probed.text and "1280×720" in probed.text
     assert PASSWORD not in probed.text  # carried sealed, never in clear
-    sealed = probed.context["sealed"]  # type: ignore[attr-defined]
+    sealed = probed.context["sealed"]
     assert crypto.decrypt(sealed) == PASSWORD
     # Second step: the password field is empty now; the sealed copy is used. The admin picks the profiles.
     saved = client.post("/cameras/new", data={**form, "password": "", "password_sealed": sealed, "action": "save",
@@ -90,7 +90,7 @@ def test_register_errors_are_shown_at_their_fields(logged_in: Login, org_data: S
             "port": str(device.port), "username": "admin", "password": PASSWORD, "action": "probe", **change}
     response = client.post("/cameras/new", data=form)
     assert response.status_code == 422
-    problems = response.context["problems"]  # type: ignore[attr-defined]
+    problems = response.context["problems"]
     assert {p["field"] for p in problems} == fields
     assert text in response.text
     for name in fields:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Generator
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -142,7 +142,8 @@ def live_page(request: Request, session: SessionDep, actor: Viewer, camera_id: i
     })
 
 
-def _frames(engine: Engine, camera_id: int, stop: threading.Event, max_seconds: float) -> Iterator[bytes]:
+def _frames(engine: Engine, camera_id: int, stop: threading.Event, max_seconds: float
+            ) -> Generator[bytes, None, None]:
     boundary = cameras.MJPEG_BOUNDARY.encode()
     for jpeg in cameras.live_jpegs(engine, camera_id, stop=stop, max_seconds=max_seconds):
         yield (b"--" + boundary + b"\r\nContent-Type: image/jpeg\r\nContent-Length: "
