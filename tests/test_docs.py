@@ -7,6 +7,7 @@ from pathlib import Path
 from typer.main import get_command
 
 from cameras.config import CameraSettings
+from complaints.settings import ComplaintsSettings
 from risk.settings import RiskSettings
 from supervision.settings import Settings
 from web.cli import app as cli_app
@@ -21,10 +22,11 @@ def test_every_setting_is_documented() -> None:
         full = f"SUPERVISION_CAMERA_{name.upper()}"
         if full not in README and name.upper() not in README:
             missing.append(full)
-    for name in RiskSettings.model_fields:
-        full = f"SUPERVISION_RISK_{name.upper()}"
-        if full not in README and name.upper().rsplit("_", 1)[-1] not in README:
-            missing.append(full)
+    for prefix, group in (("RISK", RiskSettings), ("COMPLAINTS", ComplaintsSettings)):
+        for name in group.model_fields:
+            full = f"SUPERVISION_{prefix}_{name.upper()}"
+            if full not in README and f"`{name.upper()}`" not in README and name.upper()[-6:] not in README:
+                missing.append(full)
     assert missing == []
 
 
