@@ -12,6 +12,7 @@ import random
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, func, select
@@ -229,6 +230,7 @@ def seed_demo(session: Session, *, full: bool = False, password: str) -> DemoSum
         builder.township(township)
     builder.users(password)
     session.flush()
+    seed_demo_ledger(session, city)
     seconds = time.perf_counter() - started
     logger.info(
         "demo organisation seeded (%s) in %.1f s: %s",
@@ -237,6 +239,40 @@ def seed_demo(session: Session, *, full: bool = False, password: str) -> DemoSum
         dict(builder.created),
     )
     return _summary(session, city, created=True, full=full, seconds=seconds)
+
+
+# (kind, points, zh reason) of the month's demo ledger: DOMAIN.md's published deductions and a bonus.
+_DEMO_FACTS: tuple[tuple[str, float, str], ...] = (
+    ("late", -1.0, "迟到 8 分钟"),
+    ("missed_sign_in", -2.0, "上午漏签到"),
+    ("off_post", -3.0, "脱岗 22 分钟(视频核实)"),
+    ("absent_half_day", -5.0, "无故缺勤半天"),
+    ("praise", 1.0, "群众来电表扬"),
+)
+
+
+def seed_demo_ledger(session: Session, city: Site, *, today: date | None = None, entries: int = 40) -> int:
+    """A month of scored facts on city staff, so the managers' month is not empty (marked as demo)."""
+    from supervision.ledger import record_entry
+    from supervision.settings import get_settings
+
+    day0 = today or datetime.now(get_settings().tz).date()
+    rng = random.Random(20141210)
+    staff = session.exec(
+        select(Staff).where(col(Staff.site_id) == city.id, col(Staff.window_id).is_not(None)).order_by(col(Staff.id))
+    ).all()
+    if not staff:
+        return 0
+    chosen = rng.sample(list(staff), min(12, len(staff)))
+    for n in range(entries):
+        person = rng.choice(chosen)
+        kind, points, reason = _DEMO_FACTS[rng.randrange(len(_DEMO_FACTS))] if n % 3 else _DEMO_FACTS[0]
+        record_entry(
+            session, actor=SYSTEM, day=day0 - timedelta(days=rng.randrange(0, 28)), kind=kind, points=points,
+            reason=f"{reason}(演示)", source_kind="demo", source_id=f"demo-{n:03d}", staff_id=person.id,
+            window_id=person.window_id,
+        )
+    return entries
 
 
 class _Builder:

@@ -313,3 +313,12 @@ def test_full_demo_has_the_seeds_287_townships(session: Session) -> None:
     assert summary.counts["townships"] == 287
     assert summary.counts["counties"] == 9 and summary.counts["parks"] == 4
     assert time.perf_counter() - started < 120
+
+
+def test_the_managers_month_has_demo_ledger_entries_with_their_source(db: Session) -> None:
+    from supervision.models import LedgerEntry
+
+    entries = db.exec(select(LedgerEntry)).all()
+    assert len(entries) == 40
+    assert all(e.source_kind == "demo" and "演示" in e.reason and e.staff_id for e in entries)
+    assert {e.kind for e in entries} >= {"late", "praise"}
