@@ -204,10 +204,7 @@ class CameraReader(threading.Thread):
 
     def _read_once(self) -> None:
         s = self.settings
-        options = {"rtsp_transport": s.rtsp_transport} if self._uri.startswith("rtsp") else {}
-        # timeout=(open, read): PyAV interrupts a connect or a read that hangs (a host that never answers).
-        self._container = av.open(self._uri, options=options,
-                                  timeout=(s.open_timeout_seconds, s.read_timeout_seconds))
+        self._container = av.open(self._uri, options=open_options(self._uri, s))
         container = self._container
         stream = container.streams.video[0]
         ctx = stream.codec_context
@@ -250,10 +247,44 @@ class CameraReader(threading.Thread):
         # demux ended: the server closed the stream
 
     def _analyse(self, frame: Any, now: float) -> None:
-        thumb: npt.NDArray[np.uint8] = frame.reformat(width=THUMB_SIZE[0], height=THUMB_SIZE[1],
-                                                      format="gray").to_ndarray()
+        thumb = luma_thumbnail(frame)
         self.state.freeze.update(thumb, now)
         self.state.stats.on_analysed(now)
+
+
+def open_options(uri: str, s: CameraSettings) -> dict[str, str]:
+    """FFmpeg options for opening a camera's stream.
+
+    Timeouts are FFmpeg's own socket timeouts (microseconds), not PyAV's `timeout=`: PyAV implements that
+    with an interrupt callback into Python that FFmpeg calls on every I/O loop, which cost ~10 % of the
+    ingest's CPU at 720p (bench/cameras/RESULTS.md). A host that accepts TCP and never answers still ends
+    the open or the read after these times.
+    """
+    open_us = str(int(max(s.open_timeout_seconds, s.read_timeout_seconds) * 1_000_000))
+    read_us = str(int(s.read_timeout_seconds * 1_000_000))
+    if uri.startswith("rtsp"):
+        # rtsp's "timeout" is the socket I/O timeout, connect included.
+        return {"rtsp_transport": s.rtsp_transport, "timeout": open_us, "rw_timeout": read_us}
+    if uri.startswith(("http://", "https://")):
+        return {"timeout": open_us, "rw_timeout": read_us, "reconnect": "0"}
+    return {"rw_timeout": read_us}
+
+
+def luma_thumbnail(frame: Any) -> npt.NDArray[np.uint8]:
+    """The analysis thumbnail, grey, from the decoded frame's Y plane.
+
+    Area-averaging the Y plane with OpenCV costs a fraction of FFmpeg's swscale to a grey picture
+    (`frame.reformat(..., format="gray")`): about 1.5 vs 7 CPU-s per camera-hour at 720p.
+    """
+    if frame.format.name not in ("yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "nv12"):
+        grey: npt.NDArray[np.uint8] = frame.reformat(width=THUMB_SIZE[0], height=THUMB_SIZE[1],
+                                                     format="gray").to_ndarray()
+        return grey
+    plane = frame.planes[0]
+    luma = np.frombuffer(plane, np.uint8).reshape(frame.height, plane.line_size)[:, :frame.width]
+    thumb: npt.NDArray[np.uint8] = np.asarray(cv2.resize(luma, THUMB_SIZE, interpolation=cv2.INTER_AREA),
+                                              dtype=np.uint8)
+    return thumb
 
 
 class StreamGarbageError(Exception):
