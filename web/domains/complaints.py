@@ -1,18 +1,34 @@
-"""What the web mounts for the complaints domain."""
+"""What the web mounts for the complaints domain: its pages, the public form, the API and the demo's orders."""
 
 from __future__ import annotations
 
+import logging
+from datetime import UTC, datetime, timedelta
+
 from sqlalchemy.engine import Engine
 
+import complaints  # noqa: F401  (registers the chase and purge jobs and the texts)
 from supervision.runtime import ServiceFactory
 from supervision.settings import Settings
 
-ROUTE_MODULES: tuple[str, ...] = ()
+logger = logging.getLogger(__name__)
+
+ROUTE_MODULES: tuple[str, ...] = (
+    "web.routes.complaints_pages",
+    "web.routes.public_pages",
+    "web.routes.api_complaints",
+)
 
 
 def service_factories(settings: Settings) -> list[ServiceFactory]:
+    """Nothing long-running: the chase and purge jobs run on the core scheduler."""
     return []
 
 
 def seed_demo(engine: Engine, settings: Settings, *, full: bool = False) -> None:
-    """Nothing yet."""
+    """A small, believable month of the loop: orders in every state, calls, ratings, a visit and notices."""
+    from complaints.demo import seed_complaints
+
+    started = datetime.now(UTC)
+    seed_complaints(engine, orders=120 if full else 36)
+    logger.info("complaints demo seeded in %.1f s", (datetime.now(UTC) - started) / timedelta(seconds=1))

@@ -1,0 +1,199 @@
+"""Demo data of the complaints loop: a month of orders in every state, calls, ratings, a visit and notices.
+
+The seed's own story comes first: a supervisor reports a window worker's poor attitude; the order is
+dispatched, handled, replied, called back, found upheld with a criticism notice, and the notice is
+drafted, approved and published to the board. Everything goes through the services, as the demo's
+own accounts where a person acts, so history and audit look like real use.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from complaints.hotline import log_call
+from complaints.models import Channel, RequestType, WorkOrder
+from complaints.notices import approve_notice, draft_notice, publish_notice
+from complaints.ratings import push_rating
+from complaints.visits import finding_to_order, record_visit
+from complaints.workorders import create_work_order, transition
+from supervision import accounts
+from supervision.access import SYSTEM, Principal
+from supervision.models import Site, SiteKind, Staff, User, Window
+
+logger = logging.getLogger(__name__)
+
+CONTENTS: dict[str, list[str]] = {
+    "consult": ["咨询不动产登记需要携带哪些材料", "咨询社保卡补办的办理时限", "咨询营业执照变更是否可以网上办理"],
+    "help": ["老人行动不便,求助能否上门办理身份证", "求助:企业开办材料被退回三次,不知如何修改"],
+    "suggestion": ["建议大厅增加周末延时服务", "建议取号机增加语音提示", "建议停车场增加指示牌"],
+    "complaint": [
+        "窗口人员办理业务时长时间玩手机,群众排队等待超过四十分钟",
+        "工作人员未一次性告知所需材料,来回跑了三趟",
+        "窗口午休时间无人值守,未按规定设置引导",
+        "办件超过承诺时限仍未办结,电话询问无人答复",
+    ],
+    "praise": ["表扬窗口工作人员耐心细致,主动延时为群众办结业务"],
+}
+NAMES = ["王女士", "李先生", "张先生", "刘女士", "陈先生", "杨女士", "赵先生", "周女士"]
+CHANNELS = [Channel.HOTLINE, Channel.HOTLINE, Channel.HOTLINE, Channel.COMPLAINT_PHONE, Channel.REPORT_BOX,
+            Channel.WALK_IN, Channel.DEPUTY, Channel.MEDIA]
+
+
+def _principal(session: Session, username: str) -> Principal:
+    user = session.exec(select(User).where(col(User.username) == username)).first()
+    return accounts.principal_for_user(session, user) if user is not None else SYSTEM
+
+
+def seed_complaints(engine: Engine, *, orders: int = 36, now: datetime | None = None) -> int:
+    """Seed once (nothing when orders exist); return how many orders were made."""
+    now = now or datetime.now(UTC)
+    with Session(engine, expire_on_commit=False) as session:
+        if session.exec(select(WorkOrder.id).limit(1)).first() is not None:
+            return 0
+        city = session.exec(select(Site).where(col(Site.kind) == SiteKind.CITY.value).order_by(col(Site.id))).first()
+        if city is None:
+            return 0
+        windows = session.exec(
+            select(Window).where(col(Window.site_id) == city.id, col(Window.department_id).is_not(None))
+            .order_by(col(Window.id))
+        ).all()
+        staff = session.exec(
+            select(Staff).where(col(Staff.site_id) == city.id, col(Staff.window_id).is_not(None))
+            .order_by(col(Staff.id))
+        ).all()
+        if not windows or not staff:
+            return 0
+        supervisor = _principal(session, "supervisor")
+        manager = _principal(session, "manager")
+        made = _story(session, supervisor, manager, city, staff[0], now) + _the_month(
+            session, supervisor, city, list(windows), list(staff), orders, now)
+        _ratings(session, city, list(staff), now)
+        _visit(session, supervisor, city, staff[min(3, len(staff) - 1)], now)
+        session.commit()
+    return made
+
+
+def _story(session: Session, supervisor: Principal, manager: Principal, city: Site, worker: Staff,
+           now: datetime) -> int:
+    """The seed's story: a supervisor's report of a worker's attitude → upheld → criticism notice."""
+    at = now - timedelta(days=12)
+    order = create_work_order(session, supervisor, {
+        "channel": Channel.VISIT, "type": RequestType.COMPLAINT, "site_id": city.id, "window_id": worker.window_id,
+        "staff_id": worker.id, "caller_name": supervisor.name[:60], "title": "窗口工作人员服务态度生硬",
+        "content": f"督查员巡查发现:{worker.name}在接待办事群众时态度生硬、语气不耐烦,群众当场表示不满。",
+        "received_at": at,
+    }, ip="demo")
+    dept = session.get(Window, worker.window_id)
+    lead = dept.department_id if dept is not None else None
+    steps: list[tuple[str, dict[str, Any], int]] = [
+        ("dispatch", {"lead_department_id": lead, "reason": "请核实并整改"}, 0),
+        ("sign", {}, 1),
+        ("progress", {"reason": "已调取大厅监控并约谈当事人"}, 2),
+        ("reply", {"reply": "经核实,反映情况属实。已对当事人进行批评教育,并在科室内通报。"}, 4),
+        ("callback", {"level": 4, "method": "phone", "reason": "对处理结果满意"}, 5),
+        ("outcome", {"outcome": "upheld", "disposition": ["criticism_notice"], "reason": "监控录像证实"}, 5),
+        ("close", {"reason": "处理完毕"}, 6),
+    ]
+    for action, data, days in steps:
+        transition(session, supervisor, order.id, action, data, ip="demo", now=at + timedelta(days=days, hours=2))
+    notice = draft_notice(session, supervisor, {
+        "kind": "criticism", "site_id": city.id, "source_ref": f"work_order:{order.number}",
+        "title": f"关于{worker.name}服务态度问题的通报批评",
+        "body": (f"经督查员现场巡查发现,{worker.name}在窗口接待群众时态度生硬。经调查核实,情况属实。"
+                 "现予以通报批评,扣减当月绩效分。各窗口要引以为戒,切实改进服务作风。"),
+    }, ip="demo")
+    approver = manager if manager is not SYSTEM else SYSTEM
+    approve_notice(session, approver, notice.id or 0, ip="demo")
+    publish_notice(session, supervisor, notice.id or 0, ip="demo")
+    draft_notice(session, supervisor, {
+        "kind": "commendation", "site_id": city.id, "title": "关于表扬综合窗口延时服务的通报",
+        "body": "综合窗口工作人员主动延时服务,为外地群众当日办结业务,予以通报表扬。",
+    }, ip="demo")
+    return 1
+
+
+def _the_month(session: Session, supervisor: Principal, city: Site, windows: list[Window], staff: list[Staff],
+               count: int, now: datetime) -> int:
+    """Orders over the last weeks, left in every state (some overdue, so the cards show)."""
+    rng = random.Random(96196)
+    types = [RequestType.COMPLAINT] * 4 + [RequestType.HELP, RequestType.SUGGESTION, RequestType.CONSULT,
+                                           RequestType.PRAISE]
+    for n in range(count):
+        kind = types[n % len(types)]
+        window = windows[rng.randrange(len(windows))]
+        person = next((s for s in staff if s.window_id == window.id), None) if n % 3 == 0 else None
+        at = now - timedelta(days=rng.randrange(1, 30), hours=rng.randrange(0, 8))
+        phone = f"13{rng.randrange(100000000, 999999999)}"
+        channel = CHANNELS[n % len(CHANNELS)]
+        data: dict[str, Any] = {
+            "type": kind, "content": rng.choice(CONTENTS[kind.value]), "caller_name": rng.choice(NAMES),
+            "phone": phone, "window_id": window.id, "staff_id": person.id if person else None, "site_id": city.id,
+            "received_at": at, "urgency": "urgent" if n % 7 == 0 else "normal",
+        }
+        if channel is Channel.HOTLINE:
+            call = log_call(session, supervisor, {**{k: v for k, v in data.items() if k != "site_id"},
+                                                  "site_id": city.id}, ip="demo", now=at)
+            order_id = call.work_order_id
+        else:
+            order_id = create_work_order(session, supervisor, {**data, "channel": channel}, ip="demo", now=at).id
+        if order_id is None:
+            continue
+        stage = n % 6
+        plan: list[tuple[str, dict[str, Any]]] = [("dispatch", {"lead_department_id": window.department_id})]
+        if stage >= 2:
+            plan.append(("sign", {}))
+        if stage >= 3:
+            plan.append(("progress", {"reason": "正在核实"}))
+        if stage >= 4:
+            plan.append(("reply", {"reply": "已按规定办理并答复来电人。"}))
+        if stage >= 5:
+            plan += [("callback", {"level": rng.choice([5, 4, 3, 2]), "method": "phone", "reason": "回访"}),
+                     ("close", {"reason": "办结"})]
+        if stage == 0:
+            plan = []
+        for i, (action, step) in enumerate(plan):
+            try:
+                transition(session, supervisor, order_id, action, step, ip="demo",
+                           now=min(at + timedelta(hours=4 + 20 * i), now))
+            except Exception as exc:  # a demo step refused (e.g. a type that closes at intake): keep going
+                logger.debug("demo step %s skipped: %s", action, exc)
+                break
+    log_call(session, supervisor, {"type": "consult", "content": "咨询大厅周六是否上班", "caller_name": "孙先生",
+                                   "phone": "13912345678", "answered_on_the_spot": True,
+                                   "answer": "周六上午 9:00–12:00 开放综合窗口。", "site_id": city.id},
+             ip="demo", now=now - timedelta(hours=3))
+    log_call(session, SYSTEM, {"external_id": "IVR-DEMO-0001", "phone": "13700001234", "site_id": city.id,
+                               "received_at": now - timedelta(minutes=20), "duration_s": 95, "agent": "8012"},
+             ip="demo")
+    return count
+
+
+def _ratings(session: Session, city: Site, staff: list[Staff], now: datetime) -> None:
+    rng = random.Random(5)
+    for n in range(20):
+        person = staff[n % len(staff)]
+        level = [5, 5, 4, 5, 3, 4, 5, 2, 5, 1][n % 10]
+        push_rating(session, SYSTEM, {
+            "case_no": f"DEMO-{now:%Y%m}-{n:04d}", "window_id": person.window_id, "staff_id": person.id,
+            "level": level, "reason": "办理时间过长,解释不清" if level <= 2 else "",
+            "rated_at": now - timedelta(days=rng.randrange(0, 20), hours=1),
+        }, ip="demo")
+
+
+def _visit(session: Session, supervisor: Principal, city: Site, person: Staff, now: datetime) -> None:
+    detail = record_visit(session, supervisor, {
+        "site_id": city.id, "window_id": person.window_id, "visited_on": (now - timedelta(days=2)).date(),
+        "mode": "secret", "visitors": "督查组 2 人", "summary": "暗访大厅窗口服务情况",
+        "findings": [
+            {"description": f"{person.name}岗位空岗 20 分钟,未放置暂停服务牌", "staff_id": person.id,
+             "window_id": person.window_id},
+            {"description": "取号机故障未及时报修", "window_id": person.window_id},
+        ],
+    }, ip="demo")
+    finding_to_order(session, supervisor, detail.findings[1].id or 0, type="suggestion", ip="demo")

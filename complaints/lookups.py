@@ -1,0 +1,96 @@
+"""Names and choices the pages show next to orders: windows, departments, sites, posts and staff.
+
+Orders keep ids; a page shows names. One query per kind for a whole page of rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from supervision import org
+from supervision.access import Permission, Principal
+from supervision.models import Department, Post, Site, SiteKind, Staff, Window
+
+OPTION_LIMIT = 2000
+
+
+@dataclass
+class OrgNames:
+    """id → name per kind, for display."""
+
+    site: dict[int, str] = field(default_factory=dict)
+    window: dict[int, str] = field(default_factory=dict)
+    department: dict[int, str] = field(default_factory=dict)
+    post: dict[int, str] = field(default_factory=dict)
+    staff: dict[int, str] = field(default_factory=dict)
+
+
+_TABLES: dict[str, type[Any]] = {"site": Site, "window": Window, "department": Department, "post": Post,
+                                 "staff": Staff}
+_ATTRS: dict[str, tuple[str, ...]] = {
+    "site": ("site_id",),
+    "window": ("window_id",),
+    "department": ("department_id", "lead_department_id", "assisting_department_ids"),
+    "post": ("post_id",),
+    "staff": ("staff_id",),
+}
+
+
+def org_names(session: Session, rows: Iterable[Any]) -> OrgNames:
+    """The names of every org row the given orders, calls, ratings, visits or findings refer to."""
+    wanted: dict[str, set[int]] = {kind: set() for kind in _TABLES}
+    for row in rows:
+        for kind, attrs in _ATTRS.items():
+            for attr in attrs:
+                value = getattr(row, attr, None)
+                if isinstance(value, int):
+                    wanted[kind].add(value)
+                elif isinstance(value, list):
+                    wanted[kind].update(v for v in value if isinstance(v, int))
+    names = OrgNames()
+    for kind, ids in wanted.items():
+        if ids:
+            table = _TABLES[kind]
+            found = session.exec(select(table.id, table.name).where(col(table.id).in_(ids))).all()
+            getattr(names, kind).update({int(i): str(n) for i, n in found})
+    return names
+
+
+@dataclass
+class Choices:
+    """Options of the forms, limited to the actor's jurisdiction: (id, label)."""
+
+    sites: list[tuple[int, str]] = field(default_factory=list)
+    windows: list[tuple[int, str]] = field(default_factory=list)
+    departments: list[tuple[int, str]] = field(default_factory=list)
+    posts: list[tuple[int, str]] = field(default_factory=list)
+    staff: list[tuple[int, str]] = field(default_factory=list)
+
+
+def form_choices(session: Session, actor: Principal, *, people: bool = True) -> Choices:
+    """Sites, windows, departments (and posts and staff) an actor may pick; nothing without ORG_READ."""
+    out = Choices()
+    if not actor.can(Permission.ORG_READ):
+        return out
+    sites, _ = org.list_entities(session, actor, org.OrgKind.SITE, limit=OPTION_LIMIT)
+    out.sites = [(int(r.id), "\u3000" * r.depth + r.name) for r in sites]
+    for kind, target in ((org.OrgKind.WINDOW, out.windows), (org.OrgKind.DEPARTMENT, out.departments)):
+        rows, _ = org.list_entities(session, actor, kind, limit=OPTION_LIMIT)
+        target.extend((int(r.id), f"{r.name} ({r.code})") for r in rows)
+    if people:
+        posts, _ = org.list_entities(session, actor, org.OrgKind.POST, limit=OPTION_LIMIT)
+        out.posts = [(int(r.id), f"{r.name} ({r.code})") for r in posts]
+        staff, _ = org.list_entities(session, actor, org.OrgKind.STAFF, limit=OPTION_LIMIT)
+        out.staff = [(int(r.id), f"{r.name} ({r.code})") for r in staff]
+    return out
+
+
+def public_sites(session: Session) -> list[tuple[int, str]]:
+    """The centres a citizen may address (city and county centres, townships): id and name, no login."""
+    rows = session.exec(select(Site.id, Site.name, Site.kind).order_by(col(Site.path))).all()
+    kinds = {k.value for k in SiteKind}
+    return [(int(i), str(n)) for i, n, k in rows if i is not None and k in kinds]
