@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -73,13 +74,34 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             # We issue BEGIN ourselves (below), so a write transaction can take the lock up front.
             dbapi_connection.isolation_level = None
 
-        @event.listens_for(engine, "begin")
+        # Writers of this process queue on a lock of ours rather than in SQLite's busy handler, which
+        # sleeps in steps of up to 100 ms and so makes a tail of slow requests under concurrent writes.
+        # A plain Lock, not an RLock: a request's transaction may begin in one pool thread and end in another.
+        write_lock = threading.Lock()
+
         def _sqlite_begin(conn: Any) -> None:
             # A transaction that reads and then writes in WAL mode fails at once (SQLITE_BUSY_SNAPSHOT)
             # if another writer committed in between; BEGIN IMMEDIATE takes the write lock first instead.
             immediate = conn.get_execution_options().get("sqlite_immediate", False)
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+            if not immediate:
+                conn.exec_driver_sql("BEGIN")
+                return
+            if not write_lock.acquire(timeout=30):
+                raise TimeoutError("another write transaction held the SQLite database for 30 s")
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            except BaseException:
+                write_lock.release()
+                raise
+            conn.info["sqlite_write_lock"] = True
 
+        def _sqlite_end(conn: Any) -> None:
+            if conn.info.pop("sqlite_write_lock", False):
+                write_lock.release()
+
+        event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "commit", _sqlite_end)
+        event.listen(engine, "rollback", _sqlite_end)
         return engine
     # pre_ping lets the pool survive a database restart: a dead connection is replaced, not used.
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20, pool_recycle=1800)
