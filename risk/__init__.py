@@ -10,17 +10,23 @@ from risk.evidence import EvidenceUpload
 from risk.flags import MeasureFlag, PointFlag
 from risk.grading import PowerKind, suggest_level
 from risk.models import (
+    CheckCreate,
     CheckFrequency,
     CheckResult,
     Countermeasure,
     CountermeasureCheck,
+    CountermeasureCreate,
+    CountermeasureUpdate,
     GradingCriteria,
     MeasureType,
     ReminderKind,
+    ReviewCreate,
     ReviewOutcome,
     RiskCategory,
     RiskLevel,
     RiskPoint,
+    RiskPointCreate,
+    RiskPointUpdate,
     RiskReminder,
     RiskReview,
 )
@@ -39,6 +45,7 @@ from risk.register import (
 )
 from risk.reminders import ReminderRow, close_reminder, generate_reminders, list_reminders
 from risk.reviews import list_reviews, record_review
+from risk.scope import own_post_id
 from risk.settings import RiskSettings, get_risk_settings
 from risk.views import (
     CheckRow,
@@ -69,14 +76,17 @@ from risk.workbook import XLSX_TYPE, ImportResult, export_register, import_regis
 
 __all__ = [
     "XLSX_TYPE",
+    "CheckCreate",
     "CheckFrequency",
     "CheckResult",
     "CheckRow",
     "Countermeasure",
     "CountermeasureCheck",
+    "CountermeasureCreate",
     "CountermeasureDetail",
     "CountermeasureFilter",
     "CountermeasureRow",
+    "CountermeasureUpdate",
     "EvidenceFile",
     "EvidenceUpload",
     "GradingCriteria",
@@ -93,15 +103,18 @@ __all__ = [
     "PrintableRegister",
     "ReminderKind",
     "ReminderRow",
+    "ReviewCreate",
     "ReviewOutcome",
     "ReviewRow",
     "RiskCategory",
     "RiskDemoSummary",
     "RiskLevel",
     "RiskPoint",
+    "RiskPointCreate",
     "RiskPointDetail",
     "RiskPointFilter",
     "RiskPointRow",
+    "RiskPointUpdate",
     "RiskReminder",
     "RiskReview",
     "RiskSettings",
@@ -128,6 +141,7 @@ __all__ = [
     "list_reviews",
     "list_risk_points",
     "measure_rows",
+    "own_post_id",
     "point_rows",
     "post_risk_page",
     "printable_register",

@@ -136,13 +136,24 @@ def list_checks(
     return rows, int(total)
 
 
-def evidence_of_check(session: Session, actor: Principal, check_id: int) -> EvidenceFile:
-    """The evidence file of a check the actor may read (the web layer streams `path`)."""
+def evidence_of_check(session: Session, actor: Principal, check_id: int, *, ip: str = "") -> EvidenceFile:
+    """The evidence file of a check the actor may read (the web layer streams `path`); the view is audited
+    in the caller's transaction."""
     check = session.get(CountermeasureCheck, check_id)
     if check is None or not check.evidence_sha256:
         raise NotFound("error.not_found_kind", kind="kind.risk_evidence", id=check_id)
-    get_countermeasure(session, actor, check.measure_id)
+    measure = get_countermeasure(session, actor, check.measure_id)
     path = evidence_path(check.evidence_sha256)
     if not path.exists():
         raise NotFound("error.not_found_kind", kind="kind.risk_evidence", id=check_id)
+    audit.record(
+        session,
+        actor,
+        "risk.evidence.view",
+        object_kind="risk_check",
+        object_id=check.id,
+        site_id=measure.site_id,
+        summary=f"{measure.code} {check.checked_on} {check.evidence_name}",
+        ip=ip,
+    )
     return EvidenceFile(path, check.evidence_name, check.evidence_type, check.evidence_size, check.evidence_sha256)
