@@ -69,11 +69,15 @@ def seed_complaints(engine: Engine, *, orders: int = 36, now: datetime | None = 
         ).all()
         if not windows or not staff:
             return 0
+        led = {w.id for w in windows}
+        staff = [s for s in staff if s.window_id in led]
+        if not staff:
+            return 0
         supervisor = _principal(session, "supervisor")
         manager = _principal(session, "manager")
         made = _story(session, supervisor, manager, city, staff[0], now) + _the_month(
-            session, supervisor, city, list(windows), list(staff), orders, now)
-        _ratings(session, city, list(staff), now)
+            session, supervisor, city, list(windows), staff, orders, now)
+        _ratings(session, city, staff, now)
         _visit(session, supervisor, city, staff[min(3, len(staff) - 1)], now)
         session.commit()
     return made
