@@ -166,7 +166,8 @@ def test_home_panel_lists_due_orders_with_cards(engine: Engine, org_data: Simple
 def test_api_work_orders_idempotency_list_and_transitions(engine: Engine, org_data: SimpleNamespace,
                                                           app_client: TestClient) -> None:
     headers = bearer(app_client, "supervisor")
-    body = {"channel": "walk_in", "type": "help", "anonymous": True, "content": "老人求助上门办理", "site_id": org_data.city}
+    body = {"channel": "walk_in", "type": "help", "anonymous": True, "content": "老人求助上门办理",
+            "site_id": org_data.city}
     first = app_client.post("/api/v1/work-orders", json=body, headers={**headers, "Idempotency-Key": "abc-1"})
     assert first.status_code == 201, first.text
     again = app_client.post("/api/v1/work-orders", json=body, headers={**headers, "Idempotency-Key": "abc-1"})

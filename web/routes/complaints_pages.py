@@ -543,8 +543,8 @@ def notice_page(request: Request, session: SessionDep, actor: CurrentPrincipal, 
 def _editor_page(request: Request, session: Session, actor: Principal, *, values: dict[str, Any],
                  problems: list[dict[str, Any]] | None = None, status_code: int = 200) -> Response:
     state = request.query_params.get("state") or None
-    rows, count = complaints.list_notices(session, actor, state=state if state in {x.value for x in complaints.NoticeState} else None,
-                                          limit=100)
+    known = {x.value for x in complaints.NoticeState}
+    rows, count = complaints.list_notices(session, actor, state=state if state in known else None, limit=100)
     return render(request, "complaints/notices.html", {
         "rows": rows, "count": count, "values": values, "problems": problems or [],
         "choices": form_choices(session, actor, people=False), "kinds": list(complaints.NoticeKind),
