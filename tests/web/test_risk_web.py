@@ -83,10 +83,10 @@ def test_register_heat_and_print_pages(logged_in: Login, engine: Engine, org_dat
     client, _ = logged_in("manager")
     page = client.get(f"/risk?department_id={org_data.dept}&level=1&category=duty")
     assert page.status_code == 200
-    assert page.template.name == "risk/register.html"  # type: ignore[attr-defined]
-    assert [r.id for r in page.context["rows"]] == [ids.point_id]  # type: ignore[attr-defined]
+    assert page.template.name == "risk/register.html"
+    assert [r.id for r in page.context["rows"]] == [ids.point_id]
     assert POINT_NAME in page.text and "一级" in page.text
-    assert client.get("/risk?level=3").context["rows"] == []  # type: ignore[attr-defined]
+    assert client.get("/risk?level=3").context["rows"] == []
     assert client.get("/risk?flag=no_measures&level=x&category=nonsense").status_code == 200
     heat = client.get("/risk/heat")
     assert heat.status_code == 200 and 'data-level="1"' in heat.text and "市公安局" in heat.text
@@ -123,7 +123,7 @@ def test_point_form_names_the_field_and_keeps_the_input(logged_in: Login, engine
     bad = client.post("/risk/points/new", data={**_point_form(org_data, code="RW-FX-1", grading_basis=""),
                                                 "csrf_token": csrf})
     assert bad.status_code == 422
-    fields = {p["field"] for p in bad.context["problems"]}  # type: ignore[attr-defined]
+    fields = {p["field"] for p in bad.context["problems"]}
     assert {"code", "grading_basis"} <= fields
     assert 'value="网页新增风险点"' in bad.text and "放宽条件" in bad.text
     ok = client.post("/risk/points/new", data={**_point_form(org_data), "csrf_token": csrf})
@@ -147,7 +147,7 @@ def test_review_regrades_and_keeps_history(logged_in: Login, engine: Engine, org
     refused = client.post(f"/risk/points/{ids.point_id}/reviews", data={
         "csrf_token": csrf, "reviewed_on": today, "outcome": "regraded", "level": "1", "grading_basis": ""})
     assert refused.status_code == 422
-    assert {p["field"] for p in refused.context["problems"]} == {"level", "grading_basis"}  # type: ignore[attr-defined]
+    assert {p["field"] for p in refused.context["problems"]} == {"level", "grading_basis"}
     done = client.post(f"/risk/points/{ids.point_id}/reviews", data={
         "csrf_token": csrf, "reviewed_on": today, "outcome": "regraded", "level": "2",
         "grading_basis": "审批权上收,改为二级", "trigger": "duties_changed", "notes": "年度复核"})
@@ -167,7 +167,7 @@ def test_check_with_evidence_and_audited_download(logged_in: Login, engine: Engi
                         data={"csrf_token": csrf, "checked_on": date.today().isoformat(), "checker_name": "王检查",
                               "result": "partly"},
                         files={"evidence": ("记录.pdf", b"not a pdf", "application/pdf")})
-    assert wrong.status_code == 422 and "evidence" in {p["field"] for p in wrong.context["problems"]}  # type: ignore[attr-defined]
+    assert wrong.status_code == 422 and "evidence" in {p["field"] for p in wrong.context["problems"]}
     assert 'value="王检查"' in wrong.text
     ok = client.post(f"/risk/measures/{ids.measure_id}/checks",
                      data={"csrf_token": csrf, "checked_on": date.today().isoformat(), "checker_name": "王检查",
@@ -190,7 +190,7 @@ def test_measure_form_errors_and_create(logged_in: Login, engine: Engine, org_da
                                                   "measure_type": "supervision", "owner_id": "",
                                                   "check_frequency": "", "point_ids": str(ids.point_id)})
     assert bad.status_code == 422
-    assert {"owner_id", "check_frequency"} <= {p["field"] for p in bad.context["problems"]}  # type: ignore[attr-defined]
+    assert {"owner_id", "check_frequency"} <= {p["field"] for p in bad.context["problems"]}
     assert "每月抽查" in bad.text
     ok = client.post("/risk/measures/new", data={"csrf_token": csrf, "code": "WEB-CS-1", "content": "每月抽查",
                                                  "measure_type": "supervision", "owner_id": str(org_data.staff2),
@@ -214,7 +214,7 @@ def test_import_template_export_and_row_errors(logged_in: Login, engine: Engine,
     refused = client.post("/risk/import", data={"csrf_token": csrf},
                           files={"file": ("register.xlsx", exported.content, risk.XLSX_TYPE)})
     assert refused.status_code == 422
-    problems = refused.context["problems"]  # type: ignore[attr-defined]
+    problems = refused.context["problems"]
     assert problems and all(p.get("row") for p in problems)
     # Renamed codes import in full.
     for sheet in wb.worksheets[:2]:
@@ -231,7 +231,7 @@ def test_import_template_export_and_row_errors(logged_in: Login, engine: Engine,
     done = client.post("/risk/import", data={"csrf_token": csrf},
                        files={"file": ("register.xlsx", buf.getvalue(), risk.XLSX_TYPE)})
     assert done.status_code == 200, done.text
-    assert done.context["result"].points == 1  # type: ignore[attr-defined]
+    assert done.context["result"].points == 1
     assert client.post("/risk/import", data={"csrf_token": csrf}).status_code == 422
 
 
