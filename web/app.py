@@ -38,7 +38,7 @@ async def _security_headers(request: Request, call_next: Callable[[Request], Awa
     response = await call_next(request)
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
-    if request.url.path.startswith(("/api/", "/admin", "/org", "/ledger", "/me")):
+    if not request.url.path.startswith(("/static/", "/healthz")):
         # Pages and data behind a login are never kept by shared caches.
         response.headers.setdefault("Cache-Control", "no-store")
     return response

@@ -79,3 +79,19 @@ def test_calendar_page_answers_and_explains_an_unknown_year(logged_in: Callable[
     assert "2026-10-10" in page.text
     unknown = client.get("/calendar", params={"check_day": "2030-03-04"})
     assert "2030 年的节假日安排尚未录入" in unknown.text
+
+
+def test_org_import_page_takes_a_workbook_and_reports_problems_by_row(
+    logged_in: Callable[[str], tuple[TestClient, str]], org_data: SimpleNamespace
+) -> None:
+    client, csrf = logged_in("admin")
+    template = client.get("/org/import/template.xlsx")
+    assert template.status_code == 200 and template.content.startswith(b"PK")
+    exported = client.get("/org/export.xlsx")
+    assert exported.status_code == 200
+    again = client.post("/org/import", data={"csrf_token": csrf},
+                        files={"file": ("org.xlsx", exported.content, "application/octet-stream")})
+    assert again.status_code == 200 and 'data-testid="import-report"' in again.text
+    not_a_workbook = client.post("/org/import", data={"csrf_token": csrf},
+                                 files={"file": ("org.xlsx", b"hello", "application/octet-stream")})
+    assert not_a_workbook.status_code == 422 and "文件类型不对" in not_a_workbook.text

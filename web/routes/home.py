@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from supervision import audit, ledger, org
 from supervision.access import Permission, Principal, site_path_clause
-from supervision.models import AuditEntry, LedgerEntry, Role, Site, Staff, Window
+from supervision.models import LedgerEntry, Role, Site, Staff, Window
 from supervision.settings import Settings
 from supervision.workdays import load_calendar
 from web.deps import CurrentPrincipal, SessionDep, SettingsDep, needs
@@ -66,8 +66,8 @@ def _calendar_status(session: Session, principal: Principal, settings: Settings)
 
 
 def _recent_audit(session: Session, principal: Principal, settings: Settings) -> dict[str, Any]:
-    rows = session.exec(select(AuditEntry).order_by(col(AuditEntry.seq).desc()).limit(8)).all()
-    return {"entries": rows, "total": audit.count(session)}
+    rows, total = audit.search(session, principal, limit=8)
+    return {"entries": rows, "total": total}
 
 
 def _month_scores(session: Session, principal: Principal, settings: Settings) -> dict[str, Any]:
