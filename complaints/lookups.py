@@ -89,6 +89,15 @@ def form_choices(session: Session, actor: Principal, *, people: bool = True) -> 
     return out
 
 
+def site_departments(session: Session, actor: Principal, site_id: int) -> list[tuple[int, str]]:
+    """The departments of one site (an order is dispatched to a unit of its own centre)."""
+    if not actor.can(Permission.ORG_READ):
+        return []
+    rows, _ = org.list_entities(session, actor, org.OrgKind.DEPARTMENT, filters={"site_id": site_id},
+                                limit=OPTION_LIMIT)
+    return [(int(r.id), f"{r.name} ({r.code})") for r in rows]
+
+
 def public_sites(session: Session) -> list[tuple[int, str]]:
     """The centres a citizen may address (city and county centres, townships): id and name, no login."""
     rows = session.exec(select(Site.id, Site.name, Site.kind).order_by(col(Site.path))).all()

@@ -15,7 +15,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.responses import Response
 
 import complaints
-from complaints.lookups import form_choices, org_names
+from complaints.lookups import form_choices, org_names, site_departments
 from supervision.access import Permission, Principal
 from supervision.errors import Conflict, InvalidInput, SupervisionError
 from supervision.models import Role
@@ -230,7 +230,7 @@ def _order_page(request: Request, session: Session, actor: Principal, order_ref:
     order = detail.order
     return render(request, "complaints/order.html", {
         "d": detail, "o": order, "names": org_names(session, [order]),
-        "choices": form_choices(session, actor, people=False), "problems": problems or [],
+        "departments": site_departments(session, actor, order.site_id), "problems": problems or [],
         "values": values or {}, "outcomes": list(complaints.Outcome), "dispositions": list(complaints.Disposition),
         "methods": list(complaints.CallbackMethod), "levels": [5, 4, 3, 2, 1],
         "level_names": {5: "very_satisfied", 4: "satisfied", 3: "basic", 2: "dissatisfied", 1: "very_dissatisfied"},

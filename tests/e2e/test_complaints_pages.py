@@ -1,0 +1,81 @@
+"""The hotline intake screen and an order's history in a real browser, against `serve --demo`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import DEMO_PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+def _login(page: Any, base: str, username: str) -> None:
+    page.goto(base + "/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("[data-testid=home-title]")
+
+
+def test_intake_by_keyboard_then_dispatch_and_history(live_server: str, browser: Any) -> None:
+    context = browser.new_context(locale="zh-CN")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    _login(page, live_server, "supervisor")
+    # The supervisor's home: the intake link and the due/overdue list of the demo's orders.
+    assert page.locator("[data-panel=complaints_due]").count() == 1
+    page.click("[data-testid=intake-link]")
+    page.wait_for_selector("[data-testid=intake-form]")
+    # Keyboard only: the type field has focus; "4" picks 投诉举报, then tab through the fields.
+    assert page.evaluate("document.activeElement.name") == "type"
+    page.keyboard.press("4")
+    assert page.input_value("#f-type") == "complaint"
+    page.fill("input[name=caller_name]", "浏览器测试人")
+    page.fill("#f-phone", "13811112222")
+    page.fill("textarea[name=content]", "窗口工作人员长时间玩手机,群众排队四十分钟")
+    page.focus("textarea[name=content]")
+    page.keyboard.press("Control+Enter")
+    page.wait_for_selector("[data-testid=intake-done]")
+    number = page.inner_text("[data-testid=intake-order-link]")
+    assert number.startswith("GD")
+    page.click("[data-testid=intake-order-link]")
+    page.wait_for_selector("[data-testid=order-history]")
+    assert page.inner_text("[data-testid=order-number]").find(number) >= 0
+    assert "138****2222" in page.inner_text("[data-testid=caller]")
+    # Dispatch from the order page: open the small form, pick the lead unit, send.
+    page.click("[data-testid=action-dispatch]")
+    page.select_option("details[open] select[name=lead_department_id]", index=1)
+    page.fill("details[open] textarea[name=reason]", "请核实处理")
+    page.click("[data-testid=do-dispatch]")
+    page.wait_for_selector("[data-testid=order-history] .ev-dispatch")
+    history = page.inner_text("[data-testid=order-history]")
+    assert "受理" in history and "派单" in history and "请核实处理" in history
+    assert page.inner_text("[data-testid=order-state]") == "已派单"
+    # English on the same page.
+    page.click("[data-testid=switch-en]")
+    page.wait_for_selector("[data-testid=switch-zh]")
+    assert "Dispatched" in page.inner_text("[data-testid=order-state]")
+    assert errors == []
+    context.close()
+
+
+def test_citizen_files_and_tracks_without_login(live_server: str, browser: Any) -> None:
+    context = browser.new_context(locale="zh-CN")
+    page = context.new_page()
+    page.goto(live_server + "/public/complaint")
+    page.select_option("select[name=site_id]", index=1)
+    page.fill("textarea[name=content]", "办事窗口午休无人值守,等了一个小时")
+    page.check("input[name=anonymous]")
+    page.click("[data-testid=public-submit]")
+    page.wait_for_selector("[data-testid=receipt]")
+    number = page.inner_text("[data-testid=tracking-number]")
+    secret = page.inner_text("[data-testid=tracking-secret]")
+    page.goto(live_server + f"/public/track?number={number}")
+    page.fill("input[name=secret]", secret)
+    page.click("[data-testid=track-form] button")
+    page.wait_for_selector("[data-testid=track-status]")
+    assert number in page.inner_text("[data-testid=track-status]")
+    context.close()
