@@ -34,6 +34,8 @@ PUBLIC = {
     ("GET", "/healthz"), ("GET", "/login"), ("POST", "/login"), ("POST", "/api/v1/auth/token"),
     ("POST", "/locale"), ("GET", "/openapi.json"), ("GET", "/api/docs"), ("GET", "/api/docs/oauth2-redirect"),
     ("GET", "/org"), ("GET", "/admin"),
+    # The citizens' complaint form and progress check: no login, rate-limited.
+    ("GET", "/public/complaint"), ("POST", "/public/complaint"), ("GET", "/public/track"), ("POST", "/public/track"),
 }
 # Names that exist only at the city level: a county user must never see them.
 CITY_ONLY = ("公安窗口", "张三", "户籍受理岗", "公共服务大厅", "市公安局")
