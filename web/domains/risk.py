@@ -18,6 +18,6 @@ def service_factories(settings: Settings) -> list[ServiceFactory]:
 
 
 def seed_demo(engine: Engine, settings: Settings, *, full: bool = False) -> None:
-    """The demo register on the city centre's posts (3 years of history with `full`, one year otherwise)."""
+    """The demo register on the city centre's posts, with three years of checks and reviews (about 3 s)."""
     with session_scope(engine, write=True) as session:
-        risk.seed_risk_demo(session, years=3 if full else 1, with_incidents=True)
+        risk.seed_risk_demo(session, years=3, with_incidents=True)
