@@ -204,7 +204,10 @@ class CameraReader(threading.Thread):
 
     def _read_once(self) -> None:
         s = self.settings
-        self._container = av.open(self._uri, options=open_options(self._uri, s))
+        # PyAV bounds the whole open (a host that accepts TCP and never answers); reads are bounded by
+        # FFmpeg's own timeouts (open_options), so PyAV's per-I/O callback into Python is off after the open.
+        self._container = av.open(self._uri, options=open_options(self._uri, s),
+                                  timeout=(s.open_timeout_seconds, None))
         container = self._container
         stream = container.streams.video[0]
         ctx = stream.codec_context
@@ -253,20 +256,18 @@ class CameraReader(threading.Thread):
 
 
 def open_options(uri: str, s: CameraSettings) -> dict[str, str]:
-    """FFmpeg options for opening a camera's stream.
+    """FFmpeg options for reading a camera's stream.
 
-    Timeouts are FFmpeg's own socket timeouts (microseconds), not PyAV's `timeout=`: PyAV implements that
-    with an interrupt callback into Python that FFmpeg calls on every I/O loop, which cost ~10 % of the
-    ingest's CPU at 720p (bench/cameras/RESULTS.md). A host that accepts TCP and never answers still ends
-    the open or the read after these times.
+    Reads are bounded by FFmpeg's own socket timeouts (microseconds), not by PyAV's `timeout=`: PyAV
+    implements that with an interrupt callback that FFmpeg calls on every I/O loop and that takes the GIL,
+    which cost ~10 % of the ingest's CPU at 720p (bench/cameras/RESULTS.md).
     """
-    open_us = str(int(max(s.open_timeout_seconds, s.read_timeout_seconds) * 1_000_000))
     read_us = str(int(s.read_timeout_seconds * 1_000_000))
     if uri.startswith("rtsp"):
-        # rtsp's "timeout" is the socket I/O timeout, connect included.
-        return {"rtsp_transport": s.rtsp_transport, "timeout": open_us, "rw_timeout": read_us}
+        # rtsp's "timeout" is its socket I/O timeout.
+        return {"rtsp_transport": s.rtsp_transport, "timeout": read_us, "rw_timeout": read_us}
     if uri.startswith(("http://", "https://")):
-        return {"timeout": open_us, "rw_timeout": read_us, "reconnect": "0"}
+        return {"rw_timeout": read_us, "reconnect": "0"}
     return {"rw_timeout": read_us}
 
 

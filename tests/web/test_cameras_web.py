@@ -233,3 +233,26 @@ def test_discovery_needs_an_explicit_target(logged_in: Login) -> None:
     assert client.post("/cameras/discover", data={"csrf_token": csrf}).status_code == 422
     bad = client.post("/cameras/discover", data={"csrf_token": csrf, "target": "not an address"})
     assert bad.status_code == 422 and "IP" in bad.text
+
+
+def test_edit_changes_only_what_the_form_sent(logged_in: Login, engine: Engine, camera_id: int) -> None:
+    client, csrf = logged_in("admin")
+    with session_scope(engine, write=True) as s:
+        cam = s.get(Camera, camera_id)
+        assert cam is not None
+        cam.main_profile, cam.analysis_profile = "main", "sub"
+        s.add(cam)
+    renamed = client.post(f"/cameras/{camera_id}", data={"csrf_token": csrf, "name": "大厅北"})
+    assert renamed.status_code == 303
+    with Session(engine) as s:
+        cam = s.get(Camera, camera_id)
+        assert cam is not None and (cam.name, cam.main_profile, cam.enabled) == ("大厅北", "main", True)
+    off = client.post(f"/cameras/{camera_id}", data={"csrf_token": csrf, "name": "大厅北", "enabled_shown": "1"})
+    assert off.status_code == 303
+    with Session(engine) as s:
+        cam = s.get(Camera, camera_id)
+        assert cam is not None and not cam.enabled
+    empty = client.post(f"/cameras/{camera_id}", data={"csrf_token": csrf, "name": ""})
+    assert empty.status_code == 422 and 'data-testid="problems"' in empty.text
+    county, county_csrf = logged_in("county_admin")
+    assert county.post(f"/cameras/{camera_id}", data={"csrf_token": county_csrf, "name": "x"}).status_code == 404

@@ -336,19 +336,20 @@ def _detail_page(request: Request, session: Session, actor: Principal, camera_id
 async def camera_update(request: Request, session: SessionDep, actor: Manager, camera_id: int) -> Response:
     """Change the name, hall, chosen profiles, credentials or whether ingest reads the camera."""
     form = await request.form()
-    changes: dict[str, Any] = {
-        "name": _form_str(form, "name") or None, "hall_id": _int(_form_str(form, "hall_id")),
-        "main_profile": _form_str(form, "main_profile"), "analysis_profile": _form_str(form, "analysis_profile"),
-        "enabled": form.get("enabled") in ("on", "true", "1"),
-    }
-    if _form_str(form, "username") or "username" in form:
-        changes["username"] = _form_str(form, "username")
+    # Only what the form sent is changed (a form without the profile selects leaves the profiles alone).
+    changes: dict[str, Any] = {k: _form_str(form, k) for k in ("name", "main_profile", "analysis_profile",
+                                                             "username") if k in form}
+    if "hall_id" in form:
+        changes["hall_id"] = _int(_form_str(form, "hall_id"))
+    if "enabled_shown" in form:  # an unticked checkbox sends nothing: the hidden field says it was there
+        changes["enabled"] = form.get("enabled") in ("on", "true", "1")
     if _form_str(form, "password"):
         changes["password"] = _form_str(form, "password")
-    changes = {k: v for k, v in changes.items() if v is not None or k == "hall_id"}
 
     def apply() -> Response:
         try:
+            if "name" in changes and not changes["name"]:
+                raise InvalidInput("name", "error.required")
             try:
                 data = CameraUpdate.model_validate(changes)
             except ValidationError as exc:
