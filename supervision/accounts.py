@@ -61,7 +61,10 @@ class UserPublic(BaseModel):
 
 
 def principal_for_user(session: Session, user: User) -> Principal:
-    site = session.get(Site, user.site_id)
+    return _principal(user, session.get(Site, user.site_id))
+
+
+def _principal(user: User, site: Site | None) -> Principal:
     return Principal(
         kind="user",
         id=user.id,
@@ -262,13 +265,19 @@ def resolve_session(session: Session, token: str, kind: str) -> tuple[Principal,
     """The principal behind a session cookie or bearer token, or None if unknown, expired or revoked."""
     if not token:
         return None
-    row = session.exec(select(AuthSession).where(col(AuthSession.token_hash) == token_digest(token))).first()
-    if row is None or row.kind != kind or row.revoked_at is not None or row.expires_at <= utcnow():
+    # One statement: this runs on every request.
+    found = session.exec(
+        select(AuthSession, User, Site)
+        .join(User, col(User.id) == AuthSession.user_id)
+        .join(Site, col(Site.id) == User.site_id, isouter=True)
+        .where(col(AuthSession.token_hash) == token_digest(token))
+    ).first()
+    if found is None:
         return None
-    user = session.get(User, row.user_id)
-    if user is None or not user.active:
+    row, user, site = found
+    if row.kind != kind or row.revoked_at is not None or row.expires_at <= utcnow() or not user.active:
         return None
-    return principal_for_user(session, user), row
+    return _principal(user, site), row
 
 
 def end_session(session: Session, token: str, actor: Principal, *, ip: str = "") -> None:
