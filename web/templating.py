@@ -32,6 +32,7 @@ class NavItem:
     label: str
     prefix: str
     permission: Permission | None = None
+    staff_only: bool = False  # only for people linked to a staff record (their own records)
 
 
 # Domains add their own entries through `add_nav_item` when their routes are mounted.
@@ -39,7 +40,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("/", "ui.nav_home", "/"),
     NavItem("/org/sites", "ui.nav_org", "/org", Permission.ORG_READ),
     NavItem("/ledger", "ui.nav_ledger", "/ledger", Permission.LEDGER_READ),
-    NavItem("/me", "ui.nav_me", "/me", Permission.OWN_RECORDS),
+    NavItem("/me", "ui.nav_me", "/me", Permission.OWN_RECORDS, staff_only=True),
     NavItem("/admin/users", "ui.nav_admin", "/admin", Permission.USERS_MANAGE),
     NavItem("/calendar", "ui.nav_calendar", "/calendar", Permission.CALENDAR_READ),
 ]
@@ -55,7 +56,8 @@ def add_nav_item(item: NavItem, *, before: str | None = None) -> None:
 def nav_items(principal: Principal | None) -> list[NavItem]:
     if principal is None:
         return []
-    return [n for n in NAV_ITEMS if n.permission is None or principal.can(n.permission)]
+    return [n for n in NAV_ITEMS if (n.permission is None or principal.can(n.permission))
+            and (not n.staff_only or principal.staff_id is not None)]
 
 
 def render(request: Request, name: str, context: dict[str, Any] | None = None, *, status_code: int = 200) -> Response:

@@ -35,16 +35,9 @@ Intake = Annotated[Principal, needs(Permission.COMPLAINTS_WRITE, Permission.HOTL
 T = TypeVar("T")
 PAGE = 50
 
-add_nav_item(NavItem("/complaints/intake", "complaints.ui.nav_intake", "/complaints/intake",
-                     Permission.HOTLINE_PUSH), before="/ledger")
-add_nav_item(NavItem("/complaints/orders", "complaints.ui.nav_orders", "/complaints/orders",
-                     Permission.COMPLAINTS_READ), before="/ledger")
-add_nav_item(NavItem("/complaints/ratings", "complaints.ui.nav_ratings", "/complaints/ratings",
-                     Permission.COMPLAINTS_READ), before="/ledger")
-add_nav_item(NavItem("/complaints/visits", "complaints.ui.nav_visits", "/complaints/visits",
-                     Permission.COMPLAINTS_READ), before="/ledger")
-add_nav_item(NavItem("/complaints/stats", "complaints.ui.nav_stats", "/complaints/stats",
-                     Permission.COMPLAINTS_READ), before="/ledger")
+# One entry in the top bar; the section's own tabs lead to intake, calls, ratings, visits, notices, statistics.
+add_nav_item(NavItem("/complaints/orders", "complaints.ui.section", "/complaints", Permission.COMPLAINTS_READ),
+             before="/ledger")
 add_nav_item(NavItem("/notices", "complaints.ui.nav_notices", "/notices"), before="/ledger")
 
 
