@@ -44,15 +44,21 @@ class StreamStats:
             self._analysed.popleft()
 
     def figures(self, now: float) -> tuple[float, float, float, float]:
-        """Return (fps, kbit/s, key-frame interval s, analysed frames/s) over the window."""
-        self._trim(now)
+        """Return (fps, kbit/s, key-frame interval s, analysed frames/s) over the window.
+
+        Called from the worker's thread while the reader's thread appends: it reads snapshots and never
+        trims (list(deque) copies in one step under the GIL; iterating the deque itself raised "deque
+        mutated during iteration" and lost a whole health round at 256 cameras).
+        """
+        edge = now - self.window_seconds
+        packets = [p for p in list(self._packets) if p[0] >= edge]
+        analysed = [t for t in list(self._analysed) if t >= edge]
         span = self.window_seconds
-        n = len(self._packets)
-        fps = n / span
-        kbps = sum(p[1] for p in self._packets) * 8 / 1000 / span
-        keys = [p[0] for p in self._packets if p[2]]
+        fps = len(packets) / span
+        kbps = sum(p[1] for p in packets) * 8 / 1000 / span
+        keys = [p[0] for p in packets if p[2]]
         interval = (keys[-1] - keys[0]) / (len(keys) - 1) if len(keys) >= 2 else 0.0
-        return round(fps, 2), round(kbps, 1), round(interval, 2), round(len(self._analysed) / span, 2)
+        return round(fps, 2), round(kbps, 1), round(interval, 2), round(len(analysed) / span, 2)
 
 
 def thumbnail_diff(a: npt.NDArray[np.uint8], b: npt.NDArray[np.uint8]) -> float:

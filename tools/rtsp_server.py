@@ -91,15 +91,32 @@ class Feeder:
         src.emit("push-buffer", buf)
 
 
+class SharedFactory(GstRtspServer.RTSPMediaFactory):
+    """One media for every mount it is added at (the benchmark's many identical cameras).
+
+    Clients still get their own RTSP session and TCP connection; only the feed and the payloader are
+    shared, so the server's CPU no longer grows with every camera it stands in for.
+    """
+
+    def do_gen_key(self, url: object) -> str:
+        return "shared"
+
+
 class Mount:
-    def __init__(self, server: Server, name: str, clip: Clip) -> None:
+    def __init__(self, server: Server, name: str, clip: Clip, shared: SharedFactory | None = None) -> None:
         self.server = server
         self.name = name
         self.clip = clip
         self.dropped = False
         self.factory: GstRtspServer.RTSPMediaFactory | None = None
+        self.shared = shared
 
     def attach(self) -> None:
+        if self.shared is not None:
+            self.dropped = False
+            self.server.mounts.add_factory(f"/{self.name}", self.shared)
+            self.factory = self.shared
+            return
         factory = GstRtspServer.RTSPMediaFactory()
         factory.set_launch(f"( appsrc name=src is-live=true format=time caps={CAPS} "
                            "! h264parse config-interval=-1 ! rtph264pay name=pay0 pt=96 config-interval=-1 )")
@@ -110,6 +127,9 @@ class Mount:
         self.server.mounts.add_factory(f"/{self.name}", factory)
 
     def detach(self) -> None:
+        if self.shared is not None:
+            self.server.mounts.remove_factory(f"/{self.name}")  # the shared feed goes on for the others
+            return
         self.dropped = True
         self.server.mounts.remove_factory(f"/{self.name}")
         self.factory = None
@@ -158,17 +178,29 @@ def main() -> None:
     ap.add_argument("--count", type=int, default=0, help="also mount PREFIX1..PREFIXN")
     ap.add_argument("--prefix", default="cam")
     ap.add_argument("--default-clip", default="")
+    ap.add_argument("--shared-count", action="store_true",
+                    help="the --count mounts share one feed (cheap stand-ins for many cameras); "
+                    "--mount mounts stay separate (drop/switch work on those)")
     args = ap.parse_args()
     Gst.init(None)
     server = Server(args.port, args.host)
     for spec in args.clip:
         name, path = spec.split("=", 1)
         server.clips[name] = Clip(path)
-    mounts = [m.split("=", 1) for m in args.mount]
+    mounts = [m.split("=", 1) + [""] for m in args.mount]
     default = args.default_clip or next(iter(server.clips))
-    mounts += [[f"{args.prefix}{i}", default] for i in range(1, args.count + 1)]
-    for name, clip in mounts:
-        mount = Mount(server, name, server.clips[clip])
+    mounts += [[f"{args.prefix}{i}", default, "count"] for i in range(1, args.count + 1)
+               if f"{args.prefix}{i}" not in server.by_name and f"{args.prefix}{i}" not in dict(m[:2] for m in mounts)]
+    shared: SharedFactory | None = None
+    if args.shared_count:
+        shared = SharedFactory()
+        shared.set_launch(f"( appsrc name=src is-live=true format=time caps={CAPS} "
+                          "! h264parse config-interval=-1 ! rtph264pay name=pay0 pt=96 config-interval=-1 )")
+        shared.set_shared(True)
+        shared_mount = Mount(server, "_shared", server.clips[default])
+        shared.connect("media-configure", shared_mount.on_configure)
+    for name, clip, kind in mounts:
+        mount = Mount(server, name, server.clips[clip], shared if kind == "count" else None)
         server.by_name[name] = mount
         mount.attach()
     loop = GLib.MainLoop()

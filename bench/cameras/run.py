@@ -101,9 +101,10 @@ def run_once(n: int, server: RtspServer, decode: str, seconds: float, per_proces
         time.sleep(0.25)
     time.sleep(5)  # let the rates settle
     pids = proc_tree(worker.pid)
-    cpu0, t0 = cpu_seconds(pids), time.monotonic()
+    server_pids = proc_tree(server.proc.pid)
+    cpu0, s0, t0 = cpu_seconds(pids), cpu_seconds(server_pids), time.monotonic()
     time.sleep(seconds)
-    cpu1, t1 = cpu_seconds(pids), time.monotonic()
+    cpu1, s1, t1 = cpu_seconds(pids), cpu_seconds(server_pids), time.monotonic()
     mem = rss_mb(pids)
     rows = statuses()
     min_rate = min((h.analysed_fps for h in rows), default=0.0)
@@ -127,7 +128,7 @@ def run_once(n: int, server: RtspServer, decode: str, seconds: float, per_proces
     cam_hours = n * (t1 - t0) / 3600
     return {"cpu_per_cam_hour": (cpu1 - cpu0) / cam_hours, "mem_per_cam_mb": mem / n, "min_rate": min_rate,
             "open_s": opened, "offline_s": delay, "processes": processes,
-            "cpu_util": (cpu1 - cpu0) / (t1 - t0)}
+            "cpu_util": (cpu1 - cpu0) / (t1 - t0), "server_util": (s1 - s0) / (t1 - t0)}
 
 
 def main() -> None:
@@ -138,21 +139,45 @@ def main() -> None:
     ap.add_argument("--per-process", type=int, default=32)
     ap.add_argument("--decode", nargs="+", default=["keyframes", "all"])
     ap.add_argument("--database-url", default="")
+    ap.add_argument("--shared-feed", action="store_true",
+                    help="cameras 2..N share one server feed, so the server's CPU does not crowd out the ingest")
+    ap.add_argument("--bitrate", default="", help="encode the clip at this rate (e.g. 512k) instead of CRF")
+    ap.add_argument("--source", default="testsrc2",
+                    help="testsrc2 (a busy test pattern) or hall (the demo's synthetic hall, like a real camera)")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-cameras-"))
-    clip = make_clip(work / f"clip-{args.size}.mp4", source="testsrc2", size=args.size, seconds=10)
+    if args.source == "hall":
+        from cameras.demo import render_hall_clip
+
+        w, h = (int(v) for v in args.size.split("x"))
+        clip = render_hall_clip(work / f"hall-{args.size}.mp4", seed=1, seconds=10, size=(w, h), fps=25)
+    elif args.bitrate:
+        # A camera-like rate: substreams are typically 256–768 kbit/s, 720p main streams 1–2 Mbit/s.
+        clip = work / f"{args.source}-{args.size}-{args.bitrate}.mp4"
+        subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+                        f"{args.source}=size={args.size}:rate=25", "-t", "10", "-c:v", "libx264", "-preset",
+                        "veryfast", "-g", "25", "-bf", "0", "-b:v", args.bitrate, "-maxrate", args.bitrate,
+                        "-bufsize", "1M", "-pix_fmt", "yuv420p", str(clip)], check=True, timeout=300)
+    else:
+        clip = make_clip(work / f"clip-{args.size}.mp4", source=args.source, size=args.size, seconds=10)
     print("| N | stream | decode | procs | CPU-s per camera-hour | ingest CPU (cores) | MB per camera "
-          "| min analysed fps | open all (s) | offline noticed (s) |", flush=True)
-    print("|---|---|---|---|---|---|---|---|---|---|", flush=True)
+          "| min analysed fps | open all (s) | offline noticed (s) | RTSP server CPU (cores) |", flush=True)
+    print("|---|---|---|---|---|---|---|---|---|---|---|", flush=True)
     for n in args.cameras:
-        server = RtspServer({"main": clip}, {f"cam{i}": "main" for i in range(1, n + 1)})
+        if args.shared_feed:
+            # cam1 keeps its own feed (the offline test drops it); cam2..camN share one feed.
+            server = RtspServer({"main": clip}, {"cam1": "main"},
+                                ("--count", str(n), "--prefix", "cam", "--shared-count"))
+        else:
+            server = RtspServer({"main": clip}, {f"cam{i}": "main" for i in range(1, n + 1)})
         try:
             for decode in args.decode:
                 db = args.database_url or f"sqlite:///{work}/bench-{n}-{decode}.db"
                 r = run_once(n, server, decode, args.seconds, args.per_process, db)
-                print(f"| {n} | {args.size} | {decode} | {r['processes']} | {r['cpu_per_cam_hour']:.1f} "
+                stream = f"{args.size} {args.source} {args.bitrate}".strip()
+                print(f"| {n} | {stream} | {decode} | {r['processes']} | {r['cpu_per_cam_hour']:.1f} "
                       f"| {r['cpu_util']:.2f} | {r['mem_per_cam_mb']:.1f} | {r['min_rate']:.2f} "
-                      f"| {r['open_s']:.1f} | {r['offline_s']:.1f} |", flush=True)
+                      f"| {r['open_s']:.1f} | {r['offline_s']:.1f} | {r['server_util']:.2f} |", flush=True)
         finally:
             server.close()
 

@@ -60,12 +60,13 @@ def make_clip(path: Path, *, source: str, size: str, seconds: float = 4, fps: in
 class RtspServer:
     """tools/rtsp_server.py in a child process we started; stopped by its PID."""
 
-    def __init__(self, clips: dict[str, Path], mounts: dict[str, str]) -> None:
+    def __init__(self, clips: dict[str, Path], mounts: dict[str, str], extra_args: tuple[str, ...] = ()) -> None:
         args = [SYSTEM_PYTHON, str(SERVER_SCRIPT), "--host", "127.0.0.1", "--port", "0"]
         for name, path in clips.items():
             args += ["--clip", f"{name}={path}"]
         for mount, clip in mounts.items():
             args += ["--mount", f"{mount}={clip}"]
+        args += list(extra_args)
         self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
         self._lock = threading.Lock()
         line = self._readline(30)
