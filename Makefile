@@ -11,6 +11,8 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[dev]"
+	# ipycam (the third-party ONVIF camera of the tests) would pull the GUI build of OpenCV 5: its own code only.
+	$(BIN)/pip install --quiet --no-deps ipycam==1.3.0
 	touch $(STAMP)
 
 system-deps:

@@ -18,6 +18,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
+from supervision.db import writer
 from supervision.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -89,7 +90,8 @@ class Scheduler:
             return
         tz = self.settings.tz
         scheduler = BackgroundScheduler(
-            jobstores={"default": SQLAlchemyJobStore(engine=self.engine, tablename="scheduler_job")},
+            # The job store reads then writes: on SQLite that needs BEGIN IMMEDIATE (the writer engine).
+            jobstores={"default": SQLAlchemyJobStore(engine=writer(self.engine), tablename="scheduler_job")},
             executors={"default": ThreadPoolExecutor(4)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
             timezone=tz,

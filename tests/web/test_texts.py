@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import web.app  # noqa: F401  (registers every package's texts)
+import web.app  # registers every package's texts (and is used below)
 from supervision.i18n import _catalog, has_message
 from web.composition import router_modules
 
