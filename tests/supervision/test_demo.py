@@ -293,6 +293,15 @@ def test_seeding_again_adds_nothing(db: Session, seeded: Seeded) -> None:
     db.commit()
 
 
+def test_the_managers_month_has_demo_ledger_entries_with_their_source(db: Session) -> None:
+    from supervision.models import LedgerEntry
+
+    entries = db.exec(select(LedgerEntry)).all()
+    assert len(entries) == 40
+    assert all(e.source_kind == "demo" and "演示" in e.reason and e.staff_id for e in entries)
+    assert {e.kind for e in entries} >= {"late", "praise"}
+
+
 # The tests below take the per-test `session`: on PostgreSQL its database is the one the module's demo
 # lives in, emptied at the start of each test, so they stay last in this file.
 
@@ -314,11 +323,3 @@ def test_full_demo_has_the_seeds_287_townships(session: Session) -> None:
     assert summary.counts["counties"] == 9 and summary.counts["parks"] == 4
     assert time.perf_counter() - started < 120
 
-
-def test_the_managers_month_has_demo_ledger_entries_with_their_source(db: Session) -> None:
-    from supervision.models import LedgerEntry
-
-    entries = db.exec(select(LedgerEntry)).all()
-    assert len(entries) == 40
-    assert all(e.source_kind == "demo" and "演示" in e.reason and e.staff_id for e in entries)
-    assert {e.kind for e in entries} >= {"late", "praise"}
