@@ -501,3 +501,28 @@ def _set_delegations(session: Session, window_id: int, department_ids: list[int]
 def counts(session: Session, actor: Principal) -> dict[str, int]:
     """How many of each kind lie in the actor's jurisdiction (for home pages)."""
     return {kind.value: list_entities(session, actor, kind, limit=1)[1] for kind in OrgKind}
+
+
+def own_profile(session: Session, actor: Principal) -> tuple[Staff | None, Window | None, Site | None]:
+    """The caller's own staff record, window and jurisdiction site (for their home page)."""
+    staff = session.get(Staff, actor.staff_id) if actor.staff_id is not None else None
+    window = session.get(Window, staff.window_id) if staff is not None and staff.window_id else None
+    site = session.get(Site, actor.site_id) if actor.site_id is not None else None
+    return staff, window, site
+
+
+REF_TABLES: dict[str, type[SQLModel]] = {
+    "site_id": Site, "parent_id": Site, "hall_id": Hall, "department_id": Department, "window_id": Window,
+    "post_id": Post, "chief_representative_id": Staff,
+}
+
+
+def referenced_names(session: Session, rows: Sequence[Any]) -> dict[str, dict[int, str]]:
+    """For each reference column of a page of rows, the names of the rows it points to."""
+    names: dict[str, dict[int, str]] = {}
+    for field_name, table in REF_TABLES.items():
+        ids = {v for row in rows if (v := getattr(row, field_name, None)) is not None}
+        if ids:
+            tbl: Any = table
+            names[field_name] = {r.id: r.name for r in session.exec(select(tbl).where(col(tbl.id).in_(ids)))}
+    return names

@@ -8,12 +8,12 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session
 from starlette.responses import Response
 
 from supervision import audit, ledger, org
-from supervision.access import Permission, Principal, site_path_clause
-from supervision.models import LedgerEntry, Role, Site, Staff, Window
+from supervision.access import Permission, Principal
+from supervision.models import Role
 from supervision.settings import Settings
 from supervision.workdays import load_calendar
 from web.deps import CurrentPrincipal, SessionDep, SettingsDep, needs
@@ -55,7 +55,7 @@ def local_today(settings: Settings) -> date:
 
 
 def _jurisdiction(session: Session, principal: Principal, settings: Settings) -> dict[str, Any]:
-    site = session.get(Site, principal.site_id)
+    _, _, site = org.own_profile(session, principal)
     return {"site": site, "counts": org.counts(session, principal)}
 
 
@@ -74,17 +74,7 @@ def _month_scores(session: Session, principal: Principal, settings: Settings) ->
     """The month so far: points per staff member from the ledger, most deducted first."""
     today = local_today(settings)
     start = today.replace(day=1)
-    stmt = (
-        select(Staff, func.sum(LedgerEntry.points), func.count())
-        .join(LedgerEntry, col(LedgerEntry.staff_id) == Staff.id)
-        .join(Site, col(Site.id) == Staff.site_id)
-        .where(site_path_clause(principal), col(LedgerEntry.day) >= start, col(LedgerEntry.day) <= today)
-        .group_by(col(Staff.id))
-        .order_by(func.sum(LedgerEntry.points))
-        .limit(15)
-    )
-    rows = [(s, float(points or 0), int(n)) for s, points, n in session.exec(stmt).all()]
-    return {"month": start, "rows": rows}
+    return {"month": start, "rows": ledger.month_scores(session, actor=principal, since=start, until=today)}
 
 
 def _recent_ledger(session: Session, principal: Principal, settings: Settings) -> dict[str, Any]:
@@ -93,8 +83,7 @@ def _recent_ledger(session: Session, principal: Principal, settings: Settings) -
 
 
 def _own_records(session: Session, principal: Principal, settings: Settings) -> dict[str, Any]:
-    staff = session.get(Staff, principal.staff_id) if principal.staff_id is not None else None
-    window = session.get(Window, staff.window_id) if staff and staff.window_id else None
+    staff, window, _ = org.own_profile(session, principal)
     today = local_today(settings)
     start = today.replace(day=1)
     rows, _ = ledger.entries(session, actor=principal, staff_id=principal.staff_id or -1, since=start, limit=50)

@@ -7,13 +7,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 from starlette.responses import Response
 
 from supervision import ledger, org
 from supervision.access import Permission, Principal
 from supervision.errors import InvalidInput
-from supervision.models import LedgerEntry, Staff, Window
 from supervision.org import OrgKind
 from web.deps import SessionDep, SettingsDep, client_ip, needs, request_locale
 from web.templating import render
@@ -26,14 +25,6 @@ Writer = Annotated[Principal, needs(Permission.LEDGER_READ, Permission.LEDGER_WR
 MANUAL_KINDS = ("late", "absent_half_day", "missed_sign_in", "off_post", "praise", "other")
 
 
-def ledger_names(session: Session, rows: list[LedgerEntry]) -> dict[str, dict[int, str]]:
-    staff_ids = {r.staff_id for r in rows if r.staff_id is not None}
-    window_ids = {r.window_id for r in rows if r.window_id is not None}
-    staff = {s.id or 0: s.name for s in session.exec(select(Staff).where(col(Staff.id).in_(staff_ids)))}
-    windows = {w.id or 0: w.name for w in session.exec(select(Window).where(col(Window.id).in_(window_ids)))}
-    return {"staff": staff, "window": windows}
-
-
 def _page(request: Request, session: Session, actor: Principal, *, params: dict[str, Any],
           problems: list[dict[str, Any]] | None = None, values: dict[str, Any] | None = None,
           status_code: int = 200) -> Response:
@@ -42,13 +33,12 @@ def _page(request: Request, session: Session, actor: Principal, *, params: dict[
         session, actor=actor, staff_id=params.get("staff_id"), window_id=params.get("window_id"),
         since=params.get("since"), until=params.get("until"), offset=offset, limit=100,
     )
-    reversed_ids = set(session.exec(select(LedgerEntry.reverses_id).where(
-        col(LedgerEntry.reverses_id).in_([r.id for r in rows]))).all())
+    reversed_ids = ledger.reversed_among(session, [r.id for r in rows])
     staff_rows, _ = org.list_entities(session, actor, OrgKind.STAFF, limit=3000)
     window_rows, _ = org.list_entities(session, actor, OrgKind.WINDOW, limit=3000)
     return render(request, "ledger/index.html", {
         "d": {"entries": rows}, "count": count, "offset": offset, "limit": 100,
-        "names": ledger_names(session, list(rows)), "reversed_ids": reversed_ids,
+        "names": ledger.display_names(session, rows), "reversed_ids": reversed_ids,
         "show_actions": actor.can(Permission.LEDGER_WRITE), "staff_options": staff_rows,
         "window_options": window_rows, "kinds": MANUAL_KINDS, "f": dict(request.query_params),
         "problems": problems or [], "values": values or {"day": date.today().isoformat()},

@@ -7,14 +7,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from supervision import org
 from supervision.access import Permission, Principal
 from supervision.errors import InvalidInput, NotFound
-from supervision.models import Department, Employment, Hall, Post, Site, SiteKind, Staff, StaffRank, Window
+from supervision.models import Employment, SiteKind, StaffRank
 from supervision.org import OrgKind
 from web.deps import SessionDep, client_ip, needs, request_locale
 from web.templating import render
@@ -132,25 +132,6 @@ def _options(session: Session, actor: Principal, kinds: set[OrgKind]) -> dict[Or
     return out
 
 
-def _names(session: Session, rows: list[Any], kind: OrgKind) -> dict[str, dict[int, str]]:
-    """Names of the rows referred to by a page of rows, for display."""
-    refs: dict[str, tuple[type[Any], set[int]]] = {
-        "site_id": (Site, set()), "parent_id": (Site, set()), "hall_id": (Hall, set()),
-        "department_id": (Department, set()), "window_id": (Window, set()), "post_id": (Post, set()),
-        "chief_representative_id": (Staff, set()),
-    }
-    for row in rows:
-        for name, (_, ids) in refs.items():
-            value = getattr(row, name, None)
-            if value is not None:
-                ids.add(value)
-    names: dict[str, dict[int, str]] = {}
-    for name, (table, ids) in refs.items():
-        if ids:
-            names[name] = {r.id: r.name for r in session.exec(select(table).where(col(table.id).in_(ids)))}
-    return names
-
-
 def _form_to_data(kind: OrgKind, form: FormData) -> dict[str, Any]:
     """Turn a submitted form into service input: empty selects become None, checkboxes booleans."""
     data: dict[str, Any] = {}
@@ -243,7 +224,7 @@ def list_page(
     refs = {f.ref for f in FILTERS[kind] if f.ref is not None} | {OrgKind.SITE}
     return render(request, "org/list.html", {
         "kind": kind.value, "slug": slug, "rows": rows, "count": count, "offset": offset, "limit": limit,
-        "columns": COLUMNS[kind], "names": _names(session, list(rows), kind), "filters": FILTERS[kind],
+        "columns": COLUMNS[kind], "names": org.referenced_names(session, list(rows)), "filters": FILTERS[kind],
         "filter_values": dict(request.query_params), "options": _options(session, actor, refs), "q": q,
         "slugs": SLUG_OF, "can_write": actor.can(Permission.ORG_WRITE),
     })
