@@ -13,16 +13,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
+from sqlalchemy import bindparam, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, delete, func, select
 
 from complaints.models import IdempotencyKey, NumberSequence, RateHit
 from supervision import crypto
-from supervision.db import utcnow
+from supervision.db import table_of, utcnow
 from supervision.errors import Conflict, InvalidInput, TooManyAttempts
 
 MAX_KEY_LENGTH = 100
@@ -34,16 +37,41 @@ MAX_KEY_LENGTH = 100
 def next_number(session: Session, prefix: str, day: str) -> str:
     """The next number of a prefix and local day: GD20261127-0001."""
     name = f"{prefix}{day}"
-    stmt = _insert(session)(NumberSequence).values(name=name, last=1)
     # One statement that inserts or increments: concurrent writers queue on the row, never collide.
-    stmt = stmt.on_conflict_do_update(index_elements=["name"], set_={"last": NumberSequence.last + 1})
-    value = session.execute(stmt.returning(col(NumberSequence.last))).scalar_one()
+    value = session.connection().execute(_statements(session).next_number, {"name": name}).scalar_one()
     return f"{name}-{int(value):04d}"
 
 
-def _insert(session: Session) -> Any:
-    """The dialect's INSERT, which knows ON CONFLICT."""
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+@dataclass(frozen=True)
+class _Statements:
+    """This module's statements for one dialect, built once: their values come as parameters."""
+
+    next_number: Any
+    claim: Any
+    find_claim: Any
+    settle: Any
+
+
+@lru_cache(maxsize=4)
+def _statements_for(dialect: str) -> _Statements:
+    ins = pg_insert if dialect == "postgresql" else sqlite_insert
+    seq = table_of(NumberSequence).c
+    keys = table_of(IdempotencyKey).c
+    upsert = ins(table_of(NumberSequence)).values(name=bindparam("name"), last=1)
+    number = upsert.on_conflict_do_update(index_elements=["name"], set_={"last": seq.last + 1}).returning(seq.last)
+    claim_insert = ins(table_of(IdempotencyKey)).values(scope=bindparam("scope"), key=bindparam("key"),
+                                                 request_hash=bindparam("request_hash"),
+                                                 created_at=bindparam("created_at", type_=keys.created_at.type))
+    claim = claim_insert.on_conflict_do_nothing(index_elements=["scope", "key"]).returning(keys.id)
+    find = select(keys.id, keys.request_hash, keys.result_kind, keys.result_id).where(
+        keys.scope == bindparam("scope"), keys.key == bindparam("key"))
+    settle = update(table_of(IdempotencyKey)).where(keys.id == bindparam("claim_id")).values(
+        result_kind=bindparam("result_kind"), result_id=bindparam("result_id"))
+    return _Statements(number, claim, find, settle)
+
+
+def _statements(session: Session) -> _Statements:
+    return _statements_for(session.get_bind().dialect.name)
 
 
 # --- idempotency ------------------------------------------------------------------------------
@@ -54,7 +82,16 @@ def request_hash(payload: Any) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-def claim_key(session: Session, scope: str, key: str | None, payload: Any) -> IdempotencyKey | None:
+@dataclass
+class Claim:
+    """An idempotency key held by this submission (result_id None) or settled by an earlier one."""
+
+    id: int
+    result_kind: str | None
+    result_id: int | None
+
+
+def claim_key(session: Session, scope: str, key: str | None, payload: Any) -> Claim | None:
     """Claim a key for this submission, or return the earlier claim whose result should be returned.
 
     Returns None when no key was given. When the key is new, the claim is added with no result yet
@@ -68,39 +105,40 @@ def claim_key(session: Session, scope: str, key: str | None, payload: Any) -> Id
         raise InvalidInput("idempotency_key", "complaints.error.idempotency_key", max=MAX_KEY_LENGTH)
     digest = request_hash(payload)
     # Insert-or-nothing in one statement: a concurrent twin waits on the unique key instead of failing
-    # the caller's transaction, and then finds the first claim.
-    stmt = _insert(session)(IdempotencyKey).values(scope=scope[:90], key=key, request_hash=digest, created_at=utcnow())
-    stmt = stmt.on_conflict_do_nothing(index_elements=["scope", "key"])
-    new_id = session.execute(stmt.returning(col(IdempotencyKey.id))).scalar_one_or_none()
+    # the caller's transaction, and then finds the first claim. Core statements: this is on every intake.
+    conn = session.connection()
+    statements = _statements(session)
+    params = {"scope": scope[:90], "key": key}
+    new_id = conn.execute(statements.claim, {**params, "request_hash": digest, "created_at": utcnow()}
+                          ).scalar_one_or_none()
     if new_id is not None:
-        claim = session.get(IdempotencyKey, new_id)
-        assert claim is not None
-        return claim
-    existing = _find_key(session, scope, key)
+        return Claim(int(new_id), None, None)
+    existing = conn.execute(statements.find_claim, params).first()
     if existing is None:  # pragma: no cover - the twin rolled back; let the client retry
         raise Conflict("complaints.error.idempotency_busy")
     if existing.request_hash != digest:
         raise Conflict("complaints.error.idempotency_mismatch")
     if existing.result_id is None:
         raise Conflict("complaints.error.idempotency_busy")
-    return existing
+    return Claim(int(existing.id), existing.result_kind, int(existing.result_id))
 
 
-def _find_key(session: Session, scope: str, key: str) -> IdempotencyKey | None:
-    return session.exec(
-        select(IdempotencyKey).where(col(IdempotencyKey.scope) == scope[:90], col(IdempotencyKey.key) == key)
-    ).first()
-
-
-def settle_key(session: Session, claim: IdempotencyKey | None, kind: str, result_id: int | None) -> None:
+def settle_key(session: Session, claim: Claim | None, kind: str, result_id: int | None) -> None:
     if claim is None:
         return
     claim.result_kind = kind
     claim.result_id = result_id
-    session.add(claim)
+    session.connection().execute(_statements(session).settle,
+                                 {"claim_id": claim.id, "result_kind": kind, "result_id": result_id})
 
 
-def is_replay(claim: IdempotencyKey | None) -> bool:
+def release_key(session: Session, claim: Claim | None) -> None:
+    """Give a claimed key back (the submission was refused and the client may retry with it)."""
+    if claim is not None:
+        session.connection().execute(delete(IdempotencyKey).where(col(IdempotencyKey.id) == claim.id))
+
+
+def is_replay(claim: Claim | None) -> bool:
     return claim is not None and claim.result_id is not None
 
 
@@ -139,6 +177,7 @@ def purge_keys(session: Session, *, older_than: timedelta = timedelta(days=30), 
 
 
 __all__ = [
+    "Claim",
     "address_key",
     "claim_key",
     "hit",
@@ -146,6 +185,7 @@ __all__ = [
     "next_number",
     "purge_hits",
     "purge_keys",
+    "release_key",
     "request_hash",
     "settle_key",
 ]

@@ -78,9 +78,7 @@ def submit_public(
         )
         guards.hit(session, "public_all", "all", limit=settings.public_per_hour, window=timedelta(hours=1), now=now)
     except TooManyAttempts:
-        if claim is not None:
-            session.delete(claim)
-            session.flush()
+        guards.release_key(session, claim)
         raise
     order = open_order(
         session,

@@ -7,11 +7,12 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydField
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import ColumnElement, and_, insert, or_
 from sqlmodel import Session, col, func, select
 
 from complaints import deadlines, guards, visibility
@@ -34,7 +35,7 @@ from complaints.visibility import Viewer, viewer_for
 from complaints.workflow import UNIT_ACTIONS, Action, State, allowed_actions, next_state
 from supervision import audit, crypto, incidents, ledger
 from supervision.access import Permission, Principal
-from supervision.db import utcnow
+from supervision.db import table_of, utcnow
 from supervision.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
 from supervision.models import Department, Post, Site, Staff, Window
 from supervision.org import PHONE_RE, parse
@@ -63,8 +64,18 @@ class Clock:
 
 
 def load_memo_calendar(session: Session) -> deadlines.MemoCalendar:
-    """The working-day calendar of the database, remembering its answers for this request."""
-    return deadlines.MemoCalendar(load_calendar(session))
+    """The working-day calendar of the database, remembering its answers while the calendar is unchanged.
+
+    The overrides and declared years are read on every call (two small queries), so an admin's change
+    counts at once; the days already decided are kept per process for as long as those stay the same.
+    """
+    base = load_calendar(session)
+    return _memo_for(frozenset(base.overrides.items()), base.declared_years, base.allow_weekday_fallback)
+
+
+@lru_cache(maxsize=8)
+def _memo_for(overrides: frozenset[tuple[date, bool]], years: frozenset[int], fallback: bool) -> deadlines.MemoCalendar:
+    return deadlines.MemoCalendar(WorkCalendar(dict(overrides), years, allow_weekday_fallback=fallback))
 
 
 # --- references -------------------------------------------------------------------------------
@@ -642,6 +653,9 @@ def _staff_window(session: Session, order: WorkOrder) -> int | None:
     return None
 
 
+_INSERT_EVENT = insert(table_of(WorkOrderEvent))
+
+
 def _event(
     session: Session,
     actor: Principal,
@@ -655,8 +669,10 @@ def _event(
     detail: dict[str, Any] | None = None,
 ) -> None:
     seq = order.version if action is not Action.RECEIVE else 0
-    session.add(
-        WorkOrderEvent(
+    # A Core insert: events are only ever appended and read back by query, never through the session's objects.
+    session.connection().execute(
+        _INSERT_EVENT,
+        dict(
             order_id=order.id or 0,
             seq=seq,
             action=str(action),
@@ -668,7 +684,7 @@ def _event(
             actor_name=actor.audit_name[:80],
             reason=reason,
             detail=json.dumps(detail or {}, ensure_ascii=False, default=str),
-        )
+        ),
     )
 
 

@@ -393,11 +393,20 @@ def resolve_api_token(session: Session, raw: str) -> Principal | None:
     )
 
 
+TOKEN_TOUCH_EVERY = timedelta(minutes=1)
+
+
+def api_token_stale(session: Session, token_id: int) -> bool:
+    """Whether the token's last use is older than a minute (so `touch_api_token` would write)."""
+    last = session.exec(select(ApiToken.last_used_at).where(col(ApiToken.id) == token_id)).first()
+    return last is None or utcnow() - last > TOKEN_TOUCH_EVERY
+
+
 def touch_api_token(session: Session, token_id: int) -> None:
     token = session.get(ApiToken, token_id)
     if token is not None:
         now = utcnow()
         # Write at most once a minute: a rating pad posting all day must not turn every read into a write.
-        if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+        if token.last_used_at is None or now - token.last_used_at > TOKEN_TOUCH_EVERY:
             token.last_used_at = now
             session.add(token)

@@ -5,40 +5,31 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, update
+from sqlalchemy import ColumnElement, bindparam, insert, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
 from supervision.access import SYSTEM, Principal
-from supervision.db import session_scope, utcnow
+from supervision.db import session_scope, table_of, utcnow
 from supervision.models import AuditEntry, AuditHead
 from supervision.settings import get_settings
 
 GENESIS = "0" * 64
 
 
-def _canonical(entry: AuditEntry) -> bytes:
-    body = {
-        "seq": entry.seq,
-        "at": entry.at.isoformat(timespec="microseconds"),
-        "actor_kind": entry.actor_kind,
-        "actor_id": entry.actor_id,
-        "actor_name": entry.actor_name,
-        "action": entry.action,
-        "object_kind": entry.object_kind,
-        "object_id": entry.object_id,
-        "site_id": entry.site_id,
-        "summary": entry.summary,
-        "detail": entry.detail,
-        "ip": entry.ip,
-        "prev_hash": entry.prev_hash,
-    }
+_CHAINED = ("seq", "at", "actor_kind", "actor_id", "actor_name", "action", "object_kind", "object_id",
+            "site_id", "summary", "detail", "ip", "prev_hash")
+
+
+def _canonical(fields: Mapping[str, Any]) -> bytes:
+    body = {name: fields[name] for name in _CHAINED}
+    body["at"] = fields["at"].isoformat(timespec="microseconds")
     return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
@@ -47,10 +38,19 @@ def _chain_key(secret: str) -> bytes:
     return hashlib.sha256(b"supervision-audit-chain:" + secret.encode()).digest()
 
 
-def entry_hash(entry: AuditEntry) -> str:
+def entry_hash(entry: AuditEntry | Mapping[str, Any]) -> str:
     """HMAC of the entry's content: without the installation key nobody can forge a consistent chain."""
+    fields = entry if isinstance(entry, Mapping) else {name: getattr(entry, name) for name in _CHAINED}
     key = _chain_key(get_settings().resolved_secret_key())
-    return hmac.new(key, _canonical(entry), hashlib.sha256).hexdigest()
+    return hmac.new(key, _canonical(fields), hashlib.sha256).hexdigest()
+
+
+# Built once: statements whose values come as parameters compile once and hit SQLAlchemy's cache cheaply.
+_HEAD = table_of(AuditHead).c
+_ENTRY = table_of(AuditEntry).c
+_BUMP_HEAD = update(table_of(AuditHead)).where(_HEAD.id == 1).values(seq=_HEAD.seq + 1).returning(_HEAD.seq)
+_PREVIOUS_HASH = select(_ENTRY.hash).where(_ENTRY.seq == bindparam("prev"))
+_INSERT_ENTRY = insert(table_of(AuditEntry))
 
 
 def record(
@@ -64,39 +64,33 @@ def record(
     detail: dict[str, Any] | None = None,
     site_id: int | None = None,
     ip: str = "",
-) -> AuditEntry:
-    """Append an entry in the caller's transaction, so the change and its record commit together."""
+) -> int:
+    """Append an entry in the caller's transaction, so the change and its record commit together; its number."""
     # The UPDATE takes the head row's lock (PostgreSQL) or the write lock (SQLite) until commit,
     # so two writers can never chain onto the same predecessor. One statement per entry: a bulk
     # import writes thousands, and PostgreSQL pays for every version of the row within a transaction.
     # Core statements on the session's connection: the ORM's bookkeeping around them costs more than they do.
     conn = session.connection()
-    seq = int(conn.execute(
-        update(AuditHead).where(col(AuditHead.id) == 1).values(seq=AuditHead.seq + 1).returning(col(AuditHead.seq))
-    ).scalar_one())
-    prev_hash = GENESIS if seq == 1 else str(conn.execute(
-        select(col(AuditEntry.hash)).where(col(AuditEntry.seq) == seq - 1)
-    ).scalar_one())
-    entry = AuditEntry(
-        seq=seq,
-        at=utcnow(),
-        actor_kind=actor.kind,
-        actor_id=actor.id,
-        actor_name=actor.name[:80],
-        action=action,
-        object_kind=object_kind,
-        object_id=str(object_id)[:40],
-        site_id=site_id,
-        summary=summary[:400],
-        detail=json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, default=str),
-        ip=ip[:64],
-        prev_hash=prev_hash,
-        hash="",
-    )
-    entry.hash = entry_hash(entry)
-    session.add(entry)
-    session.flush()
-    return entry
+    seq = int(conn.execute(_BUMP_HEAD).scalar_one())
+    prev_hash = GENESIS if seq == 1 else str(conn.execute(_PREVIOUS_HASH, {"prev": seq - 1}).scalar_one())
+    row: dict[str, Any] = {
+        "seq": seq,
+        "at": utcnow(),
+        "actor_kind": actor.kind,
+        "actor_id": actor.id,
+        "actor_name": actor.name[:80],
+        "action": action,
+        "object_kind": object_kind,
+        "object_id": str(object_id)[:40],
+        "site_id": site_id,
+        "summary": summary[:400],
+        "detail": json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, default=str),
+        "ip": ip[:64],
+        "prev_hash": prev_hash,
+    }
+    row["hash"] = entry_hash(row)
+    conn.execute(_INSERT_ENTRY, row)
+    return seq
 
 
 def record_now(engine: Engine | None, actor: Principal, action: str, **kwargs: Any) -> None:

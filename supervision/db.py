@@ -13,11 +13,11 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import DateTime, event, text
+from sqlalchemy import DateTime, Table, event, text
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
-from sqlmodel import Session, create_engine
+from sqlmodel import Session, SQLModel, create_engine
 
 from supervision.settings import get_settings
 
@@ -111,6 +111,13 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 def get_engine() -> Engine:
     """Return the process-wide engine for the configured database."""
     return make_engine(get_settings().effective_database_url)
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table of a table model, for statements built once and run with parameters."""
+    table = model.__table__  # type: ignore[attr-defined]
+    assert isinstance(table, Table)
+    return table
 
 
 def writer(engine: Engine) -> Engine:

@@ -121,8 +121,10 @@ def load_calendar(session: Session, *, allow_weekday_fallback: bool | None = Non
     """Build the calendar from the override table and the declared years."""
     from supervision.settings import get_settings
 
-    overrides = {o.day: o.is_workday for o in session.exec(select(WorkdayOverride))}
-    years = [y.year for y in session.exec(select(WorkdayYear))]
+    # Plain columns, not entities: this runs on every request that computes a deadline.
+    overrides = {day: bool(is_work) for day, is_work in session.exec(
+        select(col(WorkdayOverride.day), col(WorkdayOverride.is_workday)))}
+    years = [int(y) for y in session.exec(select(col(WorkdayYear.year)))]
     fallback = get_settings().calendar_weekday_fallback if allow_weekday_fallback is None else allow_weekday_fallback
     return WorkCalendar(overrides, years, allow_weekday_fallback=fallback)
 

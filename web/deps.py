@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from supervision import accounts
 from supervision.access import Permission, Principal
-from supervision.db import writer
+from supervision.db import session_scope, writer
 from supervision.errors import Forbidden, Unauthorized
 from supervision.settings import Settings
 
@@ -67,23 +67,35 @@ async def _form_csrf(request: Request) -> str:
     return ""
 
 
-def _resolve(request: Request, session: SessionDep) -> tuple[Principal | None, str]:
-    """Find the caller (sync, so it runs in the thread pool): returns the principal and the CSRF token."""
+def _resolve(request: Request) -> tuple[Principal | None, str]:
+    """Find the caller (sync, so it runs in the thread pool): returns the principal and the CSRF token.
+
+    The look-up has a short read transaction of its own, not the request's session: on SQLite a request
+    that writes holds the write lock from its first statement, and the caller's identity is no reason
+    to hold it longer.
+    """
+    engine = get_engine_dep(request)
     token = _bearer(request)
-    if token:
-        principal: Principal | None
-        if token.startswith(accounts.TOKEN_PREFIX):
-            principal = accounts.resolve_api_token(session, token)
-            if principal is not None and principal.id is not None:
-                accounts.touch_api_token(session, principal.id)
-        else:
-            found = accounts.resolve_session(session, token, "bearer")
-            principal = found[0] if found else None
-        if principal is None:
-            raise Unauthorized("error.session_expired")
-        return principal, ""
-    cookie = request.cookies.get(SESSION_COOKIE, "")
-    found = accounts.resolve_session(session, cookie, "browser") if cookie else None
+    with Session(engine, expire_on_commit=False) as lookup:
+        if token:
+            principal: Principal | None
+            stale = False
+            if token.startswith(accounts.TOKEN_PREFIX):
+                principal = accounts.resolve_api_token(lookup, token)
+                stale = principal is not None and principal.id is not None and accounts.api_token_stale(
+                    lookup, principal.id)
+            else:
+                found = accounts.resolve_session(lookup, token, "bearer")
+                principal = found[0] if found else None
+            if principal is None:
+                raise Unauthorized("error.session_expired")
+            if stale and principal.id is not None:
+                lookup.rollback()
+                with session_scope(engine, write=True) as session:
+                    accounts.touch_api_token(session, principal.id)
+            return principal, ""
+        cookie = request.cookies.get(SESSION_COOKIE, "")
+        found = accounts.resolve_session(lookup, cookie, "browser") if cookie else None
     if found is None:
         if cookie:
             request.state.session_expired = True
