@@ -82,12 +82,50 @@ def _live_views(db: Path) -> list[tuple[str, str, str]]:
             "SELECT actor_name, object_id, detail FROM audit_entry WHERE action = 'camera.live_view'"))
 
 
+# Runs before any page script (Playwright injects it outside the page's CSP): collects every violation report.
+WATCH_CSP = """window.__csp = [];
+document.addEventListener("securitypolicyviolation", function (e) {
+  window.__csp.push(e.violatedDirective + " " + (e.blockedURI || "inline") + " " + (e.sourceFile || "") + ":"
+                    + e.lineNumber);
+});"""
+
+
+def _watch_csp(context: Any) -> list[str]:
+    """Violations reported on the console or to the pages' listeners, script errors, and documents served with
+    a policy that allows inline scripts, in this context."""
+    seen: list[str] = []
+    context.add_init_script(WATCH_CSP)
+
+    def on_response(response: Any) -> None:
+        if response.request.resource_type != "document":
+            return
+        policy = str(response.headers.get("content-security-policy", ""))
+        script_src = next((p.split()[1:] for p in policy.split(";") if p.split()[:1] == ["script-src"]), None)
+        if script_src != ["'self'"]:
+            seen.append(f"{response.url} served with {policy!r}")
+
+    def on_page(page: Any) -> None:
+        page.on("console", lambda msg: seen.append(msg.text) if "Content Security Policy" in msg.text else None)
+        page.on("pageerror", lambda error: seen.append(f"pageerror: {error}"))
+        page.on("response", on_response)
+
+    context.on("page", on_page)
+    return seen
+
+
+def _assert_no_csp_violation(page: Any, seen: list[str]) -> None:
+    reported = page.evaluate("() => window.__csp || []")
+    assert not reported and not seen, f"CSP violations on {page.url}: {reported + seen}"
+
+
 def test_wall_shows_stills_live_view_streams_and_is_audited(wall_server: tuple[str, Path], browser: Any) -> None:
     base, db = wall_server
     context = browser.new_context(locale="zh-CN")
+    seen = _watch_csp(context)
     page = context.new_page()
     _login(page, base, "officer")
     assert page.locator("[data-panel=camera_alerts]").count() == 1
+    _assert_no_csp_violation(page, seen)
     # The demo cameras register themselves once their clips are rendered; ingest then picks them up.
     shown = online = 0
     deadline = time.monotonic() + 90
@@ -106,6 +144,12 @@ def test_wall_shows_stills_live_view_streams_and_is_audited(wall_server: tuple[s
     first = page.get_attribute("[data-testid=camera-tile] img", "src")
     page.wait_for_timeout(4500)
     assert page.get_attribute("[data-testid=camera-tile] img", "src") != first
+    # ... one short request per still, no connection per camera held open (no MJPEG on the wall).
+    assert page.evaluate("""() => performance.getEntriesByType('resource')
+        .filter(e => e.name.indexOf('.mjpeg') >= 0).length""") == 0
+    assert page.evaluate("""() => Array.from(document.querySelectorAll('[data-testid=camera-tile] img'))
+        .every(img => img.style.visibility === 'visible')""")
+    _assert_no_csp_violation(page, seen)
 
     before = len(_live_views(db))
     page.click("[data-testid=camera-tile] a.still >> nth=0")
@@ -115,6 +159,8 @@ def test_wall_shows_stills_live_view_streams_and_is_audited(wall_server: tuple[s
         return img.complete !== undefined && img.naturalWidth > 0; }""", timeout=20000)
     camera_url = page.url
     page.wait_for_timeout(2000)
+    assert page.get_attribute("[data-testid=live-view]", "data-fell-back") is None  # streaming, not the still
+    _assert_no_csp_violation(page, seen)
     page.goto(base + "/")  # leaving closes the stream: the view's end is written then
     rows: list[tuple[str, str, str]] = []
     for _ in range(50):
@@ -127,7 +173,32 @@ def test_wall_shows_stills_live_view_streams_and_is_audited(wall_server: tuple[s
     assert actor and camera_url.rstrip("/").split("/")[-2] == object_id
     assert '"seconds"' in detail
 
+    # The home page's camera panel shows the stills and renews them (app.js data-refresh).
+    panel = "[data-panel=camera_alerts] .camtile img"
+    page.wait_for_function(f"""() => Array.from(document.querySelectorAll('{panel}'))
+        .some(img => img.complete && img.naturalWidth > 0 && img.style.visibility === 'visible')""", timeout=15000)
+    home_first = page.get_attribute(panel, "src")
+    page.wait_for_function(f"""first => document.querySelector('{panel}').getAttribute('src') !== first""",
+                           arg=home_first, timeout=20000)
+    _assert_no_csp_violation(page, seen)
+
     page.click("[data-testid=switch-en]")
     page.goto(base + "/cameras/wall")
     assert "Live wall" in page.inner_text("[data-testid=wall-title]")
+    _assert_no_csp_violation(page, seen)
+    context.close()
+
+
+def test_discovery_form_without_inline_handlers(wall_server: tuple[str, Path], browser: Any) -> None:
+    """Typing an address unticks "multicast" (cameras.js, no onfocus= in the page); nothing is sent."""
+    base, _db = wall_server
+    context = browser.new_context(locale="en")
+    seen = _watch_csp(context)
+    page = context.new_page()
+    _login(page, base, "admin")
+    page.goto(base + "/cameras/discover")
+    assert page.is_checked("input[name=target][type=radio]")
+    page.focus("#target-ip")
+    assert not page.is_checked("input[name=target][type=radio]")
+    _assert_no_csp_violation(page, seen)
     context.close()
