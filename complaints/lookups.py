@@ -103,3 +103,17 @@ def public_sites(session: Session) -> list[tuple[int, str]]:
     rows = session.exec(select(Site.id, Site.name, Site.kind).order_by(col(Site.path))).all()
     kinds = {k.value for k in SiteKind}
     return [(int(i), str(n)) for i, n, k in rows if i is not None and k in kinds]
+
+
+def public_windows(session: Session) -> dict[int, list[tuple[int, str]]]:
+    """The windows a citizen may name, per centre: number and name, no login."""
+    rows = session.exec(
+        select(Window.id, Window.site_id, Window.number, Window.name)
+        .order_by(col(Window.site_id), col(Window.number), col(Window.name))
+        .limit(OPTION_LIMIT)
+    ).all()
+    out: dict[int, list[tuple[int, str]]] = {}
+    for wid, site_id, number, name in rows:
+        if wid is not None:
+            out.setdefault(int(site_id), []).append((int(wid), f"{number} {name}".strip()))
+    return out

@@ -91,6 +91,16 @@ add_messages(
             "已认定为“{outcome}”,不能重复认定",
             "the outcome is already recorded ({outcome})",
         ),
+        "complaints.error.no_outcome": ("尚未认定,无需改判", "no outcome is recorded yet: record it first"),
+        "complaints.error.outcome_unchanged": (
+            "新的认定与原认定“{outcome}”相同",
+            "the new outcome is the same as the recorded one ({outcome})",
+        ),
+        "complaints.error.revision_reason": ("改判须说明理由", "say why the outcome is revised"),
+        "complaints.error.window_other_centre": (
+            "所选窗口不属于所选政务服务中心",
+            "the window chosen is not one of the chosen centre's windows",
+        ),
         "complaints.error.phone_hidden": ("您无权查看来电号码", "you may not see the caller's number"),
         "complaints.error.only_consult_on_the_spot": (
             "只有咨询类可当场答复办结",
@@ -194,6 +204,8 @@ add_messages(
         "wo_action.reopen": ("重办", "reopen"),
         "wo_action.close": ("办结", "close"),
         "wo_action.outcome": ("认定", "record the outcome"),
+        "wo_action.revise_outcome": ("改判", "revise the outcome"),
+        "wo_action.cancel": ("撤销", "cancel"),
         "wo_action.chase": ("催办", "chase"),
         "wo_action.escalate": ("督办", "escalate"),
         "outcome.upheld": ("属实", "Upheld"),
@@ -368,5 +380,22 @@ add_messages(
         "complaints.ui.keep_identity": ("请为我的身份保密", "Keep my identity confidential"),
         "complaints.ui.submit": ("提交", "Submit"),
         "complaints.ui.check": ("查询", "Check"),
+        "complaints.ui.window_concerned": ("涉及窗口(可选)", "Window concerned (optional)"),
+        "complaints.ui.window_unknown": ("不清楚 / 不涉及具体窗口", "Don't know / no particular window"),
+        "complaints.ui.revise_outcome": ("改判认定结果", "Revise the outcome"),
+        "complaints.ui.revise_reason": ("改判理由(必填)", "Why it is revised (required)"),
+        "complaints.ui.outcome_revised": (
+            "由“{previous}”改判为“{outcome}”",
+            "revised from {previous} to {outcome}",
+        ),
+        "complaints.ui.ledger_reversed": ("已冲销台账记录 {ids}", "ledger entries {ids} reversed"),
+        "complaints.ui.cancelled_by_appeal": (
+            "差评申诉成立(办件 {case_no}),整改项撤销",
+            "rating appeal granted (case {case_no}): rectification cancelled",
+        ),
+        "complaints.stats.rollup_note": (
+            "整月数据取自月度汇总表,不足整月部分及超期未办结件实时统计",
+            "Whole months come from the monthly roll-up; part months and open overdue orders are counted live",
+        ),
     }
 )

@@ -236,6 +236,48 @@ class WorkOrderEvent(SQLModel, table=True):
     detail: str = Field(default="{}", sa_type=Text)
 
 
+# --- the statistics roll-up -------------------------------------------------------------------
+
+
+class StatsMonth(SQLModel, table=True):
+    """What the orders received in one month count towards the statistics, per site and grouping key.
+
+    Kept up to date in the transaction of every change of an order (complaints/rollup.py), so the
+    statistics page sums a few thousand rows instead of a year of orders. `department_key` and
+    `window_key` are 0 for "none" (a primary key cannot hold NULL). Merged orders count nowhere;
+    an open order past its due date is counted live (it depends on today).
+    """
+
+    __tablename__ = "complaints_stats_month"
+
+    month: str = Field(primary_key=True, max_length=7)
+    site_id: int = Field(primary_key=True)
+    integrity: bool = Field(primary_key=True)
+    department_key: int = Field(primary_key=True)  # coalesce(lead unit, department concerned), 0 = none
+    window_key: int = Field(primary_key=True)
+    channel: str = Field(primary_key=True, max_length=20)
+    received: int = 0
+    closed: int = 0
+    closed_on_time: int = 0
+    closed_late: int = 0
+    upheld: int = 0  # upheld or partly upheld
+    callbacks: int = 0
+    satisfied: int = 0  # callbacks rated 3 (基本满意) or better
+
+
+class RatingMonth(SQLModel, table=True):
+    """Ratings per month, site, window, department and level; voided ratings left out."""
+
+    __tablename__ = "complaints_rating_month"
+
+    month: str = Field(primary_key=True, max_length=7)
+    site_id: int = Field(primary_key=True)
+    window_id: int = Field(primary_key=True)
+    department_key: int = Field(primary_key=True)  # 0 = none
+    level: int = Field(primary_key=True)
+    n: int = 0
+
+
 # --- the hotline ------------------------------------------------------------------------------
 
 

@@ -24,7 +24,8 @@ from complaints.workflow import State
 from complaints.workorders import open_order
 from supervision import crypto
 from supervision.access import Principal
-from supervision.errors import NotFound, TooManyAttempts
+from supervision.errors import InvalidInput, NotFound, TooManyAttempts
+from supervision.models import Window
 from supervision.org import parse
 
 # The citizen behind the public form: no rights, the whole tree (the form names its site).
@@ -61,6 +62,7 @@ def submit_public(
     """Take a citizen's submission (rate-limited); a resubmit with the same key returns the first receipt."""
     settings = get_complaints_settings()
     model = data if isinstance(data, PublicSubmission) else parse(PublicSubmission, data)
+    _check_window(session, model)
     claim = guards.claim_key(session, "public", idempotency_key, model.model_dump(mode="json"))
     if guards.is_replay(claim):
         assert claim is not None and claim.result_id is not None
@@ -101,6 +103,17 @@ def submit_public(
     session.add(order)
     guards.settle_key(session, claim, "work_order", order.id)
     return _receipt(order)
+
+
+def _check_window(session: Session, model: PublicSubmission) -> None:
+    """The window a citizen names must be one of the chosen centre's own (not of a centre above or below)."""
+    if model.window_id is None:
+        return
+    window = session.get(Window, model.window_id)
+    if window is None:
+        raise InvalidInput("window_id", "error.unknown_ref", kind="kind.window", value=model.window_id)
+    if window.site_id != model.site_id:
+        raise InvalidInput("window_id", "complaints.error.window_other_centre")
 
 
 def _receipt(order: WorkOrder) -> PublicReceipt:

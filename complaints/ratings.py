@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
-from complaints import guards, visibility
+from complaints import guards, rollup, visibility
 from complaints.models import (
     BAD_LEVELS,
     AppealDecision,
@@ -25,7 +25,7 @@ from complaints.models import (
     WorkOrderCreate,
 )
 from complaints.settings import get_complaints_settings
-from complaints.workorders import Clock, open_order
+from complaints.workorders import Clock, cancel_order, open_order
 from supervision import audit, incidents, ledger
 from supervision.access import Permission, Principal
 from supervision.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
@@ -91,6 +91,7 @@ def push_rating(
         if existing is None:  # pragma: no cover
             raise
         return _replay(existing, digest)
+    rollup.count_rating(session, rating, 1)
     audit.record(
         session,
         actor,
@@ -322,9 +323,12 @@ def decide_appeal(
     appeal.decision_reason = reason.strip()
     appeal.decided_by = actor.audit_name[:80]
     appeal.decided_at = Clock.at().now
+    session.add(appeal)
+    session.flush()
     if verdict is AppealDecision.GRANTED:
         rating.void = True
-        if rating.ledger_entry_id is not None:
+        rollup.count_rating(session, rating, -1)
+        if rating.ledger_entry_id is not None and not ledger.reversed_among(session, [rating.ledger_entry_id]):
             ledger.reverse_entry(
                 session,
                 rating.ledger_entry_id,
@@ -332,9 +336,19 @@ def decide_appeal(
                 reason=f"申诉成立 appeal granted: {reason.strip()}"[:400],
                 ip=ip,
             )
+        if rating.work_order_id is not None:
+            # The rectification the bad rating opened has no cause left: closed, naming the appeal.
+            cancel_order(
+                session,
+                actor,
+                rating.work_order_id,
+                reason=f"申诉成立 appeal granted ({rating.case_no}): {reason.strip()}",
+                detail={"appeal_id": appeal.id, "rating_id": rating.id, "case_no": rating.case_no},
+                ip=ip,
+                now=appeal.decided_at,
+            )
         session.add(rating)
-    session.add(appeal)
-    session.flush()
+        session.flush()
     audit.record(
         session,
         actor,

@@ -1,13 +1,14 @@
 """Statistics per department, window, channel or month, and their Excel export.
 
-One GROUP BY over the orders of the period (index ix_work_order_received) and one over the ratings;
-no per-row work in Python, so 100,000 orders stay well under the page's budget.
+Whole months are summed from the monthly roll-up (complaints/rollup.py: a few thousand rows for a year);
+the days of a month only partly inside the period and the open orders past due are counted from the
+orders themselves. No per-row work in Python.
 """
 
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -16,7 +17,7 @@ from sqlalchemy import ColumnElement, case, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from complaints.models import Outcome, Rating, WorkOrder
+from complaints.models import Outcome, Rating, RatingMonth, StatsMonth, WorkOrder
 from complaints.visibility import viewer_for
 from complaints.workflow import State
 from complaints.workorders import Clock
@@ -74,8 +75,14 @@ def statistics(
     until: date,
     site_id: int | None = None,
     today: date | None = None,
+    direct: bool = False,
 ) -> list[StatRow]:
-    """The statistics page: per group received, on time, overdue, upheld, satisfaction and ratings."""
+    """The statistics page: per group received, on time, overdue, upheld, satisfaction and ratings.
+
+    Whole months come from the monthly roll-up (complaints/rollup.py); the days of a month only partly
+    inside the period, and open orders past their due date, are counted from the orders. `direct=True`
+    counts everything from the orders (what the roll-up is checked against).
+    """
     if not actor.can(Permission.COMPLAINTS_READ):
         raise Forbidden("error.forbidden_permission", permission=Permission.COMPLAINTS_READ.value)
     try:
@@ -94,13 +101,62 @@ def statistics(
             raise InvalidInput("site_id", "error.unknown_ref", kind="kind.site", value=site_id)
         path = anchor.path
     sites = select(Site.id).where(col(Site.path).startswith(path, autoescape=True))
+    confidential = viewer_for(session, actor).confidential
+    rows: dict[str, StatRow] = {}
+    head, months, tail = (None, None, (since, until)) if direct else split_period(since, until)
+    for part in (head, tail):
+        if part is not None:
+            _orders_live(session, rows, group, part, sites, confidential, today)
+            _ratings_live(session, rows, group, part, sites)
+    if months is not None:
+        _orders_rolled_up(session, rows, group, months, sites, confidential, today)
+        _ratings_rolled_up(session, rows, group, months, sites)
+    for row in rows.values():
+        row.satisfaction_rate = round(row.satisfied / row.callbacks, 4) if row.callbacks else None
+        row.on_time_rate = round(row.closed_on_time / row.closed, 4) if row.closed else None
+    _label(session, group, rows, actor.locale)
+    return sorted(rows.values(), key=lambda r: (r.key == "", r.key if group is GroupBy.MONTH else r.label))
+
+
+Period = tuple[date, date]
+
+
+def split_period(since: date, until: date) -> tuple[Period | None, tuple[str, str, Period] | None, Period | None]:
+    """The days before the first whole month, the whole months (first, last, their days), the days after."""
+    first = since if since.day == 1 else _next_month(since)
+    end = until if _next_month(until) - timedelta(days=1) == until else until.replace(day=1) - timedelta(days=1)
+    if first > end:
+        return None, None, (since, until)
+    head = (since, first - timedelta(days=1)) if first > since else None
+    tail = (end + timedelta(days=1), until) if end < until else None
+    return head, (first.strftime("%Y-%m"), end.strftime("%Y-%m"), (first, end)), tail
+
+
+def _next_month(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def _row(rows: dict[str, StatRow], key: Any) -> StatRow:
+    name = "" if key is None or key == 0 else str(key)
+    return rows.setdefault(name, StatRow(key=name, label=""))
+
+
+def _orders_live(
+    session: Session,
+    rows: dict[str, StatRow],
+    group: GroupBy,
+    period: Period,
+    sites: Any,
+    confidential: bool,
+    today: date,
+) -> None:
     where: list[ColumnElement[bool]] = [
-        col(WorkOrder.received_on) >= since,
-        col(WorkOrder.received_on) <= until,
+        col(WorkOrder.received_on) >= period[0],
+        col(WorkOrder.received_on) <= period[1],
         col(WorkOrder.site_id).in_(sites),
         col(WorkOrder.state) != State.MERGED.value,
     ]
-    if not viewer_for(session, actor).confidential:
+    if not confidential:
         where.append(col(WorkOrder.integrity).is_(False))
     key = _order_key(group)
     one, zero = 1, 0
@@ -128,41 +184,125 @@ def statistics(
         .where(*where)
         .group_by(key)
     )
-    rows: dict[str, StatRow] = {}
     for k, received, closed, on_time, late, upheld, callbacks, satisfied in session.execute(stmt).all():
-        name = "" if k is None else str(k)
-        rows[name] = StatRow(
-            key=name,
-            label="",
-            received=int(received),
-            closed=int(closed or 0),
-            closed_on_time=int(on_time or 0),
-            overdue=int(late or 0),
-            upheld=int(upheld or 0),
-            callbacks=int(callbacks or 0),
-            satisfied=int(satisfied or 0),
+        _add(_row(rows, k), received, closed, on_time, late, upheld, callbacks, satisfied)
+
+
+def _add(row: StatRow, *values: Any) -> None:
+    received, closed, on_time, late, upheld, callbacks, satisfied = (int(v or 0) for v in values)
+    row.received += received
+    row.closed += closed
+    row.closed_on_time += on_time
+    row.overdue += late
+    row.upheld += upheld
+    row.callbacks += callbacks
+    row.satisfied += satisfied
+
+
+def _rollup_key(group: GroupBy) -> Any:
+    return {
+        GroupBy.DEPARTMENT: col(StatsMonth.department_key),
+        GroupBy.WINDOW: col(StatsMonth.window_key),
+        GroupBy.CHANNEL: col(StatsMonth.channel),
+        GroupBy.MONTH: col(StatsMonth.month),
+    }[group]
+
+
+def _orders_rolled_up(
+    session: Session,
+    rows: dict[str, StatRow],
+    group: GroupBy,
+    months: tuple[str, str, Period],
+    sites: Any,
+    confidential: bool,
+    today: date,
+) -> None:
+    first, last, (start, end) = months
+    where: list[ColumnElement[bool]] = [
+        col(StatsMonth.month) >= first,
+        col(StatsMonth.month) <= last,
+        col(StatsMonth.site_id).in_(sites),
+    ]
+    if not confidential:
+        where.append(col(StatsMonth.integrity).is_(False))
+    key = _rollup_key(group)
+    stmt = (
+        sa_select(
+            key,
+            func.sum(col(StatsMonth.received)),
+            func.sum(col(StatsMonth.closed)),
+            func.sum(col(StatsMonth.closed_on_time)),
+            func.sum(col(StatsMonth.closed_late)),
+            func.sum(col(StatsMonth.upheld)),
+            func.sum(col(StatsMonth.callbacks)),
+            func.sum(col(StatsMonth.satisfied)),
         )
+        .where(*where)
+        .group_by(key)
+    )
+    for k, *values in session.execute(stmt).all():
+        if any(values):
+            _add(_row(rows, k), *values)
+    # An open order past its due date depends on today: counted live, through ix_work_order_open_due.
+    late_where: list[ColumnElement[bool]] = [
+        col(WorkOrder.is_open).is_(True),
+        col(WorkOrder.due_on) < today,
+        col(WorkOrder.received_on) >= start,
+        col(WorkOrder.received_on) <= end,
+        col(WorkOrder.site_id).in_(sites),
+    ]
+    if not confidential:
+        late_where.append(col(WorkOrder.integrity).is_(False))
+    okey = _order_key(group)
+    for k, n in session.execute(sa_select(okey, func.count()).where(*late_where).group_by(okey)).all():
+        _row(rows, k).overdue += int(n)
+
+
+def _ratings_live(session: Session, rows: dict[str, StatRow], group: GroupBy, period: Period, sites: Any) -> None:
     rkey = _rating_key(group)
-    if rkey is not None:
-        rstmt = (
-            select(rkey, col(Rating.level), func.count())
-            .where(
-                col(Rating.rated_on) >= since,
-                col(Rating.rated_on) <= until,
-                col(Rating.site_id).in_(sites),
-                col(Rating.void).is_(False),
-            )
-            .group_by(rkey, col(Rating.level))
+    if rkey is None:
+        return
+    rstmt = (
+        select(rkey, col(Rating.level), func.count())
+        .where(
+            col(Rating.rated_on) >= period[0],
+            col(Rating.rated_on) <= period[1],
+            col(Rating.site_id).in_(sites),
+            col(Rating.void).is_(False),
         )
-        for k, level, n in session.exec(rstmt).all():
-            name = "" if k is None else str(k)
-            row = rows.setdefault(name, StatRow(key=name, label=""))
-            row.ratings = {**row.ratings, int(level): int(n)}
-    for row in rows.values():
-        row.satisfaction_rate = round(row.satisfied / row.callbacks, 4) if row.callbacks else None
-        row.on_time_rate = round(row.closed_on_time / row.closed, 4) if row.closed else None
-    _label(session, group, rows, actor.locale)
-    return sorted(rows.values(), key=lambda r: (r.key == "", r.key if group is GroupBy.MONTH else r.label))
+        .group_by(rkey, col(Rating.level))
+    )
+    for k, level, n in session.exec(rstmt).all():
+        _count_level(_row(rows, k), int(level), int(n))
+
+
+def _count_level(row: StatRow, level: int, n: int) -> None:
+    if n:
+        row.ratings = {**row.ratings, level: row.ratings.get(level, 0) + n}
+
+
+def _ratings_rolled_up(
+    session: Session, rows: dict[str, StatRow], group: GroupBy, months: tuple[str, str, Period], sites: Any
+) -> None:
+    rkey = {
+        GroupBy.DEPARTMENT: col(RatingMonth.department_key),
+        GroupBy.WINDOW: col(RatingMonth.window_id),
+        GroupBy.MONTH: col(RatingMonth.month),
+    }.get(group)
+    if rkey is None:
+        return
+    stmt = (
+        sa_select(rkey, col(RatingMonth.level), func.sum(col(RatingMonth.n)))
+        .where(
+            col(RatingMonth.month) >= months[0],
+            col(RatingMonth.month) <= months[1],
+            col(RatingMonth.site_id).in_(sites),
+        )
+        .group_by(rkey, col(RatingMonth.level))
+    )
+    for k, level, n in session.execute(stmt).all():
+        if n:
+            _count_level(_row(rows, k), int(level), int(n))
 
 
 def _label(session: Session, group: GroupBy, rows: dict[str, StatRow], locale: str) -> None:

@@ -3,7 +3,7 @@
 受理 received → 派单 dispatched → 签收 signed → 办理 handling → 答复 replied → 回访 called back → 办结 closed,
 with 退单 send back (to returned), 改派 reassign, 延期 extension (request, approve, reject), 并单 merge,
 重办 reopen after an unsatisfied callback, 催办 chase. Actions that do not move the order
-(progress notes, extensions, chasing, outcomes) still leave an event.
+(progress notes, extensions, chasing, outcomes and their revisions) still leave an event.
 """
 
 from __future__ import annotations
@@ -41,6 +41,8 @@ class Action(StrEnum):
     REOPEN = "reopen"
     CLOSE = "close"
     OUTCOME = "outcome"
+    REVISE_OUTCOME = "revise_outcome"  # 改判: a new outcome replaces the recorded one, with a reason
+    CANCEL = "cancel"  # 撤销: the order's cause fell away (a bad rating voided on appeal)
     CHASE = "chase"
     ESCALATE = "escalate"
 
@@ -69,6 +71,10 @@ TRANSITIONS: dict[Action, tuple[frozenset[State], State | None]] = {
     # from replied: when no callback is possible (anonymous, no number), with a reason.
     Action.CLOSE: (frozenset({S.RECEIVED, S.REPLIED, S.CALLED_BACK}), S.CLOSED),
     Action.OUTCOME: (frozenset({S.REPLIED, S.CALLED_BACK, S.CLOSED}), None),
+    Action.REVISE_OUTCOME: (frozenset({S.REPLIED, S.CALLED_BACK, S.CLOSED}), None),
+    # Taken by the service that voids the cause (never by a user directly); an order already closed stays
+    # closed and still records why its cause fell away.
+    Action.CANCEL: (OPEN_STATES | {S.CLOSED}, S.CLOSED),
     # Chasing (催办, yellow card) and escalating (督办, red card) apply while someone still owes work.
     Action.CHASE: (_CHASEABLE, None),
     Action.ESCALATE: (_CHASEABLE, None),

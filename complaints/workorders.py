@@ -15,7 +15,7 @@ from pydantic import Field as PydField
 from sqlalchemy import ColumnElement, and_, insert, or_
 from sqlmodel import Session, col, func, select
 
-from complaints import deadlines, guards, visibility
+from complaints import deadlines, guards, rollup, visibility
 from complaints.models import (
     Channel,
     Disposition,
@@ -37,7 +37,7 @@ from supervision import audit, crypto, incidents, ledger
 from supervision.access import Permission, Principal
 from supervision.db import table_of, utcnow
 from supervision.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
-from supervision.models import Department, Post, Site, Staff, Window
+from supervision.models import Department, LedgerEntry, Post, Site, Staff, Window
 from supervision.org import PHONE_RE, parse
 from supervision.settings import get_settings
 from supervision.workdays import WorkCalendar, load_calendar
@@ -330,7 +330,10 @@ def open_order(
             calendar=calendar,
             ip=ip,
             audit_change=False,
+            rollup_change=False,
         )
+    # Counted once, as dispatched: one statement whether or not the order went to a unit at once.
+    rollup.shift(session, None, rollup.contribution(order))
     return order
 
 
@@ -388,7 +391,7 @@ def transition(
 
 
 # Actions only the system takes (the chase job) or that belong to intake.
-_INTERNAL = frozenset({Action.RECEIVE, Action.CHASE, Action.ESCALATE})
+_INTERNAL = frozenset({Action.RECEIVE, Action.CHASE, Action.ESCALATE, Action.CANCEL})
 
 
 def _apply(
@@ -403,9 +406,12 @@ def _apply(
     settings: ComplaintsSettings | None = None,
     calendar: WorkCalendar | None = None,
     audit_change: bool = True,
+    rollup_change: bool = True,
+    data_detail: dict[str, Any] | None = None,
 ) -> None:
     settings = settings or get_complaints_settings()
     before = State(order.state)
+    counted = rollup.contribution(order) if rollup_change else None
     after = next_state(before, action)
     loaded: list[WorkCalendar] = [calendar] if calendar is not None else []
 
@@ -417,6 +423,7 @@ def _apply(
 
     detail: dict[str, Any] = {}
     reason = data.reason
+    data_detail = data_detail or {}
 
     def need(field: str, value: object) -> None:
         if value in (None, "", []):
@@ -572,12 +579,26 @@ def _apply(
         order.disposition = " ".join(sorted({d.value for d in data.disposition}))
         detail = {"outcome": order.outcome, "disposition": order.disposition.split()}
         detail.update(_outcome_effects(session, actor, order, data.outcome, clock, settings, ip))
+    elif action is Action.REVISE_OUTCOME:
+        detail = _revise_outcome(session, actor, order, data, clock, settings, ip)
+    elif action is Action.CANCEL:
+        need("reason", reason)
+        detail = {"was_open": order.is_open, **data_detail}
+        if order.is_open:
+            order.closed_at = clock.now
+            order.closed_on = clock.today
+            order.on_time = clock.today <= order.due_on
+            order.is_open = False
+            order.extension_pending_days = None
+            order.extension_pending_reason = ""
     elif action in (Action.CHASE, Action.ESCALATE):
         detail = {"card": order.card, "due_on": order.due_on.isoformat()}
     order.state = after.value
     order.version += 1
     session.add(order)
     session.flush()
+    if rollup_change:
+        rollup.shift(session, counted, rollup.contribution(order))
     _event(session, actor, order, action, before.value, after, clock.now, reason=reason, detail=detail)
     if not audit_change:
         return
@@ -644,6 +665,59 @@ def _outcome_effects(
     return out
 
 
+OUTCOME_LEDGER_KINDS = ("praise", "complaint_upheld", "complaint_partly_upheld")
+
+
+def _revise_outcome(
+    session: Session,
+    actor: Principal,
+    order: WorkOrder,
+    data: TransitionInput,
+    clock: Clock,
+    settings: ComplaintsSettings,
+    ip: str,
+) -> dict[str, Any]:
+    """Replace the recorded outcome: reverse what the old one wrote to the ledger, let the new one write its own."""
+    if not order.outcome:
+        raise Conflict("complaints.error.no_outcome")
+    if data.outcome is None:
+        raise InvalidInput("outcome", "error.required")
+    if not data.reason:
+        raise InvalidInput("reason", "complaints.error.revision_reason")
+    disposition = " ".join(sorted({d.value for d in data.disposition}))
+    if data.outcome.value == order.outcome and disposition == order.disposition:
+        raise Conflict("complaints.error.outcome_unchanged", outcome=f"outcome.{order.outcome}")
+    previous = {"previous_outcome": order.outcome, "previous_disposition": order.disposition.split()}
+    entries = session.exec(
+        select(LedgerEntry).where(
+            col(LedgerEntry.source_kind) == "work_order",
+            col(LedgerEntry.source_id) == order.number,
+            col(LedgerEntry.reverses_id).is_(None),
+            col(LedgerEntry.kind).in_(OUTCOME_LEDGER_KINDS),
+        )
+    ).all()
+    done = ledger.reversed_among(session, [e.id for e in entries])
+    reversed_ids: list[int] = []
+    for entry in entries:
+        if entry.id is None or entry.id in done:
+            continue
+        reversal = ledger.reverse_entry(
+            session, entry.id, actor=actor, reason=f"改判 outcome revised: {data.reason}"[:400], ip=ip
+        )
+        reversed_ids.append(entry.id)
+        logger.info("work order %s: ledger entry %s reversed by %s", order.number, entry.id, reversal.id)
+    order.outcome = data.outcome.value
+    order.disposition = disposition
+    detail: dict[str, Any] = {
+        **previous,
+        "outcome": order.outcome,
+        "disposition": order.disposition.split(),
+        "reversed_ledger_entry_ids": reversed_ids,
+    }
+    detail.update(_outcome_effects(session, actor, order, data.outcome, clock, settings, ip))
+    return detail
+
+
 def _staff_window(session: Session, order: WorkOrder) -> int | None:
     # The ledger refuses a window of another site than the staff member's: keep the pair only if consistent.
     staff = session.get(Staff, order.staff_id) if order.staff_id else None
@@ -699,6 +773,36 @@ def system_apply(
 ) -> None:
     """Let the scheduler or another service of this package act on an order without a user's rights."""
     _apply(session, actor, order, action, TransitionInput(reason=reason), clock=Clock.at(now))
+
+
+def cancel_order(
+    session: Session,
+    actor: Principal,
+    order_id: int,
+    *,
+    reason: str,
+    detail: dict[str, Any],
+    ip: str = "",
+    now: datetime | None = None,
+) -> bool:
+    """Close an order whose cause fell away, with an event saying why; False for a merged order.
+
+    For services of this package that have checked the actor's rights themselves (a granted rating appeal).
+    """
+    order = _get(session, order_id, lock=True)
+    if order.state == State.MERGED.value:
+        return False
+    _apply(
+        session,
+        actor,
+        order,
+        Action.CANCEL,
+        TransitionInput(reason=reason[:2000]),
+        clock=Clock.at(now),
+        ip=ip,
+        data_detail=detail,
+    )
+    return True
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -839,10 +943,12 @@ def get_order(session: Session, actor: Principal, order_ref: int | str, *, ip: s
     ]
     supervisor = visibility.can_supervise(session, viewer, order)
     unit = visibility.is_unit_member(session, viewer, order, lead_only=True)
+    # An outcome is recorded once, then only revised.
+    hidden = _INTERNAL | {Action.OUTCOME if order.outcome else Action.REVISE_OUTCOME}
     actions = [
         a.value
         for a in allowed_actions(order.state)
-        if a not in _INTERNAL and (supervisor or (unit and a in UNIT_ACTIONS))
+        if a not in hidden and (supervisor or (unit and a in UNIT_ACTIONS))
     ]
     return WorkOrderDetail(
         order=order_view(session, actor, order, viewer=viewer), history=history, allowed_actions=actions

@@ -27,6 +27,8 @@ EXPECTED: dict[Action, dict[State, State]] = {
     Action.REOPEN: {CB: H},
     Action.CLOSE: {R: C, RP: C, CB: C},
     Action.OUTCOME: {RP: RP, CB: CB, C: C},
+    Action.REVISE_OUTCOME: {RP: RP, CB: CB, C: C},
+    Action.CANCEL: {R: C, D: C, SG: C, H: C, RT: C, RP: C, CB: C, C: C},
     Action.CHASE: {s: s for s in ACTIVE},
     Action.ESCALATE: {s: s for s in ACTIVE},
 }
@@ -47,7 +49,7 @@ def test_every_transition_is_allowed_or_refused(state: State, action: Action) ->
 
 
 def test_closed_and_merged_orders_take_no_action() -> None:
-    assert allowed_actions(C) == [Action.OUTCOME]
+    assert allowed_actions(C) == [Action.OUTCOME, Action.REVISE_OUTCOME, Action.CANCEL]
     assert allowed_actions(M) == []
     assert not is_open(C) and not is_open(M) and is_open(RT)
 

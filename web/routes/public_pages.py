@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 import complaints
-from complaints.lookups import public_sites
+from complaints.lookups import public_sites, public_windows
 from supervision.errors import Conflict, InvalidInput, NotFound, SupervisionError, TooManyAttempts
 from web.deps import SessionDep, client_ip, request_locale
 from web.templating import render
@@ -35,14 +35,22 @@ def _form_page(request: Request, session: Session, *, values: dict[str, Any],
                status_code: int = 200) -> Response:
     return render(request, "complaints/public_form.html", {
         "values": values, "problems": problems or [], "receipt": receipt, "sites": public_sites(session),
+        "windows": public_windows(session),
         "types": [t for t in complaints.RequestType], "problem_fields": {p["field"] for p in problems or []},
     }, status_code=status_code)
 
 
 @router.get("/public/complaint")
 def public_form(request: Request, session: SessionDep) -> Response:
-    """The citizen form: a fresh submission key per form, so a double submit files once."""
-    return _form_page(request, session, values={"idempotency_key": uuid.uuid4().hex, "type": "complaint"})
+    """The citizen form: a fresh submission key per form, so a double submit files once.
+
+    `?site_id=` preselects a centre (a link from the centre's own page, or the form without JavaScript).
+    """
+    values: dict[str, Any] = {"idempotency_key": uuid.uuid4().hex, "type": "complaint"}
+    site = request.query_params.get("site_id", "")
+    if site.isdigit():
+        values["site_id"] = int(site)
+    return _form_page(request, session, values=values)
 
 
 @router.post("/public/complaint")
@@ -54,8 +62,10 @@ async def public_submit(request: Request, session: SessionDep) -> Response:
         return value.strip() if isinstance(value, str) else ""
 
     site = text("site_id")
+    window = text("window_id")
     data: dict[str, Any] = {
         "site_id": int(site) if site.isdigit() else (site or None), "type": text("type") or None,
+        "window_id": int(window) if window.isdigit() else (window or None),
         "content": text("content"), "caller_name": text("caller_name"), "phone": text("phone"),
         "anonymous": form.get("anonymous") in ("on", "1"), "confidential": form.get("confidential") in ("on", "1"),
     }

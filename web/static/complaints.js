@@ -47,3 +47,26 @@
     });
   }
 })();
+
+// The citizen form: the window list shows only the windows of the centre chosen (the server checks it too).
+(function () {
+  "use strict";
+  var site = document.querySelector("select[data-public-site]");
+  var window_ = document.querySelector("select[data-public-window]");
+  if (!site || !window_) { return; }
+  function sync() {
+    var groups = window_.querySelectorAll("optgroup[data-site]");
+    var any = false;
+    for (var i = 0; i < groups.length; i++) {
+      var mine = groups[i].getAttribute("data-site") === site.value;
+      groups[i].hidden = !mine;
+      groups[i].disabled = !mine;
+      any = any || mine;
+    }
+    var chosen = window_.options[window_.selectedIndex];
+    if (chosen && chosen.parentNode && chosen.parentNode.disabled) { window_.value = ""; }
+    window_.disabled = !any;
+  }
+  site.addEventListener("change", sync);
+  sync();
+})();
