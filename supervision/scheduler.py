@@ -1,8 +1,8 @@
 """APScheduler (3.x) with a persistent job store; exactly one scheduler runs across all processes.
 
 Domains register their jobs with `register_job` at import; the runtime starts the scheduler when
-`scheduler_enabled` is set. On PostgreSQL an advisory lock elects the one process that runs jobs;
-the others wait on standby and take over if it goes away.
+`scheduler_enabled` is set. On PostgreSQL an advisory lock elects the one process that runs jobs,
+on a SQLite file an flock beside it; the others wait on standby and take over if it goes away.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -18,8 +18,13 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
-from supervision.db import writer
+from supervision.db import sqlite_path, writer
 from supervision.settings import Settings
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: one process per SQLite file
+    fcntl = None  # type: ignore[assignment]
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +53,7 @@ def registered_jobs() -> list[JobSpec]:
 
 
 class Scheduler:
-    """Owns the APScheduler instance and, on PostgreSQL, the leadership lock."""
+    """Owns the APScheduler instance and the leadership lock (PostgreSQL advisory lock or SQLite file lock)."""
 
     def __init__(self, engine: Engine, settings: Settings, stop_event: threading.Event) -> None:
         self.engine = engine
@@ -56,6 +61,8 @@ class Scheduler:
         self.stop_event = stop_event
         self._scheduler: BackgroundScheduler | None = None
         self._lock_conn: Connection | None = None
+        self._lock_file: BinaryIO | None = None
+        self.retry_seconds = 15.0  # how often a standby tries to become the leader
         self._thread: threading.Thread | None = None
 
     @property
@@ -67,6 +74,8 @@ class Scheduler:
         self._thread.start()
 
     def _try_lead(self) -> bool:
+        if self.engine.dialect.name == "sqlite":
+            return self._try_lead_file()
         if self.engine.dialect.name != "postgresql":
             return True
         try:
@@ -81,11 +90,25 @@ class Scheduler:
             logger.exception("cannot reach the database to elect the scheduler")
         return False
 
+    def _try_lead_file(self) -> bool:
+        """SQLite: the processes sharing a database file (web workers) elect by an flock beside it."""
+        database = sqlite_path(self.engine.url.render_as_string(hide_password=False))
+        if database is None or fcntl is None:
+            return True
+        handle = open(database.with_name(database.name + "-scheduler.lock"), "a+b")  # noqa: SIM115 - held
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            return False
+        self._lock_file = handle
+        return True
+
     def _run(self) -> None:
         while not self.stop_event.is_set():
             if self._try_lead():
                 break
-            self.stop_event.wait(15)
+            self.stop_event.wait(self.retry_seconds)
         if self.stop_event.is_set():
             return
         tz = self.settings.tz
@@ -120,6 +143,9 @@ class Scheduler:
 
     def _release_lock(self) -> None:
         """Unlock and drop the lock's connection: a pooled connection would keep the lock alive."""
+        handle, self._lock_file = self._lock_file, None
+        if handle is not None:
+            handle.close()  # closing the file releases its flock
         conn, self._lock_conn = self._lock_conn, None
         if conn is None:
             return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import getpass
 import logging
 import os
@@ -86,7 +87,7 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port (default 8000)")] = None,
     no_ingest: Annotated[bool, typer.Option("--no-ingest", help="Do not run camera ingest here")] = False,
     no_scheduler: Annotated[bool, typer.Option("--no-scheduler", help="Do not run scheduled jobs here")] = False,
-    workers: Annotated[int, typer.Option(help="Web worker processes (PostgreSQL only)")] = 1,
+    workers: Annotated[int, typer.Option(help="Web worker processes (SQLite file or PostgreSQL)")] = 1,
 ) -> None:
     """Run the web app, the scheduler and camera ingest in one process."""
     import uvicorn
@@ -105,14 +106,32 @@ def serve(
     upgrade(engine, MIGRATION_PACKAGES)
     if demo:
         _seed_demo(engine, settings, full=full)
-    if workers > 1 and engine.dialect.name == "sqlite":
-        typer.echo("several web workers need PostgreSQL; running one", err=True)
+    if workers > 1 and engine.url.database in (None, "", ":memory:"):
+        typer.echo("several web workers need a database file or PostgreSQL; running one", err=True)
         workers = 1
     bind_host, bind_port = host or settings.host, port or settings.port
     typer.echo(f"政务服务电子监察 listening on http://{bind_host}:{bind_port}/  (database: {database_name(engine)})")
     engine.dispose()
-    uvicorn.run("web.main:app", host=bind_host, port=bind_port, workers=workers, log_level="info",
-                proxy_headers=True, forwarded_allow_ips=os.environ.get("SUPERVISION_FORWARDED_ALLOW_IPS", "127.0.0.1"))
+    run = functools.partial(uvicorn.run, "web.main:app", host=bind_host, port=bind_port, workers=workers,
+                            log_level="info", proxy_headers=True,
+                            forwarded_allow_ips=os.environ.get("SUPERVISION_FORWARDED_ALLOW_IPS", "127.0.0.1"))
+    if workers == 1:
+        run()
+        return
+    # Several web workers answer requests only; this process runs the scheduler, camera ingest (serving its
+    # frames on loopback to the workers, as `supervision worker` does) and the demo's cameras, once.
+    from supervision.runtime import Runtime
+    from web.composition import service_factories
+
+    runtime = Runtime(make_engine(settings.effective_database_url), settings,
+                      services=service_factories(settings, web_elsewhere=True))
+    os.environ["SUPERVISION_SCHEDULER_ENABLED"] = "false"
+    os.environ["SUPERVISION_INGEST_ENABLED"] = "false"
+    runtime.start()
+    try:
+        run()
+    finally:
+        runtime.stop()
 
 
 @app.command()

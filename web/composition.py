@@ -41,11 +41,14 @@ def router_modules() -> list[ModuleType]:
     return [importlib.import_module(name) for name in names]
 
 
-def service_factories(settings: Settings) -> list[ServiceFactory]:
-    """The long-running services `serve` runs besides the web app (camera ingest, when enabled)."""
+def service_factories(settings: Settings, *, web_elsewhere: bool = False) -> list[ServiceFactory]:
+    """The long-running services `serve` runs besides the web app (camera ingest, when enabled).
+
+    `web_elsewhere`: they run beside web workers in other processes (`serve --workers N`).
+    """
     factories: list[ServiceFactory] = []
     for domain in domain_modules():
-        factories.extend(domain.service_factories(settings))
+        factories.extend(domain.service_factories(settings, web_elsewhere=web_elsewhere))
     return factories
 
 

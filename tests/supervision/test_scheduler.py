@@ -42,19 +42,19 @@ def test_the_scheduler_can_be_switched_off(engine: Engine) -> None:
     assert runtime.scheduler is None
 
 
-def test_only_one_scheduler_leads_on_postgresql(engine: Engine) -> None:
-    if engine.dialect.name != "postgresql":
-        import pytest
-
-        pytest.skip("leader election uses a PostgreSQL advisory lock; SQLite runs a single process")
+def test_only_one_scheduler_leads(engine: Engine) -> None:
+    """PostgreSQL elects by an advisory lock, a SQLite file by an flock beside it (several web workers)."""
     first = Scheduler(engine, get_settings(), threading.Event())
     second = Scheduler(engine, get_settings(), threading.Event())
+    second.retry_seconds = 0.5
     first.start()
     assert _wait(lambda: first.running)
     second.start()
     time.sleep(1.0)
     try:
         assert first.running and not second.running
+        first.stop()
+        assert _wait(lambda: second.running), "the standby did not take over"
     finally:
         first.stop()
         second.stop()

@@ -2,6 +2,6 @@
 
 Each module defines:
     ROUTE_MODULES: tuple[str, ...]            route modules under web/routes to mount
-    service_factories(settings) -> list       long-running services for `serve` (e.g. camera ingest)
+    service_factories(settings, *, web_elsewhere) -> list   long-running services for `serve` (e.g. camera ingest)
     seed_demo(engine, settings, *, full) -> None   the domain's demo data, after the organisation's
 """

@@ -20,7 +20,7 @@ ROUTE_MODULES: tuple[str, ...] = (
 )
 
 
-def service_factories(settings: Settings) -> list[ServiceFactory]:
+def service_factories(settings: Settings, *, web_elsewhere: bool = False) -> list[ServiceFactory]:
     """Nothing long-running: the chase and purge jobs run on the core scheduler."""
     return []
 

@@ -12,7 +12,7 @@ from supervision.settings import Settings
 ROUTE_MODULES: tuple[str, ...] = ("web.routes.risk_pages", "web.routes.api_risk")
 
 
-def service_factories(settings: Settings) -> list[ServiceFactory]:
+def service_factories(settings: Settings, *, web_elsewhere: bool = False) -> list[ServiceFactory]:
     """Nothing long-running: the daily reminders are a scheduler job."""
     return []
 
