@@ -17,7 +17,7 @@ import complaints
 from complaints.models import HotlineCall, WorkOrder
 from supervision import accounts
 from supervision.db import session_scope
-from supervision.models import AuditEntry
+from supervision.models import AuditEntry, LedgerEntry
 from tests.conftest import SYSTEM
 from tests.web.conftest import bearer, csrf_of
 from tests.web.role_targets_complaints import PNG
@@ -364,3 +364,77 @@ def test_demo_seed_is_quick_and_tells_the_story(engine: Engine) -> None:
     assert len(orders) >= 30 and {"received", "dispatched", "closed"} <= states
     assert any(n.kind == "criticism" for n in board)
     assert (datetime.now(UTC) - started).total_seconds() < 60
+
+
+# --- outcome revision and the citizen's window ------------------------------------------------
+
+
+def _closed_with_outcome(engine: Engine, org: SimpleNamespace) -> complaints.WorkOrderView:
+    order = _order(engine, org, staff_id=org.staff)
+    with session_scope(engine, write=True) as s:
+        for action, data in (("dispatch", {"lead_department_id": org.dept}), ("sign", {}),
+                             ("reply", {"reply": "已约谈当事人"}), ("callback", {"level": 4}), ("close", {}),
+                             ("outcome", {"outcome": "upheld", "disposition": ["deduction"]})):
+            complaints.transition(s, SYSTEM, order.id, action, data, now=AT)
+    return order
+
+
+def test_outcome_revised_on_the_order_page_and_through_the_api(engine: Engine, org_data: SimpleNamespace,
+                                                               logged_in: Login, app_client: TestClient) -> None:
+    order = _closed_with_outcome(engine, org_data)
+    client, csrf = logged_in("supervisor")
+    page = client.get(f"/complaints/orders/{order.id}")
+    assert page.context["d"].allowed_actions == ["revise_outcome"]  # type: ignore[attr-defined]
+    assert 'data-testid="action-revise_outcome"' in page.text and "改判" in page.text
+    missing = client.post(f"/complaints/orders/{order.id}/action", data={
+        "csrf_token": csrf, "action": "revise_outcome", "outcome": "partly"})
+    assert missing.status_code == 422
+    assert missing.context["problems"][0]["field"] == "reason"  # type: ignore[attr-defined]
+    done = client.post(f"/complaints/orders/{order.id}/action", data={
+        "csrf_token": csrf, "action": "revise_outcome", "outcome": "partly", "reason": "复核录像后部分属实"})
+    assert done.status_code == 303
+    page = client.get(done.headers["location"])
+    assert 'data-testid="revision"' in page.text and "由“属实”改判为“部分属实”" in page.text
+    assert "复核录像后部分属实" in page.text and "已冲销台账记录" in page.text
+
+    headers = bearer(app_client, "supervisor")
+    url = f"/api/v1/work-orders/{order.id}/transitions"
+    api = app_client.post(url, headers=headers, json={"action": "revise_outcome", "outcome": "not_upheld",
+                                                      "reason": "申诉复查不属实"})
+    assert api.status_code == 200 and api.json()["outcome"] == "not_upheld"
+    same = app_client.post(url, headers=headers, json={"action": "revise_outcome", "outcome": "not_upheld",
+                                                       "reason": "再次"})
+    assert same.status_code == 409
+    county = bearer(app_client, "county_supervisor")
+    assert app_client.post(url, headers=county, json={"action": "revise_outcome", "outcome": "upheld",
+                                                      "reason": "x"}).status_code == 404
+    staff = bearer(app_client, "staff")
+    assert app_client.post(url, headers=staff, json={"action": "revise_outcome", "outcome": "upheld",
+                                                     "reason": "x"}).status_code in (403, 404)
+    cancel = app_client.post(url, headers=headers, json={"action": "cancel", "reason": "x"})
+    assert cancel.status_code == 422 and cancel.json()["error"]["fields"][0]["field"] == "action"
+    with Session(engine) as s:
+        points = [e.points for e in s.exec(select(LedgerEntry).where(col(LedgerEntry.source_id) == order.number)
+                                           .order_by(col(LedgerEntry.id)))]
+    assert points == [-5.0, 5.0, -2.0, 2.0]
+
+
+def test_public_form_offers_the_windows_of_the_chosen_centre(engine: Engine, org_data: SimpleNamespace,
+                                                             app_client: TestClient) -> None:
+    form = app_client.get(f"/public/complaint?site_id={org_data.city}")
+    assert form.status_code == 200 and 'name="window_id"' in form.text
+    assert f'data-site="{org_data.city}"' in form.text and "A01 公安窗口" in form.text
+    assert "<script>" not in form.text and "onchange" not in form.text and "/static/complaints.js" in form.text
+    data = {"site_id": str(org_data.city), "type": "complaint", "content": "窗口工作人员态度很差,不耐烦",
+            "caller_name": "刘女士", "idempotency_key": "pub-w1", "window_id": str(org_data.county_window)}
+    refused = app_client.post("/public/complaint", data=data)
+    assert refused.status_code == 422 and "window_id" in refused.context["problem_fields"]  # type: ignore[attr-defined]
+    assert "所选窗口不属于所选政务服务中心" in refused.text and _orders(engine) == 0
+    sent = app_client.post("/public/complaint", data={**data, "idempotency_key": "pub-w2",
+                                                      "window_id": str(org_data.window)})
+    assert sent.status_code == 201, _why(sent)
+    none = app_client.post("/public/complaint", data={**data, "idempotency_key": "pub-w3", "window_id": ""})
+    assert none.status_code == 201, _why(none)
+    with Session(engine) as s:
+        windows = sorted((w or 0) for w in s.exec(select(WorkOrder.window_id)).all())
+    assert windows == [0, org_data.window]
