@@ -79,3 +79,35 @@ def test_citizen_files_and_tracks_without_login(live_server: str, browser: Any) 
     page.wait_for_selector("[data-testid=track-status]")
     assert number in page.inner_text("[data-testid=track-status]")
     context.close()
+
+
+def test_citizen_names_a_window_of_the_chosen_centre(live_server: str, browser: Any) -> None:
+    context = browser.new_context(locale="zh-CN")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.goto(live_server + "/public/complaint")
+    with_windows = page.eval_on_selector_all("select[name=window_id] optgroup", "gs => gs.map(g => g.dataset.site)")
+    sites = page.eval_on_selector_all("select[name=site_id] option", "os => os.map(o => o.value).filter(v => v)")
+    assert with_windows and len(sites) > 1
+    site = with_windows[0]
+    other = next(s for s in sites if s != site)
+    # Only the chosen centre's windows can be picked (the script in complaints.js, no inline handler).
+    page.select_option("select[name=site_id]", value=site)
+    shown = page.eval_on_selector_all("select[name=window_id] optgroup:not([disabled])",
+                                      "gs => gs.map(g => g.dataset.site)")
+    assert shown == [site]
+    window = page.eval_on_selector("select[name=window_id] optgroup:not([disabled]) option", "o => o.value")
+    page.select_option("select[name=window_id]", value=window)
+    page.select_option("select[name=site_id]", value=other)  # another centre: the window chosen no longer fits
+    assert page.input_value("select[name=window_id]") == ""
+    page.select_option("select[name=site_id]", value=site)
+    page.select_option("select[name=window_id]", value=window)
+    page.fill("textarea[name=content]", "窗口工作人员办理业务时长时间离岗")
+    page.check("input[name=anonymous]")
+    page.click("[data-testid=public-submit]")
+    page.wait_for_selector("[data-testid=receipt]")
+    assert page.inner_text("[data-testid=tracking-number]").startswith("GD")
+    assert errors == []
+    context.close()
