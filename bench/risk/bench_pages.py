@@ -69,7 +69,10 @@ def main() -> int:
     app = create_app(settings, engine, migrate=False, services=[])
     results = []
     with TestClient(app) as client:
-        client.post("/login", data={"username": "officer", "password": settings.demo_password, "next": "/"})
+        form = client.get("/login").text
+        token = form.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+        client.post("/login", data={"username": "officer", "password": settings.demo_password, "next": "/",
+                                    "csrf_token": token})
         for label, path in PAGES.items():
             for _ in range(3):
                 assert client.get(path).status_code == 200, path

@@ -31,9 +31,17 @@ def csrf_of(html: str) -> str:
     return match.group(1)
 
 
+def login_token(client: TestClient) -> str:
+    """The login form's CSRF token (its cookie is set on the client by the same request)."""
+    page = client.get("/login")
+    assert page.status_code == 200, page.text
+    return csrf_of(page.text)
+
+
 def login(client: TestClient, username: str, password: str = PASSWORD) -> str:
     """Log in through the form; return a CSRF token for later posts."""
-    response = client.post("/login", data={"username": username, "password": password, "next": "/"})
+    response = client.post("/login", data={"username": username, "password": password, "next": "/",
+                                           "csrf_token": login_token(client)})
     assert response.status_code == 303, response.text
     home = client.get("/")
     assert home.status_code == 200

@@ -8,7 +8,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from supervision.models import AuditEntry, LoginAttempt
-from tests.web.conftest import bearer, csrf_of, login
+from tests.web.conftest import PASSWORD, bearer, csrf_of, login, login_token
 
 
 def test_each_role_lands_on_its_home_page_in_chinese(app_client: TestClient, org_data: SimpleNamespace) -> None:
@@ -36,7 +36,8 @@ def test_language_switch_is_kept_per_user(app_client: TestClient, org_data: Simp
 
 def test_wrong_password_shows_the_login_page_and_is_logged(app_client: TestClient, engine: Engine,
                                                            org_data: SimpleNamespace) -> None:
-    response = app_client.post("/login", data={"username": "officer", "password": "nope", "next": "/"})
+    response = app_client.post("/login", data={"username": "officer", "password": "nope", "next": "/",
+                                               "csrf_token": login_token(app_client)})
     assert response.status_code == 401
     assert "用户名或密码错误" in response.text and "Traceback" not in response.text
     with Session(engine) as s:
@@ -46,11 +47,31 @@ def test_wrong_password_shows_the_login_page_and_is_logged(app_client: TestClien
 
 
 def test_repeated_failures_lock_the_account(app_client: TestClient, org_data: SimpleNamespace) -> None:
+    token = login_token(app_client)
     for _ in range(10):
-        app_client.post("/login", data={"username": "manager", "password": "wrong", "next": "/"})
-    response = app_client.post("/login", data={"username": "manager", "password": "test-pass-123", "next": "/"})
+        # Each answer is the form again, with a fresh token.
+        failed = app_client.post("/login", data={"username": "manager", "password": "wrong", "next": "/",
+                                                 "csrf_token": token})
+        token = csrf_of(failed.text)
+    response = app_client.post("/login", data={"username": "manager", "password": "test-pass-123", "next": "/",
+                                               "csrf_token": token})
     assert response.status_code == 429
     assert "锁定" in response.text
+
+
+def test_login_form_needs_its_own_token(app_client: TestClient, engine: Engine, org_data: SimpleNamespace) -> None:
+    """A page elsewhere cannot post the login form: no token, or a token without its cookie, is refused."""
+    response = app_client.post("/login", data={"username": "officer", "password": PASSWORD, "next": "/"})
+    assert response.status_code == 403 and "表单已过期" in response.text
+    token = login_token(app_client)
+    app_client.cookies.delete("sv_login", path="/login")
+    response = app_client.post("/login", data={"username": "officer", "password": PASSWORD, "next": "/",
+                                               "csrf_token": token})
+    assert response.status_code == 403 and "sv_session" not in response.cookies
+    with Session(engine) as s:
+        assert not s.exec(select(AuditEntry).where(col(AuditEntry.action) == "login")).all()
+    login(app_client, "officer")  # with the form's token it works
+    assert app_client.get("/").status_code == 200
 
 
 def test_form_post_without_csrf_token_is_refused(app_client: TestClient, org_data: SimpleNamespace) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+import hmac
+import secrets
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
@@ -12,8 +14,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from supervision import accounts
-from supervision.errors import SupervisionError, TooManyAttempts, Unauthorized
+from supervision.errors import Forbidden, SupervisionError, TooManyAttempts, Unauthorized
 from supervision.i18n import LOCALES
+from supervision.settings import Settings
 from web.deps import (
     LOCALE_COOKIE,
     SESSION_COOKIE,
@@ -36,11 +39,26 @@ def _safe_next(target: str | None) -> str:
     return "/"
 
 
+# The login form has no session yet to hold a CSRF token: the token goes in a cookie of its own and in the
+# form (double submit), so a page elsewhere cannot log the browser in under an account of its choosing.
+LOGIN_CSRF_COOKIE = "sv_login"
+
+
+def _login_form(request: Request, settings: Settings, context: dict[str, Any], status_code: int = 200) -> Response:
+    token = secrets.token_urlsafe(24)
+    response = render(request, "login.html", {"expired": False, "error": None, **context, "login_csrf": token},
+                      status_code=status_code)
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=settings.cookie_secure,
+                        max_age=3600, path="/login")
+    return response
+
+
 @router.get("/login", include_in_schema=False)
-def login_page(request: Request, principal: OptionalPrincipal, next: str = "/", expired: int = 0) -> Response:
+def login_page(request: Request, principal: OptionalPrincipal, settings: SettingsDep, next: str = "/",
+               expired: int = 0) -> Response:
     if principal is not None:
         return RedirectResponse(_safe_next(next), status_code=303)
-    return render(request, "login.html", {"next": next, "expired": bool(expired), "error": None})
+    return _login_form(request, settings, {"next": next, "expired": bool(expired)})
 
 
 @router.post("/login", include_in_schema=False)
@@ -51,7 +69,13 @@ async def login_submit(
     username: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/",
+    csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not expected or not hmac.compare_digest(expected, csrf_token):
+        return _login_form(request, settings, {"next": next, "username": username,
+                                               "error": Forbidden("error.csrf").message(request_locale(request))},
+                           status_code=403)
     ip = client_ip(request)
     throttle = await run_in_threadpool(accounts.throttle_for, session, username, ip, settings)
     if throttle.delay_seconds:
@@ -61,14 +85,14 @@ async def login_submit(
         user = await run_in_threadpool(accounts.authenticate, session, username.strip(), password, ip=ip,
                                        settings=settings)
     except (Unauthorized, TooManyAttempts) as exc:
-        return render(request, "login.html", {"next": next, "expired": False,
-                                              "error": exc.message(request_locale(request)),
-                                              "username": username}, status_code=exc.status)
+        return _login_form(request, settings, {"next": next, "error": exc.message(request_locale(request)),
+                                               "username": username}, status_code=exc.status)
     token = await run_in_threadpool(accounts.start_session, session, user, kind="browser", ip=ip, settings=settings)
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax", secure=settings.cookie_secure,
                         max_age=settings.session_hours * 3600, path="/")
     response.set_cookie(LOCALE_COOKIE, user.locale, samesite="lax", path="/")
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return response
 
 
