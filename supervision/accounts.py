@@ -11,6 +11,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, Field
+from sqlalchemy import Executable, bindparam
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, select
 
 from supervision import audit
@@ -261,23 +263,44 @@ def start_session(session: Session, user: User, *, kind: str, ip: str = "", sett
     return token
 
 
-def resolve_session(session: Session, token: str, kind: str) -> tuple[Principal, AuthSession] | None:
+@dataclass(frozen=True)
+class LiveSession:
+    """What a request needs of the session behind its cookie or bearer token."""
+
+    principal: Principal
+    csrf_token: str
+
+
+def resolve_session(session: Session, token: str, kind: str) -> LiveSession | None:
     """The principal behind a session cookie or bearer token, or None if unknown, expired or revoked."""
     if not token:
         return None
-    # One statement: this runs on every request.
-    found = session.exec(
-        select(AuthSession, User, Site)
-        .join(User, col(User.id) == AuthSession.user_id)
-        .join(Site, col(Site.id) == User.site_id, isouter=True)
-        .where(col(AuthSession.token_hash) == token_digest(token))
-    ).first()
+    # One statement of plain columns, built once: this runs on every request.
+    found = session.connection().execute(_SESSION_LOOKUP, {"digest": token_digest(token)}).first()
     if found is None:
         return None
-    row, user, site = found
-    if row.kind != kind or row.revoked_at is not None or row.expires_at <= utcnow() or not user.active:
+    if found.kind != kind or found.revoked_at is not None or found.expires_at <= utcnow() or not found.active:
         return None
-    return _principal(user, site), row
+    role = Role(found.role)
+    principal = Principal(
+        kind="user", id=found.user_id, name=found.username, site_id=found.site_id,
+        # A user whose site vanished sees nothing rather than everything.
+        site_path=found.path if found.path else "/nowhere/",
+        role=role, staff_id=found.staff_id, locale=found.locale, permissions=ROLE_PERMISSIONS[role],
+    )
+    return LiveSession(principal, found.csrf_token)
+
+
+_SESSION_LOOKUP: Executable = (
+    sa_select(
+        col(AuthSession.kind), col(AuthSession.revoked_at), col(AuthSession.expires_at),
+        col(AuthSession.csrf_token), col(User.id).label("user_id"), col(User.username), col(User.site_id),
+        col(User.role), col(User.staff_id), col(User.locale), col(User.active), col(Site.path),
+    )
+    .join(User, col(User.id) == AuthSession.user_id)
+    .join(Site, col(Site.id) == User.site_id, isouter=True)
+    .where(col(AuthSession.token_hash) == bindparam("digest"))
+)
 
 
 def end_session(session: Session, token: str, actor: Principal, *, ip: str = "") -> None:

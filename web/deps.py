@@ -85,8 +85,8 @@ def _resolve(request: Request) -> tuple[Principal | None, str]:
                 stale = principal is not None and principal.id is not None and accounts.api_token_stale(
                     lookup, principal.id)
             else:
-                found = accounts.resolve_session(lookup, token, "bearer")
-                principal = found[0] if found else None
+                live = accounts.resolve_session(lookup, token, "bearer")
+                principal = live.principal if live else None
             if principal is None:
                 raise Unauthorized("error.session_expired")
             if stale and principal.id is not None:
@@ -100,7 +100,7 @@ def _resolve(request: Request) -> tuple[Principal | None, str]:
         if cookie:
             request.state.session_expired = True
         return None, ""
-    return found[0], found[1].csrf_token
+    return found.principal, found.csrf_token
 
 
 _Resolved = Annotated[tuple[Principal | None, str], Depends(_resolve, scope="function")]
