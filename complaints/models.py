@@ -240,12 +240,13 @@ class WorkOrderEvent(SQLModel, table=True):
 
 
 class StatsMonth(SQLModel, table=True):
-    """What the orders received in one month count towards the statistics, per site and grouping key.
+    """What the orders received in one month count towards the statistics, per site and per grouping.
 
     Kept up to date in the transaction of every change of an order (complaints/rollup.py), so the
-    statistics page sums a few thousand rows instead of a year of orders. `department_key` and
-    `window_key` are 0 for "none" (a primary key cannot hold NULL). Merged orders count nowhere;
-    an open order past its due date is counted live (it depends on today).
+    statistics page sums a few hundred rows instead of a year of orders. Each order counts once under
+    each grouping (`dim`: department, window, channel; `value`: the id or channel, "" for none), so
+    each grouping sums only its own rows. Merged orders count nowhere; an open order past its due
+    date is counted live (it depends on today).
     """
 
     __tablename__ = "complaints_stats_month"
@@ -253,9 +254,8 @@ class StatsMonth(SQLModel, table=True):
     month: str = Field(primary_key=True, max_length=7)
     site_id: int = Field(primary_key=True)
     integrity: bool = Field(primary_key=True)
-    department_key: int = Field(primary_key=True)  # coalesce(lead unit, department concerned), 0 = none
-    window_key: int = Field(primary_key=True)
-    channel: str = Field(primary_key=True, max_length=20)
+    dim: str = Field(primary_key=True, max_length=10)
+    value: str = Field(primary_key=True, max_length=20)
     received: int = 0
     closed: int = 0
     closed_on_time: int = 0

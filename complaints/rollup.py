@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Table, bindparam, case, delete, func, literal
+from sqlalchemy import String, Table, bindparam, case, cast, delete, func, literal
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -29,18 +29,20 @@ from complaints.workflow import State
 from supervision.db import table_of
 
 ORDER_COUNTERS = ("received", "closed", "closed_on_time", "closed_late", "upheld", "callbacks", "satisfied")
-ORDER_KEY = ("month", "site_id", "integrity", "department_key", "window_key", "channel")
+ORDER_KEY = ("month", "site_id", "integrity", "dim", "value")
 RATING_KEY = ("month", "site_id", "window_id", "department_key", "level")
+# The groupings an order counts under; the month grouping sums the channel rows (every order has a channel).
+DIMENSIONS = ("department", "window", "channel")
 
-OrderKey = tuple[str, int, bool, int, int, str]
+OrderKey = tuple[str, int, bool, str, str]
 _UPHELD = frozenset({Outcome.UPHELD.value, Outcome.PARTLY.value})
 
 
 @dataclass(frozen=True)
 class Contribution:
-    """One order's place in the roll-up and what it adds there."""
+    """One order's places in the roll-up (one per grouping) and what it adds to each."""
 
-    key: OrderKey
+    keys: tuple[OrderKey, ...]
     counts: tuple[int, ...]
 
 
@@ -48,14 +50,10 @@ def contribution(order: WorkOrder) -> Contribution | None:
     """What an order adds to the roll-up as it stands (nothing once merged into another)."""
     if order.state == State.MERGED.value:
         return None
-    key: OrderKey = (
-        order.received_month,
-        order.site_id,
-        bool(order.integrity),
-        order.lead_department_id or order.department_id or 0,
-        order.window_id or 0,
-        order.channel,
-    )
+    base = (order.received_month, order.site_id, bool(order.integrity))
+    department = order.lead_department_id or order.department_id
+    values = ("" if department is None else str(department), "" if order.window_id is None else str(order.window_id),
+              order.channel)
     closed = order.state == State.CLOSED.value
     level = order.callback_level
     counts = (
@@ -67,32 +65,52 @@ def contribution(order: WorkOrder) -> Contribution | None:
         int(level is not None),
         int(level is not None and level >= 3),
     )
-    return Contribution(key, counts)
+    return Contribution(tuple((*base, dim, value) for dim, value in zip(DIMENSIONS, values, strict=True)), counts)
 
 
 def shift(session: Session, before: Contribution | None, after: Contribution | None) -> None:
-    """Move an order's counts from what it was to what it is now."""
+    """Move an order's counts from what it was to what it is now: one statement, nothing when unchanged."""
     deltas: dict[OrderKey, list[int]] = {}
     for part, sign in ((before, -1), (after, 1)):
         if part is None:
             continue
-        row = deltas.setdefault(part.key, [0] * len(ORDER_COUNTERS))
-        for i, n in enumerate(part.counts):
-            row[i] += sign * n
-    stmt = _statements(session).order
-    # Sorted, so two transactions moving orders between the same two rows lock them in the same order.
-    for key in sorted(deltas):
-        values = deltas[key]
-        if any(values):
-            session.connection().execute(
-                stmt, {**dict(zip(ORDER_KEY, key, strict=True)), **dict(zip(ORDER_COUNTERS, values, strict=True))}
-            )
+        for key in part.keys:
+            row = deltas.setdefault(key, [0] * len(ORDER_COUNTERS))
+            for i, n in enumerate(part.counts):
+                row[i] += sign * n
+    # Sorted, so two transactions moving orders between the same rows lock them in the same order.
+    rows = [
+        {**dict(zip(ORDER_KEY, key, strict=True)), **dict(zip(ORDER_COUNTERS, deltas[key], strict=True))}
+        for key in sorted(deltas)
+        if any(deltas[key])
+    ]
+    if rows:
+        session.connection().execute(_upsert_orders(session.get_bind().dialect.name, len(rows)), _flat(rows))
+
+
+def _flat(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    return {f"{name}_{i}": value for i, row in enumerate(rows) for name, value in row.items()}
+
+
+@lru_cache(maxsize=16)
+def _upsert_orders(dialect: str, count: int) -> Any:
+    """INSERT … VALUES (…), (…) ON CONFLICT DO UPDATE x = x + excluded.x, for `count` rows; built once per size."""
+    ins = pg_insert if dialect == "postgresql" else sqlite_insert
+    months = table_of(StatsMonth)
+    stmt = ins(months).values(
+        [{c: bindparam(f"{c}_{i}", type_=months.c[c].type) for c in (*ORDER_KEY, *ORDER_COUNTERS)}
+         for i in range(count)]
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=list(ORDER_KEY),
+        set_={c: months.c[c] + stmt.excluded[c] for c in ORDER_COUNTERS},
+    )
 
 
 def count_rating(session: Session, rating: Rating, sign: int) -> None:
     """Add (1) or take away (-1) a rating from its month's row."""
     session.connection().execute(
-        _statements(session).rating,
+        _upsert_rating(session.get_bind().dialect.name),
         {
             "month": rating.rated_month,
             "site_id": rating.site_id,
@@ -104,48 +122,33 @@ def count_rating(session: Session, rating: Rating, sign: int) -> None:
     )
 
 
-@dataclass(frozen=True)
-class _Statements:
-    order: Any
-    rating: Any
-
-
 @lru_cache(maxsize=4)
-def _statements_for(dialect: str) -> _Statements:
+def _upsert_rating(dialect: str) -> Any:
     ins = pg_insert if dialect == "postgresql" else sqlite_insert
-    months = table_of(StatsMonth)
-    order = ins(months).values({c: bindparam(c) for c in (*ORDER_KEY, *ORDER_COUNTERS)})
-    order = order.on_conflict_do_update(
-        index_elements=list(ORDER_KEY),
-        set_={c: months.c[c] + order.excluded[c] for c in ORDER_COUNTERS},
-    )
     ratings = table_of(RatingMonth)
-    rating = ins(ratings).values({c: bindparam(c) for c in (*RATING_KEY, "n")})
-    rating = rating.on_conflict_do_update(index_elements=list(RATING_KEY), set_={"n": ratings.c.n + rating.excluded.n})
-    return _Statements(order, rating)
-
-
-def _statements(session: Session) -> _Statements:
-    return _statements_for(session.get_bind().dialect.name)
+    stmt = ins(ratings).values({c: bindparam(c) for c in (*RATING_KEY, "n")})
+    return stmt.on_conflict_do_update(index_elements=list(RATING_KEY), set_={"n": ratings.c.n + stmt.excluded.n})
 
 
 # --- recomputing and checking -----------------------------------------------------------------
 
 
-def _order_select() -> Any:
-    """The roll-up as one GROUP BY over the orders: what `rebuild` writes and `differences` compares."""
+def _order_select(dim: str) -> Any:
+    """One grouping of the roll-up as a GROUP BY over the orders: what `rebuild` writes, `differences` compares."""
     w = table_of(WorkOrder).c
     one, zero = literal(1), literal(0)
-    dept = func.coalesce(w.lead_department_id, w.department_id, 0)
-    window = func.coalesce(w.window_id, 0)
+    value = {
+        "department": func.coalesce(cast(func.coalesce(w.lead_department_id, w.department_id), String), ""),
+        "window": func.coalesce(cast(w.window_id, String), ""),
+        "channel": w.channel,
+    }[dim]
     return (
         sa_select(
             w.received_month.label("month"),
             w.site_id.label("site_id"),
             w.integrity.label("integrity"),
-            dept.label("department_key"),
-            window.label("window_key"),
-            w.channel.label("channel"),
+            literal(dim, String).label("dim"),
+            value.label("value"),
             func.count().label("received"),
             func.sum(case((w.state == State.CLOSED.value, one), else_=zero)).label("closed"),
             func.sum(case((w.on_time.is_(True), one), else_=zero)).label("closed_on_time"),
@@ -155,7 +158,7 @@ def _order_select() -> Any:
             func.sum(case((w.callback_level >= 3, one), else_=zero)).label("satisfied"),
         )
         .where(w.state != State.MERGED.value)
-        .group_by(w.received_month, w.site_id, w.integrity, dept, window, w.channel)
+        .group_by(w.received_month, w.site_id, w.integrity, value)
     )
 
 
@@ -181,15 +184,16 @@ def rebuild(session: Session) -> None:
     months, ratings = table_of(StatsMonth), table_of(RatingMonth)
     session.execute(delete(months))
     session.execute(delete(ratings))
-    session.execute(months.insert().from_select([*ORDER_KEY, *ORDER_COUNTERS], _order_select()))
+    for dim in DIMENSIONS:
+        session.execute(months.insert().from_select([*ORDER_KEY, *ORDER_COUNTERS], _order_select(dim)))
     session.execute(ratings.insert().from_select([*RATING_KEY, "n"], _rating_select()))
 
 
-def _as_map(rows: Iterable[Any], width: int) -> dict[tuple[Any, ...], tuple[int, ...]]:
+def _as_map(rows: Iterable[Any], width: int, flag_at: int | None) -> dict[tuple[Any, ...], tuple[int, ...]]:
     out: dict[tuple[Any, ...], tuple[int, ...]] = {}
     for row in rows:
-        key = tuple(row[:width])
-        key = tuple(bool(v) if i == 2 and width == len(ORDER_KEY) else v for i, v in enumerate(key))
+        # SQLite gives a boolean back as 0/1.
+        key = tuple(bool(v) if i == flag_at else v for i, v in enumerate(row[:width]))
         counts = tuple(int(v or 0) for v in row[width:])
         if any(counts):
             out[key] = counts
@@ -199,18 +203,18 @@ def _as_map(rows: Iterable[Any], width: int) -> dict[tuple[Any, ...], tuple[int,
 def differences(session: Session) -> list[str]:
     """Where the roll-ups differ from a direct count of the orders and ratings; empty when they agree."""
     problems: list[str] = []
-    for table, select_all, key in (
-        (table_of(StatsMonth), _order_select(), ORDER_KEY),
-        (table_of(RatingMonth), _rating_select(), RATING_KEY),
-    ):
-        stored = _as_map(session.execute(sa_select(*_columns(table, key))).all(), len(key))
-        direct = _as_map(session.execute(select_all).all(), len(key))
+    months, ratings = table_of(StatsMonth), table_of(RatingMonth)
+    checks: list[tuple[Table, tuple[str, ...], tuple[str, ...], list[Any], int | None]] = [
+        (months, ORDER_KEY, ORDER_COUNTERS, [_order_select(dim) for dim in DIMENSIONS], ORDER_KEY.index("integrity")),
+        (ratings, RATING_KEY, ("n",), [_rating_select()], None),
+    ]
+    for table, key, counters, selects, flag_at in checks:
+        columns = [table.c[c] for c in (*key, *counters)]
+        stored = _as_map(session.execute(sa_select(*columns)).all(), len(key), flag_at)
+        direct: dict[tuple[Any, ...], tuple[int, ...]] = {}
+        for stmt in selects:
+            direct.update(_as_map(session.execute(stmt).all(), len(key), flag_at))
         for k in sorted(set(stored) | set(direct), key=repr):
             if stored.get(k) != direct.get(k):
                 problems.append(f"{table.name} {k}: roll-up {stored.get(k)} ≠ direct {direct.get(k)}")
     return problems
-
-
-def _columns(table: Table, key: tuple[str, ...]) -> list[Any]:
-    counters = ORDER_COUNTERS if table.name == StatsMonth.__tablename__ else ("n",)
-    return [table.c[c] for c in (*key, *counters)]

@@ -199,15 +199,6 @@ def _add(row: StatRow, *values: Any) -> None:
     row.satisfied += satisfied
 
 
-def _rollup_key(group: GroupBy) -> Any:
-    return {
-        GroupBy.DEPARTMENT: col(StatsMonth.department_key),
-        GroupBy.WINDOW: col(StatsMonth.window_key),
-        GroupBy.CHANNEL: col(StatsMonth.channel),
-        GroupBy.MONTH: col(StatsMonth.month),
-    }[group]
-
-
 def _orders_rolled_up(
     session: Session,
     rows: dict[str, StatRow],
@@ -222,10 +213,12 @@ def _orders_rolled_up(
         col(StatsMonth.month) >= first,
         col(StatsMonth.month) <= last,
         col(StatsMonth.site_id).in_(sites),
+        # Each order counts once per grouping; months sum the channel rows.
+        col(StatsMonth.dim) == ("channel" if group is GroupBy.MONTH else group.value),
     ]
     if not confidential:
         where.append(col(StatsMonth.integrity).is_(False))
-    key = _rollup_key(group)
+    key = col(StatsMonth.month) if group is GroupBy.MONTH else col(StatsMonth.value)
     stmt = (
         sa_select(
             key,

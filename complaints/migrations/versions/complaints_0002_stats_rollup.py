@@ -24,9 +24,8 @@ def upgrade() -> None:
     sa.Column('month', sqlmodel.sql.sqltypes.AutoString(length=7), nullable=False),
     sa.Column('site_id', sa.Integer(), nullable=False),
     sa.Column('integrity', sa.Boolean(), nullable=False),
-    sa.Column('department_key', sa.Integer(), nullable=False),
-    sa.Column('window_key', sa.Integer(), nullable=False),
-    sa.Column('channel', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('dim', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('value', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('received', sa.Integer(), nullable=False),
     sa.Column('closed', sa.Integer(), nullable=False),
     sa.Column('closed_on_time', sa.Integer(), nullable=False),
@@ -34,7 +33,7 @@ def upgrade() -> None:
     sa.Column('upheld', sa.Integer(), nullable=False),
     sa.Column('callbacks', sa.Integer(), nullable=False),
     sa.Column('satisfied', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('month', 'site_id', 'integrity', 'department_key', 'window_key', 'channel')
+    sa.PrimaryKeyConstraint('month', 'site_id', 'integrity', 'dim', 'value')
     )
     op.create_table('complaints_rating_month',
     sa.Column('month', sqlmodel.sql.sqltypes.AutoString(length=7), nullable=False),
@@ -45,21 +44,24 @@ def upgrade() -> None:
     sa.Column('n', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('month', 'site_id', 'window_id', 'department_key', 'level')
     )
-    op.execute(
-        "INSERT INTO complaints_stats_month (month, site_id, integrity, department_key, window_key, channel, "
-        "received, closed, closed_on_time, closed_late, upheld, callbacks, satisfied) "
-        "SELECT received_month, site_id, integrity, COALESCE(lead_department_id, department_id, 0), "
-        "COALESCE(window_id, 0), channel, COUNT(*), "
-        "SUM(CASE WHEN state = 'closed' THEN 1 ELSE 0 END), "
-        "SUM(CASE WHEN on_time IS TRUE THEN 1 ELSE 0 END), "
-        "SUM(CASE WHEN on_time IS FALSE AND is_open IS FALSE THEN 1 ELSE 0 END), "
-        "SUM(CASE WHEN outcome IN ('upheld', 'partly') THEN 1 ELSE 0 END), "
-        "COUNT(callback_level), "
-        "SUM(CASE WHEN callback_level >= 3 THEN 1 ELSE 0 END) "
-        "FROM work_order WHERE state <> 'merged' "
-        "GROUP BY received_month, site_id, integrity, COALESCE(lead_department_id, department_id, 0), "
-        "COALESCE(window_id, 0), channel"
-    )
+    for dim, value in (
+        ("department", "COALESCE(CAST(COALESCE(lead_department_id, department_id) AS VARCHAR), '')"),
+        ("window", "COALESCE(CAST(window_id AS VARCHAR), '')"),
+        ("channel", "channel"),
+    ):
+        op.execute(
+            "INSERT INTO complaints_stats_month (month, site_id, integrity, dim, value, "
+            "received, closed, closed_on_time, closed_late, upheld, callbacks, satisfied) "
+            f"SELECT received_month, site_id, integrity, '{dim}', {value}, COUNT(*), "
+            "SUM(CASE WHEN state = 'closed' THEN 1 ELSE 0 END), "
+            "SUM(CASE WHEN on_time IS TRUE THEN 1 ELSE 0 END), "
+            "SUM(CASE WHEN on_time IS FALSE AND is_open IS FALSE THEN 1 ELSE 0 END), "
+            "SUM(CASE WHEN outcome IN ('upheld', 'partly') THEN 1 ELSE 0 END), "
+            "COUNT(callback_level), "
+            "SUM(CASE WHEN callback_level >= 3 THEN 1 ELSE 0 END) "
+            "FROM work_order WHERE state <> 'merged' "
+            f"GROUP BY received_month, site_id, integrity, {value}"
+        )
     op.execute(
         "INSERT INTO complaints_rating_month (month, site_id, window_id, department_key, level, n) "
         "SELECT rated_month, site_id, window_id, COALESCE(department_id, 0), level, COUNT(*) "
