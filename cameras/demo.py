@@ -37,6 +37,8 @@ logger = logging.getLogger(__name__)
 SERVER_SCRIPT = Path(__file__).resolve().parents[1] / "tools" / "rtsp_server.py"
 SYSTEM_PYTHON = "/usr/bin/python3"
 DEMO_PASSWORD = "demo-cam-2026"
+# Part of the cached clip's file name: a change to the rendering renders the clips again.
+CLIP_VERSION = "v2"
 
 
 def render_hall_clip(path: Path, *, seed: int, seconds: int = 60, size: tuple[int, int] = (640, 360),
@@ -53,6 +55,11 @@ def render_hall_clip(path: Path, *, seed: int, seconds: int = 60, size: tuple[in
     with av.open(str(tmp), "w") as out:
         stream = out.add_stream("libx264", rate=fps)
         stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
+        # One slice per picture. PyAV's default slice threading makes x264 cut every picture into a slice per
+        # core; GStreamer's payloader (config-interval=-1) then repeats SPS/PPS before each IDR slice and
+        # FFmpeg's parser splits the key frame into two half pictures: two "key frames" a second, each
+        # decoded and published half-concealed.
+        stream.codec_context.thread_type = "FRAME"
         # One key frame a second: analysis sees a new picture every second.
         stream.options = {"g": str(fps), "bf": "0", "preset": "veryfast", "crf": "28"}
         for i in range(seconds * fps):
@@ -204,7 +211,8 @@ class DemoCameras:
         self._devices: list[VirtualOnvifDevice] = []
 
     def start(self, count: int = 4) -> list[DemoCamera]:
-        clips = {f"hall{i}": render_hall_clip(self.dir / f"hall{i}.mp4", seed=i, seconds=self.clip_seconds)
+        clips = {f"hall{i}": render_hall_clip(self.dir / f"hall{i}-{CLIP_VERSION}.mp4", seed=i,
+                                              seconds=self.clip_seconds)
                  for i in range(1, count + 1)}
         use_rtsp = self.transport == "rtsp" or (self.transport == "auto" and gstreamer_available())
         if not use_rtsp:

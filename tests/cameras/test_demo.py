@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from types import SimpleNamespace
 
+import av
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from cameras import CameraCreate, register_camera
-from cameras.demo import DemoCameras
+from cameras.demo import DemoCameras, render_hall_clip
 from cameras.ingest import FrameRegistry
 from cameras.models import CameraHealth, CameraStatus
 from cameras.worker import IngestService
@@ -81,3 +82,23 @@ def test_demo_cameras_over_http_without_gstreamer(engine: Engine, org_data: Simp
             svc.stop()
     finally:
         demo.stop()
+
+
+def test_demo_clip_has_one_slice_per_picture(tmp_path: Path) -> None:
+    """Two slices per picture made GStreamer's payloader repeat SPS/PPS mid-picture and FFmpeg then read every
+    key frame as two half pictures (analysed twice a second, stills half concealed)."""
+    clip = render_hall_clip(tmp_path / "hall.mp4", seed=3, seconds=3)
+    with av.open(str(clip)) as container:
+        stream = container.streams.video[0]
+        keys = 0
+        for packet in container.demux(stream):
+            if not packet.size:
+                continue
+            data, at, slices = bytes(packet), 0, 0
+            while at + 4 <= len(data):  # MP4: NAL units prefixed by their 4-byte length
+                length = int.from_bytes(data[at:at + 4], "big")
+                slices += (data[at + 4] & 0x1F) in (1, 5)
+                at += 4 + length
+            assert slices == 1, f"packet at {packet.pts} has {slices} slices"
+            keys += bool(packet.is_keyframe)
+    assert keys == 3  # one key frame a second
