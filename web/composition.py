@@ -34,11 +34,23 @@ def domain_modules() -> list[ModuleType]:
     return [importlib.import_module(name) for name in DOMAINS]
 
 
+# Mounted first: the framework tries routes in order (about 3 µs each, ~180 routes), and these answer
+# the machines and the busiest screens — health checks, intake and rating pads, camera stills and the API.
+FIRST_ROUTE_MODULES: tuple[str, ...] = (
+    "web.routes.health",
+    "web.routes.api_complaints",
+    "web.routes.api_cameras",
+    "web.routes.cameras_pages",
+)
+
+
 def router_modules() -> list[ModuleType]:
     names = list(CORE_ROUTE_MODULES)
     for domain in domain_modules():
         names.extend(domain.ROUTE_MODULES)
-    return [importlib.import_module(name) for name in names]
+    first = [name for name in FIRST_ROUTE_MODULES if name in names]
+    ordered = first + [name for name in names if name not in first]
+    return [importlib.import_module(name) for name in ordered]
 
 
 def service_factories(settings: Settings, *, web_elsewhere: bool = False) -> list[ServiceFactory]:
