@@ -43,10 +43,10 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(var: Path, port: int, cameras: int) -> subprocess.Popen[bytes]:
+def start_server(var: Path, port: int, cameras: int, transport: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "SUPERVISION_VAR_DIR": str(var), "SUPERVISION_DEMO_PASSWORD": PASSWORD,
            "SUPERVISION_DATABASE_URL": "", "SUPERVISION_CAMERA_DEMO_CAMERAS": str(cameras),
-           "SUPERVISION_LOG_LEVEL": "WARNING"}
+           "SUPERVISION_CAMERA_DEMO_TRANSPORT": transport, "SUPERVISION_LOG_LEVEL": "WARNING"}
     env.pop("SUPERVISION_SECRET_KEY", None)
     cmd = [sys.executable, "-m", "web", "serve", "--demo", "--port", str(port)]
     var.mkdir(parents=True, exist_ok=True)
@@ -259,6 +259,8 @@ def main() -> int:
     parser.add_argument("--interval", type=float, default=45, help="seconds between samples (30-60)")
     parser.add_argument("--warmup-minutes", type=float, default=10)
     parser.add_argument("--cameras", type=int, default=6, help="SUPERVISION_CAMERA_DEMO_CAMERAS")
+    parser.add_argument("--transport", choices=("auto", "rtsp", "http"), default="auto",
+                        help="SUPERVISION_CAMERA_DEMO_TRANSPORT (auto: RTSP when GStreamer is installed)")
     parser.add_argument("--csv", type=Path, default=None, help="default: soak-<time>.csv in the temp directory root")
     parser.add_argument("--keep", action="store_true", help="keep the temporary var directory")
     args = parser.parse_args()
@@ -266,11 +268,11 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="soak-"))
     out = args.csv or tmp.parent / f"soak-{stamp}.csv"
     port = free_port()
-    print(f"soak: {args.minutes} min, sample every {args.interval} s, var {tmp / 'var'}, port {port}, csv {out}",
-          flush=True)
+    print(f"soak: {args.minutes} min, sample every {args.interval} s, {args.cameras} cameras ({args.transport}), "
+          f"var {tmp / 'var'}, port {port}, csv {out}", flush=True)
     signal.signal(signal.SIGTERM, _interrupt)  # `kill <soak PID>` still stops the server and summarises
     started = time.monotonic()
-    proc = start_server(tmp / "var", port, args.cameras)
+    proc = start_server(tmp / "var", port, args.cameras, args.transport)
     print(f"server PID {proc.pid} up after {time.monotonic() - started:.1f} s", flush=True)
     api = Api(f"http://127.0.0.1:{port}")
     api.login()
