@@ -98,7 +98,11 @@ def get_work_order(request: Request, session: SessionDep, actor: CurrentPrincipa
              summary="Apply an action to a work order")
 def transition_work_order(request: Request, session: SessionDep, actor: CurrentPrincipal, order_id: int,
                           body: Annotated[TransitionRequest, Body()]) -> complaints.WorkOrderView:
-    """Dispatch, sign, send back, reassign, progress, extensions, merge, reply, callback, reopen, close, outcome."""
+    """Dispatch, sign, send back, reassign, progress, extensions, merge, reply, callback, reopen, close, outcome.
+
+    `revise_outcome` replaces a recorded outcome (`outcome`, `disposition`, a `reason` is required): the
+    order keeps both in its history, the old outcome's ledger entry is reversed and the new one records its own.
+    """
     data = body.model_dump(exclude={"action"}, exclude_unset=True)
     return complaints.transition(session, actor, order_id, body.action, data, ip=client_ip(request))
 
