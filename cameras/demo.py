@@ -38,7 +38,7 @@ SERVER_SCRIPT = Path(__file__).resolve().parents[1] / "tools" / "rtsp_server.py"
 SYSTEM_PYTHON = "/usr/bin/python3"
 DEMO_PASSWORD = "demo-cam-2026"
 # Part of the cached clip's file name: a change to the rendering renders the clips again.
-CLIP_VERSION = "v2"
+CLIP_VERSION = "v3"
 
 
 def render_hall_clip(path: Path, *, seed: int, seconds: int = 60, size: tuple[int, int] = (640, 360),
@@ -82,7 +82,14 @@ def render_hall_clip(path: Path, *, seed: int, seconds: int = 60, size: tuple[in
                 cx = int(w * 0.15) + q * int(w * 0.08) + int(3 * math.sin(t * 2 + q))
                 cv2.circle(img, (cx, int(h * 0.68)), int(h * 0.035), (50, 50, 50), -1)
                 cv2.rectangle(img, (cx - 10, int(h * 0.71)), (cx + 10, int(h * 0.86)), (90, 70, 50), -1)
-            # A running clock: a live camera's picture always changes, so the freeze detector stays quiet.
+            # A visitor crossing the hall: analysis sees one picture a second, and hall scenes are calm for
+            # long stretches; without someone walking, the freeze detector called a demo camera frozen.
+            span = w + 80
+            vx = int((t * w / 8 + seed * 97) % span) - 40
+            vy = int(h * 0.74)
+            cv2.circle(img, (vx, vy), int(h * 0.04), (40, 120, 60), -1)
+            cv2.rectangle(img, (vx - 13, vy + int(h * 0.04)), (vx + 13, vy + int(h * 0.2)), (40, 120, 60), -1)
+            # A running clock: a live camera's picture always changes.
             cv2.putText(img, f"CAM {seed:02d}  {int(t) // 60:02d}:{int(t) % 60:02d}.{i % fps}", (10, h - 12),
                         cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1)
             frame = av.VideoFrame.from_ndarray(img, format="bgr24")

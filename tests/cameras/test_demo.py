@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -11,7 +12,8 @@ from sqlmodel import Session
 
 from cameras import CameraCreate, register_camera
 from cameras.demo import DemoCameras, render_hall_clip
-from cameras.ingest import FrameRegistry
+from cameras.health import FROZEN_DIFF_THRESHOLD, thumbnail_diff
+from cameras.ingest import FrameRegistry, luma_thumbnail
 from cameras.models import CameraHealth, CameraStatus
 from cameras.worker import IngestService
 from supervision.db import session_scope
@@ -84,13 +86,14 @@ def test_demo_cameras_over_http_without_gstreamer(engine: Engine, org_data: Simp
         demo.stop()
 
 
-def test_demo_clip_has_one_slice_per_picture(tmp_path: Path) -> None:
+def test_demo_clip_has_one_slice_per_picture_and_never_looks_frozen(tmp_path: Path) -> None:
     """Two slices per picture made GStreamer's payloader repeat SPS/PPS mid-picture and FFmpeg then read every
-    key frame as two half pictures (analysed twice a second, stills half concealed)."""
-    clip = render_hall_clip(tmp_path / "hall.mp4", seed=3, seconds=3)
+    key frame as two half pictures (analysed twice a second, stills half concealed). And the analysis, which
+    sees the key frames only, must see the calm demo hall change every second, or it calls the camera frozen."""
+    clip = render_hall_clip(tmp_path / "hall.mp4", seed=5, seconds=8)
+    thumbs = []
     with av.open(str(clip)) as container:
         stream = container.streams.video[0]
-        keys = 0
         for packet in container.demux(stream):
             if not packet.size:
                 continue
@@ -100,5 +103,8 @@ def test_demo_clip_has_one_slice_per_picture(tmp_path: Path) -> None:
                 slices += (data[at + 4] & 0x1F) in (1, 5)
                 at += 4 + length
             assert slices == 1, f"packet at {packet.pts} has {slices} slices"
-            keys += bool(packet.is_keyframe)
-    assert keys == 3  # one key frame a second
+            if packet.is_keyframe:
+                thumbs += [luma_thumbnail(frame) for frame in stream.codec_context.decode(packet)]
+    assert len(thumbs) == 8  # one key frame a second
+    diffs = [thumbnail_diff(a, b) for a, b in itertools.pairwise([*thumbs, thumbs[0]])]
+    assert min(diffs) > FROZEN_DIFF_THRESHOLD * 1.25, diffs
