@@ -1,11 +1,15 @@
 """Ingest benchmark: N cameras served by the GStreamer RTSP server on loopback, read by `supervision worker`.
 
     .venv/bin/python bench/cameras/run.py --cameras 8 32 64 128 --size 1280x720 --seconds 60
+    .venv/bin/python bench/cameras/run.py --cameras 128 256 --size 640x360 --bitrate 512k --shared-feed \
+        --decode keyframes --engine ffmpeg native --seconds 30
 
-For each N it runs the worker processes twice — key frames only (ours) and full decoding (the baseline) —
-and prints one Markdown row per run: CPU-seconds per camera-hour of the ingest processes, memory per
-camera, the minimum analysed-frame rate over cameras, the time to open all streams and the delay to
-notice a dropped stream. Not a test: results go to bench/cameras/RESULTS.md.
+For each N it runs the worker processes once per decode mode (key frames only, or full decoding as the
+baseline) and per ingest engine (`--engine ffmpeg native`: FFmpeg's RTSP demuxer, or cameras/rtsp.py on one
+asyncio loop per process), the engines back to back on the same server, and prints one Markdown row per
+run: CPU-seconds per camera-hour of the ingest processes, memory per camera, the minimum analysed-frame rate
+over cameras, the time to open all streams, the delay to notice a dropped stream and the load average.
+Not a test: results go to bench/cameras/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -60,8 +64,27 @@ def rss_mb(pids: list[int]) -> float:
     return total / 1024
 
 
+# One ingest process of the benchmark: `IngestService` as `supervision worker` runs it, with the engine chosen
+# here so that the bench works whether or not cameras/worker.py reads `ingest_engine` yet; both engines are
+# started the same way (no multiprocessing parent), so their figures compare.
+CHILD = """
+import os, cameras.worker as w
+if os.environ['BENCH_ENGINE'] == 'native':
+    import cameras.rtsp_reader as r
+    r.POLL_SECONDS = float(os.environ.get('BENCH_NATIVE_POLL', r.POLL_SECONDS))
+    r.MODE = os.environ.get('BENCH_NATIVE_MODE', r.MODE)
+    w.CameraReader = r.NativeCameraReader
+w._child_main(0)
+"""
+
+
+def load_average() -> float:
+    return float(Path("/proc/loadavg").read_text().split()[0])
+
+
 def run_once(n: int, server: RtspServer, decode: str, seconds: float, per_process: int,
-             db_url: str) -> dict[str, float]:
+             db_url: str, engine_name: str = "ffmpeg", native_poll: float = 0.1,
+             native_mode: str = "loop") -> dict[str, float]:
     from cameras.models import Camera, CameraHealth, CameraStatus
     from supervision.db import make_engine, session_scope, upgrade
 
@@ -84,10 +107,11 @@ def run_once(n: int, server: RtspServer, decode: str, seconds: float, per_proces
     env = dict(os.environ, SUPERVISION_DATABASE_URL=db_url, SUPERVISION_CAMERA_DECODE=decode,
                SUPERVISION_CAMERA_MAX_CAMERAS_PER_PROCESS=str(per_process),
                SUPERVISION_CAMERA_CONNECT_STAGGER_SECONDS="0.02", SUPERVISION_CAMERA_LEASE_SECONDS="15",
-               SUPERVISION_SECRET_KEY="bench-" + "k" * 40)
+               SUPERVISION_SECRET_KEY="bench-" + "k" * 40, SUPERVISION_CAMERA_INGEST_ENGINE=engine_name,
+               BENCH_ENGINE=engine_name, BENCH_NATIVE_POLL=str(native_poll), BENCH_NATIVE_MODE=native_mode)
+    load = load_average()
     started = time.monotonic()
-    worker = subprocess.Popen([sys.executable, "-c", f"from cameras.worker import run_worker; "
-                               f"raise SystemExit(run_worker({processes}))"], env=env, cwd=ROOT)
+    workers = [subprocess.Popen([sys.executable, "-c", CHILD], env=env, cwd=ROOT) for _ in range(processes)]
 
     def statuses() -> list[CameraHealth]:
         with Session(engine) as s:
@@ -100,12 +124,13 @@ def run_once(n: int, server: RtspServer, decode: str, seconds: float, per_proces
             break
         time.sleep(0.25)
     time.sleep(5)  # let the rates settle
-    pids = proc_tree(worker.pid)
+    pids = [p for w in workers for p in proc_tree(w.pid)]
     server_pids = proc_tree(server.proc.pid)
     cpu0, s0, t0 = cpu_seconds(pids), cpu_seconds(server_pids), time.monotonic()
     time.sleep(seconds)
     cpu1, s1, t1 = cpu_seconds(pids), cpu_seconds(server_pids), time.monotonic()
     mem = rss_mb(pids)
+    threads = sum(len(list(Path(f"/proc/{p}/task").iterdir())) for p in pids if Path(f"/proc/{p}").exists())
     rows = statuses()
     min_rate = min((h.analysed_fps for h in rows), default=0.0)
     # Offline detection: drop one stream and time until the database says offline.
@@ -122,13 +147,20 @@ def run_once(n: int, server: RtspServer, decode: str, seconds: float, per_proces
                 break
         time.sleep(0.2)
     server.command("resume cam1")
-    os.kill(worker.pid, signal.SIGTERM)
-    worker.wait(timeout=60)
+    for w in workers:
+        os.kill(w.pid, signal.SIGTERM)
+    for w in workers:
+        try:
+            w.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            w.kill()
+            w.wait(timeout=10)
     engine.dispose()
     cam_hours = n * (t1 - t0) / 3600
     return {"cpu_per_cam_hour": (cpu1 - cpu0) / cam_hours, "mem_per_cam_mb": mem / n, "min_rate": min_rate,
             "open_s": opened, "offline_s": delay, "processes": processes,
-            "cpu_util": (cpu1 - cpu0) / (t1 - t0), "server_util": (s1 - s0) / (t1 - t0)}
+            "cpu_util": (cpu1 - cpu0) / (t1 - t0), "server_util": (s1 - s0) / (t1 - t0),
+            "load": load, "threads": threads}
 
 
 def main() -> None:
@@ -138,6 +170,11 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--per-process", type=int, default=32)
     ap.add_argument("--decode", nargs="+", default=["keyframes", "all"])
+    ap.add_argument("--engine", nargs="+", default=["ffmpeg"], choices=["ffmpeg", "native"],
+                    help="ingest engines to run, back to back on the same server for each N and decode mode")
+    ap.add_argument("--native-poll", type=float, default=0.1, help="native engine: seconds between socket drains")
+    ap.add_argument("--native-mode", default="loop", choices=["loop", "threads"],
+                    help="native engine: one asyncio loop per process, or a thread per camera (for comparison)")
     ap.add_argument("--database-url", default="")
     ap.add_argument("--shared-feed", action="store_true",
                     help="cameras 2..N share one server feed, so the server's CPU does not crowd out the ingest")
@@ -160,9 +197,10 @@ def main() -> None:
                         "-bufsize", "1M", "-pix_fmt", "yuv420p", str(clip)], check=True, timeout=300)
     else:
         clip = make_clip(work / f"clip-{args.size}.mp4", source=args.source, size=args.size, seconds=10)
-    print("| N | stream | decode | procs | CPU-s per camera-hour | ingest CPU (cores) | MB per camera "
-          "| min analysed fps | open all (s) | offline noticed (s) | RTSP server CPU (cores) |", flush=True)
-    print("|---|---|---|---|---|---|---|---|---|---|---|", flush=True)
+    print("| N | stream | decode | engine | procs | threads | CPU-s per camera-hour | ingest CPU (cores) "
+          "| MB per camera | min analysed fps | open all (s) | offline noticed (s) | RTSP server CPU (cores) "
+          "| load avg (1 min) |", flush=True)
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|", flush=True)
     for n in args.cameras:
         if args.shared_feed:
             # cam1 keeps its own feed (the offline test drops it); cam2..camN share one feed.
@@ -172,12 +210,19 @@ def main() -> None:
             server = RtspServer({"main": clip}, {f"cam{i}": "main" for i in range(1, n + 1)})
         try:
             for decode in args.decode:
-                db = args.database_url or f"sqlite:///{work}/bench-{n}-{decode}.db"
-                r = run_once(n, server, decode, args.seconds, args.per_process, db)
-                stream = f"{args.size} {args.source} {args.bitrate}".strip()
-                print(f"| {n} | {stream} | {decode} | {r['processes']} | {r['cpu_per_cam_hour']:.1f} "
-                      f"| {r['cpu_util']:.2f} | {r['mem_per_cam_mb']:.1f} | {r['min_rate']:.2f} "
-                      f"| {r['open_s']:.1f} | {r['offline_s']:.1f} | {r['server_util']:.2f} |", flush=True)
+                for engine_name in args.engine:
+                    db = args.database_url or f"sqlite:///{work}/bench-{n}-{decode}-{engine_name}.db"
+                    r = run_once(n, server, decode, args.seconds, args.per_process, db, engine_name,
+                                 args.native_poll, args.native_mode)
+                    stream = f"{args.size} {args.source} {args.bitrate}".strip()
+                    label = engine_name
+                    if engine_name == "native":
+                        label += f" ({args.native_mode}" + (f", {args.native_poll:g} s" if args.native_mode == "loop"
+                                                            else "") + ")"
+                    print(f"| {n} | {stream} | {decode} | {label} | {r['processes']} | {r['threads']} "
+                          f"| {r['cpu_per_cam_hour']:.1f} | {r['cpu_util']:.2f} | {r['mem_per_cam_mb']:.1f} "
+                          f"| {r['min_rate']:.2f} | {r['open_s']:.1f} | {r['offline_s']:.1f} "
+                          f"| {r['server_util']:.2f} | {r['load']:.2f} |", flush=True)
         finally:
             server.close()
 
