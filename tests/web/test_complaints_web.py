@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
 import complaints
+from complaints import rollup
 from complaints.models import HotlineCall, WorkOrder
 from supervision import accounts
 from supervision.db import session_scope
@@ -361,6 +362,7 @@ def test_demo_seed_is_quick_and_tells_the_story(engine: Engine) -> None:
         orders = s.exec(select(WorkOrder)).all()
         states = {o.state for o in orders}
         board, _ = complaints.notice_board(s, SYSTEM)
+        assert rollup.differences(s) == []  # the demo goes through the services: its statistics add up
     assert len(orders) >= 30 and {"received", "dispatched", "closed"} <= states
     assert any(n.kind == "criticism" for n in board)
     assert (datetime.now(UTC) - started).total_seconds() < 60
