@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from types import SimpleNamespace
 
@@ -177,6 +178,10 @@ def test_live_view_streams_mjpeg_and_is_audited(logged_in: Login, engine: Engine
     feeder = threading.Thread(target=feed, daemon=True)
     feeder.start()
     try:
+        # The reader has a first frame before anyone watches (as a running camera has).
+        deadline = time.monotonic() + 5
+        while not FRAMES.has(camera_id) and time.monotonic() < deadline:
+            time.sleep(0.01)
         page = client.get(f"/cameras/{camera_id}/live")
         assert page.status_code == 200 and f"/cameras/{camera_id}/live.mjpeg" in page.text
         with client.stream("GET", f"/cameras/{camera_id}/live.mjpeg") as response:
