@@ -8,9 +8,9 @@ Both threads exist while at least one native reader runs and end with the last o
 
 Why one loop and timed drains (bench/cameras/RESULTS.md, "Native RTSP engine"): a reader woken by every
 arrival (a thread per camera with blocking reads, or an asyncio protocol) wakes ~25–100 times a second per
-camera; draining on a 100 ms tick wakes the process 10 times a second whatever the number of cameras, and the
-kernel's socket buffer holds the 100 ms between. The loop also never blocks: connects and the handshake are
-awaited under the open timeout, reads are non-blocking.
+camera; one ticker draining every camera's socket on a 100 ms grid wakes the process 10 times a second
+whatever the number of cameras, and the kernel's socket buffer holds the 100 ms between. The loop never
+blocks: connects and the handshake are awaited under the open timeout, reads are non-blocking.
 
 A camera the native client cannot read (not H.264, or RTP over TCP refused) falls back to the FFmpeg reader in
 a thread of its own ("camera-<id>"), transparently for the service.
@@ -56,6 +56,8 @@ class _Hub:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
         self._users = 0
+        # Streaming cameras of this loop (loop thread only): one ticker drains them all every POLL_SECONDS.
+        self.streams: dict[NativeCameraReader, _Stream] = {}
 
     def acquire(self) -> tuple[asyncio.AbstractEventLoop, concurrent.futures.ThreadPoolExecutor]:
         with self._lock:
@@ -85,8 +87,10 @@ class _Hub:
              ready: threading.Event) -> None:
         asyncio.set_event_loop(loop)
         loop.call_soon(ready.set)
+        ticker = loop.create_task(HUB._tick())
         try:
             loop.run_forever()
+            ticker.cancel()
             pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
             for task in pending:
                 task.cancel()
@@ -95,6 +99,23 @@ class _Hub:
         finally:
             loop.close()
             executor.shutdown(wait=True)
+
+    async def _tick(self) -> None:
+        """Every POLL_SECONDS, on the wall-clock grid: drain and check every streaming camera of this loop.
+
+        One wake-up per tick for all cameras: a coroutine per camera sleeping on its own costed ~45 µs per
+        camera and tick (a timer, a future, a task step), more than reading and parsing the data.
+        """
+        while True:
+            await asyncio.sleep(POLL_SECONDS - time.monotonic() % POLL_SECONDS)
+            now = time.monotonic()
+            for reader, stream in list(self.streams.items()):
+                try:
+                    reader._step(stream, now)
+                except Exception as exc:  # this camera reconnects; the others go on
+                    self.streams.pop(reader, None)
+                    if not stream.done.done():
+                        stream.done.set_exception(exc)
 
 
 HUB = _Hub()
@@ -237,14 +258,27 @@ class NativeCameraReader(CameraReader):
         if MODE == "threads":
             await self._stream_in_thread(client, clock, keepalive_every)
             return
-        while True:
-            await asyncio.sleep(POLL_SECONDS - time.monotonic() % POLL_SECONDS)  # every camera on the same tick
-            if self.stopping:
-                return
-            self._now = now = time.monotonic()
-            receiver.collect_all = self.decode_all or self.registry.watched(self.camera_id)
-            client.drain()
-            self._after_read(client, clock, now, keepalive_every)
+        stream = _Stream(client, clock, keepalive_every, asyncio.get_running_loop().create_future())
+        HUB.streams[self] = stream
+        try:
+            await stream.done  # the ticker drains the socket; it ends this with the reason to reconnect
+        finally:
+            HUB.streams.pop(self, None)
+
+    def _step(self, stream: _Stream, now: float) -> None:
+        """One tick of a streaming camera, on the loop thread: read what arrived, bookkeeping, keep-alive."""
+        if self.stopping:
+            HUB.streams.pop(self, None)
+            if not stream.done.done():
+                stream.done.set_result(None)
+            return
+        client = stream.client
+        receiver = client.receiver
+        assert receiver is not None
+        self._now = now
+        receiver.collect_all = self.decode_all or self.registry.watched(self.camera_id)
+        client.drain()
+        self._after_read(client, stream.clock, now, stream.keepalive_every)
 
     def _after_read(self, client: RtspClient, clock: _Clock, now: float, keepalive_every: float) -> None:
         """Health bookkeeping after a read; raises to reconnect."""
@@ -370,6 +404,17 @@ class NativeCameraReader(CameraReader):
             if key or at - self._last_live >= live_every or not self.registry.watched(self.camera_id):
                 self.registry.publish(self.camera_id, frame)
                 self._last_live = at
+
+
+class _Stream:
+    __slots__ = ("client", "clock", "done", "keepalive_every")
+
+    def __init__(self, client: RtspClient, clock: _Clock, keepalive_every: float,
+                 done: asyncio.Future[None]) -> None:
+        self.client = client
+        self.clock = clock
+        self.keepalive_every = keepalive_every
+        self.done = done
 
 
 class _Clock:
