@@ -85,22 +85,17 @@ def shift(session: Session, before: Contribution | None, after: Contribution | N
         if any(deltas[key])
     ]
     if rows:
-        session.connection().execute(_upsert_orders(session.get_bind().dialect.name, len(rows)), _flat(rows))
+        # executemany of a one-row statement: its cache key is cheap, where a multi-row VALUES with three
+        # dozen parameters cost ~1.3 ms a call to look up in SQLAlchemy's statement cache (measured).
+        session.connection().execute(_upsert_orders(session.get_bind().dialect.name), rows)
 
 
-def _flat(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    return {f"{name}_{i}": value for i, row in enumerate(rows) for name, value in row.items()}
-
-
-@lru_cache(maxsize=16)
-def _upsert_orders(dialect: str, count: int) -> Any:
-    """INSERT … VALUES (…), (…) ON CONFLICT DO UPDATE x = x + excluded.x, for `count` rows; built once per size."""
+@lru_cache(maxsize=4)
+def _upsert_orders(dialect: str) -> Any:
+    """INSERT … ON CONFLICT DO UPDATE x = x + excluded.x, one row; built once per dialect."""
     ins = pg_insert if dialect == "postgresql" else sqlite_insert
     months = table_of(StatsMonth)
-    stmt = ins(months).values(
-        [{c: bindparam(f"{c}_{i}", type_=months.c[c].type) for c in (*ORDER_KEY, *ORDER_COUNTERS)}
-         for i in range(count)]
-    )
+    stmt = ins(months).values({c: bindparam(c, type_=months.c[c].type) for c in (*ORDER_KEY, *ORDER_COUNTERS)})
     return stmt.on_conflict_do_update(
         index_elements=list(ORDER_KEY),
         set_={c: months.c[c] + stmt.excluded[c] for c in ORDER_COUNTERS},
