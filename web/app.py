@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import web.messages  # noqa: F401  (registers the web's texts)
+from supervision.batching import WriteBatcher
 from supervision.db import make_engine, upgrade
 from supervision.runtime import Runtime, ServiceFactory
 from supervision.settings import Settings, get_settings
@@ -87,6 +88,7 @@ def create_app(
         try:
             yield
         finally:
+            app.state.batcher.stop()
             runtime.stop()
 
     app = FastAPI(
@@ -101,6 +103,8 @@ def create_app(
     )
     app.state.settings = settings
     app.state.engine = engine
+    # The busiest write routes (intake, pads, telephony) commit in groups: supervision.batching.
+    app.state.batcher = WriteBatcher(engine)
     errors.install(app)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 from collections.abc import Callable, Iterator
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy.engine import Engine
@@ -12,6 +13,7 @@ from sqlmodel import Session
 
 from supervision import accounts
 from supervision.access import Permission, Principal
+from supervision.batching import WriteBatcher
 from supervision.db import session_scope, writer
 from supervision.errors import Forbidden, Unauthorized
 from supervision.settings import Settings
@@ -19,6 +21,7 @@ from supervision.settings import Settings
 SESSION_COOKIE = "sv_session"
 LOCALE_COOKIE = "sv_locale"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+T = TypeVar("T")
 
 
 def get_settings_dep(request: Request) -> Settings:
@@ -45,6 +48,19 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def get_batcher(request: Request) -> WriteBatcher:
+    batcher: WriteBatcher = request.app.state.batcher
+    return batcher
+
+
+BatcherDep = Annotated[WriteBatcher, Depends(get_batcher)]
+
+
+async def in_batch(batcher: WriteBatcher, unit: Callable[[Session], T]) -> T:
+    """Run a write unit in the process's next group commit, without holding a thread while it waits."""
+    return await asyncio.wrap_future(batcher.submit(unit))
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 
 import complaints
 from supervision.access import Permission, Principal
-from web.deps import CurrentPrincipal, SessionDep, client_ip, needs
+from web.deps import BatcherDep, CurrentPrincipal, SessionDep, client_ip, in_batch, needs
 from web.routes.api_org import Page
 
 router = APIRouter(prefix="/api/v1", tags=["complaints"])
@@ -78,13 +78,14 @@ def list_work_orders(
 
 
 @router.post("/work-orders", response_model=complaints.WorkOrderView, status_code=201, summary="Create a work order")
-def create_work_order(
-    request: Request, session: SessionDep, actor: Writer, body: Annotated[complaints.WorkOrderCreate, Body()],
+async def create_work_order(
+    request: Request, batcher: BatcherDep, actor: Writer, body: Annotated[complaints.WorkOrderCreate, Body()],
     idempotency_key: IdempotencyKey = None,
 ) -> complaints.WorkOrderView:
     """Register an order from any channel; every problem is reported with its field."""
-    return complaints.create_work_order(session, actor, body, idempotency_key=idempotency_key,
-                                        ip=client_ip(request))
+    ip = client_ip(request)
+    return await in_batch(batcher, lambda session: complaints.create_work_order(
+        session, actor, body, idempotency_key=idempotency_key, ip=ip))
 
 
 @router.get("/work-orders/{order_id}", response_model=complaints.WorkOrderDetail, summary="Get a work order")
@@ -121,8 +122,8 @@ def list_hotline_calls(
 
 @router.post("/hotline-calls", response_model=complaints.HotlineCallView, status_code=201,
              summary="Log a hotline call")
-def log_hotline_call(
-    request: Request, session: SessionDep, actor: HotlinePush, body: Annotated[complaints.HotlineCallCreate, Body()],
+async def log_hotline_call(
+    request: Request, batcher: BatcherDep, actor: HotlinePush, body: Annotated[complaints.HotlineCallCreate, Body()],
     idempotency_key: IdempotencyKey = None,
 ) -> complaints.HotlineCallView:
     """An agent's call, or the telephony system's push (token with hotline:push; `external_id` de-duplicates).
@@ -130,7 +131,9 @@ def log_hotline_call(
     A typed call becomes a work order (a consultation answered on the spot is closed at once); an untyped
     push waits as pending until an agent types it.
     """
-    return complaints.log_call(session, actor, body, idempotency_key=idempotency_key, ip=client_ip(request))
+    ip = client_ip(request)
+    return await in_batch(batcher, lambda session: complaints.log_call(
+        session, actor, body, idempotency_key=idempotency_key, ip=ip))
 
 
 @router.get("/ratings", response_model=Page[RatingPublic], summary="List ratings")
@@ -150,9 +153,10 @@ def list_ratings(
 
 @router.post("/ratings", response_model=RatingPublic, status_code=201, summary="Post a rating (pads)",
              responses={200: {"description": "The case was rated before: the first rating"}})
-def push_rating(request: Request, session: SessionDep, actor: RatingsPush,
-                body: Annotated[complaints.RatingPush, Body()]) -> Any:
+async def push_rating(request: Request, batcher: BatcherDep, actor: RatingsPush,
+                      body: Annotated[complaints.RatingPush, Body()]) -> Any:
     """A window pad's rating (token with ratings:push): one per case; a bad rating needs a reason."""
-    rating, created = complaints.push_rating(session, actor, body, ip=client_ip(request))
+    ip = client_ip(request)
+    rating, created = await in_batch(batcher, lambda session: complaints.push_rating(session, actor, body, ip=ip))
     payload = _rating(rating).model_dump(mode="json")
     return JSONResponse(payload, status_code=201 if created else 200)

@@ -1,0 +1,93 @@
+"""Group commit: units of one batch commit together, a failing unit is rolled back alone."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import Future
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, func, select
+
+from supervision import audit
+from supervision.access import SYSTEM
+from supervision.batching import WriteBatcher
+from supervision.models import AuditEntry, WorkdayOverride
+
+START = date(2031, 1, 1)
+
+
+def _add_day(n: int) -> object:
+    def unit(session: Session) -> int:
+        session.add(WorkdayOverride(day=START + timedelta(days=n), is_workday=True, name=f"d{n}"))
+        session.flush()
+        audit.record(session, SYSTEM, "calendar.override", object_kind="workday", object_id=n)
+        return n
+
+    return unit
+
+
+def _fail(session: Session) -> None:
+    session.add(WorkdayOverride(day=START + timedelta(days=500), is_workday=True, name="doomed"))
+    session.flush()
+    raise ValueError("refused by the unit")
+
+
+def test_units_queued_together_commit_as_one_batch_and_a_failure_stays_alone(engine: Engine) -> None:
+    batcher = WriteBatcher(engine)
+    gate, running = threading.Event(), threading.Event()
+
+    def hold(session: Session) -> bool:  # holds the writer while the rest queue up
+        running.set()
+        return gate.wait(10)
+
+    try:
+        first = batcher.submit(hold)
+        assert running.wait(10)
+        futures: list[Future[object]] = []
+        for n in range(12):
+            futures.append(batcher.submit(_fail if n == 5 else _add_day(n)))  # type: ignore[arg-type]
+        duplicate = batcher.submit(_add_day(3))  # the same day again: the database refuses it
+        gate.set()
+        assert first.result(10) is True
+        results = []
+        for n, future in enumerate(futures):
+            if n == 5:
+                with pytest.raises(ValueError, match="refused by the unit"):
+                    future.result(10)
+            else:
+                results.append(future.result(10))
+        with pytest.raises(IntegrityError):
+            duplicate.result(10)
+    finally:
+        batcher.stop()
+    assert results == [n for n in range(12) if n != 5]
+    assert batcher.batches == 2  # the first unit alone, then all the queued ones in one transaction
+    with Session(engine) as s:
+        days = s.exec(select(WorkdayOverride.name).where(col(WorkdayOverride.day) >= START)).all()
+        entries = s.exec(select(func.count()).select_from(AuditEntry)
+                         .where(col(AuditEntry.action) == "calendar.override")).one()
+        assert audit.verify(s) is None  # the chain has no gap where the refused units were rolled back
+    assert sorted(days) == sorted(f"d{n}" for n in range(12) if n != 5)  # nothing of the failed units
+    assert entries == 11
+
+
+def test_callers_on_many_threads_each_get_their_own_result(engine: Engine) -> None:
+    batcher = WriteBatcher(engine, max_batch=8)
+    got: dict[int, object] = {}
+
+    def caller(n: int) -> None:
+        got[n] = batcher.run(_add_day(100 + n))  # type: ignore[arg-type]
+
+    threads = [threading.Thread(target=caller, args=(n,)) for n in range(40)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+    finally:
+        batcher.stop()
+    assert got == {n: 100 + n for n in range(40)}
+    assert batcher.units == 40 and batcher.batches <= 40
