@@ -336,6 +336,9 @@ def decide_appeal(
                 reason=f"申诉成立 appeal granted: {reason.strip()}"[:400],
                 ip=ip,
             )
+        # The risk register stops counting it (the incident row stays, marked withdrawn).
+        incidents.withdraw_incident(session, kind="bad_rating", source_kind="rating", source_id=rating.id,
+                                    reason=f"申诉成立 appeal granted ({rating.case_no})", at=appeal.decided_at)
         if rating.work_order_id is not None:
             # The rectification the bad rating opened has no cause left: closed, naming the appeal.
             cancel_order(

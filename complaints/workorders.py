@@ -710,6 +710,9 @@ def _revise_outcome(
         logger.info("work order %s: ledger entry %s reversed by %s", order.number, entry.id, reversal.id)
     order.outcome = data.outcome.value
     order.disposition = disposition
+    # The old outcome's incident stops counting for the risk register; an upheld new one stands again below.
+    incidents.withdraw_incident(session, kind="complaint", source_kind="work_order", source_id=order.id,
+                                reason=f"{order.number} 改判 revised: {data.reason}", at=clock.now)
     detail: dict[str, Any] = {
         **previous,
         "outcome": order.outcome,

@@ -17,6 +17,7 @@ from supervision import audit
 from supervision.access import Permission, Principal
 from supervision.db import utcnow
 from supervision.errors import FieldProblem, InvalidInput
+from supervision.incidents import standing as incident_standing
 from supervision.models import Incident, Post
 from supervision.org import parse
 from supervision.workdays import load_calendar
@@ -158,6 +159,7 @@ def count_signal(session: Session, point: RiskPoint, *, today: date, window_days
         .where(
             col(Incident.post_id) == point.post_id,
             col(Incident.occurred_at) >= window_start(today, window_days),
+            incident_standing(),
         )
     )
     if point.signal_reset_at is not None:
@@ -168,7 +170,8 @@ def count_signal(session: Session, point: RiskPoint, *, today: date, window_days
 def signal_incidents(session: Session, point: RiskPoint, *, today: date, window_days: int) -> Sequence[Incident]:
     """The incidents behind the re-grading signal, newest first."""
     stmt = select(Incident).where(
-        col(Incident.post_id) == point.post_id, col(Incident.occurred_at) >= window_start(today, window_days)
+        col(Incident.post_id) == point.post_id, col(Incident.occurred_at) >= window_start(today, window_days),
+        incident_standing(),
     )
     if point.signal_reset_at is not None:
         stmt = stmt.where(col(Incident.occurred_at) >= point.signal_reset_at)

@@ -41,6 +41,7 @@ from risk.scope import (
 from risk.settings import RiskSettings, get_risk_settings
 from supervision.access import Principal
 from supervision.errors import InvalidInput, NotFound
+from supervision.incidents import standing as incident_standing
 from supervision.models import Department, Incident, Post, Site, Staff, Window
 
 MAX_PAGE = 500
@@ -286,6 +287,7 @@ def _points_with_signal(since: datetime, threshold: int) -> Any:
         .where(
             col(Incident.occurred_at) >= since,
             or_(col(RiskPoint.signal_reset_at).is_(None), col(Incident.occurred_at) >= col(RiskPoint.signal_reset_at)),
+            incident_standing(),
         )
         .group_by(col(RiskPoint.id))
         .having(func.count(col(Incident.id)) >= threshold)
@@ -490,7 +492,7 @@ def _signal_counts(session: Session, points: Sequence[RiskPoint], since: datetim
     by_post: dict[int, list[datetime]] = defaultdict(list)
     for post_id, at in session.exec(
         select(Incident.post_id, Incident.occurred_at).where(
-            col(Incident.post_id).in_(post_ids), col(Incident.occurred_at) >= since
+            col(Incident.post_id).in_(post_ids), col(Incident.occurred_at) >= since, incident_standing()
         )
     ):
         if post_id is not None:
@@ -705,7 +707,7 @@ def post_risk_page(session: Session, actor: Principal, post_id: int, *, today: d
     since = window_start(day, settings.signal_window_days)
     incidents = session.exec(
         select(Incident)
-        .where(col(Incident.post_id) == post_id, col(Incident.occurred_at) >= since)
+        .where(col(Incident.post_id) == post_id, col(Incident.occurred_at) >= since, incident_standing())
         .order_by(col(Incident.occurred_at).desc())
     ).all()
     highest = max((r.incident_count for r in rows if r.active), default=0)

@@ -434,3 +434,7 @@ class Incident(SQLModel, table=True):
     occurred_at: datetime = Field(sa_column=_ts())
     summary: str = Field(default="", max_length=400)
     recorded_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    # Set when the source no longer stands (outcome revised to not upheld, rating appeal granted): the row
+    # stays, the risk register stops counting it.
+    withdrawn_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    withdrawn_reason: str = Field(default="", max_length=400)

@@ -13,9 +13,10 @@ import complaints
 from complaints import rollup
 from complaints.models import Rating, StatsMonth, WorkOrder, WorkOrderEvent
 from complaints.stats import split_period
+from supervision import incidents
 from supervision.db import table_of
 from supervision.errors import Conflict, Forbidden, InvalidInput
-from supervision.models import AuditEntry, LedgerEntry
+from supervision.models import AuditEntry, Incident, LedgerEntry
 from tests.complaints.conftest import MONDAY
 from tests.complaints.test_workorders import act, complaint
 
@@ -29,6 +30,13 @@ def _closed_upheld(s: Session, w: SimpleNamespace, **extra: Any) -> int:
     act(s, sup, oid, "close", 2)
     act(s, sup, oid, "outcome", 2, outcome="upheld", disposition=["deduction"])
     return oid
+
+
+def _incident(s: Session, source_kind: str, source_id: object) -> Incident:
+    found = s.exec(select(Incident).where(col(Incident.source_kind) == source_kind,
+                                          col(Incident.source_id) == str(source_id))).one()
+    s.refresh(found)
+    return found
 
 
 def _ledger(s: Session, number: str) -> list[LedgerEntry]:
@@ -61,7 +69,12 @@ def test_revising_an_outcome_keeps_history_and_reverses_the_ledger(s: Session, w
     assert [e.points for e in entries] == [-5.0, 5.0, -2.0]
     assert entries[1].reverses_id == entries[0].id and entries[2].kind == "complaint_partly_upheld"
 
+    assert _incident(s, "work_order", oid).withdrawn_at is None  # partly upheld still counts
     act(s, sup, oid, "revise_outcome", 4, outcome="not_upheld", reason="申诉复查不属实")
+    incident = _incident(s, "work_order", oid)
+    # Not upheld: the risk register stops counting the complaint against the post; the row stays.
+    assert incident.withdrawn_at is not None and "申诉复查不属实" in incident.withdrawn_reason
+    assert incidents.count_by_post(s, since=MONDAY - timedelta(days=30)).get(incident.post_id or 0, 0) == 0
     entries = _ledger(s, number)
     assert [e.points for e in entries] == [-5.0, 5.0, -2.0, 2.0]
     assert sum(e.points for e in entries) == 0
@@ -77,6 +90,7 @@ def test_revising_an_outcome_keeps_history_and_reverses_the_ledger(s: Session, w
     back = act(s, sup, oid, "revise_outcome", 5, outcome="upheld", reason="纪检复查属实")
     assert back.outcome == "upheld" and [e.points for e in _ledger(s, number)][-1] == -5.0
     assert sum(e.points for e in _ledger(s, number)) == -5.0
+    assert _incident(s, "work_order", oid).withdrawn_at is None  # upheld again: it counts again
 
 
 def test_an_outcome_not_recorded_cannot_be_revised(s: Session, world: SimpleNamespace) -> None:
@@ -115,6 +129,7 @@ def test_granted_appeal_closes_the_rectification_and_reverses_the_rating(s: Sess
     assert last.actor_name == "user:officer"
     points = [e.points for e in s.exec(select(LedgerEntry).where(col(LedgerEntry.source_kind) == "rating"))]
     assert sorted(points) == [-2.0, 2.0]
+    assert _incident(s, "rating", rating.id).withdrawn_at is not None  # no longer a signal for the post
     detail = complaints.get_order(s, world.p["supervisor"], order.id or 0)
     assert detail.allowed_actions == ["outcome"]  # closed: nothing to chase, only an outcome may still be recorded
     assert rollup.differences(s) == []
