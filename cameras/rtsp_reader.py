@@ -3,7 +3,7 @@
 `NativeCameraReader` has the interface of `CameraReader` (start/stop/is_alive/join, `state`, `camera_id`), so
 `IngestService` runs it unchanged. Instead of a thread per camera blocked in FFmpeg, one loop thread
 ("rtsp-loop") wakes every POLL_SECONDS, drains every camera's socket in 64–256 KiB reads and parses the
-packets; key access units go to one decoding thread ("rtsp-decode", PyAV releases the GIL while decoding).
+packets; key access units go to two decoding threads ("rtsp-decode", PyAV releases the GIL while decoding).
 Both threads exist while at least one native reader runs and end with the last one.
 
 Why one loop and timed drains (bench/cameras/RESULTS.md, "Native RTSP engine"): a reader woken by every
@@ -46,6 +46,10 @@ MAX_BAD_UNITS = 10
 MAX_QUEUE = 50
 """Access units waiting for the decoder of one camera in full-decode mode before dropping to the next IDR."""
 HEALTHY_RESET_SECONDS = 30.0
+DECODE_THREADS = 2
+"""Decoding threads per process (one camera's access units are never decoded by two at once). Two, so a burst
+of key frames (cameras that started together) uses both cores and the ingest keeps its share of the CPU when
+other processes compete: with one, 720p key frames waited over a second on a busy machine and were skipped."""
 
 
 class _Hub:
@@ -58,12 +62,13 @@ class _Hub:
         self._users = 0
         # Streaming cameras of this loop (loop thread only): one ticker drains them all every POLL_SECONDS.
         self.streams: dict[NativeCameraReader, _Stream] = {}
+        self._rotation = 0
 
     def acquire(self) -> tuple[asyncio.AbstractEventLoop, concurrent.futures.ThreadPoolExecutor]:
         with self._lock:
             if self._loop is None or self._executor is None:
                 loop = asyncio.new_event_loop()
-                executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="rtsp-decode")
+                executor = concurrent.futures.ThreadPoolExecutor(DECODE_THREADS, thread_name_prefix="rtsp-decode")
                 ready = threading.Event()
                 thread = threading.Thread(target=self._run, args=(loop, executor, ready), name="rtsp-loop",
                                           daemon=True)
@@ -109,7 +114,14 @@ class _Hub:
         while True:
             await asyncio.sleep(POLL_SECONDS - time.monotonic() % POLL_SECONDS)
             now = time.monotonic()
-            for reader, stream in list(self.streams.items()):
+            items = list(self.streams.items())
+            if len(items) > 1:
+                # A different camera first every tick: key frames that arrive together queue for the decoder
+                # in drain order, and a fixed order made the same cameras wait longest every second.
+                first = self._rotation % len(items)
+                self._rotation += 1
+                items = items[first:] + items[:first]
+            for reader, stream in items:
                 try:
                     reader._step(stream, now)
                 except Exception as exc:  # this camera reconnects; the others go on
@@ -149,6 +161,7 @@ class NativeCameraReader(CameraReader):
         self._last_live = 0.0
         self._analysed_at: list[float] = []  # appended by the decode thread, moved into stats by the loop
         self._decode_failed = False
+        self.skipped_keys = 0
 
     def __repr__(self) -> str:
         return f"NativeCameraReader({self.camera_id})"
@@ -234,6 +247,11 @@ class NativeCameraReader(CameraReader):
         client, self._client = self._client, None
         if client is not None:
             client.close()
+            rx = client.receiver
+            if rx is not None:
+                logger.info("camera %s session ended: %d access units (%d key), %d lost packets, %d garbage bytes, "
+                            "%d decoded, %d key units not decoded in time", self.camera_id, rx.units,
+                            rx.key_units, rx.lost_packets, rx.garbage_bytes, self.state.decoded, self.skipped_keys)
         self.state.opened = False
 
     async def _read_once_native(self) -> None:
@@ -345,7 +363,8 @@ class NativeCameraReader(CameraReader):
         with self._qlock:
             if key:
                 self._need_key = False
-                if not self.decode_all and not self.registry.watched(self.camera_id):
+                if not self.decode_all and not self.registry.watched(self.camera_id) and self._queue:
+                    self.skipped_keys += len(self._queue)
                     self._queue.clear()  # key frames only: the newest replaces one still waiting
             elif self._need_key:
                 return

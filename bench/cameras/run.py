@@ -139,6 +139,8 @@ def run_once(n: int, server: RtspServer, decode: str, seconds: float, per_proces
     threads = sum(len(list(Path(f"/proc/{p}/task").iterdir())) for p in pids if Path(f"/proc/{p}").exists())
     rows = statuses()
     min_rate = min((h.analysed_fps for h in rows), default=0.0)
+    slow = sorted((h.analysed_fps, h.camera_id) for h in rows)[:5]
+    print(f"# {engine_name} N={n}: slowest cameras (analysed fps, id) {slow}", file=sys.stderr, flush=True)
     # Offline detection: drop one stream and time until the database says offline.
     with Session(engine) as s:
         first = s.exec(select(Camera.id).where(col(Camera.name) == "cam1")).one()
