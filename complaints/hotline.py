@@ -99,7 +99,7 @@ def _new_call(
     assert subject is not None
     call = HotlineCall(
         external_id=model.external_id or None,
-        site_id=subject.site.id or 0,
+        site_id=subject.site_id,
         received_at=clock.now,
         duration_s=model.duration_s,
         agent=model.agent or actor.name[:60],

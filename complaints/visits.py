@@ -76,7 +76,7 @@ def record_visit(
         raise InvalidInput(problems=problems)
     assert subject is not None
     visit = Visit(
-        site_id=subject.site.id or 0,
+        site_id=subject.site_id,
         window_id=model.window_id,
         visited_on=model.visited_on,
         mode=model.mode.value,

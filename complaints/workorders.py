@@ -12,7 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydField
-from sqlalchemy import ColumnElement, and_, insert, or_
+from sqlalchemy import ColumnElement, and_, bindparam, insert, or_
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, select
 
 from complaints import deadlines, guards, rollup, visibility
@@ -81,15 +82,35 @@ def _memo_for(overrides: frozenset[tuple[date, bool]], years: frozenset[int], fa
 # --- references -------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True)
 class Subject:
     """What an order is about, checked against the actor's jurisdiction."""
 
-    site: Site
-    window: Window | None
-    post: Post | None
-    staff: Staff | None
+    site_id: int
+    site_path: str
     department_id: int | None
+
+
+@dataclass(frozen=True)
+class _Ref:
+    site_id: int
+    department_id: int | None
+    path: str | None  # None: the row's site is gone
+
+
+def _ref_statement(model: type[Any]) -> Any:
+    """The row's site, department and site path in one statement (plain columns: this runs on every intake)."""
+    rows, sites = table_of(model), table_of(Site)
+    return (
+        sa_select(rows.c.site_id, rows.c.department_id, sites.c.path)
+        .select_from(rows.outerjoin(sites, sites.c.id == rows.c.site_id))
+        .where(rows.c.id == bindparam("ref"))
+    )
+
+
+_REF_STATEMENTS: dict[type[Any], Any] = {model: _ref_statement(model) for model in (Window, Post, Staff)}
+_SITE_PATH = sa_select(table_of(Site).c.path).where(table_of(Site).c.id == bindparam("ref"))
+_DEPARTMENT_EXISTS = sa_select(table_of(Department).c.id).where(table_of(Department).c.id == bindparam("ref"))
 
 
 def resolve_subject(
@@ -105,55 +126,45 @@ def resolve_subject(
 ) -> Subject | None:
     """Look up the site, window, post and person named; collect a problem per unknown one."""
     out = problems if problems is not None else []
+    conn = session.connection()
 
-    def get(table: type[Any], ref: int | None, field: str, kind: str) -> Any:
+    def get(model: type[Any], ref: int | None, field: str, kind: str) -> _Ref | None:
         if ref is None:
             return None
-        row = session.get(table, ref)
-        site = session.get(Site, row.site_id) if row is not None else None
-        if row is None or site is None or not actor.covers_path(site.path):
+        row = conn.execute(_REF_STATEMENTS[model], {"ref": ref}).first()
+        if row is None or row.path is None or not actor.covers_path(row.path):
             out.append(FieldProblem(field, "error.unknown_ref", {"kind": f"kind.{kind}", "value": ref}))
             return None
-        return row
+        return _Ref(int(row.site_id), row.department_id, row.path)
 
-    window: Window | None = get(Window, window_id, "window_id", "window")
-    post: Post | None = get(Post, post_id, "post_id", "post")
-    staff: Staff | None = get(Staff, staff_id, "staff_id", "staff")
-    dept: Department | None = None
-    if department_id is not None:
-        dept = session.get(Department, department_id)
-        if dept is None:
-            out.append(
-                FieldProblem("department_id", "error.unknown_ref", {"kind": "kind.department", "value": department_id})
-            )
-    site: Site | None = None
-    anchor = (
-        site_id
-        or (window.site_id if window else None)
-        or (post.site_id if post else None)
-        or (staff.site_id if staff else None)
-        or actor.site_id
-    )
+    window = get(Window, window_id, "window_id", "window")
+    post = get(Post, post_id, "post_id", "post")
+    staff = get(Staff, staff_id, "staff_id", "staff")
+    if department_id is not None and conn.execute(_DEPARTMENT_EXISTS, {"ref": department_id}).first() is None:
+        out.append(
+            FieldProblem("department_id", "error.unknown_ref", {"kind": "kind.department", "value": department_id})
+        )
+    named = [r for r in (window, post, staff) if r is not None]
+    anchor = site_id or (named[0].site_id if named else None) or actor.site_id
+    path: str | None = None
     if anchor is not None:
-        site = session.get(Site, anchor)
-    if site is None or not actor.covers_path(site.path):
+        path = next((r.path for r in named if r.site_id == anchor), None)
+        if path is None:
+            found = conn.execute(_SITE_PATH, {"ref": anchor}).first()
+            path = found.path if found is not None else None
+    if path is None or not actor.covers_path(path):
         out.append(FieldProblem("site_id", "error.unknown_ref", {"kind": "kind.site", "value": anchor}))
-        site = None
-    if site is not None:
-        for field, row in (("window_id", window), ("post_id", post), ("staff_id", staff)):
-            if row is not None and row.site_id != site.id:
+        path = None
+    if path is not None:
+        for field, ref in (("window_id", window), ("post_id", post), ("staff_id", staff)):
+            if ref is not None and ref.site_id != anchor:
                 out.append(FieldProblem(field, f"error.{field.removesuffix('_id')}_other_site", {}))
     if problems is None and out:
         raise InvalidInput(problems=out)
-    if site is None:
+    if path is None or anchor is None:
         return None
-    concerned = (
-        department_id
-        or (window.department_id if window else None)
-        or (post.department_id if post else None)
-        or (staff.department_id if staff else None)
-    )
-    return Subject(site, window, post, staff, concerned)
+    concerned = department_id or next((r.department_id for r in named if r.department_id is not None), None)
+    return Subject(anchor, path, concerned)
 
 
 def _department(session: Session, order_site: Site, department_id: int, field: str) -> Department:
@@ -256,7 +267,7 @@ def open_order(
         channel=model.channel.value,
         type=model.type.value,
         urgency=model.urgency.value,
-        site_id=subject.site.id or 0,
+        site_id=subject.site_id,
         received_at=clock.now,
         received_on=clock.today,
         received_month=clock.today.strftime("%Y-%m"),
