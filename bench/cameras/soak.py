@@ -248,9 +248,18 @@ def summarise(rows: list[Sample], warmup_s: float) -> str:
         f"reconnects: {first.reconnects} -> {last.reconnects}",
         f"CPU of the tree: {(last.cpu_tree_s - first.cpu_tree_s) / max(last.t_s - first.t_s, 1) * 100:.0f}% of a core"
         f" (after the warm-up)",
-        f"load average now: {' '.join(loads)}; samples with errors: {sum(1 for r in rows if r.errors)}",
+        f"load1 over the samples: mean {sum(r.load1 for r in rows) / len(rows):.1f}, max {max(r.load1 for r in rows)};"
+        f" load average now: {' '.join(loads)}; samples with errors: {sum(1 for r in rows if r.errors)}",
     ]
     return "\n".join(lines)
+
+
+def read_csv(path: Path) -> list[Sample]:
+    """The samples of an earlier run (`--summarise`)."""
+    types = {"float": float, "int": int, "str": str}
+    with open(path, newline="") as fh:
+        return [Sample(**{k: types[str(Sample.__dataclass_fields__[k].type)](v) for k, v in row.items()})
+                for row in csv.DictReader(fh)]
 
 
 def main() -> int:
@@ -263,7 +272,12 @@ def main() -> int:
                         help="SUPERVISION_CAMERA_DEMO_TRANSPORT (auto: RTSP when GStreamer is installed)")
     parser.add_argument("--csv", type=Path, default=None, help="default: soak-<time>.csv in the temp directory root")
     parser.add_argument("--keep", action="store_true", help="keep the temporary var directory")
+    parser.add_argument("--summarise", type=Path, default=None, metavar="CSV",
+                        help="only print the summary of an earlier run's CSV")
     args = parser.parse_args()
+    if args.summarise is not None:
+        print(summarise(read_csv(args.summarise), args.warmup_minutes * 60))
+        return 0
     stamp = time.strftime("%Y%m%d-%H%M%S")
     tmp = Path(tempfile.mkdtemp(prefix="soak-"))
     out = args.csv or tmp.parent / f"soak-{stamp}.csv"
