@@ -113,6 +113,11 @@ def parse_response(buf: bytes | bytearray, start: int, end: int) -> tuple[Respon
 
     Raises RtspGarbageError when the bytes there are not an RTSP response.
     """
+    line_end = buf.find(b"\r\n", start, min(end, start + 256))
+    if line_end < 0 and end - start >= 256:
+        raise RtspGarbageError("no RTSP status line")
+    if line_end >= 0 and re.match(rb"RTSP/\d\.\d \d{3}", bytes(buf[start:line_end])) is None:
+        raise RtspGarbageError("not an RTSP status line")
     head_end = buf.find(b"\r\n\r\n", start, end)
     if head_end < 0:
         if end - start > MAX_RESPONSE:
@@ -359,12 +364,17 @@ class H264Receiver:
             pos = start
             channel = self.channel
             while end - pos >= 4:
-                if buf[pos] == 0x24:  # '$'
+                first = buf[pos]
+                if first == 0x24:  # '$'
+                    if end - pos < 6:
+                        break
                     ch = buf[pos + 1]
+                    if ch != channel and ch != channel + 1:
+                        pos = self._skip(buf, pos, end)  # garbage that happens to contain '$'
+                        continue
                     size = (buf[pos + 2] << 8) | buf[pos + 3]
-                    if ch > 7 or (ch == channel and (size < 12 or (end - pos > 4 and buf[pos + 4] & 0xC0 != 0x80))):
-                        # not a frame we could have asked for: garbage that happens to contain '$'
-                        pos = self._skip(buf, pos + 1, end)
+                    if not self._plausible(ch, size, buf[pos + 4], buf[pos + 5]):
+                        pos = self._skip(buf, pos, end)
                         continue
                     stop = pos + 4 + size
                     if stop > end:
@@ -372,13 +382,18 @@ class H264Receiver:
                     if ch == channel:
                         self._rtp(buf, mv, pos + 4, stop)
                     else:
-                        self.other_packets += 1  # RTCP and other media
+                        self.other_packets += 1  # RTCP
                     pos = stop
-                elif buf[pos] == 0x52 and buf.startswith(b"RTSP/", pos, pos + 5):  # 'R': a response
+                elif first == 0x52:  # 'R': a response (to a keep-alive) or garbage
+                    if end - pos < 5:
+                        break
+                    if not buf.startswith(b"RTSP/", pos, pos + 5):
+                        pos = self._skip(buf, pos, end)
+                        continue
                     try:
                         parsed = parse_response(buf, pos, end)
                     except RtspGarbageError:
-                        pos = self._skip(buf, pos + 1, end)
+                        pos = self._skip(buf, pos, end)
                         continue
                     if parsed is None:
                         break
@@ -391,16 +406,25 @@ class H264Receiver:
         finally:
             mv.release()
 
+    def _plausible(self, ch: int, size: int, b0: int, b1: int) -> bool:
+        """Does a `$` header look like a real packet? RTP version 2 and our payload type, or RTCP."""
+        if b0 & 0xC0 != 0x80:
+            return False
+        if ch == self.channel:
+            return size >= 12 and (b1 & 0x7F) == self.payload_type
+        return 200 <= b1 <= 207 and size >= 8
+
     def _skip(self, buf: bytearray, pos: int, end: int) -> int:
-        nxt = buf.find(b"$", pos, end)
-        resp = buf.find(b"RTSP/1.0 ", pos, end)
-        if resp >= 0 and (nxt < 0 or resp < nxt):
+        """buf[pos] starts no frame: the offset of the next candidate ('$' or "RTSP/"), always past pos."""
+        nxt = buf.find(b"$", pos + 1, end)
+        resp = buf.find(b"RTSP/", pos + 1, end if nxt < 0 else nxt)
+        if resp >= 0:
             nxt = resp
         if nxt < 0:
-            # keep a possible partial "RTSP/" at the end
-            nxt = max(pos, end - 8)
-            if buf.find(b"R", nxt, end) < 0:
-                nxt = end
+            nxt = end
+            tail = buf.find(b"R", max(pos + 1, end - 4), end)  # a response cut by the end of this read
+            if tail >= 0 and b"RTSP/".startswith(bytes(buf[tail:end])):
+                nxt = tail
         self.garbage_bytes += nxt - pos
         return nxt
 

@@ -548,3 +548,20 @@ def test_client_handshake_directly(fake: FakeCamera) -> None:
 
     count, keys = asyncio.run(go())
     assert count >= 20 and keys >= 1
+
+
+@pytest.mark.parametrize("tail", [b"R", b"RT", b"RTSP", b"RTSP/1", b"Rxxxxx", b"$", b"$\x00", b"$\x05\x00\x10\x80\x60",
+                                  b"$\x00\x00\x00\x80\x60", b"RTSP/ garbage\r\n", b"\x00" * 7])
+def test_parser_always_progresses_or_waits(units: dict[str, list[list[bytes]]], tail: bytes) -> None:
+    """Any prefix of garbage followed by a valid stream: no endless loop, and the valid part is read."""
+    cam = FakeCamera.__new__(FakeCamera)
+    cam.stap = False
+    packets, _ = cam._packets(units["main"][0], 1, 0)
+    seen: list[bool] = []
+    rx = H264Receiver(0, 96, [], lambda size, key, data: seen.append(data is not None))
+    buf = bytearray(tail)
+    end = rx.feed(buf, 0, len(buf))  # returns: consumed some, or waits at a possible frame start
+    assert 0 <= end <= len(buf)
+    buf = bytearray(buf[end:] + b"".join(packets))
+    consumed = rx.feed(buf, 0, len(buf))
+    assert seen == [True] and consumed >= len(buf) - 8
