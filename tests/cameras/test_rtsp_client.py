@@ -565,3 +565,20 @@ def test_parser_always_progresses_or_waits(units: dict[str, list[list[bytes]]], 
     buf = bytearray(buf[end:] + b"".join(packets))
     consumed = rx.feed(buf, 0, len(buf))
     assert seen == [True] and consumed >= len(buf) - 8
+
+
+def test_watched_camera_decodes_every_frame_then_back_to_key_frames(fake: FakeCamera) -> None:
+    registry = FrameRegistry()
+    with running(make_reader(fake.url(), registry=registry)) as reader:
+        assert wait_for(lambda: registry.has(1), 10)
+        time.sleep(1.0)
+        with registry.watch(1):
+            before = reader.state.decoded
+            time.sleep(2.0)
+            during = reader.state.decoded - before
+        assert during >= 25  # ~25 fps while watched (from the next key frame on)
+        time.sleep(0.5)
+        before = reader.state.decoded
+        time.sleep(2.0)
+        assert reader.state.decoded - before <= 4  # key frames only again
+        assert reader.state.bad_packets == 0
