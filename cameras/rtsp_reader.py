@@ -142,6 +142,7 @@ class NativeCameraReader(CameraReader):
         super().__init__(camera_id, uri, settings, registry, start_delay=start_delay, lease_valid=lease_valid,
                          decode_all=decode_all)
         self._done = threading.Event()
+        self._done.set()  # not running until start()
         self._started_native = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
@@ -159,7 +160,7 @@ class NativeCameraReader(CameraReader):
         self._codec: Any = None
         self._codec_generation = -1
         self._last_live = 0.0
-        self._analysed_at: list[float] = []  # appended by the decode thread, moved into stats by the loop
+        self._analysed_at: deque[float] = deque()  # appended by the decode thread, moved into stats by the loop
         self._decode_failed = False
         self.skipped_keys = 0
 
@@ -172,6 +173,7 @@ class NativeCameraReader(CameraReader):
         if self._started_native:
             raise RuntimeError("reader already started")
         self._started_native = True
+        self._done.clear()
         self._loop, self._executor = HUB.acquire()
         asyncio.run_coroutine_threadsafe(self._main(), self._loop)
 
@@ -244,6 +246,9 @@ class NativeCameraReader(CameraReader):
             logger.debug("camera %s native reader ended", self.camera_id)
 
     def _close_native(self) -> None:
+        with self._qlock:
+            self._generation += 1  # what the decoder still holds for this session is dropped
+            self._queue.clear()
         client, self._client = self._client, None
         if client is not None:
             client.close()
@@ -302,10 +307,9 @@ class NativeCameraReader(CameraReader):
         """Health bookkeeping after a read; raises to reconnect."""
         receiver = client.receiver
         assert receiver is not None
-        if self._analysed_at:
-            done, self._analysed_at = self._analysed_at, []
-            for at in done:
-                self.state.stats.on_analysed(at)
+        analysed = self._analysed_at
+        while analysed:
+            self.state.stats.on_analysed(analysed.popleft())
         if receiver.units != clock.units:  # only whole access units prove the stream alive, not bytes
             clock.units = receiver.units
             clock.last_unit = now
@@ -399,6 +403,8 @@ class NativeCameraReader(CameraReader):
                 logger.exception("camera %s: decoding failed", self.camera_id)
 
     def _decode(self, data: bytes, key: bool, at: float, generation: int) -> None:
+        if generation != self._generation or self.stopping:
+            return  # queued before a reconnect or a stop: nothing of it may reach the registry
         if self._codec is None or self._codec_generation != generation:
             ctx = av.CodecContext.create("h264", "r")
             ctx.thread_count = 1
@@ -415,6 +421,8 @@ class NativeCameraReader(CameraReader):
         self.state.bad_packets = 0
         live_every = 1.0 / max(0.5, self.settings.live_fps)
         for frame in frames:
+            if generation != self._generation:
+                return
             self.state.decoded += 1
             self.state.width, self.state.height = int(frame.width), int(frame.height)
             if key or self.decode_all:
