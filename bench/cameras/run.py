@@ -172,6 +172,41 @@ def run_once(n: int, server: RtspServer, decode: str, seconds: float, per_proces
             "others": ((m1 - m0) - (cpu1 - cpu0) - (s1 - s0)) / (t1 - t0)}
 
 
+def run_in_process(n: int, server: RtspServer, seconds: float, engine_name: str, native_poll: float,
+                   native_mode: str, stub_decoder: bool) -> dict[str, float]:
+    """N readers in this process, no database or service: the reader's own cost (the design comparison)."""
+    import resource
+
+    from cameras import rtsp_reader
+    from cameras.ingest import CameraReader, FrameRegistry
+    from tests.cameras.conftest import fast_settings
+
+    rtsp_reader.POLL_SECONDS, rtsp_reader.MODE = native_poll, native_mode
+    saved = rtsp_reader.NativeCameraReader._decode
+    if stub_decoder:
+        rtsp_reader.NativeCameraReader._decode = lambda *a: None  # type: ignore[method-assign]
+    registry = FrameRegistry()
+    cls = rtsp_reader.NativeCameraReader if engine_name == "native" else CameraReader
+    readers = [cls(i, server.url(f"cam{i}"), fast_settings(), registry) for i in range(1, n + 1)]
+    try:
+        for r in readers:
+            r.start()
+        time.sleep(6)
+        c0, t0 = resource.getrusage(resource.RUSAGE_SELF), time.monotonic()
+        time.sleep(seconds)
+        c1, t1 = resource.getrusage(resource.RUSAGE_SELF), time.monotonic()
+        rates = [r.state.stats.figures(t1)[3] for r in readers]
+    finally:
+        for r in readers:
+            r.stop()
+        for r in readers:
+            r.join(10)
+        rtsp_reader.NativeCameraReader._decode = saved  # type: ignore[method-assign]
+    cpu = (c1.ru_utime - c0.ru_utime) + (c1.ru_stime - c0.ru_stime)
+    return {"cpu_per_cam_hour": cpu / (n * (t1 - t0) / 3600), "min_rate": min(rates),
+            "switches": (c1.ru_nvcsw - c0.ru_nvcsw) + (c1.ru_nivcsw - c0.ru_nivcsw)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cameras", type=int, nargs="+", default=[8, 32])
@@ -190,6 +225,9 @@ def main() -> None:
     ap.add_argument("--bitrate", default="", help="encode the clip at this rate (e.g. 512k) instead of CRF")
     ap.add_argument("--source", default="testsrc2",
                     help="testsrc2 (a busy test pattern) or hall (the demo's synthetic hall, like a real camera)")
+    ap.add_argument("--in-process", action="store_true",
+                    help="readers in this process without the service (reader cost only; --engine, --native-*)")
+    ap.add_argument("--stub-decoder", action="store_true", help="--in-process native: skip decoding (transport only)")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-cameras-"))
     if args.source == "hall":
@@ -206,6 +244,25 @@ def main() -> None:
                         "-bufsize", "1M", "-pix_fmt", "yuv420p", str(clip)], check=True, timeout=300)
     else:
         clip = make_clip(work / f"clip-{args.size}.mp4", source=args.source, size=args.size, seconds=10)
+    if args.in_process:
+        print("| N | stream | engine | decoder | CPU-s per camera-hour | context switches | min analysed fps |",
+              flush=True)
+        print("|---|---|---|---|---|---|---|", flush=True)
+        for n in args.cameras:
+            server = RtspServer({"main": clip}, {"cam1": "main"},
+                                ("--count", str(n), "--prefix", "cam", "--shared-count"))
+            try:
+                for engine_name in args.engine:
+                    r = run_in_process(n, server, args.seconds, engine_name, args.native_poll, args.native_mode,
+                                       args.stub_decoder and engine_name == "native")
+                    label = engine_name if engine_name == "ffmpeg" else \
+                        f"native ({args.native_mode}, {args.native_poll:g} s)"
+                    decoder = "stubbed" if args.stub_decoder and engine_name == "native" else "key frames"
+                    print(f"| {n} | {args.size} {args.bitrate} | {label} | {decoder} | {r['cpu_per_cam_hour']:.1f} "
+                          f"| {r['switches']:.0f} | {r['min_rate']:.2f} |", flush=True)
+            finally:
+                server.close()
+        return
     print("| N | stream | decode | engine | procs | threads | CPU-s per camera-hour | ingest CPU (cores) "
           "| MB per camera | min analysed fps | open all (s) | offline noticed (s) | RTSP server CPU (cores) "
           "| other CPU (cores) | load avg (1 min) |", flush=True)
