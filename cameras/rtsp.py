@@ -714,7 +714,9 @@ class RtspClient:
         return n
 
     def _on_stream_response(self, response: Response) -> None:
-        if response.status in (454, 401, 403):
+        if response.status == 401 and self.auth.challenge(response.header("www-authenticate")):
+            self.send_keepalive()  # a new Digest nonce: answer it once
+        elif response.status in (454, 401, 403):
             self.keepalive_failed = True  # session gone or credentials refused: reconnect
 
     def send_keepalive(self) -> None:

@@ -98,6 +98,7 @@ class FakeCamera:
         self.auth, self.user, self.password = auth, user, password
         self.silent, self.codec, self.refuse_tcp, self.stap = silent, codec, refuse_tcp, stap
         self.session_timeout = session_timeout
+        self.rotate_nonce = False
         self.nonce = os.urandom(8).hex()
         self.garbage = b""  # sent once between two packets, then cleared
         self.next_units: list[list[bytes]] | None = None  # switched to at the next key frame
@@ -208,6 +209,8 @@ class FakeCamera:
                     writer.write(f"RTSP/1.0 200 OK\r\nCSeq: {cseq}\r\n\r\n".encode())
                     return
                 writer.write(f"RTSP/1.0 200 OK\r\nCSeq: {cseq}\r\n{extra}\r\n".encode() + body)
+                if method == "PLAY" and self.rotate_nonce:
+                    self.nonce = os.urandom(8).hex()  # the next request meets a 401 with a fresh nonce
                 if method == "PLAY" and streaming is None and self.codec == "H264":
                     streaming = asyncio.create_task(self._stream(writer))
         except (asyncio.IncompleteReadError, ConnectionError, ValueError):
@@ -582,3 +585,14 @@ def test_watched_camera_decodes_every_frame_then_back_to_key_frames(fake: FakeCa
         time.sleep(2.0)
         assert reader.state.decoded - before <= 4  # key frames only again
         assert reader.state.bad_packets == 0
+
+
+def test_keepalive_answers_a_new_digest_nonce_without_reconnecting(units: dict[str, list[list[bytes]]]) -> None:
+    cam = FakeCamera(units["main"], auth="digest", session_timeout=4)
+    cam.rotate_nonce = True
+    try:
+        with running(make_reader(cam.url(credentials="admin:p%40ss%20word@"))) as reader:
+            assert wait_for(lambda: cam.authorized.count("GET_PARAMETER") >= 2, 10)
+            assert reader.state.reconnects == 0 and reader.state.last_error == ""
+    finally:
+        cam.close()
