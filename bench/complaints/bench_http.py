@@ -118,6 +118,30 @@ def run_load(port: int, bearer: str, site_id: int, window_id: int, *, orders: in
     return latencies, errors[0], time.perf_counter() - started
 
 
+def tree_cpu_seconds(root: int) -> float:
+    """User + system CPU of a process and all its descendants so far (Linux /proc), in seconds."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    tree, todo = {root}, [root]
+    while todo:
+        pid = todo.pop()
+        for child, parent in parents.items():
+            if parent == pid and child not in tree:
+                tree.add(child)
+                todo.append(child)
+    return sum(times.get(pid, 0.0) for pid in tree)
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
@@ -139,8 +163,12 @@ def main() -> None:
             bearer = token(port, "supervisor")
             site_id, window_id = site_and_window(port, bearer)
             run_load(port, bearer, site_id, window_id, orders=args.warmup, concurrency=args.concurrency, tag="warm")
+            server_cpu = tree_cpu_seconds(proc.pid)
+            client_cpu = sum(os.times()[:2])
             lat, errors, wall = run_load(port, bearer, site_id, window_id, orders=args.orders,
                                          concurrency=args.concurrency, tag=f"run{time.time_ns()}")
+            server_cpu = tree_cpu_seconds(proc.pid) - server_cpu
+            client_cpu = sum(os.times()[:2]) - client_cpu
         finally:
             proc.terminate()
             proc.wait(timeout=30)
@@ -151,6 +179,8 @@ def main() -> None:
     print(f"throughput {len(lat) / wall:.0f} orders/s, errors {errors}, p50 {pct(lat, .5):.1f} ms, "
           f"p95 {pct(lat, .95):.1f} ms, p99 {pct(lat, .99):.1f} ms, max {max(lat) * 1000:.0f} ms, "
           f"mean {statistics.mean(lat) * 1000:.1f} ms")
+    print(f"CPU per order: server {server_cpu / len(lat) * 1000:.2f} ms ({server_cpu / wall:.2f} cores), "
+          f"load generator {client_cpu / len(lat) * 1000:.2f} ms ({client_cpu / wall:.2f} cores)")
 
 
 if __name__ == "__main__":
