@@ -67,8 +67,8 @@ class Clock:
 def load_memo_calendar(session: Session) -> deadlines.MemoCalendar:
     """The working-day calendar of the database, remembering its answers while the calendar is unchanged.
 
-    The overrides and declared years are read on every call (two small queries), so an admin's change
-    counts at once; the days already decided are kept per process for as long as those stay the same.
+    The overrides and declared years are read once per transaction (two small queries), so an admin's change
+    counts from the next transaction; the days already decided are kept per process while those stay the same.
     """
     base = load_calendar(session)
     return _memo_for(frozenset(base.overrides.items()), base.declared_years, base.allow_weekday_fallback)

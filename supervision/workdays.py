@@ -11,6 +11,8 @@ from datetime import date, timedelta
 from typing import Generic, TypeVar
 
 import chinese_calendar
+from sqlalchemy import event
+from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, col, select
 
 from supervision import audit
@@ -117,16 +119,38 @@ class WorkCalendar:
         return Answer(count, provisional, "fallback" if provisional else "official")
 
 
+_SESSION_KEY = "supervision.workdays.calendar"
+
+
 def load_calendar(session: Session, *, allow_weekday_fallback: bool | None = None) -> WorkCalendar:
-    """Build the calendar from the override table and the declared years."""
+    """Build the calendar from the override table and the declared years.
+
+    Kept for the rest of the session's transaction (a batch of intake writes asks once, not per order);
+    the changes below drop it, and a new transaction reads the tables again.
+    """
     from supervision.settings import get_settings
 
+    fallback = get_settings().calendar_weekday_fallback if allow_weekday_fallback is None else allow_weekday_fallback
+    cached = session.info.get(_SESSION_KEY)
+    if isinstance(cached, WorkCalendar) and cached.allow_weekday_fallback == fallback:
+        return cached
     # Plain columns, not entities: this runs on every request that computes a deadline.
     overrides = {day: bool(is_work) for day, is_work in session.exec(
         select(col(WorkdayOverride.day), col(WorkdayOverride.is_workday)))}
     years = [int(y) for y in session.exec(select(col(WorkdayYear.year)))]
-    fallback = get_settings().calendar_weekday_fallback if allow_weekday_fallback is None else allow_weekday_fallback
-    return WorkCalendar(overrides, years, allow_weekday_fallback=fallback)
+    calendar = WorkCalendar(overrides, years, allow_weekday_fallback=fallback)
+    session.info[_SESSION_KEY] = calendar
+    return calendar
+
+
+def _changed(session: Session) -> None:
+    session.info.pop(_SESSION_KEY, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_at_end(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the outermost transaction, not a savepoint
+        _changed(session)
 
 
 # --- the admin's override table ---------------------------------------------------------------
@@ -146,6 +170,7 @@ def set_override(session: Session, actor: Principal, *, day: date, is_workday: b
         row.is_workday, row.name = is_workday, name[:60]
     session.add(row)
     session.flush()
+    _changed(session)
     audit.record(session, actor, "calendar.override", object_kind="workday", object_id=day.isoformat(),
                  summary=f"{day} {'workday' if is_workday else 'holiday'} {name}",
                  detail={"before": before, "after": is_workday}, ip=ip)
@@ -158,6 +183,7 @@ def delete_override(session: Session, actor: Principal, day: date, *, ip: str = 
     if row is None:
         raise NotFound("error.not_found_kind", kind="kind.workday_override", id=day.isoformat())
     session.delete(row)
+    _changed(session)
     audit.record(session, actor, "calendar.override_delete", object_kind="workday", object_id=day.isoformat(),
                  ip=ip)
 
@@ -173,6 +199,7 @@ def declare_year(session: Session, actor: Principal, *, year: int, notice: str, 
     row.notice, row.declared_by_id = notice.strip()[:200], actor.id
     session.add(row)
     session.flush()
+    _changed(session)
     audit.record(session, actor, "calendar.declare_year", object_kind="workday_year", object_id=year,
                  summary=notice[:200], ip=ip)
     return row
