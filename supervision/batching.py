@@ -96,9 +96,17 @@ class WriteBatcher:
         failed: list[tuple[Future[Any], BaseException]] = []
         try:
             with Session(writer(self.engine), expire_on_commit=False) as session:
-                for unit, future in batch:
-                    if not future.set_running_or_notify_cancel():
-                        continue
+                live = [(unit, future) for unit, future in batch if future.set_running_or_notify_cancel()]
+                if len(live) == 1:
+                    # Alone in its batch: no savepoint needed, its failure rolls back the transaction.
+                    unit, future = live[0]
+                    try:
+                        done.append((future, unit(session)))
+                    except BaseException as exc:
+                        session.rollback()
+                        failed.append((future, exc))
+                    live = []
+                for unit, future in live:
                     try:
                         # The context manager rolls the savepoint back on any error, a failed flush included.
                         with session.begin_nested():

@@ -91,3 +91,16 @@ def test_callers_on_many_threads_each_get_their_own_result(engine: Engine) -> No
         batcher.stop()
     assert got == {n: 100 + n for n in range(40)}
     assert batcher.units == 40 and batcher.batches <= 40
+
+
+def test_a_unit_alone_in_its_batch_fails_alone(engine: Engine) -> None:
+    batcher = WriteBatcher(engine)
+    try:
+        with pytest.raises(ValueError, match="refused by the unit"):
+            batcher.run(_fail)
+        assert batcher.run(_add_day(300)) == 300  # type: ignore[arg-type]
+    finally:
+        batcher.stop()
+    with Session(engine) as s:
+        names = s.exec(select(WorkdayOverride.name).where(col(WorkdayOverride.day) >= START)).all()
+    assert names == ["d300"]
