@@ -27,6 +27,10 @@ class CameraSettings(BaseSettings):
     backoff_max_seconds: float = 30.0
     connect_stagger_seconds: float = Field(0.05, description="Delay between starting two readers")
     rtsp_transport: str = Field("tcp", description="tcp or udp")
+    ingest_engine: str = Field(
+        "ffmpeg", pattern="^(native|ffmpeg)$",
+        description="native (cameras/rtsp.py: H.264 over RTSP/TCP, one loop per process; other codecs fall back "
+        "to FFmpeg) or ffmpeg (PyAV, a thread per camera)")
     frame_host: str = Field("127.0.0.1", description="Where a worker serves its latest frames")
     frame_port: int = Field(0, description="0 = any free port (registered in the database)")
     frame_advertise_host: str = Field(

@@ -38,6 +38,7 @@ from cameras.models import (
     IngestLease,
     IngestWorker,
 )
+from cameras.rtsp_reader import reader_class
 from cameras.service import stream_uri
 from supervision.db import session_scope, utcnow
 from supervision.incidents import record_incident
@@ -232,10 +233,10 @@ class IngestService:
     def _start_reader(self, camera: Camera, valid_until: float, index: int) -> None:
         cid = int(camera.id or 0)
         uri = stream_uri(camera)
-        reader = CameraReader(cid, uri, self.cs, self.registry,
-                              start_delay=index * self.cs.connect_stagger_seconds,
-                              lease_valid=lambda: time.monotonic() < self.held[cid].valid_until
-                              if cid in self.held else False)
+        reader = reader_class(self.cs, uri)(cid, uri, self.cs, self.registry,
+                                            start_delay=index * self.cs.connect_stagger_seconds,
+                                            lease_valid=lambda: time.monotonic() < self.held[cid].valid_until
+                                            if cid in self.held else False)
         tracker = StatusTracker(self.cs.offline_after_seconds, self.cs.frozen_after_seconds,
                                 self.cs.recover_after_seconds, started_at=time.monotonic())
         held = _Held(reader, tracker, camera.site_id, camera.window_id, camera.post_id, camera.name)
