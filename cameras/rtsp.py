@@ -326,7 +326,7 @@ class H264Receiver:
         self.on_unit = on_unit
         self.on_response = on_response
         self.sps = b""
-        self.pps = b""
+        self.pps: list[bytes] = []  # distinct PPS, newest last (cameras may use several, by pps_id)
         for nal in parameter_sets:
             self._param(nal)
         self.collect_all = False
@@ -353,9 +353,16 @@ class H264Receiver:
             return
         t = nal[0] & 0x1F
         if t == 7:
+            if nal != self.sps:
+                self.pps = []  # a new sequence (another resolution): its PPS follow it
             self.sps = nal
         elif t == 8:
-            self.pps = nal
+            if nal in self.pps:
+                if self.pps[-1] != nal:
+                    self.pps.remove(nal)
+                    self.pps.append(nal)
+            else:
+                self.pps = [*self.pps[-3:], nal]  # at most 4; a newer one with the same id wins (it comes last)
 
     def feed(self, buf: bytearray, start: int, end: int) -> int:
         """Consume whole frames from buf[start:end]; return the offset of the first unconsumed byte."""
@@ -492,7 +499,8 @@ class H264Receiver:
         if t == 5:
             self._au_key = True
             if self._parts is None:
-                self._parts = [START_CODE + self.sps, START_CODE + self.pps] if self.sps and self.pps else []
+                self._parts = [START_CODE + self.sps, *(START_CODE + p for p in self.pps)] \
+                    if self.sps and self.pps else []
                 self._all_started = True
             return True
         if 1 <= t <= 4:

@@ -596,3 +596,15 @@ def test_keepalive_answers_a_new_digest_nonce_without_reconnecting(units: dict[s
             assert reader.state.reconnects == 0 and reader.state.last_error == ""
     finally:
         cam.close()
+
+
+def test_parameter_sets_several_pps_and_a_new_sequence() -> None:
+    rx = H264Receiver(0, 96, [b"\x67sps1", b"\x68pps0", b"\x68pps1"], lambda size, key, data: None)
+    assert rx.sps == b"\x67sps1" and rx.pps == [b"\x68pps0", b"\x68pps1"]
+    rx._param(b"\x68pps0")  # repeated: moves last, no duplicate
+    assert rx.pps == [b"\x68pps1", b"\x68pps0"]
+    rx._param(b"\x67sps1")  # the same sequence again keeps its PPS
+    assert len(rx.pps) == 2
+    rx._param(b"\x67sps2")  # a new sequence drops the old PPS
+    rx._param(b"\x68ppsX")
+    assert rx.sps == b"\x67sps2" and rx.pps == [b"\x68ppsX"]
