@@ -30,6 +30,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(import_app, name="import")
 app.add_typer(audit_app, name="audit")
+complaints_app = typer.Typer(help="Complaints: the statistics roll-up.", no_args_is_help=True)
+app.add_typer(complaints_app, name="complaints")
 
 logger = logging.getLogger("supervision.cli")
 
@@ -221,6 +223,39 @@ def audit_verify() -> None:
         typer.echo(f"审计链断裂 / AUDIT CHAIN BROKEN at {broken}", err=True)
         raise typer.Exit(1)
     typer.echo(f"audit chain intact: {total} entries verified")
+
+
+@complaints_app.command("rollup-check")
+def complaints_rollup_check() -> None:
+    """Compare the statistics roll-up with a direct count of orders and ratings; exit 1 where they differ."""
+    from complaints import rollup
+
+    _setup_logging("WARNING")
+    engine = make_engine(get_settings().effective_database_url)
+    with session_scope(engine) as session:
+        problems = rollup.differences(session)
+    for problem in problems[:50]:
+        typer.echo(f"  {problem}", err=True)
+    if problems:
+        typer.echo(f"统计汇总与工单不符 / ROLL-UP DIFFERS in {len(problems)} places; run `supervision complaints "
+                   "rollup-rebuild`", err=True)
+        raise typer.Exit(1)
+    typer.echo("statistics roll-up agrees with the orders and ratings")
+
+
+@complaints_app.command("rollup-rebuild")
+def complaints_rollup_rebuild() -> None:
+    """Recompute the statistics roll-up from the orders and ratings (after a bulk load that bypassed the services)."""
+    from complaints import rollup
+
+    _setup_logging("WARNING")
+    engine = make_engine(get_settings().effective_database_url)
+    upgrade(engine, MIGRATION_PACKAGES)
+    with session_scope(engine, write=True) as session:
+        rollup.rebuild(session)
+        audit.record(session, SYSTEM, "complaints.rollup_rebuild", object_kind="complaints_stats_month",
+                     summary="statistics roll-up recomputed from the orders and ratings")
+    typer.echo("statistics roll-up rebuilt")
 
 
 def main() -> None:

@@ -73,3 +73,37 @@ def test_user_add_creates_a_user_with_a_jurisdiction(engine: Engine, org_data: S
     with Session(engine) as s:
         user = s.exec(select(User).where(col(User.username) == "zhao")).one()
         assert user.site_id == org_data.county
+
+
+def test_complaints_rollup_check_and_rebuild(engine: Engine, org_data: SimpleNamespace,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    import complaints
+    from complaints.models import StatsMonth
+    from supervision.access import ROLE_PERMISSIONS, Principal
+    from supervision.db import session_scope
+    from supervision.models import Role
+
+    with Session(engine) as s:
+        city = s.get(Site, org_data.city)
+        assert city is not None
+    supervisor = Principal(kind="user", id=None, name="supervisor", site_id=org_data.city,
+                           site_path=city.path, role=Role.SUPERVISOR,
+                           permissions=ROLE_PERMISSIONS[Role.SUPERVISOR])
+    with session_scope(engine, write=True) as s:
+        for n in range(3):
+            complaints.create_work_order(s, supervisor, {"channel": "hotline", "type": "complaint",
+                                                         "content": f"窗口无人 {n}", "caller_name": "王先生",
+                                                         "site_id": org_data.city})
+    _use_database(engine.url.render_as_string(hide_password=False), monkeypatch)
+    assert CliRunner().invoke(cli_app, ["complaints", "rollup-check"]).exit_code == 0
+    with session_scope(engine, write=True) as s:  # a bulk load that bypassed the services
+        for row in s.exec(select(StatsMonth)).all():
+            row.received += 5
+            s.add(row)
+    broken = CliRunner().invoke(cli_app, ["complaints", "rollup-check"])
+    assert broken.exit_code == 1 and "ROLL-UP DIFFERS" in broken.output
+    rebuilt = CliRunner().invoke(cli_app, ["complaints", "rollup-rebuild"])
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert CliRunner().invoke(cli_app, ["complaints", "rollup-check"]).exit_code == 0
+    with Session(engine) as s:
+        assert s.exec(select(func.count()).select_from(StatsMonth)).one() > 0
