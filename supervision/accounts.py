@@ -67,17 +67,23 @@ def principal_for_user(session: Session, user: User) -> Principal:
 
 
 def _principal(user: User, site: Site | None) -> Principal:
+    return _user_principal(user.id, user.username, user.site_id, site.path if site else None, user.role,
+                           user.staff_id, user.locale)
+
+
+def _user_principal(user_id: int | None, username: str, site_id: int | None, site_path: str | None,
+                    role: str, staff_id: int | None, locale: str) -> Principal:
     return Principal(
         kind="user",
-        id=user.id,
-        name=user.username,
-        site_id=user.site_id,
+        id=user_id,
+        name=username,
+        site_id=site_id,
         # A user whose site vanished sees nothing rather than everything.
-        site_path=site.path if site else "/nowhere/",
-        role=Role(user.role),
-        staff_id=user.staff_id,
-        locale=user.locale,
-        permissions=ROLE_PERMISSIONS[Role(user.role)],
+        site_path=site_path or "/nowhere/",
+        role=Role(role),
+        staff_id=staff_id,
+        locale=locale,
+        permissions=ROLE_PERMISSIONS[Role(role)],
     )
 
 
@@ -281,13 +287,8 @@ def resolve_session(session: Session, token: str, kind: str) -> LiveSession | No
         return None
     if found.kind != kind or found.revoked_at is not None or found.expires_at <= utcnow() or not found.active:
         return None
-    role = Role(found.role)
-    principal = Principal(
-        kind="user", id=found.user_id, name=found.username, site_id=found.site_id,
-        # A user whose site vanished sees nothing rather than everything.
-        site_path=found.path if found.path else "/nowhere/",
-        role=role, staff_id=found.staff_id, locale=found.locale, permissions=ROLE_PERMISSIONS[role],
-    )
+    principal = _user_principal(found.user_id, found.username, found.site_id, found.path, found.role,
+                                found.staff_id, found.locale)
     return LiveSession(principal, found.csrf_token)
 
 

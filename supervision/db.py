@@ -77,7 +77,6 @@ class WriteLock:
         self._thread_lock = threading.Lock()
         self._file: Any = None
         if database is not None and fcntl is not None:
-            database.parent.mkdir(parents=True, exist_ok=True)
             self._file = open(database.with_name(database.name + "-writer.lock"), "a+b")  # noqa: SIM115 - held open
 
     def acquire(self, timeout: float) -> None:
@@ -109,11 +108,11 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     """Create an engine with the pragmas and pool settings each database needs."""
     if url.startswith("sqlite"):
         kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
-        if url in ("sqlite://", "sqlite:///:memory:"):
+        database = sqlite_path(url)
+        if database is None:
             kwargs["poolclass"] = StaticPool
         else:
-            path = url.split("///", 1)[1]
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            database.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, echo=echo, **kwargs)
 
         @event.listens_for(engine, "connect")
@@ -132,7 +131,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         # process and, for a database file, an flock on a file beside it across processes (web workers,
         # `supervision worker`). A plain Lock, not an RLock: a request's transaction may begin in one pool
         # thread and end in another.
-        write_lock = WriteLock(sqlite_path(url))
+        write_lock = WriteLock(database)
         weakref.finalize(engine, write_lock.close)
 
         def _sqlite_begin(conn: Any) -> None:
