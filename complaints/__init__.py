@@ -85,6 +85,7 @@ from complaints.workorders import (
     list_orders,
     phone_history,
     reveal_caller_phone,
+    stage_work_order,
     transition,
 )
 
@@ -175,6 +176,7 @@ __all__ = [
     "record_visit",
     "reveal_caller_phone",
     "revise_notice",
+    "stage_work_order",
     "statistics",
     "submit_public",
     "track_public",

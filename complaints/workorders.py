@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydField
 from sqlalchemy import ColumnElement, and_, bindparam, insert, or_
 from sqlalchemy import select as sa_select
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, func, select
 
 from complaints import deadlines, guards, rollup, visibility
@@ -36,6 +37,7 @@ from complaints.visibility import Viewer, viewer_for
 from complaints.workflow import UNIT_ACTIONS, Action, State, allowed_actions, next_state
 from supervision import audit, crypto, incidents, ledger
 from supervision.access import Permission, Principal
+from supervision.batching import Staged
 from supervision.db import table_of, utcnow
 from supervision.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
 from supervision.models import Department, LedgerEntry, Post, Site, Staff, Window
@@ -196,24 +198,64 @@ def create_work_order(
     now: datetime | None = None,
 ) -> WorkOrderView:
     """Register an order from any channel; a second submit with the same key returns the first order."""
+    staged = stage_work_order(session, actor, data, idempotency_key=idempotency_key, ip=ip, now=now)
+    return staged.complete(session)
+
+
+def stage_work_order(
+    session: Session,
+    actor: Principal,
+    data: dict[str, Any] | WorkOrderCreate,
+    *,
+    idempotency_key: str | None = None,
+    ip: str = "",
+    now: datetime | None = None,
+) -> Staged[WorkOrderView]:
+    """`create_work_order` in the three parts of a group commit (supervision.batching.Staged).
+
+    First the checks, the look-ups and the idempotency key; `finish` takes the day's number, writes the
+    order, its event and its audit entry; `present` shapes the answer after the commit from what the
+    first part read (it reads nothing itself).
+    """
     actor.require(Permission.COMPLAINTS_WRITE)
     model = data if isinstance(data, WorkOrderCreate) else parse(WorkOrderCreate, data)
     claim = guards.claim_key(session, f"work_order:{actor.audit_name}", idempotency_key, model.model_dump(mode="json"))
     calendar = load_memo_calendar(session)
+    viewer = viewer_for(session, actor)
+    today = Clock.at().today
     if guards.is_replay(claim):
         assert claim is not None and claim.result_id is not None
-        return order_view(session, actor, _get(session, claim.result_id), calendar=calendar)
-    order = open_order(session, actor, model, ip=ip, now=now, calendar=calendar)
-    guards.settle_key(session, claim, "work_order", order.id)
-    return order_view(
-        session,
-        actor,
-        order,
-        calendar=calendar,
-        assisting=sorted(set(model.assisting_department_ids) - {model.lead_department_id})
-        if model.lead_department_id
-        else [],
-    )
+        first = _get(session, claim.result_id)
+        units = visibility.assisting_units(session, first.id or 0)
+        return Staged(lambda _: first, lambda order: order_view(session, actor, order, viewer=viewer,
+                                                                calendar=calendar, today=today, assisting=units))
+    prepared = prepare_order(session, actor, model, ip=ip, now=now, calendar=calendar)
+    assisting = (sorted(set(model.assisting_department_ids) - {model.lead_department_id})
+                 if model.lead_department_id else [])
+
+    def finish(session: Session) -> WorkOrder:
+        order = prepared.insert(session)
+        guards.settle_key(session, claim, "work_order", order.id)
+        return order
+
+    return Staged(finish, lambda order: order_view(session, actor, order, viewer=viewer, calendar=calendar,
+                                                   today=today, assisting=assisting))
+
+
+@dataclass
+class PreparedOrder:
+    """A checked order not yet written: `insert` numbers it and writes it with its event and audit entry."""
+
+    actor: Principal
+    model: WorkOrderCreate
+    values: dict[str, Any]
+    clock: Clock
+    settings: ComplaintsSettings
+    calendar: WorkCalendar
+    ip: str
+
+    def insert(self, session: Session) -> WorkOrder:
+        return _insert_order(session, self)
 
 
 def open_order(
@@ -229,6 +271,23 @@ def open_order(
     time_limit: int | None = None,
 ) -> WorkOrder:
     """Validate and insert a new order with its first event (and dispatch it when a lead unit is given)."""
+    return prepare_order(session, actor, model, ip=ip, now=now, settings=settings, calendar=calendar,
+                         respond_within=respond_within, time_limit=time_limit).insert(session)
+
+
+def prepare_order(
+    session: Session,
+    actor: Principal,
+    model: WorkOrderCreate,
+    *,
+    ip: str = "",
+    now: datetime | None = None,
+    settings: ComplaintsSettings | None = None,
+    calendar: WorkCalendar | None = None,
+    respond_within: int | None = None,
+    time_limit: int | None = None,
+) -> PreparedOrder:
+    """Check a new order and work out its row: everything but its number, which `insert` takes."""
     settings = settings or get_complaints_settings()
     clock = Clock.at(model.received_at or now)
     problems: list[FieldProblem] = []
@@ -260,10 +319,8 @@ def open_order(
     respond_by = (
         deadlines.due_date(calendar, clock.today, respond_within).due_on if respond_within is not None else None
     )
-    number = guards.next_number(session, NUMBER_PREFIX, clock.today.strftime("%Y%m%d"))
     integrity = model.integrity
     values = dict(
-        number=number,
         channel=model.channel.value,
         type=model.type.value,
         urgency=model.urgency.value,
@@ -292,10 +349,19 @@ def open_order(
         due_source=due.source,
         respond_by=respond_by,
     )
-    # A Core insert and a load by key: building the SQLModel object and flushing it cost twice as much.
-    order_id = session.connection().execute(_INSERT_ORDER, values).scalar_one()
-    order = session.get(WorkOrder, order_id)
-    assert order is not None
+    return PreparedOrder(actor, model, values, clock, settings, calendar, ip)
+
+
+def _insert_order(session: Session, prepared: PreparedOrder) -> WorkOrder:
+    actor, model, clock, settings, calendar, ip = (prepared.actor, prepared.model, prepared.clock,
+                                                   prepared.settings, prepared.calendar, prepared.ip)
+    values = {**prepared.values, "number": guards.next_number(session, NUMBER_PREFIX, clock.today.strftime("%Y%m%d"))}
+    # A Core insert that returns the whole row, made into the session's object without a second
+    # statement: building the SQLModel object and flushing it cost twice as much.
+    row = session.connection().execute(_INSERT_ORDER, values).one()
+    order = WorkOrder(**row._mapping)
+    make_transient_to_detached(order)
+    session.add(order)
     _event(
         session,
         actor,
@@ -744,7 +810,7 @@ def _staff_window(session: Session, order: WorkOrder) -> int | None:
 
 
 _INSERT_EVENT = insert(table_of(WorkOrderEvent))
-_INSERT_ORDER = insert(table_of(WorkOrder)).returning(table_of(WorkOrder).c.id)
+_INSERT_ORDER = insert(table_of(WorkOrder)).returning(*table_of(WorkOrder).c)
 
 
 def _event(

@@ -11,7 +11,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, insert, update
+from sqlalchemy import ColumnElement, insert, literal_column, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
@@ -48,8 +48,16 @@ def entry_hash(entry: AuditEntry | Mapping[str, Any]) -> str:
 # Built once: statements whose values come as parameters compile once and hit SQLAlchemy's cache cheaply.
 _HEAD = table_of(AuditHead).c
 _ENTRY = table_of(AuditEntry).c
-_BUMP_HEAD = update(table_of(AuditHead)).where(_HEAD.id == 1).values(seq=_HEAD.seq + 1).returning(_HEAD.seq)
-_PREVIOUS_HASH = select(_ENTRY.hash).where(_ENTRY.seq == bindparam("prev"))
+# The head's new number and its predecessor's hash in one round trip (RETURNING sees the updated row).
+_BUMP_HEAD = (
+    update(table_of(AuditHead))
+    .where(_HEAD.id == 1)
+    .values(seq=_HEAD.seq + 1)
+    # Spelled out: SQLite's compiler writes RETURNING columns without their table, which would make the
+    # subquery compare audit_entry.seq with itself.
+    .returning(_HEAD.seq, literal_column(
+        "(SELECT audit_entry.hash FROM audit_entry WHERE audit_entry.seq = audit_head.seq - 1)"))
+)
 _INSERT_ENTRY = insert(table_of(AuditEntry))
 
 
@@ -71,8 +79,12 @@ def record(
     # import writes thousands, and PostgreSQL pays for every version of the row within a transaction.
     # Core statements on the session's connection: the ORM's bookkeeping around them costs more than they do.
     conn = session.connection()
-    seq = int(conn.execute(_BUMP_HEAD).scalar_one())
-    prev_hash = GENESIS if seq == 1 else str(conn.execute(_PREVIOUS_HASH, {"prev": seq - 1}).scalar_one())
+    head = conn.execute(_BUMP_HEAD).one()
+    seq, prev_hash = int(head[0]), head[1]
+    if seq == 1:
+        prev_hash = GENESIS
+    elif prev_hash is None:  # pragma: no cover - the chain lost an entry: refuse to extend it
+        raise RuntimeError(f"audit chain: entry #{seq - 1} is missing")
     row: dict[str, Any] = {
         "seq": seq,
         "at": utcnow(),

@@ -9,6 +9,11 @@ once, and then answers every caller. A caller waits no longer than its own unit 
 
 Each unit sees the effects of the units before it in the same batch (idempotency keys, numbers, the audit
 chain), exactly as if they had committed one after the other.
+
+A batch first runs straight, without savepoints: on PostgreSQL each savepoint and its release are two round
+trips, a third of a unit's. If a unit fails, the transaction is rolled back and the batch runs again with
+a savepoint around each unit, so only that unit fails. Units therefore must act on the database only
+(no message sent, no file written): a unit may run twice, and only its committed run counts.
 """
 
 from __future__ import annotations
@@ -18,7 +23,8 @@ import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar, overload
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -30,6 +36,26 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 Unit = Callable[[Session], Any]
 _STOP = object()
+
+
+@dataclass(frozen=True)
+class Staged(Generic[T]):
+    """What a unit returns when its work has three parts, so that the hot rows are held only briefly.
+
+    The unit itself did the checks and the writes nobody else waits for (validation, look-ups, its
+    idempotency key). `finish(session)` takes the rows every writer queues on (the day's number, the
+    audit chain's head, the statistics row) and returns the result. `present(result)` shapes the answer
+    after the commit, outside the transaction. In a batch run straight, every unit's first part runs
+    before any unit's `finish`: the first parts of a batch overlap the other processes' locks.
+    """
+
+    finish: Callable[[Session], Any]
+    present: Callable[[Any], T] | None = None
+
+    def complete(self, session: Session) -> T:
+        """All three parts at once, for a caller that is not in a batch."""
+        result = self.finish(session)
+        return self.present(result) if self.present is not None else result
 
 
 class WriteBatcher:
@@ -45,10 +71,16 @@ class WriteBatcher:
         self.batches = 0
         self.units = 0
 
-    def submit(self, unit: Callable[[Session], T]) -> Future[T]:
+    @overload
+    def submit(self, unit: Callable[[Session], Staged[T]]) -> Future[T]: ...
+
+    @overload
+    def submit(self, unit: Callable[[Session], T]) -> Future[T]: ...
+
+    def submit(self, unit: Callable[[Session], Any]) -> Future[Any]:
         """Queue `unit(session)` for the next batch; the future holds its result once committed, or its error."""
         self._ensure_started()
-        future: Future[T] = Future()
+        future: Future[Any] = Future()
         self._queue.put((unit, future))
         return future
 
@@ -92,44 +124,111 @@ class WriteBatcher:
                 return
 
     def _commit(self, batch: list[tuple[Unit, Future[Any]]]) -> None:
-        done: list[tuple[Future[Any], Any]] = []
-        failed: list[tuple[Future[Any], BaseException]] = []
-        try:
-            with Session(writer(self.engine), expire_on_commit=False) as session:
-                live = [(unit, future) for unit, future in batch if future.set_running_or_notify_cancel()]
-                if len(live) == 1:
-                    # Alone in its batch: no savepoint needed, its failure rolls back the transaction.
-                    unit, future = live[0]
-                    try:
-                        done.append((future, unit(session)))
-                    except BaseException as exc:
-                        session.rollback()
-                        failed.append((future, exc))
-                    live = []
-                for unit, future in live:
-                    try:
-                        # The context manager rolls the savepoint back on any error, a failed flush included.
-                        with session.begin_nested():
-                            result = unit(session)
-                    except BaseException as exc:  # the unit's error is its caller's, not the batch's
-                        failed.append((future, exc))
-                        continue
-                    done.append((future, result))
-                session.commit()
-        except BaseException as exc:
-            # The commit itself failed (database gone, disk full): nobody's unit was kept.
-            logger.warning("a batch of %d writes failed to commit: %s", len(batch), exc)
-            for future, _ in done:
-                future.set_exception(exc)
-            for future, error in failed:
-                future.set_exception(error)
+        live = [(unit, future) for unit, future in batch if future.set_running_or_notify_cancel()]
+        if not live:
             return
+        outcome = self._run_straight(live)
+        if outcome is None:
+            # A unit failed: run the batch again, each unit in a savepoint, so it fails alone.
+            outcome = self._run_isolated(live)
+        done, failed = outcome
         self.batches += 1
-        self.units += len(batch)
+        self.units += len(live)
         for future, result in done:
             future.set_result(result)
         for future, error in failed:
             future.set_exception(error)
 
+    def _run_straight(self, live: list[tuple[Unit, Future[Any]]]) -> _Outcome | None:
+        """Every unit in one transaction without savepoints (two round trips fewer each); None if one failed.
 
-__all__ = ["WriteBatcher"]
+        A lone unit's failure is final and returned as its result; with others in the batch the
+        transaction is rolled back and nothing is answered yet.
+        """
+        done: list[tuple[Future[Any], Any]] = []
+        try:
+            with Session(writer(self.engine), expire_on_commit=False) as session:
+                for stage in (_first, _finish):
+                    for i, (unit, future) in enumerate(live):
+                        try:
+                            value = stage(session, unit if stage is _first else done[i][1])
+                        except BaseException as exc:  # the unit's error is its caller's, not the batch's
+                            session.rollback()
+                            if len(live) == 1:
+                                return [], [(future, exc)]
+                            return None
+                        if stage is _first:
+                            done.append((future, value))
+                        else:
+                            done[i] = (future, value)
+                session.commit()
+                # Inside the session's block: should a presentation read anything, its transaction ends here.
+                return _present(done)
+        except BaseException as exc:
+            return self._commit_failed(live, exc)
+
+    def _run_isolated(self, live: list[tuple[Unit, Future[Any]]]) -> _Outcome:
+        done: list[tuple[Future[Any], Any]] = []
+        failed: list[tuple[Future[Any], BaseException]] = []
+        try:
+            with Session(writer(self.engine), expire_on_commit=False) as session:
+                for unit, future in live:
+                    try:
+                        # The context manager rolls the savepoint back on any error, a failed flush included.
+                        with session.begin_nested():
+                            result = _finish(session, unit(session))
+                    except BaseException as exc:
+                        failed.append((future, exc))
+                        continue
+                    done.append((future, result))
+                session.commit()
+                presented, unpresentable = _present(done)
+                return presented, unpresentable + failed
+        except BaseException as exc:
+            return self._commit_failed(live, exc)
+
+    def _commit_failed(self, live: list[tuple[Unit, Future[Any]]], exc: BaseException) -> _Outcome:
+        # The commit itself failed (database gone, disk full): nobody's unit was kept.
+        logger.warning("a batch of %d writes failed to commit: %s", len(live), exc)
+        return [], [(future, exc) for _, future in live]
+
+
+_Outcome = tuple[list[tuple[Future[Any], Any]], list[tuple[Future[Any], BaseException]]]
+
+
+class _Finished:
+    """A staged unit's result before its presentation."""
+
+    __slots__ = ("present", "value")
+
+    def __init__(self, value: Any, present: Callable[[Any], Any] | None) -> None:
+        self.value = value
+        self.present = present
+
+
+def _first(session: Session, unit: Unit) -> Any:
+    return unit(session)
+
+
+def _finish(session: Session, value: Any) -> Any:
+    if isinstance(value, Staged):
+        return _Finished(value.finish(session), value.present)
+    return value
+
+
+def _present(done: list[tuple[Future[Any], Any]]) -> _Outcome:
+    """After the commit: shape each staged result (a failure here is its caller's alone)."""
+    presented: list[tuple[Future[Any], Any]] = []
+    failed: list[tuple[Future[Any], BaseException]] = []
+    for future, value in done:
+        if isinstance(value, _Finished):
+            try:
+                value = value.present(value.value) if value.present is not None else value.value
+            except BaseException as exc:
+                failed.append((future, exc))
+                continue
+        presented.append((future, value))
+    return presented, failed
+
+
+__all__ = ["Staged", "WriteBatcher"]

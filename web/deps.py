@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 from collections.abc import Callable, Iterator
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, overload
 
 from fastapi import Depends, Request
 from sqlalchemy.engine import Engine
@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from supervision import accounts
 from supervision.access import Permission, Principal
-from supervision.batching import WriteBatcher
+from supervision.batching import Staged, WriteBatcher
 from supervision.db import session_scope, writer
 from supervision.errors import Forbidden, Unauthorized
 from supervision.settings import Settings
@@ -58,7 +58,15 @@ def get_batcher(request: Request) -> WriteBatcher:
 BatcherDep = Annotated[WriteBatcher, Depends(get_batcher)]
 
 
-async def in_batch(batcher: WriteBatcher, unit: Callable[[Session], T]) -> T:
+@overload
+async def in_batch(batcher: WriteBatcher, unit: Callable[[Session], Staged[T]]) -> T: ...
+
+
+@overload
+async def in_batch(batcher: WriteBatcher, unit: Callable[[Session], T]) -> T: ...
+
+
+async def in_batch(batcher: WriteBatcher, unit: Callable[[Session], Any]) -> Any:
     """Run a write unit in the process's next group commit, without holding a thread while it waits."""
     return await asyncio.wrap_future(batcher.submit(unit))
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]

@@ -84,7 +84,7 @@ async def create_work_order(
 ) -> complaints.WorkOrderView:
     """Register an order from any channel; every problem is reported with its field."""
     ip = client_ip(request)
-    return await in_batch(batcher, lambda session: complaints.create_work_order(
+    return await in_batch(batcher, lambda session: complaints.stage_work_order(
         session, actor, body, idempotency_key=idempotency_key, ip=ip))
 
 
