@@ -767,6 +767,28 @@ def _revise_outcome(
     if data.outcome.value == order.outcome and disposition == order.disposition:
         raise Conflict("complaints.error.outcome_unchanged", outcome=f"outcome.{order.outcome}")
     previous = {"previous_outcome": order.outcome, "previous_disposition": order.disposition.split()}
+    # The old outcome's incident stops counting for the risk register; an upheld new one stands again below.
+    reversed_ids = _reverse_outcome_effects(session, actor, order, f"改判 outcome revised: {data.reason}",
+                                            at=clock.now, ip=ip)
+    order.outcome = data.outcome.value
+    order.disposition = disposition
+    detail: dict[str, Any] = {
+        **previous,
+        "outcome": order.outcome,
+        "disposition": order.disposition.split(),
+        "reversed_ledger_entry_ids": reversed_ids,
+    }
+    detail.update(_outcome_effects(session, actor, order, data.outcome, clock, settings, ip))
+    return detail
+
+
+def _reverse_outcome_effects(
+    session: Session, actor: Principal, order: WorkOrder, reason: str, *, at: datetime, ip: str
+) -> list[int]:
+    """Undo what an order's outcome wrote: its ledger entries reversed (the rows stay), its incident withdrawn.
+
+    Returns the ids of the entries reversed now; entries reversed before are left as they are.
+    """
     entries = session.exec(
         select(LedgerEntry).where(
             col(LedgerEntry.source_kind) == "work_order",
@@ -780,24 +802,12 @@ def _revise_outcome(
     for entry in entries:
         if entry.id is None or entry.id in done:
             continue
-        reversal = ledger.reverse_entry(
-            session, entry.id, actor=actor, reason=f"改判 outcome revised: {data.reason}"[:400], ip=ip
-        )
+        reversal = ledger.reverse_entry(session, entry.id, actor=actor, reason=reason[:400], ip=ip)
         reversed_ids.append(entry.id)
         logger.info("work order %s: ledger entry %s reversed by %s", order.number, entry.id, reversal.id)
-    order.outcome = data.outcome.value
-    order.disposition = disposition
-    # The old outcome's incident stops counting for the risk register; an upheld new one stands again below.
     incidents.withdraw_incident(session, kind="complaint", source_kind="work_order", source_id=order.id,
-                                reason=f"{order.number} 改判 revised: {data.reason}", at=clock.now)
-    detail: dict[str, Any] = {
-        **previous,
-        "outcome": order.outcome,
-        "disposition": order.disposition.split(),
-        "reversed_ledger_entry_ids": reversed_ids,
-    }
-    detail.update(_outcome_effects(session, actor, order, data.outcome, clock, settings, ip))
-    return detail
+                                reason=f"{order.number} {reason}"[:400], at=at)
+    return reversed_ids
 
 
 def _staff_window(session: Session, order: WorkOrder) -> int | None:
@@ -870,18 +880,25 @@ def cancel_order(
 ) -> bool:
     """Close an order whose cause fell away, with an event saying why; False for a merged order.
 
+    What its outcome wrote, if one was recorded, is undone: ledger entries reversed, incident withdrawn.
+
     For services of this package that have checked the actor's rights themselves (a granted rating appeal).
     """
     order = _get(session, order_id, lock=True)
     if order.state == State.MERGED.value:
         return False
+    clock = Clock.at(now)
+    if order.outcome:
+        # An outcome recorded on an order whose cause fell away does not count either.
+        reversed_ids = _reverse_outcome_effects(session, actor, order, reason, at=clock.now, ip=ip)
+        detail = {**detail, "reversed_ledger_entry_ids": reversed_ids}
     _apply(
         session,
         actor,
         order,
         Action.CANCEL,
         TransitionInput(reason=reason[:2000]),
-        clock=Clock.at(now),
+        clock=clock,
         ip=ip,
         data_detail=detail,
     )

@@ -135,6 +135,36 @@ def test_granted_appeal_closes_the_rectification_and_reverses_the_rating(s: Sess
     assert rollup.differences(s) == []
 
 
+def test_granted_appeal_undoes_the_outcome_recorded_on_its_rectification(s: Session, world: SimpleNamespace) -> None:
+    sup = world.p["supervisor"]
+    rating = _bad_rating(s, world, "BJ-102")
+    oid = rating.work_order_id or 0
+    order = s.get(WorkOrder, oid)
+    assert order is not None
+    act(s, world.handler, oid, "sign")
+    act(s, world.handler, oid, "reply", 1, reply="已整改")
+    act(s, sup, oid, "callback", 2, level=4)
+    act(s, sup, oid, "close", 2)
+    act(s, sup, oid, "outcome", 2, outcome="upheld", disposition=["talk"])
+    s.refresh(order)
+    outcome_entries = _ledger(s, order.number)
+    assert [e.points for e in outcome_entries] == [-5.0]
+    assert _incident(s, "work_order", oid).withdrawn_at is None
+
+    complaints.appeal_rating(s, world.p["staff"], rating.id or 0, "当天并未办理该业务")
+    complaints.decide_appeal(s, world.p["officer"], rating.id or 0, "granted", "调取录像核实为误评")
+    # The rating's entry and the outcome's entry are both reversed; every row stays.
+    entries = _ledger(s, order.number)
+    assert [e.points for e in entries] == [-5.0, 5.0] and entries[1].reverses_id == entries[0].id
+    assert sum(e.points for e in s.exec(select(LedgerEntry).where(col(LedgerEntry.staff_id) == world.staff))) == 0
+    incident = _incident(s, "work_order", oid)
+    assert incident.withdrawn_at is not None and "BJ-102" in incident.withdrawn_reason
+    last = s.exec(select(WorkOrderEvent).where(col(WorkOrderEvent.order_id) == oid)
+                  .order_by(col(WorkOrderEvent.seq).desc())).first()
+    assert last is not None and last.action == "cancel"
+    assert f'"reversed_ledger_entry_ids": [{entries[0].id}]' in last.detail
+
+
 def test_refused_appeal_leaves_the_rectification_open(s: Session, world: SimpleNamespace) -> None:
     rating = _bad_rating(s, world, "BJ-101")
     complaints.appeal_rating(s, world.p["staff"], rating.id or 0, "评价不公")
