@@ -13,7 +13,7 @@ from sqlmodel import Session, col, func, select
 
 from supervision import audit
 from supervision.access import SYSTEM
-from supervision.batching import WriteBatcher
+from supervision.batching import Staged, WriteBatcher
 from supervision.models import AuditEntry, WorkdayOverride
 
 START = date(2031, 1, 1)
@@ -104,3 +104,65 @@ def test_a_unit_alone_in_its_batch_fails_alone(engine: Engine) -> None:
     with Session(engine) as s:
         names = s.exec(select(WorkdayOverride.name).where(col(WorkdayOverride.day) >= START)).all()
     assert names == ["d300"]
+
+
+def test_staged_units_run_their_first_parts_before_any_finish_and_present_after_commit(engine: Engine) -> None:
+    """The hot rows are taken only once every unit of the batch has done its checks and look-ups."""
+    batcher = WriteBatcher(engine)
+    gate, running = threading.Event(), threading.Event()
+    steps: list[str] = []
+
+    def hold(session: Session) -> bool:
+        running.set()
+        return gate.wait(10)
+
+    def staged(n: int, *, fail_finish: bool = False) -> object:
+        def unit(session: Session) -> Staged[str]:
+            steps.append(f"check {n}")
+
+            def finish(session: Session) -> int:
+                steps.append(f"finish {n}")
+                if fail_finish:
+                    raise ValueError(f"finish {n} refused")
+                return int(_add_day(400 + n)(session))  # type: ignore[operator]
+
+            def present(day: int) -> str:
+                # After the commit: the day is already visible to another connection.
+                with Session(engine) as other:
+                    seen = other.exec(select(WorkdayOverride.name)
+                                      .where(col(WorkdayOverride.day) == START + timedelta(days=day))).one()
+                return f"presented {seen}"
+
+            return Staged(finish, present)
+
+        return unit
+
+    try:
+        first = batcher.submit(hold)
+        assert running.wait(10)
+        futures = [batcher.submit(staged(n)) for n in range(3)]  # type: ignore[arg-type]
+        gate.set()
+        assert first.result(10) is True
+        assert [f.result(10) for f in futures] == ["presented d400", "presented d401", "presented d402"]
+        assert steps == ["check 0", "check 1", "check 2", "finish 0", "finish 1", "finish 2"]
+
+        # A finish that fails: the batch runs again with a savepoint per unit, and only that unit fails.
+        steps.clear()
+        running.clear()
+        gate.clear()
+        blocker = batcher.submit(hold)
+        assert running.wait(10)
+        futures = [batcher.submit(staged(n, fail_finish=(n == 11))) for n in (10, 11, 12)]  # type: ignore[arg-type]
+        gate.set()
+        assert blocker.result(10) is True
+        assert futures[0].result(10) == "presented d410" and futures[2].result(10) == "presented d412"
+        with pytest.raises(ValueError, match="finish 11 refused"):
+            futures[1].result(10)
+        assert steps == ["check 10", "check 11", "check 12", "finish 10", "finish 11",  # straight, then stopped
+                         "check 10", "finish 10", "check 11", "finish 11", "check 12", "finish 12"]  # isolated
+    finally:
+        batcher.stop()
+    with Session(engine) as s:
+        names = s.exec(select(WorkdayOverride.name).where(col(WorkdayOverride.day) >= START)).all()
+        assert audit.verify(s) is None
+    assert sorted(names) == ["d400", "d401", "d402", "d410", "d412"]
