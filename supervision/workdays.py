@@ -11,12 +11,14 @@ from datetime import date, timedelta
 from typing import Generic, TypeVar
 
 import chinese_calendar
-from sqlalchemy import event
+from sqlalchemy import Boolean, Date, Integer, event, literal, union_all
+from sqlalchemy import select as sa_select
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, col, select
 
 from supervision import audit
 from supervision.access import Permission, Principal
+from supervision.db import table_of
 from supervision.errors import CalendarNotCovered, InvalidInput, NotFound
 from supervision.models import WorkdayOverride, WorkdayYear
 
@@ -120,6 +122,12 @@ class WorkCalendar:
 
 
 _SESSION_KEY = "supervision.workdays.calendar"
+_OVERRIDE = table_of(WorkdayOverride).c
+_YEAR = table_of(WorkdayYear).c
+_CALENDAR_ROWS = union_all(
+    sa_select(_OVERRIDE.day, _OVERRIDE.is_workday, literal(None, Integer).label("year")),
+    sa_select(literal(None, Date), literal(None, Boolean), _YEAR.year),
+)
 
 
 def load_calendar(session: Session, *, allow_weekday_fallback: bool | None = None) -> WorkCalendar:
@@ -134,10 +142,14 @@ def load_calendar(session: Session, *, allow_weekday_fallback: bool | None = Non
     cached = session.info.get(_SESSION_KEY)
     if isinstance(cached, WorkCalendar) and cached.allow_weekday_fallback == fallback:
         return cached
-    # Plain columns, not entities: this runs on every request that computes a deadline.
-    overrides = {day: bool(is_work) for day, is_work in session.exec(
-        select(col(WorkdayOverride.day), col(WorkdayOverride.is_workday)))}
-    years = [int(y) for y in session.exec(select(col(WorkdayYear.year)))]
+    # Both tables in one Core statement: this runs in every transaction that computes a deadline.
+    overrides: dict[date, bool] = {}
+    years: list[int] = []
+    for day, is_work, year in session.connection().execute(_CALENDAR_ROWS):
+        if year is None:
+            overrides[day] = bool(is_work)
+        else:
+            years.append(int(year))
     calendar = WorkCalendar(overrides, years, allow_weekday_fallback=fallback)
     session.info[_SESSION_KEY] = calendar
     return calendar
