@@ -31,7 +31,7 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     # Nothing from elsewhere: service networks are often cut off, and a page must not call out. Scripts only
     # from /static (no inline script or on*= handler: injected markup cannot run); styles may still be inline.
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; "
     "script-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'",
 }
 

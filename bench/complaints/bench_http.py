@@ -142,6 +142,26 @@ def tree_cpu_seconds(root: int) -> float:
     return sum(times.get(pid, 0.0) for pid in tree)
 
 
+def postgres_cpu_seconds() -> float:
+    """User + system CPU so far of the processes named `postgres` on this machine (its backends and workers).
+
+    A backend that exits takes its CPU with it; the server's pool keeps its connections for the run.
+    """
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            name, rest = (entry / "stat").read_text().split(") ", 1)
+        except (OSError, ValueError):
+            continue
+        if name.endswith("(postgres"):
+            fields = rest.split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
@@ -165,10 +185,12 @@ def main() -> None:
             run_load(port, bearer, site_id, window_id, orders=args.warmup, concurrency=args.concurrency, tag="warm")
             server_cpu = tree_cpu_seconds(proc.pid)
             client_cpu = sum(os.times()[:2])
+            database_cpu = postgres_cpu_seconds()
             lat, errors, wall = run_load(port, bearer, site_id, window_id, orders=args.orders,
                                          concurrency=args.concurrency, tag=f"run{time.time_ns()}")
             server_cpu = tree_cpu_seconds(proc.pid) - server_cpu
             client_cpu = sum(os.times()[:2]) - client_cpu
+            database_cpu = postgres_cpu_seconds() - database_cpu
         finally:
             proc.terminate()
             proc.wait(timeout=30)
@@ -180,7 +202,9 @@ def main() -> None:
           f"p95 {pct(lat, .95):.1f} ms, p99 {pct(lat, .99):.1f} ms, max {max(lat) * 1000:.0f} ms, "
           f"mean {statistics.mean(lat) * 1000:.1f} ms")
     print(f"CPU per order: server {server_cpu / len(lat) * 1000:.2f} ms ({server_cpu / wall:.2f} cores), "
-          f"load generator {client_cpu / len(lat) * 1000:.2f} ms ({client_cpu / wall:.2f} cores)")
+          f"load generator {client_cpu / len(lat) * 1000:.2f} ms ({client_cpu / wall:.2f} cores)"
+          + (f", PostgreSQL {database_cpu / len(lat) * 1000:.2f} ms ({database_cpu / wall:.2f} cores)"
+             if backend == "PostgreSQL" else ""))
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
-"""Security headers: the Content-Security-Policy allows scripts from this site's files only, and no template
-needs more (no inline <script>, no on*= handler), camera pages included."""
+"""Security headers: the Content-Security-Policy allows scripts and styles from this site's files only, and no
+template needs more (no inline <script>, no on*= handler, no <style> element, no style= attribute), camera
+pages included."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ Login = Callable[[str], tuple[TestClient, str]]
 TEMPLATES = Path(__file__).resolve().parents[2] / "web" / "templates"
 INLINE_SCRIPT = re.compile(r"<script\b(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
 HANDLER = re.compile(r"<[a-zA-Z][^>]*?\s(on[a-z]+)\s*=", re.IGNORECASE)
+INLINE_STYLE = re.compile(r"<style\b|<[a-zA-Z][^>]*?\sstyle\s*=", re.IGNORECASE)
 
 
 def directives(policy: str) -> dict[str, list[str]]:
@@ -34,6 +36,7 @@ def assert_strict_scripts(response: object) -> None:
     policy = response.headers["content-security-policy"]  # type: ignore[attr-defined]
     d = directives(policy)
     assert d["script-src"] == ["'self'"], policy
+    assert d["style-src"] == ["'self'"], policy
     assert "'unsafe-inline'" not in d.get("default-src", []), policy
     assert "'unsafe-eval'" not in " ".join(d["script-src"]), policy
     assert d["object-src"] == ["'none'"] and d["frame-ancestors"] == ["'none'"], policy
@@ -43,6 +46,8 @@ def assert_no_inline_script(html: str, where: str) -> None:
     assert not INLINE_SCRIPT.search(html), f"{where}: inline <script>"
     match = HANDLER.search(html)
     assert match is None, f"{where}: inline handler {match.group(1) if match else ''}"
+    style = INLINE_STYLE.search(html)
+    assert style is None, f"{where}: inline style {style.group(0) if style else ''}"
 
 
 def test_the_policy_forbids_inline_scripts_on_every_response(app_client: TestClient) -> None:
