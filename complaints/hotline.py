@@ -28,7 +28,7 @@ from complaints.models import (
 from complaints.settings import get_complaints_settings
 from complaints.visibility import Viewer, viewer_for
 from complaints.workflow import Action
-from complaints.workorders import Clock, TransitionInput, _apply, check_phone, open_order, resolve_subject
+from complaints.workorders import Clock, TransitionInput, _apply, check_phone, prepare_order, resolve_subject
 from supervision import audit, crypto
 from supervision.access import Permission, Principal
 from supervision.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
@@ -153,7 +153,7 @@ def _to_order(
         raise InvalidInput("answered_on_the_spot", "complaints.error.only_consult_on_the_spot")
     if on_the_spot and not model.answer:
         raise InvalidInput("answer", "error.required")
-    order = open_order(
+    order = prepare_order(
         session,
         actor,
         WorkOrderCreate(
@@ -177,7 +177,7 @@ def _to_order(
         ),
         ip=ip,
         now=clock.now,
-    )
+    ).insert(session)
     if on_the_spot:
         _apply(
             session,

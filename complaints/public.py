@@ -21,7 +21,7 @@ from complaints.models import (
 )
 from complaints.settings import get_complaints_settings
 from complaints.workflow import State
-from complaints.workorders import open_order
+from complaints.workorders import prepare_order
 from supervision import crypto
 from supervision.access import Principal
 from supervision.errors import InvalidInput, NotFound, TooManyAttempts
@@ -82,7 +82,7 @@ def submit_public(
     except TooManyAttempts:
         guards.release_key(session, claim)
         raise
-    order = open_order(
+    order = prepare_order(
         session,
         PUBLIC,
         WorkOrderCreate(
@@ -98,7 +98,7 @@ def submit_public(
         ),
         ip=ip,
         now=now,
-    )
+    ).insert(session)
     order.tracking_secret_enc = crypto.encrypt(secrets.token_urlsafe(9))
     session.add(order)
     guards.settle_key(session, claim, "work_order", order.id)

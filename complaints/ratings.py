@@ -25,7 +25,7 @@ from complaints.models import (
     WorkOrderCreate,
 )
 from complaints.settings import get_complaints_settings
-from complaints.workorders import Clock, cancel_order, open_order
+from complaints.workorders import Clock, cancel_order, prepare_order
 from supervision import audit, incidents, ledger
 from supervision.access import Permission, Principal
 from supervision.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
@@ -179,7 +179,7 @@ def _bad_rating(session: Session, actor: Principal, rating: Rating, clock: Clock
         staff_id=rating.staff_id,
         summary=f"{rating.case_no} {label}",
     )
-    order = open_order(
+    order = prepare_order(
         session,
         actor,
         WorkOrderCreate(
@@ -199,7 +199,7 @@ def _bad_rating(session: Session, actor: Principal, rating: Rating, clock: Clock
         now=clock.now,
         respond_within=settings.rating_answer_workdays,
         time_limit=settings.rating_fix_workdays,
-    )
+    ).insert(session)
     rating.ledger_entry_id = entry.id
     rating.work_order_id = order.id
     session.add(rating)

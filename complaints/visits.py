@@ -27,7 +27,7 @@ from complaints.models import (
     WorkOrderView,
 )
 from complaints.settings import get_complaints_settings
-from complaints.workorders import Clock, open_order, order_view, resolve_subject
+from complaints.workorders import Clock, order_view, prepare_order, resolve_subject
 from supervision import audit, ledger
 from supervision.access import Permission, Principal
 from supervision.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
@@ -315,7 +315,7 @@ def finding_to_order(
         request_type = RequestType(type)
     except ValueError:
         raise InvalidInput("type", "error.choice", choices=", ".join(t.value for t in RequestType)) from None
-    order = open_order(
+    order = prepare_order(
         session,
         actor,
         WorkOrderCreate(
@@ -331,7 +331,7 @@ def finding_to_order(
             lead_department_id=lead_department_id,
         ),
         ip=ip,
-    )
+    ).insert(session)
     finding.work_order_id = order.id
     session.add(finding)
     session.flush()

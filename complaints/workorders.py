@@ -258,23 +258,6 @@ class PreparedOrder:
         return _insert_order(session, self)
 
 
-def open_order(
-    session: Session,
-    actor: Principal,
-    model: WorkOrderCreate,
-    *,
-    ip: str = "",
-    now: datetime | None = None,
-    settings: ComplaintsSettings | None = None,
-    calendar: WorkCalendar | None = None,
-    respond_within: int | None = None,
-    time_limit: int | None = None,
-) -> WorkOrder:
-    """Validate and insert a new order with its first event (and dispatch it when a lead unit is given)."""
-    return prepare_order(session, actor, model, ip=ip, now=now, settings=settings, calendar=calendar,
-                         respond_within=respond_within, time_limit=time_limit).insert(session)
-
-
 def prepare_order(
     session: Session,
     actor: Principal,
@@ -287,7 +270,11 @@ def prepare_order(
     respond_within: int | None = None,
     time_limit: int | None = None,
 ) -> PreparedOrder:
-    """Check a new order and work out its row: everything but its number, which `insert` takes."""
+    """Check a new order and work out its row: everything but its number, which `insert` takes.
+
+    `prepare_order(...).insert(session)` validates and inserts a new order with its first event (and
+    dispatches it when a lead unit is given); the group commit runs the two halves apart.
+    """
     settings = settings or get_complaints_settings()
     clock = Clock.at(model.received_at or now)
     problems: list[FieldProblem] = []
