@@ -26,6 +26,7 @@ def _login(page: Any, base: str, username: str) -> None:
     page.fill("input[name=password]", DEMO_PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_selector("[data-testid=home-title]")
+    page.wait_for_load_state("domcontentloaded")  # the title can be parsed before the panels below it
 
 
 @pytest.mark.parametrize("username", list(HOMES))

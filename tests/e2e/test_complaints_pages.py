@@ -17,6 +17,7 @@ def _login(page: Any, base: str, username: str) -> None:
     page.fill("input[name=password]", DEMO_PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_selector("[data-testid=home-title]")
+    page.wait_for_load_state("domcontentloaded")  # the title can be parsed before the panels below it
 
 
 def test_intake_by_keyboard_then_dispatch_and_history(live_server: str, browser: Any) -> None:

@@ -74,6 +74,7 @@ def _login(page: Any, base: str, username: str) -> None:
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_selector("[data-testid=home-title]")
+    page.wait_for_load_state("domcontentloaded")  # the title can be parsed before the panels below it
 
 
 def _live_views(db: Path) -> list[tuple[str, str, str]]:

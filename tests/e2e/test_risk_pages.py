@@ -18,6 +18,7 @@ def _login(page: Any, base: str, username: str) -> None:
     page.fill("input[name=password]", DEMO_PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_selector("[data-testid=home-title]")
+    page.wait_for_load_state("domcontentloaded")  # the title can be parsed before the panels below it
 
 
 def test_officer_filters_the_register_and_opens_a_post(live_server: str, browser: Any) -> None:
