@@ -158,7 +158,12 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         event.listen(engine, "rollback", _sqlite_end)
         return engine
     # pre_ping lets the pool survive a database restart: a dead connection is replaced, not used.
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20, pool_recycle=1800)
+    # The pool keeps as many connections as requests are usually in flight: connections opened beyond it are
+    # closed when returned, and opening one costs PostgreSQL a process (measured: 10 kept, 32 clients on two
+    # web processes gave 232 orders/s; 24 kept gave 269).
+    settings = get_settings()
+    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=settings.database_pool_size,
+                         max_overflow=settings.database_max_overflow, pool_recycle=1800)
 
 
 @lru_cache

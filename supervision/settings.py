@@ -19,6 +19,12 @@ class Settings(BaseSettings):
     environment: str = Field("development", description="development | production | test")
     var_dir: Path = Field(Path("var"), description="Where the SQLite file, media and the key live")
     database_url: str = Field("", description="SQLAlchemy URL; empty means SQLite under var_dir")
+    database_pool_size: int = Field(
+        20, ge=1, le=500, description="PostgreSQL connections each process keeps open (one per request in flight)"
+    )
+    database_max_overflow: int = Field(
+        10, ge=0, le=500, description="Extra PostgreSQL connections a process may open at peaks, closed after use"
+    )
     secret_key: str = Field("", description="Key for sessions and encryption; generated into var_dir if empty")
     host: str = "127.0.0.1"
     port: int = 8000
