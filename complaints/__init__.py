@@ -6,7 +6,15 @@ The web layer calls only the names below; every list returns (rows, total) with 
 from complaints import messages  # noqa: F401  (registers the texts)
 from complaints.deadlines import Card, card_for, due_date
 from complaints.guards import next_number
-from complaints.hotline import CallFilter, ImportResult, classify_call, import_calls, list_calls, log_call
+from complaints.hotline import (
+    CallFilter,
+    ImportResult,
+    classify_call,
+    import_calls,
+    list_calls,
+    log_call,
+    stage_call,
+)
 from complaints.jobs import ChaseReport, chase_orders
 from complaints.models import (
     AppealDecision,
@@ -176,6 +184,7 @@ __all__ = [
     "record_visit",
     "reveal_caller_phone",
     "revise_notice",
+    "stage_call",
     "stage_work_order",
     "statistics",
     "submit_public",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -31,6 +32,7 @@ from complaints.workflow import Action
 from complaints.workorders import Clock, TransitionInput, _apply, check_phone, prepare_order, resolve_subject
 from supervision import audit, crypto
 from supervision.access import Permission, Principal
+from supervision.batching import Staged
 from supervision.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
 from supervision.models import Site, Window
 from supervision.org import parse
@@ -58,26 +60,60 @@ def log_call(
     becomes an open order. A call without a type (pushed by the telephony system before the agent
     typed it) waits as pending. The same external id twice returns the first call.
     """
+    return stage_call(session, actor, data, idempotency_key=idempotency_key, ip=ip, now=now).complete(session)
+
+
+def stage_call(
+    session: Session,
+    actor: Principal,
+    data: dict[str, Any] | HotlineCallCreate,
+    *,
+    idempotency_key: str | None = None,
+    ip: str = "",
+    now: datetime | None = None,
+) -> Staged[HotlineCallView]:
+    """`log_call` in the parts of a group commit (supervision.batching.Staged).
+
+    First the checks, the look-ups, the idempotency key, the call's row and its order's checks; `finish`
+    writes the audit entry and the order (its number, row and event), the rows every writer queues on.
+    """
     _require_intake(actor)
     model = data if isinstance(data, HotlineCallCreate) else parse(HotlineCallCreate, data)
     if model.external_id:
         existing = session.exec(select(HotlineCall).where(col(HotlineCall.external_id) == model.external_id)).first()
         if existing is not None:
             if existing.status == CallStatus.PENDING.value and model.type is not None:
-                return classify_call(session, actor, existing.id or 0, model, ip=ip, now=now)
-            return call_view(session, actor, existing)
+                return Staged(lambda s: classify_call(s, actor, existing.id or 0, model, ip=ip, now=now))
+            first = call_view(session, actor, existing)
+            return Staged(lambda _: first)
     claim = guards.claim_key(session, f"hotline:{actor.audit_name}", idempotency_key, model.model_dump(mode="json"))
     if guards.is_replay(claim):
         assert claim is not None and claim.result_id is not None
-        return call_view(session, actor, _get_call(session, claim.result_id))
-    call = _new_call(session, actor, model, ip=ip, now=now)
-    guards.settle_key(session, claim, "hotline_call", call.id)
-    return call_view(session, actor, call)
+        replay = call_view(session, actor, _get_call(session, claim.result_id))
+        return Staged(lambda _: replay)
+    call, write = _begin_call(session, actor, model, ip=ip, now=now)
+    viewer = viewer_for(session, actor)
+
+    def finish(session: Session) -> HotlineCallView:
+        write(session)
+        guards.settle_key(session, claim, "hotline_call", call.id)
+        return call_view(session, actor, call, viewer=viewer)
+
+    return Staged(finish)
 
 
 def _new_call(
     session: Session, actor: Principal, model: HotlineCallCreate, *, ip: str, now: datetime | None
 ) -> HotlineCall:
+    call, write = _begin_call(session, actor, model, ip=ip, now=now)
+    write(session)
+    return call
+
+
+def _begin_call(
+    session: Session, actor: Principal, model: HotlineCallCreate, *, ip: str, now: datetime | None
+) -> tuple[HotlineCall, Callable[[Session], None]]:
+    """Check a call and add its row (and check the order it becomes); `write` adds its audit entry and order."""
     clock = Clock.at(model.received_at or now)
     problems: list[FieldProblem] = []
     subject = resolve_subject(
@@ -120,20 +156,24 @@ def _new_call(
     )
     session.add(call)
     session.flush()
-    audit.record(
-        session,
-        actor,
-        "hotline_call.create",
-        object_kind="hotline_call",
-        object_id=call.id,
-        site_id=call.site_id,
-        summary=call.type or "pending",
-        detail={"external_id": call.external_id},
-        ip=ip,
-    )
-    if model.type is not None:
-        _to_order(session, actor, call, model, phone, clock, ip)
-    return call
+    to_order = _check_order(session, actor, call, model, phone, clock, ip) if model.type is not None else None
+
+    def write(session: Session) -> None:
+        audit.record(
+            session,
+            actor,
+            "hotline_call.create",
+            object_kind="hotline_call",
+            object_id=call.id,
+            site_id=call.site_id,
+            summary=model.type.value if model.type is not None else "pending",
+            detail={"external_id": call.external_id},
+            ip=ip,
+        )
+        if to_order is not None:
+            to_order(session)
+
+    return call, write
 
 
 def _to_order(
@@ -145,6 +185,19 @@ def _to_order(
     clock: Clock,
     ip: str,
 ) -> None:
+    _check_order(session, actor, call, model, phone, clock, ip)(session)
+
+
+def _check_order(
+    session: Session,
+    actor: Principal,
+    call: HotlineCall,
+    model: HotlineCallCreate,
+    phone: str,
+    clock: Clock,
+    ip: str,
+) -> Callable[[Session], None]:
+    """Check the order a typed call becomes; the returned function writes it and marks the call."""
     assert model.type is not None
     if not model.content:
         raise InvalidInput("content", "error.required")
@@ -153,7 +206,7 @@ def _to_order(
         raise InvalidInput("answered_on_the_spot", "complaints.error.only_consult_on_the_spot")
     if on_the_spot and not model.answer:
         raise InvalidInput("answer", "error.required")
-    order = prepare_order(
+    prepared = prepare_order(
         session,
         actor,
         WorkOrderCreate(
@@ -177,24 +230,30 @@ def _to_order(
         ),
         ip=ip,
         now=clock.now,
-    ).insert(session)
-    if on_the_spot:
-        _apply(
-            session,
-            actor,
-            order,
-            Action.CLOSE,
-            TransitionInput(reply=model.answer, reason="answered on the spot"),
-            clock=clock,
-            ip=ip,
-        )
-    call.type = model.type.value
-    call.content = model.content
-    call.answer = model.answer if on_the_spot else ""
-    call.status = (CallStatus.ANSWERED if on_the_spot else CallStatus.ORDERED).value
-    call.work_order_id = order.id
-    session.add(call)
-    session.flush()
+    )
+    kind = model.type
+
+    def write(session: Session) -> None:
+        order = prepared.insert(session)
+        if on_the_spot:
+            _apply(
+                session,
+                actor,
+                order,
+                Action.CLOSE,
+                TransitionInput(reply=model.answer, reason="answered on the spot"),
+                clock=clock,
+                ip=ip,
+            )
+        call.type = kind.value
+        call.content = model.content
+        call.answer = model.answer if on_the_spot else ""
+        call.status = (CallStatus.ANSWERED if on_the_spot else CallStatus.ORDERED).value
+        call.work_order_id = order.id
+        session.add(call)
+        session.flush()
+
+    return write
 
 
 def classify_call(

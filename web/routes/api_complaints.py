@@ -132,7 +132,7 @@ async def log_hotline_call(
     push waits as pending until an agent types it.
     """
     ip = client_ip(request)
-    return await in_batch(batcher, lambda session: complaints.log_call(
+    return await in_batch(batcher, lambda session: complaints.stage_call(
         session, actor, body, idempotency_key=idempotency_key, ip=ip))
 
 
