@@ -91,6 +91,10 @@ add_messages(
             "已认定为“{outcome}”,不能重复认定",
             "the outcome is already recorded ({outcome})",
         ),
+        "complaints.error.order_cancelled": (
+            "该工单已撤销(起因已不成立),不能认定或改判",
+            "this order was cancelled (its cause fell away): no outcome can be recorded or revised",
+        ),
         "complaints.error.no_outcome": ("尚未认定,无需改判", "no outcome is recorded yet: record it first"),
         "complaints.error.outcome_unchanged": (
             "新的认定与原认定“{outcome}”相同",

@@ -15,6 +15,7 @@ from pydantic import Field as PydField
 from sqlalchemy import ColumnElement, and_, bindparam, insert, or_
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import instance_state
 from sqlmodel import Session, col, func, select
 
 from complaints import deadlines, guards, rollup, visibility
@@ -300,6 +301,13 @@ def prepare_order(
     if problems:
         raise InvalidInput(problems=problems)
     assert subject is not None
+    if model.lead_department_id is not None:
+        # Checked here, before any unit of a batch takes the day's number: a refused order writes nothing.
+        site = session.get(Site, subject.site_id)
+        assert site is not None
+        _department(session, site, model.lead_department_id, "lead_department_id")
+        for dept_id in sorted(set(model.assisting_department_ids) - {model.lead_department_id}):
+            _department(session, site, dept_id, "assisting_department_ids")
     calendar = calendar or load_memo_calendar(session)
     limit = time_limit or settings.time_limit(model.type.value)
     due = deadlines.due_date(calendar, clock.today, limit)
@@ -348,6 +356,12 @@ def _insert_order(session: Session, prepared: PreparedOrder) -> WorkOrder:
     row = session.connection().execute(_INSERT_ORDER, values).one()
     order = WorkOrder(**row._mapping)
     make_transient_to_detached(order)
+    # An object the session still holds under this key belongs to a unit rolled back to its savepoint
+    # (SQLite hands its id out again): the row it stood for is gone.
+    key = instance_state(order).key
+    stale = session.identity_map.get(key) if key is not None else None
+    if stale is not None:
+        session.expunge(stale)
     session.add(order)
     _event(
         session,
@@ -636,6 +650,8 @@ def _apply(
         order.on_time = clock.today <= order.due_on
         order.is_open = False
         detail = {"on_time": order.on_time}
+    elif action in (Action.OUTCOME, Action.REVISE_OUTCOME) and _was_cancelled(session, order):
+        raise Conflict("complaints.error.order_cancelled")
     elif action is Action.OUTCOME:
         need("outcome", data.outcome)
         assert data.outcome is not None
@@ -650,6 +666,10 @@ def _apply(
     elif action is Action.CANCEL:
         need("reason", reason)
         detail = {"was_open": order.is_open, **data_detail}
+        if order.outcome:
+            # Its effects were undone by the caller (cancel_order); the statistics stop counting it too.
+            detail.update(previous_outcome=order.outcome, previous_disposition=order.disposition.split())
+            order.outcome, order.disposition = "", ""
         if order.is_open:
             order.closed_at = clock.now
             order.closed_on = clock.today
@@ -795,6 +815,12 @@ def _reverse_outcome_effects(
     incidents.withdraw_incident(session, kind="complaint", source_kind="work_order", source_id=order.id,
                                 reason=f"{order.number} {reason}"[:400], at=at)
     return reversed_ids
+
+
+def _was_cancelled(session: Session, order: WorkOrder) -> bool:
+    found = session.exec(select(WorkOrderEvent.id).where(col(WorkOrderEvent.order_id) == order.id,
+                                                         col(WorkOrderEvent.action) == Action.CANCEL.value)).first()
+    return found is not None
 
 
 def _staff_window(session: Session, order: WorkOrder) -> int | None:
@@ -1030,8 +1056,10 @@ def get_order(session: Session, actor: Principal, order_ref: int | str, *, ip: s
     ]
     supervisor = visibility.can_supervise(session, viewer, order)
     unit = visibility.is_unit_member(session, viewer, order, lead_only=True)
-    # An outcome is recorded once, then only revised.
+    # An outcome is recorded once, then only revised; an order whose cause fell away takes none.
     hidden = _INTERNAL | {Action.OUTCOME if order.outcome else Action.REVISE_OUTCOME}
+    if any(e.action == Action.CANCEL.value for e in events):
+        hidden |= {Action.OUTCOME, Action.REVISE_OUTCOME}
     actions = [
         a.value
         for a in allowed_actions(order.state)

@@ -11,7 +11,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, insert, literal_column, update
+from sqlalchemy import ColumnElement, bindparam, insert, literal_column, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
@@ -48,7 +48,8 @@ def entry_hash(entry: AuditEntry | Mapping[str, Any]) -> str:
 # Built once: statements whose values come as parameters compile once and hit SQLAlchemy's cache cheaply.
 _HEAD = table_of(AuditHead).c
 _ENTRY = table_of(AuditEntry).c
-# The head's new number and its predecessor's hash in one round trip (RETURNING sees the updated row).
+# The head's new number and its predecessor's hash in one round trip (RETURNING sees the updated row;
+# after waiting for another writer it may not see that writer's entry: see record()).
 _BUMP_HEAD = (
     update(table_of(AuditHead))
     .where(_HEAD.id == 1)
@@ -58,6 +59,7 @@ _BUMP_HEAD = (
     .returning(_HEAD.seq, literal_column(
         "(SELECT audit_entry.hash FROM audit_entry WHERE audit_entry.seq = audit_head.seq - 1)"))
 )
+_PREVIOUS_HASH = select(_ENTRY.hash).where(_ENTRY.seq == bindparam("prev"))
 _INSERT_ENTRY = insert(table_of(AuditEntry))
 
 
@@ -83,8 +85,13 @@ def record(
     seq, prev_hash = int(head[0]), head[1]
     if seq == 1:
         prev_hash = GENESIS
-    elif prev_hash is None:  # pragma: no cover - the chain lost an entry: refuse to extend it
-        raise RuntimeError(f"audit chain: entry #{seq - 1} is missing")
+    elif prev_hash is None:
+        # The UPDATE waited for another writer's head lock: on PostgreSQL (read committed) its RETURNING
+        # subquery still reads the snapshot from before that writer committed, so the predecessor it just
+        # wrote is invisible there. A new statement sees it.
+        prev_hash = conn.execute(_PREVIOUS_HASH, {"prev": seq - 1}).scalar_one_or_none()
+        if prev_hash is None:
+            raise RuntimeError(f"audit chain: entry #{seq - 1} is missing")
     row: dict[str, Any] = {
         "seq": seq,
         "at": utcnow(),

@@ -195,6 +195,7 @@ def delete_override(session: Session, actor: Principal, day: date, *, ip: str = 
     if row is None:
         raise NotFound("error.not_found_kind", kind="kind.workday_override", id=day.isoformat())
     session.delete(row)
+    session.flush()  # the calendar is read by a Core statement, which does not flush pending ORM changes
     _changed(session)
     audit.record(session, actor, "calendar.override_delete", object_kind="workday", object_id=day.isoformat(),
                  ip=ip)

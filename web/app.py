@@ -30,7 +30,8 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
     # Nothing from elsewhere: service networks are often cut off, and a page must not call out. Scripts only
-    # from /static (no inline script or on*= handler: injected markup cannot run); styles may still be inline.
+    # from /static (no inline script or on*= handler: injected markup cannot run); styles too (no <style>,
+    # no style= attribute).
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; "
     "script-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'",
 }

@@ -131,7 +131,7 @@ def test_granted_appeal_closes_the_rectification_and_reverses_the_rating(s: Sess
     assert sorted(points) == [-2.0, 2.0]
     assert _incident(s, "rating", rating.id).withdrawn_at is not None  # no longer a signal for the post
     detail = complaints.get_order(s, world.p["supervisor"], order.id or 0)
-    assert detail.allowed_actions == ["outcome"]  # closed: nothing to chase, only an outcome may still be recorded
+    assert detail.allowed_actions == []  # closed because its cause fell away: nothing to chase, no outcome
     assert rollup.differences(s) == []
 
 
@@ -252,3 +252,29 @@ def test_rollup_equals_direct_counts_after_a_mix_of_transitions(s: Session, worl
     assert rollup.differences(s)
     rollup.rebuild(s)
     assert rollup.differences(s) == []
+
+
+def test_a_cancelled_rectification_takes_no_new_outcome(s: Session, world: SimpleNamespace) -> None:
+    sup = world.p["supervisor"]
+    rating = _bad_rating(s, world, "BJ-103")
+    oid = rating.work_order_id or 0
+    act(s, world.handler, oid, "sign")
+    act(s, world.handler, oid, "reply", 1, reply="已整改")
+    act(s, sup, oid, "outcome", 1, outcome="upheld")
+    complaints.appeal_rating(s, world.p["staff"], rating.id or 0, "误评")
+    complaints.decide_appeal(s, world.p["officer"], rating.id or 0, "granted", "核实为误评")
+    order = s.get(WorkOrder, oid)
+    assert order is not None
+    s.refresh(order)
+    assert order.outcome == "" and order.state == "closed"  # the statistics no longer count it upheld
+    assert rollup.differences(s) == []
+    detail = complaints.get_order(s, sup, oid)
+    assert "outcome" not in detail.allowed_actions and "revise_outcome" not in detail.allowed_actions
+    cancel = next(e for e in detail.history if e.action == "cancel")
+    assert cancel.detail["previous_outcome"] == "upheld"
+    for action, data in (("outcome", {"outcome": "upheld"}), ("revise_outcome", {"outcome": "upheld",
+                                                                                  "reason": "再议"})):
+        with pytest.raises(Conflict) as err:
+            act(s, sup, oid, action, 2, **data)
+        assert "cancelled" in err.value.message("en") and "撤销" in err.value.message("zh-CN")
+    assert sum(e.points for e in _ledger(s, order.number)) == 0

@@ -93,3 +93,41 @@ def test_cli_help_lists_every_command(tmp_path: Path) -> None:
                  ["import", "org", "--help"], ["audit", "verify", "--help"], ["demo", "--help"]):
         result = runner.invoke(cli_app, args)
         assert result.exit_code == 0, (args, result.output)
+
+
+def test_a_writer_that_waited_for_the_head_links_to_the_entry_it_waited_for(engine: Engine) -> None:
+    """Two transactions record at once: the second waits for the first's head lock, then chains onto its entry.
+
+    On PostgreSQL the waiting UPDATE's RETURNING reads its snapshot from before the first commit; the entry
+    it must link to is looked up again.
+    """
+    import threading
+
+    from supervision.access import SYSTEM
+    from supervision.db import session_scope
+
+    first_recorded, errors = threading.Event(), []
+    second_done = threading.Event()
+
+    def second() -> None:
+        try:
+            assert first_recorded.wait(10)
+            with session_scope(engine, write=True) as s:
+                audit.record(s, SYSTEM, "test.second", object_kind="test", object_id=2)
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            second_done.set()
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    with session_scope(engine, write=True) as s:
+        audit.record(s, SYSTEM, "test.first", object_kind="test", object_id=1)
+        first_recorded.set()
+        assert not second_done.wait(0.5)  # it waits for this transaction's head lock
+    thread.join(20)
+    assert not errors, errors
+    with Session(engine) as s:
+        assert audit.verify(s) is None
+        actions = s.exec(select(AuditEntry.action).order_by(col(AuditEntry.seq).desc()).limit(2)).all()
+    assert list(actions) == ["test.second", "test.first"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from concurrent.futures import Future
 from datetime import date, timedelta
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -166,3 +167,50 @@ def test_staged_units_run_their_first_parts_before_any_finish_and_present_after_
         names = s.exec(select(WorkdayOverride.name).where(col(WorkdayOverride.day) >= START)).all()
         assert audit.verify(s) is None
     assert sorted(names) == ["d400", "d401", "d402", "d410", "d412"]
+
+
+def test_a_unit_that_fails_after_its_insert_does_not_block_the_next(engine: Engine,
+                                                                    org_data: SimpleNamespace) -> None:
+    """SQLite gives the rolled-back row's id to the next insert: the session must not hold it against it."""
+    import complaints
+
+    sup = org_data.principals["supervisor"]
+    order = {"channel": "walk_in", "type": "help", "anonymous": True, "content": "批次内的工单",
+             "site_id": org_data.city}
+    batcher = WriteBatcher(engine)
+    gate, running = threading.Event(), threading.Event()
+
+    def hold(session: Session) -> bool:
+        running.set()
+        return gate.wait(10)
+
+    kept: list[object] = []  # what a failed unit's traceback keeps alive: its order object
+
+    def create(n: int, *, then_fail: bool = False) -> object:
+        def unit(session: Session) -> object:
+            staged = complaints.stage_work_order(session, sup, {**order, "content": f"批次内的工单 {n}"})
+            if not then_fail:
+                return staged
+            kept.append(staged.finish(session))
+            raise ValueError(f"unit {n} refused after its insert")
+
+        return unit
+
+    try:
+        blocker = batcher.submit(hold)
+        assert running.wait(10)
+        futures = [batcher.submit(create(n, then_fail=(n == 1))) for n in range(3)]  # type: ignore[arg-type]
+        gate.set()
+        assert blocker.result(10) is True
+        views = [futures[0].result(10), futures[2].result(10)]
+        with pytest.raises(ValueError, match="refused after its insert"):
+            futures[1].result(10)
+    finally:
+        batcher.stop()
+    assert [v.content for v in views] == ["批次内的工单 0", "批次内的工单 2"]  # type: ignore[attr-defined]
+    with Session(engine) as s:
+        from complaints.models import WorkOrder
+
+        rows = s.exec(select(WorkOrder.content).order_by(col(WorkOrder.id))).all()
+        assert audit.verify(s) is None
+    assert list(rows) == ["批次内的工单 0", "批次内的工单 2"]

@@ -251,7 +251,7 @@ def test_concurrent_intake_through_the_group_commit_loses_nothing(engine: Engine
         assert [int(n.rsplit("-", 1)[1]) for n in numbers] == list(range(1, 24))  # gap-free
         assert s.exec(select(func.count()).select_from(HotlineCall)).one() == 8
         assert audit_verify(s) is None
-    assert rollup.differences(Session(engine)) == []
+        assert rollup.differences(s) == []
 
 
 def test_rating_pads_need_their_token(engine: Engine, org_data: SimpleNamespace, app_client: TestClient) -> None:
