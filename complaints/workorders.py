@@ -667,8 +667,11 @@ def _apply(
         need("reason", reason)
         detail = {"was_open": order.is_open, **data_detail}
         if order.outcome:
-            # Its effects were undone by the caller (cancel_order); the statistics stop counting it too.
-            detail.update(previous_outcome=order.outcome, previous_disposition=order.disposition.split())
+            # An outcome recorded on an order whose cause fell away counts nowhere: not in the ledger, the
+            # risk register or the statistics; its history keeps it.
+            reversed_ids = _reverse_outcome_effects(session, actor, order, reason, at=clock.now, ip=ip)
+            detail.update(previous_outcome=order.outcome, previous_disposition=order.disposition.split(),
+                          reversed_ledger_entry_ids=reversed_ids)
             order.outcome, order.disposition = "", ""
         if order.is_open:
             order.closed_at = clock.now
@@ -900,18 +903,13 @@ def cancel_order(
     order = _get(session, order_id, lock=True)
     if order.state == State.MERGED.value:
         return False
-    clock = Clock.at(now)
-    if order.outcome:
-        # An outcome recorded on an order whose cause fell away does not count either.
-        reversed_ids = _reverse_outcome_effects(session, actor, order, reason, at=clock.now, ip=ip)
-        detail = {**detail, "reversed_ledger_entry_ids": reversed_ids}
     _apply(
         session,
         actor,
         order,
         Action.CANCEL,
         TransitionInput(reason=reason[:2000]),
-        clock=clock,
+        clock=Clock.at(now),
         ip=ip,
         data_detail=detail,
     )

@@ -11,7 +11,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, insert, literal_column, update
+from sqlalchemy import ColumnElement, bindparam, insert, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
@@ -48,17 +48,7 @@ def entry_hash(entry: AuditEntry | Mapping[str, Any]) -> str:
 # Built once: statements whose values come as parameters compile once and hit SQLAlchemy's cache cheaply.
 _HEAD = table_of(AuditHead).c
 _ENTRY = table_of(AuditEntry).c
-# The head's new number and its predecessor's hash in one round trip (RETURNING sees the updated row;
-# after waiting for another writer it may not see that writer's entry: see record()).
-_BUMP_HEAD = (
-    update(table_of(AuditHead))
-    .where(_HEAD.id == 1)
-    .values(seq=_HEAD.seq + 1)
-    # Spelled out: SQLite's compiler writes RETURNING columns without their table, which would make the
-    # subquery compare audit_entry.seq with itself.
-    .returning(_HEAD.seq, literal_column(
-        "(SELECT audit_entry.hash FROM audit_entry WHERE audit_entry.seq = audit_head.seq - 1)"))
-)
+_BUMP_HEAD = update(table_of(AuditHead)).where(_HEAD.id == 1).values(seq=_HEAD.seq + 1).returning(_HEAD.seq)
 _PREVIOUS_HASH = select(_ENTRY.hash).where(_ENTRY.seq == bindparam("prev"))
 _INSERT_ENTRY = insert(table_of(AuditEntry))
 
@@ -81,17 +71,10 @@ def record(
     # import writes thousands, and PostgreSQL pays for every version of the row within a transaction.
     # Core statements on the session's connection: the ORM's bookkeeping around them costs more than they do.
     conn = session.connection()
-    head = conn.execute(_BUMP_HEAD).one()
-    seq, prev_hash = int(head[0]), head[1]
-    if seq == 1:
-        prev_hash = GENESIS
-    elif prev_hash is None:
-        # The UPDATE waited for another writer's head lock: on PostgreSQL (read committed) its RETURNING
-        # subquery still reads the snapshot from before that writer committed, so the predecessor it just
-        # wrote is invisible there. A new statement sees it.
-        prev_hash = conn.execute(_PREVIOUS_HASH, {"prev": seq - 1}).scalar_one_or_none()
-        if prev_hash is None:
-            raise RuntimeError(f"audit chain: entry #{seq - 1} is missing")
+    seq = int(conn.execute(_BUMP_HEAD).scalar_one())
+    # A statement of its own, after the bump: it sees the entry of a writer this one waited for (a subquery
+    # in the bump's RETURNING would read PostgreSQL's snapshot from before that writer committed).
+    prev_hash = GENESIS if seq == 1 else str(conn.execute(_PREVIOUS_HASH, {"prev": seq - 1}).scalar_one())
     row: dict[str, Any] = {
         "seq": seq,
         "at": utcnow(),

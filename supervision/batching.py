@@ -145,25 +145,17 @@ class WriteBatcher:
         A lone unit's failure is final and returned as its result; with others in the batch the
         transaction is rolled back and nothing is answered yet.
         """
-        done: list[tuple[Future[Any], Any]] = []
         try:
             with Session(writer(self.engine), expire_on_commit=False) as session:
-                for stage in (_first, _finish):
-                    for i, (unit, future) in enumerate(live):
-                        try:
-                            value = stage(session, unit if stage is _first else done[i][1])
-                        except BaseException as exc:  # the unit's error is its caller's, not the batch's
-                            session.rollback()
-                            if len(live) == 1:
-                                return [], [(future, exc)]
-                            return None
-                        if stage is _first:
-                            done.append((future, value))
-                        else:
-                            done[i] = (future, value)
+                try:
+                    firsts = [unit(session) for unit, _ in live]  # every unit's checks before any hot row
+                    results = [_finish(session, value) for value in firsts]
+                except BaseException as exc:  # the unit's error is its caller's, not the batch's
+                    session.rollback()
+                    return ([], [(live[0][1], exc)]) if len(live) == 1 else None
                 session.commit()
                 # Inside the session's block: should a presentation read anything, its transaction ends here.
-                return _present(done)
+                return _present([(future, result) for (_, future), result in zip(live, results, strict=True)])
         except BaseException as exc:
             return self._commit_failed(live, exc)
 
@@ -204,10 +196,6 @@ class _Finished:
     def __init__(self, value: Any, present: Callable[[Any], Any] | None) -> None:
         self.value = value
         self.present = present
-
-
-def _first(session: Session, unit: Unit) -> Any:
-    return unit(session)
 
 
 def _finish(session: Session, value: Any) -> Any:

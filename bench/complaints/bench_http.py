@@ -118,48 +118,41 @@ def run_load(port: int, bearer: str, site_id: int, window_id: int, *, orders: in
     return latencies, errors[0], time.perf_counter() - started
 
 
-def tree_cpu_seconds(root: int) -> float:
-    """User + system CPU of a process and all its descendants so far (Linux /proc), in seconds."""
-    parents: dict[int, int] = {}
-    times: dict[int, float] = {}
+def _processes() -> list[tuple[int, int, str, float]]:
+    """(pid, parent pid, name, user + system CPU seconds so far) of every process on this machine (Linux /proc)."""
     tick = os.sysconf("SC_CLK_TCK")
+    found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
+            name, rest = (entry / "stat").read_text().split(" (", 1)[1].rsplit(") ", 1)
+        except (OSError, ValueError, IndexError):
             continue
-        parents[int(entry.name)] = int(fields[1])
-        times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+        fields = rest.split()
+        found.append((int(entry.name), int(fields[1]), name, (int(fields[11]) + int(fields[12])) / tick))
+    return found
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """CPU seconds so far of a process and all its descendants."""
+    processes = _processes()
     tree, todo = {root}, [root]
     while todo:
         pid = todo.pop()
-        for child, parent in parents.items():
+        for child, parent, _, _ in processes:
             if parent == pid and child not in tree:
                 tree.add(child)
                 todo.append(child)
-    return sum(times.get(pid, 0.0) for pid in tree)
+    return sum(cpu for pid, _, _, cpu in processes if pid in tree)
 
 
 def postgres_cpu_seconds() -> float:
-    """User + system CPU so far of the processes named `postgres` on this machine (its backends and workers).
+    """CPU seconds so far of the processes named `postgres` (its backends and workers).
 
     A backend that exits takes its CPU with it; the server's pool keeps its connections for the run.
     """
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            name, rest = (entry / "stat").read_text().split(") ", 1)
-        except (OSError, ValueError):
-            continue
-        if name.endswith("(postgres"):
-            fields = rest.split()
-            total += (int(fields[11]) + int(fields[12])) / tick
-    return total
+    return sum(cpu for _, _, name, cpu in _processes() if name == "postgres")
 
 
 def pct(values: list[float], q: float) -> float:
