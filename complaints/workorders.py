@@ -298,16 +298,21 @@ def prepare_order(
         problems.append(FieldProblem("caller_name", "error.required"))
     if model.received_at is not None and model.received_at > utcnow() + timedelta(minutes=5):
         problems.append(FieldProblem("received_at", "complaints.error.in_future"))
-    if problems:
-        raise InvalidInput(problems=problems)
-    assert subject is not None
-    if model.lead_department_id is not None:
+    if subject is not None and model.lead_department_id is not None:
         # Checked here, before any unit of a batch takes the day's number: a refused order writes nothing.
         site = session.get(Site, subject.site_id)
         assert site is not None
-        _department(session, site, model.lead_department_id, "lead_department_id")
-        for dept_id in sorted(set(model.assisting_department_ids) - {model.lead_department_id}):
-            _department(session, site, dept_id, "assisting_department_ids")
+        for dept_id, field in [(model.lead_department_id, "lead_department_id")] + [
+            (d, "assisting_department_ids")
+            for d in sorted(set(model.assisting_department_ids) - {model.lead_department_id})
+        ]:
+            try:
+                _department(session, site, dept_id, field)
+            except InvalidInput as exc:
+                problems.extend(exc.problems)
+    if problems:
+        raise InvalidInput(problems=problems)
+    assert subject is not None
     calendar = calendar or load_memo_calendar(session)
     limit = time_limit or settings.time_limit(model.type.value)
     due = deadlines.due_date(calendar, clock.today, limit)

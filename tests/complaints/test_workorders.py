@@ -118,6 +118,10 @@ def test_refused_transitions_and_bad_input_name_the_field(s: Session, world: Sim
     with pytest.raises(InvalidInput) as err:
         complaints.create_work_order(s, sup, complaint(world, window_id=4242, phone="12"))
     assert {p.field for p in err.value.problems} == {"window_id", "phone"}
+    with pytest.raises(InvalidInput) as err:  # every problem at once, the units included
+        complaints.create_work_order(s, sup, complaint(world, phone="12ab", lead_department_id=99999,
+                                                       assisting_department_ids=[88888]))
+    assert {p.field for p in err.value.problems} == {"phone", "lead_department_id", "assisting_department_ids"}
     with pytest.raises(InvalidInput) as err:
         complaints.create_work_order(s, sup, complaint(world, content=""))
     assert err.value.problems[0].field == "content"
