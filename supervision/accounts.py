@@ -11,13 +11,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Executable, bindparam
+from sqlalchemy import Executable, bindparam, text
 from sqlalchemy import select as sa_select
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
 from supervision import audit
 from supervision.access import MACHINE_SCOPES, ROLE_PERMISSIONS, Permission, Principal, site_path_clause
-from supervision.db import utcnow
+from supervision.db import session_scope, utcnow
 from supervision.errors import Conflict, InvalidInput, NotFound, TooManyAttempts, Unauthorized
 from supervision.i18n import LOCALES
 from supervision.models import ApiToken, AuthSession, LoginAttempt, Role, Site, Staff, User
@@ -199,60 +200,143 @@ def list_users(
 @dataclass(frozen=True)
 class Throttle:
     delay_seconds: float
-    failures: int
+    failures: int  # against the user name, since its last success
+    address_failures: int  # from the address, whatever the name
+
+
+def _delay(failures: int, free: int, settings: Settings) -> float:
+    extra = failures - free
+    return 0.0 if extra < 0 else min(settings.login_throttle_max_delay_seconds, 0.5 * 2**extra)
+
+
+def _name_failures(session: Session, name: str, since: datetime) -> int:
+    # Counted per user name, whether or not an account has it: an unknown name locks exactly like a known one,
+    # so the answers cannot tell which names exist. A success starts the count again.
+    last_success = session.exec(select(func.max(LoginAttempt.at)).where(
+        col(LoginAttempt.username) == name, col(LoginAttempt.success).is_(True), col(LoginAttempt.at) >= since,
+    )).one()
+    return int(session.exec(select(func.count()).select_from(LoginAttempt).where(
+        col(LoginAttempt.username) == name, col(LoginAttempt.success).is_(False),
+        col(LoginAttempt.at) > last_success if last_success is not None else col(LoginAttempt.at) >= since,
+    )).one())
+
+
+def _address_failures(session: Session, ip: str, since: datetime) -> int:
+    return int(session.exec(select(func.count()).select_from(LoginAttempt).where(
+        col(LoginAttempt.ip) == ip, col(LoginAttempt.success).is_(False), col(LoginAttempt.at) >= since,
+    )).one())
 
 
 def throttle_for(session: Session, username: str, ip: str, settings: Settings | None = None) -> Throttle:
-    """How long to wait before checking this login, from recent failures for the name or the address."""
+    """How long to wait before checking this login: the name's failures and, apart, the address's.
+
+    An address (often a whole office behind one) is slowed only after as many failures as lock an account,
+    and its failures never lock an account.
+    """
     s = settings or get_settings()
     since = utcnow() - timedelta(minutes=s.login_throttle_window_minutes)
-    failures = session.exec(
-        select(func.count()).select_from(LoginAttempt).where(
-            col(LoginAttempt.at) >= since,
-            col(LoginAttempt.success).is_(False),
-            (col(LoginAttempt.username) == username) | (col(LoginAttempt.ip) == ip),
-        )
-    ).one()
-    extra = int(failures) - s.login_throttle_free_attempts
-    delay = 0.0 if extra < 0 else min(s.login_throttle_max_delay_seconds, 0.5 * 2**extra)
-    return Throttle(delay, int(failures))
+    failures = _name_failures(session, _login_name(username), since)
+    by_address = _address_failures(session, ip, since) if ip else 0
+    delay = max(_delay(failures, s.login_throttle_free_attempts, s),
+                _delay(by_address, s.login_lockout_attempts, s))
+    return Throttle(delay, failures, by_address)
 
 
-def authenticate(session: Session, username: str, password: str, *, ip: str = "",
-                 settings: Settings | None = None) -> User:
-    """Check a username and password; failures are recorded, logged and audited; lock after too many."""
-    s = settings or get_settings()
-    now = utcnow()
-    user = session.exec(select(User).where(col(User.username) == username)).first()
-    if user is not None and user.locked_until is not None and user.locked_until > now:
-        _fail(session, username, ip, "locked", s)
+def login_delay(engine: Engine, username: str, ip: str, settings: Settings | None = None) -> float:
+    """The slow-down before checking this login, read in a short transaction of its own."""
+    with session_scope(engine) as session:
+        return throttle_for(session, username, ip, settings).delay_seconds
+
+
+def _login_name(username: str) -> str:
+    return username.strip()[:60]
+
+
+# Two-key PostgreSQL advisory locks: this class of keys serialises the attempts on one user name.
+_LOGIN_LOCK_CLASS = 0x4C47
+
+
+def _settle(session: Session, name: str, password_ok: bool, checked_hash: str | None, *, ip: str,
+            settings: Settings) -> User:
+    """Record a login attempt whose password was checked; its user, or raise (the record still to commit).
+
+    The lock-out is decided here, in the write, so parallel attempts cannot slip past it.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection().execute(text("SELECT pg_advisory_xact_lock(:c, hashtext(:n))"),
+                                     {"c": _LOGIN_LOCK_CLASS, "n": name})
+    since = utcnow() - timedelta(minutes=settings.login_throttle_window_minutes)
+    failures = _name_failures(session, name, since)
+    if failures >= settings.login_lockout_attempts:
+        _record_failure(session, name, ip, "locked")
         raise TooManyAttempts("error.account_locked")
-    ok = verify_password(user.password_hash if user else None, password)
-    if not ok or user is None or not user.active:
-        _fail(session, username, ip, "bad_credentials" if (user is None or not ok) else "inactive", s)
+    user = session.exec(select(User).where(col(User.username) == name)).first()
+    # The password was checked against the hash read before; a hash changed since then does not count.
+    if not password_ok or user is None or user.password_hash != checked_hash or not user.active:
+        inactive = password_ok and user is not None and user.password_hash == checked_hash
+        _record_failure(session, name, ip, "inactive" if inactive else "bad_credentials")
+        if failures + 1 >= settings.login_lockout_attempts:
+            logger.warning("user name %s locked after %d failed logins", name, failures + 1)
+            if user is not None:
+                user.locked_until = utcnow() + timedelta(minutes=settings.login_throttle_window_minutes)
+                session.add(user)
         raise Unauthorized("error.bad_credentials")
-    session.add(LoginAttempt(username=username, ip=ip, success=True))
-    user.last_login_at = now
+    session.add(LoginAttempt(username=name, ip=ip, success=True))
+    user.last_login_at = utcnow()
     user.locked_until = None
     session.add(user)
     return user
 
 
-def _fail(session: Session, username: str, ip: str, reason: str, settings: Settings | None = None) -> None:
-    """Record a failed login and commit it at once: the error that follows must not roll it back."""
-    s = settings or get_settings()
-    logger.warning("failed login for %s from %s (%s)", username, ip, reason)
-    session.add(LoginAttempt(username=username[:60], ip=ip, success=False))
-    session.flush()
-    audit.record(session, audit.SYSTEM, "login.failed", object_kind="user", object_id=username[:40],
+def _record_failure(session: Session, name: str, ip: str, reason: str) -> None:
+    logger.warning("failed login for %s from %s (%s)", name, ip, reason)
+    session.add(LoginAttempt(username=name, ip=ip, success=False))
+    audit.record(session, audit.SYSTEM, "login.failed", object_kind="user", object_id=name[:40],
                  summary=reason, ip=ip)
-    failures = throttle_for(session, username, ip, s).failures
-    user = session.exec(select(User).where(col(User.username) == username)).first()
-    if user is not None and reason != "locked" and failures >= s.login_lockout_attempts:
-        user.locked_until = utcnow() + timedelta(minutes=s.login_throttle_window_minutes)
-        session.add(user)
-        logger.warning("account %s locked after %d failed logins", username, failures)
-    session.commit()
+
+
+def _stored_hash(session: Session, name: str, settings: Settings) -> tuple[str | None, bool]:
+    """The name's password hash (None for an unknown name) and whether the name is locked out."""
+    since = utcnow() - timedelta(minutes=settings.login_throttle_window_minutes)
+    stored = session.exec(select(User.password_hash).where(col(User.username) == name)).first()
+    return stored, _name_failures(session, name, since) >= settings.login_lockout_attempts
+
+
+def log_in(engine: Engine, username: str, password: str, *, kind: str, ip: str = "",
+           settings: Settings | None = None) -> tuple[User, str]:
+    """Check a login and open a browser session or bearer token: the user and the token's secret.
+
+    Failures are recorded, logged and audited, and lock the name after too many. Three steps, so that the
+    write lock is held for the record only: the account is read, the password hashed with no transaction
+    open, and the outcome written in a short write.
+    """
+    s = settings or get_settings()
+    name = _login_name(username)
+    with session_scope(engine) as session:
+        stored, locked = _stored_hash(session, name, s)
+    # An unknown name is checked against a dummy hash, as long; a locked name is not checked at all (the
+    # write answers "locked", known or not).
+    ok = not locked and verify_password(stored, password)
+    refused: Unauthorized | TooManyAttempts | None = None
+    with session_scope(engine, write=True) as session:
+        try:
+            user = _settle(session, name, ok, stored, ip=ip, settings=s)
+        except (Unauthorized, TooManyAttempts) as exc:
+            refused = exc
+        else:
+            token = start_session(session, user, kind=kind, ip=ip, settings=s)
+    if refused is not None:
+        raise refused
+    return user, token
+
+
+def authenticate(session: Session, username: str, password: str, *, ip: str = "",
+                 settings: Settings | None = None) -> User:
+    """Check a username and password in the caller's transaction (failures are recorded: commit them)."""
+    s = settings or get_settings()
+    name = _login_name(username)
+    stored = session.exec(select(User.password_hash).where(col(User.username) == name)).first()
+    return _settle(session, name, verify_password(stored, password), stored, ip=ip, settings=s)
 
 
 def start_session(session: Session, user: User, *, kind: str, ip: str = "", settings: Settings | None = None) -> str:

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
 from supervision.access import SYSTEM, Principal
-from supervision.db import session_scope, table_of, utcnow
+from supervision.db import after_read, session_scope, table_of, utcnow
 from supervision.models import AuditEntry, AuditHead
 from supervision.settings import get_settings
 
@@ -65,7 +65,14 @@ def record(
     site_id: int | None = None,
     ip: str = "",
 ) -> int:
-    """Append an entry in the caller's transaction, so the change and its record commit together; its number."""
+    """Append an entry in the caller's transaction, so the change and its record commit together; its number.
+
+    In a read session (a GET, `session_scope()`) the entry is queued instead, and written in a short write
+    once the read has ended (its number is then 0 here): a read never takes the write lock.
+    """
+    if after_read(session, lambda write: record(write, actor, action, object_kind=object_kind, object_id=object_id,
+                                                summary=summary, detail=detail, site_id=site_id, ip=ip)):
+        return 0
     # The UPDATE takes the head row's lock (PostgreSQL) or the write lock (SQLite) until commit,
     # so two writers can never chain onto the same predecessor. One statement per entry: a bulk
     # import writes thousands, and PostgreSQL pays for every version of the row within a transaction.

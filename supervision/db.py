@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from importlib import resources
@@ -104,6 +107,90 @@ class WriteLock:
         self._thread_lock.release()
 
 
+# --- the rule: a write transaction is short ---------------------------------------------------------
+# No transaction that writes is open across network I/O, a sleep or an await on anything but the database:
+# on SQLite the write lock is global, so whatever a writer waits for, every writer of the service waits for.
+# Reads that must leave a record (an audited view) queue it with `after_read`; it is written in a short write
+# transaction of its own once the read has ended. The helpers below let tests check the rule.
+
+WRITE_OPTION = "supervision_write"
+READ_OPTION = "supervision_read"
+_WRITE_SQL = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
+
+
+@dataclass
+class OpenWrites:
+    """How many write transactions a request (or a thread) has open."""
+
+    count: int = 0
+
+
+# A request's count lives in a context variable, which its pool threads and tasks inherit; outside a request
+# each thread counts for itself (a context copied from a thread must not see that thread's later writes).
+_request_writes: ContextVar[OpenWrites | None] = ContextVar("supervision_request_writes", default=None)
+_thread_writes = threading.local()
+
+
+def track_write_transactions() -> OpenWrites:
+    """Start counting the write transactions of this request (call where the request begins)."""
+    tracker = OpenWrites()
+    _request_writes.set(tracker)
+    return tracker
+
+
+def _current_writes() -> OpenWrites:
+    tracker = _request_writes.get()
+    if tracker is None:
+        tracker = getattr(_thread_writes, "tracker", None)
+        if tracker is None:
+            tracker = _thread_writes.tracker = OpenWrites()
+    return tracker
+
+
+def write_transaction_open() -> bool:
+    """Whether the current request (or, outside one, the current thread) holds a write transaction open."""
+    return _current_writes().count > 0
+
+
+class WriteInReadTransaction(RuntimeError):
+    """A statement that writes ran in a transaction opened for reading."""
+
+
+# "log" in production (a missed case must not break a page), "raise" in the test suite.
+READ_GUARD = "log"
+
+
+def _writes_begin(conn: Any) -> None:
+    if not conn.get_execution_options().get(WRITE_OPTION, False):
+        return
+    tracker = _current_writes()
+    tracker.count += 1
+    # The transaction may end in another thread of the same request: remember whose count to lower.
+    conn.info["supervision_open_writes"] = tracker
+
+
+def _writes_end(conn: Any) -> None:
+    tracker = conn.info.pop("supervision_open_writes", None)
+    if tracker is not None:
+        tracker.count -= 1
+
+
+def _refuse_write_in_read(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+    if conn.get_execution_options().get(READ_OPTION, False) and _WRITE_SQL.match(statement):
+        # On SQLite such a statement upgrades a read to a write behind the write lock's back, and fails
+        # ("database is locked") whenever another writer committed since the read began.
+        if READ_GUARD == "raise":
+            raise WriteInReadTransaction(f"a read transaction wrote: {statement[:120]}")
+        logger.warning("a read transaction wrote (queue it with after_read): %s", statement[:120])
+
+
+def _install_rule_listeners(engine: Engine) -> None:
+    event.listen(engine, "begin", _writes_begin)
+    event.listen(engine, "commit", _writes_end)
+    event.listen(engine, "rollback", _writes_end)
+    event.listen(engine, "before_cursor_execute", _refuse_write_in_read)
+
+
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     """Create an engine with the pragmas and pool settings each database needs."""
     if url.startswith("sqlite"):
@@ -156,14 +243,17 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         event.listen(engine, "begin", _sqlite_begin)
         event.listen(engine, "commit", _sqlite_end)
         event.listen(engine, "rollback", _sqlite_end)
+        _install_rule_listeners(engine)
         return engine
     # pre_ping lets the pool survive a database restart: a dead connection is replaced, not used.
     # The pool keeps as many connections as requests are usually in flight: connections opened beyond it are
     # closed when returned, and opening one costs PostgreSQL a process (measured: 10 kept, 32 clients on two
     # web processes gave 232 orders/s; 24 kept gave 269).
     settings = get_settings()
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=settings.database_pool_size,
-                         max_overflow=settings.database_max_overflow, pool_recycle=1800)
+    engine = create_engine(url, echo=echo, pool_pre_ping=True, pool_size=settings.database_pool_size,
+                           max_overflow=settings.database_max_overflow, pool_recycle=1800)
+    _install_rule_listeners(engine)
+    return engine
 
 
 @lru_cache
@@ -181,22 +271,62 @@ def table_of(model: type[SQLModel]) -> Table:
 
 def writer(engine: Engine) -> Engine:
     """The same engine, for a transaction that will write (SQLite: BEGIN IMMEDIATE)."""
+    options: dict[str, Any] = {WRITE_OPTION: True, READ_OPTION: False}
     if engine.dialect.name == "sqlite":
-        return engine.execution_options(sqlite_immediate=True)
-    return engine
+        options["sqlite_immediate"] = True
+    return engine.execution_options(**options)
+
+
+def reader(engine: Engine) -> Engine:
+    """The same engine, for a transaction that only reads (a statement that writes is refused in tests)."""
+    return engine.execution_options(**{READ_OPTION: True, WRITE_OPTION: False, "sqlite_immediate": False})
+
+
+_AFTER_READ = "supervision_after_read"
+
+
+def read_session(engine: Engine) -> Session:
+    """A session for reading; writes it must leave behind are queued with `after_read`."""
+    return Session(reader(engine), expire_on_commit=False, info={_AFTER_READ: []})
+
+
+def after_read(session: Session, unit: Callable[[Session], object]) -> bool:
+    """Queue a write for after this read session ends (False: the session may write, do it now)."""
+    pending = session.info.get(_AFTER_READ)
+    if pending is None:
+        return False
+    pending.append(unit)
+    return True
+
+
+def write_after_read(session: Session, engine: Engine) -> None:
+    """Run the writes a read session queued, in one short write transaction (call after it committed)."""
+    pending = session.info.get(_AFTER_READ)
+    if not pending:
+        return
+    units = list(pending)
+    pending.clear()
+    with session_scope(engine, write=True) as write:
+        for unit in units:
+            unit(write)
 
 
 @contextmanager
 def session_scope(engine: Engine | None = None, *, write: bool = False) -> Iterator[Session]:
-    """Open a session that commits on success and rolls back on error."""
+    """Open a session that commits on success and rolls back on error.
+
+    A read session (write=False) runs what it queued with `after_read` in a short write once it committed.
+    """
     bind = engine or get_engine()
-    with Session(writer(bind) if write else bind, expire_on_commit=False) as session:
+    with Session(writer(bind), expire_on_commit=False) if write else read_session(bind) as session:
         try:
             yield session
             session.commit()
         except BaseException:
             session.rollback()
             raise
+        if not write:
+            write_after_read(session, bind)
 
 
 def database_name(engine: Engine) -> str:

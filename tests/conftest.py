@@ -26,11 +26,15 @@ os.environ["SUPERVISION_INGEST_ENABLED"] = "false"
 os.environ["SUPERVISION_PASSWORD_HASH_FAST"] = "true"
 os.environ["SUPERVISION_LOGIN_THROTTLE_MAX_DELAY_SECONDS"] = "0.05"
 
-from supervision import access, accounts, org
+from supervision import access, accounts, db, org
 from supervision.db import make_engine, session_scope, upgrade
 from supervision.models import Role
 from supervision.settings import get_settings
+from tests.waits import WaitWatch
 from web.composition import MIGRATION_PACKAGES
+
+# A statement that writes in a transaction opened for reading fails the test (production only logs it).
+db.READ_GUARD = "raise"
 
 BACKEND = os.environ.get("SUPERVISION_TEST_DATABASE", "sqlite")
 PG_URL = os.environ.get("SUPERVISION_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -39,6 +43,14 @@ PASSWORD = "test-pass-123"
 
 def pytest_report_header(config: pytest.Config) -> str:
     return f"database backend: {BACKEND}"
+
+
+@pytest.fixture(autouse=True)
+def _no_wait_in_write_transactions(monkeypatch: pytest.MonkeyPatch) -> Iterator[WaitWatch]:
+    """The design's rule, in every test: no sleep or network I/O while a write transaction is open."""
+    watch = WaitWatch().install(monkeypatch)
+    yield watch
+    watch.assert_none()
 
 
 @pytest.fixture(autouse=True)

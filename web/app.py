@@ -19,6 +19,7 @@ from supervision.runtime import Runtime, ServiceFactory
 from supervision.settings import Settings, get_settings
 from web import errors
 from web.composition import MIGRATION_PACKAGES, router_modules, service_factories
+from web.deps import CountWriteTransactions
 
 logger = logging.getLogger(__name__)
 
@@ -108,6 +109,7 @@ def create_app(
     app.state.batcher = WriteBatcher(engine)
     errors.install(app)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(CountWriteTransactions)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     for module in router_modules():
         app.include_router(module.router)

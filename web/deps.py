@@ -14,7 +14,7 @@ from sqlmodel import Session
 from supervision import accounts
 from supervision.access import Permission, Principal
 from supervision.batching import Staged, WriteBatcher
-from supervision.db import session_scope, writer
+from supervision.db import read_session, session_scope, track_write_transactions, write_after_read, writer
 from supervision.errors import Forbidden, Unauthorized
 from supervision.settings import Settings
 
@@ -34,20 +34,44 @@ def get_engine_dep(request: Request) -> Engine:
     return engine
 
 
+class CountWriteTransactions:
+    """ASGI middleware: each request counts its own open write transactions, shared by its threads.
+
+    `supervision.db.write_transaction_open()` then answers for the request, wherever it runs: a request's
+    transaction may begin in one thread of the pool and be waited across in another, or in the event loop.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] in ("http", "websocket"):
+            track_write_transactions()
+        await self.app(scope, receive, send)
+
+
 def get_session(request: Request) -> Iterator[Session]:
-    """One session per request, committed when the route returns (before the response is sent)."""
+    """One session per request, committed when the route returns (before the response is sent).
+
+    A GET reads: the audit entries of what it showed are written after its transaction ended, in a short
+    write of their own, still before the response is sent (on SQLite, upgrading the read to a write would
+    fail whenever another writer committed in between).
+    """
     engine = get_engine_dep(request)
-    bind = engine if request.method in SAFE_METHODS else writer(engine)
-    with Session(bind, expire_on_commit=False) as session:
+    reading = request.method in SAFE_METHODS
+    with read_session(engine) if reading else Session(writer(engine), expire_on_commit=False) as session:
         try:
             yield session
             session.commit()
         except BaseException:
             session.rollback()
             raise
+        if reading:
+            write_after_read(session, engine)
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+EngineDep = Annotated[Engine, Depends(get_engine_dep)]
 
 
 def get_batcher(request: Request) -> WriteBatcher:

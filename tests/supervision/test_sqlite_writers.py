@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import multiprocessing
+import threading
 import time
 from multiprocessing.synchronize import Event
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
+from sqlmodel import Session
 
-from supervision.db import make_engine, session_scope
+from supervision.db import (
+    WriteInReadTransaction,
+    after_read,
+    make_engine,
+    session_scope,
+    write_transaction_open,
+)
 
 WRITES = 150
 
@@ -75,3 +84,45 @@ def test_a_writer_waits_for_another_process_instead_of_failing(tmp_path: Path) -
     assert holder.exitcode == 0
     # It waited for the holder's transaction (about a second), then wrote.
     assert 0.5 < waited < 1.5
+
+
+# --- the rule: reads never write, writes are short ------------------------------------------------------
+
+
+def test_a_read_session_refuses_to_write_and_queues_its_record_for_a_short_write(tmp_path: Path) -> None:
+    """On SQLite a write in a read transaction upgrades it behind the write lock's back and fails
+    whenever another writer committed since the read began; a read queues what it must record instead."""
+    engine = make_engine(_prepare(tmp_path))
+    with pytest.raises(WriteInReadTransaction), session_scope(engine) as session:
+        session.execute(text("INSERT INTO counter (n, tag) VALUES (1, 'in a read')"))
+    seen: list[bool] = []
+
+    def record(write: Session) -> None:
+        write.execute(text("INSERT INTO counter (n, tag) VALUES (2, 'after the read')"))
+        seen.append(write_transaction_open())
+
+    with session_scope(engine) as session:
+        session.execute(text("SELECT count(*) FROM counter")).one()
+        assert after_read(session, record)
+        assert not seen  # not while the read is open
+    assert seen == [True]
+    with pytest.raises(RuntimeError), session_scope(engine) as session:
+        after_read(session, record)
+        raise RuntimeError("the read failed: nothing was shown, nothing is recorded")
+    with session_scope(engine, write=True) as session:
+        assert not after_read(session, record)  # a write session writes at once
+        assert [tuple(r) for r in session.execute(text("SELECT n, tag FROM counter"))] == [(2, "after the read")]
+
+
+def test_an_open_write_is_counted_for_its_thread_only(tmp_path: Path) -> None:
+    engine = make_engine(_prepare(tmp_path))
+    elsewhere: list[bool] = []
+    with session_scope(engine, write=True) as session:
+        assert not write_transaction_open()  # nothing begun yet
+        session.execute(text("INSERT INTO counter (n, tag) VALUES (1, 'x')"))
+        assert write_transaction_open()
+        probe = threading.Thread(target=lambda: elsewhere.append(write_transaction_open()))
+        probe.start()
+        probe.join(30)
+    assert elsewhere == [False]
+    assert not write_transaction_open()

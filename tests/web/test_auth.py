@@ -1,13 +1,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, delete, select
 
+from supervision import accounts
+from supervision.db import session_scope
+from supervision.errors import TooManyAttempts, Unauthorized
 from supervision.models import AuditEntry, LoginAttempt
+from supervision.settings import get_settings
+from tests.waits import WaitWatch
 from tests.web.conftest import PASSWORD, bearer, csrf_of, login, login_token
 
 
@@ -121,3 +127,105 @@ def test_unknown_machine_scope_is_refused_with_the_field(app_client: TestClient,
                                json={"name": "x", "scopes": ["users:manage"], "site_id": org_data.city})
     assert response.status_code == 422
     assert response.json()["error"]["fields"][0]["field"] == "scopes"
+
+
+# --- failures counted per name and per address (issue 10 §2) ------------------------------------
+
+
+def _attempt(engine: Engine, username: str, password: str, ip: str) -> str:
+    """Log in through the service; what the user is told ("ok", or the error's message key)."""
+    try:
+        accounts.log_in(engine, username, password, kind="browser", ip=ip)
+    except (Unauthorized, TooManyAttempts) as exc:
+        return f"{exc.status} {exc.key}"
+    return "ok"
+
+
+def test_an_unknown_name_is_answered_exactly_like_a_known_one(app_client: TestClient, engine: Engine,
+                                                              org_data: SimpleNamespace) -> None:
+    """Same message, same slow-down, same lock-out: the answers do not tell which user names exist."""
+    settings = get_settings()
+    seen: dict[str, list[tuple[float, int, str]]] = {}
+    locked: dict[str, str] = {}
+    for name in ("manager", "no-such-user"):
+        token, answers = login_token(app_client), []
+        for _ in range(settings.login_lockout_attempts + 2):
+            delay = accounts.login_delay(engine, name, "testclient")
+            failed = app_client.post("/login", data={"username": name, "password": "wrong", "next": "/",
+                                                     "csrf_token": token})
+            token = csrf_of(failed.text)
+            message = failed.text.split('data-testid="login-error">', 1)[-1].split("</p>", 1)[0]
+            answers.append((delay, failed.status_code, message))
+        seen[name] = answers
+        # Locked: even the right password is refused, as for a name nobody has.
+        locked[name] = _attempt(engine, name, PASSWORD, "testclient")
+        app_client.cookies.clear()
+        with session_scope(engine, write=True) as s:  # the next name starts from a quiet address too
+            s.exec(delete(LoginAttempt))
+    assert seen["manager"] == seen["no-such-user"]
+    statuses = [status for _, status, _ in seen["manager"]]
+    assert statuses == [401] * settings.login_lockout_attempts + [429, 429]
+    assert [delay for delay, _, _ in seen["manager"]][settings.login_throttle_free_attempts] > 0
+    with Session(engine) as s:
+        audited = s.exec(select(AuditEntry.object_id).where(col(AuditEntry.action) == "login.failed")).all()
+    assert sorted(set(audited)) == ["manager", "no-such-user"]
+    assert locked == {"manager": "429 error.account_locked", "no-such-user": "429 error.account_locked"}
+
+
+def test_an_address_is_slowed_down_but_locks_nobody(engine: Engine, org_data: SimpleNamespace) -> None:
+    """One office behind one address: its typos slow that address down, and never lock a colleague."""
+    settings = get_settings()
+    office, home = "10.1.1.1", "10.2.2.2"
+    names = ["officer", "supervisor", "staff", "admin", "nobody"]
+    for n in range(3 * settings.login_lockout_attempts):
+        assert _attempt(engine, names[n % len(names)], "typo", office) == "401 error.bad_credentials"
+    # The address waits; another address does not, and no account is locked: each logs in, from either.
+    assert accounts.login_delay(engine, "manager", office) == settings.login_throttle_max_delay_seconds
+    assert accounts.login_delay(engine, "manager", home) == 0
+    for name in [*names[:4], "manager"]:
+        assert _attempt(engine, name, PASSWORD, office) == "ok", name
+
+
+def test_an_account_locks_after_its_own_failures_from_any_addresses(engine: Engine,
+                                                                    org_data: SimpleNamespace) -> None:
+    settings = get_settings()
+    for n in range(settings.login_lockout_attempts):
+        assert _attempt(engine, "manager", "guess", f"10.0.0.{n}") == "401 error.bad_credentials"
+    # Locked for every address, right password or not; its colleagues at the same addresses are not.
+    assert _attempt(engine, "manager", PASSWORD, "10.9.9.9") == "429 error.account_locked"
+    assert _attempt(engine, "officer", PASSWORD, "10.0.0.1") == "ok"
+    # Each address failed once only: none is slowed down.
+    assert accounts.login_delay(engine, "officer", "10.0.0.1") == 0
+
+
+def test_a_success_starts_the_count_of_a_name_again(engine: Engine, org_data: SimpleNamespace) -> None:
+    settings = get_settings()
+    for _ in range(settings.login_lockout_attempts - 1):
+        _attempt(engine, "manager", "guess", "10.0.0.1")
+    assert _attempt(engine, "manager", PASSWORD, "10.0.0.1") == "ok"
+    assert _attempt(engine, "manager", "guess", "10.0.0.1") == "401 error.bad_credentials"
+    assert _attempt(engine, "manager", PASSWORD, "10.0.0.1") == "ok"
+
+
+def test_parallel_guesses_cannot_slip_past_the_lock(engine: Engine, org_data: SimpleNamespace) -> None:
+    """The lock is decided in the write that records the attempt: many guesses at once get N answers only."""
+    settings = get_settings()
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda n: _attempt(engine, "manager", f"guess-{n}", f"10.0.1.{n}"), range(24)))
+    assert answers.count("401 error.bad_credentials") == settings.login_lockout_attempts
+    assert answers.count("429 error.account_locked") == 24 - settings.login_lockout_attempts
+
+
+def test_a_throttled_login_sleeps_with_no_write_transaction_open(
+    app_client: TestClient, engine: Engine, org_data: SimpleNamespace, _no_wait_in_write_transactions: WaitWatch
+) -> None:
+    """The slow-down is slept between a short read and a short write, never inside a transaction."""
+    token = login_token(app_client)
+    for _ in range(get_settings().login_throttle_free_attempts + 2):
+        failed = app_client.post("/login", data={"username": "manager", "password": "wrong", "next": "/",
+                                                 "csrf_token": token})
+        token = csrf_of(failed.text)
+        bad = app_client.post("/api/v1/auth/token", data={"username": "manager", "password": "wrong"})
+        assert bad.status_code == 401
+    assert accounts.login_delay(engine, "manager", "testclient") > 0
+    _no_wait_in_write_transactions.assert_none()

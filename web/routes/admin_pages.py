@@ -198,8 +198,8 @@ def audit_page(request: Request, session: SessionDep, settings: SettingsDep, act
         offset=offset, limit=50,
     )
     # Reading the log is itself a sensitive view: record who searched for what.
-    audit.record_now(session.get_bind(), actor, "view.audit", object_kind="audit_entry", ip=client_ip(request),  # type: ignore[arg-type]
-                     site_id=actor.site_id, detail={k: v for k, v in request.query_params.items() if v})
+    audit.record(session, actor, "view.audit", object_kind="audit_entry", ip=client_ip(request),
+                 site_id=actor.site_id, detail={k: v for k, v in request.query_params.items() if v})
     return render(request, "admin/audit.html", {"rows": rows, "count": count, "offset": offset, "limit": 50,
                                                 "f": dict(request.query_params), "tab": "audit"})
 

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
+from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
@@ -21,6 +22,7 @@ from web.deps import (
     LOCALE_COOKIE,
     SESSION_COOKIE,
     CurrentPrincipal,
+    EngineDep,
     OptionalPrincipal,
     SessionDep,
     SettingsDep,
@@ -53,6 +55,13 @@ def _login_form(request: Request, settings: Settings, context: dict[str, Any], s
     return response
 
 
+async def _slow_down(engine: Engine, username: str, ip: str, settings: Settings) -> None:
+    """Slow repeated failures down, with no transaction open and without blocking other requests."""
+    delay = await run_in_threadpool(accounts.login_delay, engine, username, ip, settings)
+    if delay:
+        await asyncio.sleep(delay)
+
+
 @router.get("/login", include_in_schema=False)
 def login_page(request: Request, principal: OptionalPrincipal, settings: SettingsDep, next: str = "/",
                expired: int = 0) -> Response:
@@ -64,7 +73,7 @@ def login_page(request: Request, principal: OptionalPrincipal, settings: Setting
 @router.post("/login", include_in_schema=False)
 async def login_submit(
     request: Request,
-    session: SessionDep,
+    engine: EngineDep,
     settings: SettingsDep,
     username: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
@@ -77,17 +86,13 @@ async def login_submit(
                                                "error": Forbidden("error.csrf").message(request_locale(request))},
                            status_code=403)
     ip = client_ip(request)
-    throttle = await run_in_threadpool(accounts.throttle_for, session, username, ip, settings)
-    if throttle.delay_seconds:
-        # Slow repeated failures down without blocking other requests.
-        await asyncio.sleep(throttle.delay_seconds)
+    await _slow_down(engine, username, ip, settings)
     try:
-        user = await run_in_threadpool(accounts.authenticate, session, username.strip(), password, ip=ip,
-                                       settings=settings)
+        user, token = await run_in_threadpool(accounts.log_in, engine, username, password, kind="browser", ip=ip,
+                                              settings=settings)
     except (Unauthorized, TooManyAttempts) as exc:
         return _login_form(request, settings, {"next": next, "error": exc.message(request_locale(request)),
                                                "username": username}, status_code=exc.status)
-    token = await run_in_threadpool(accounts.start_session, session, user, kind="browser", ip=ip, settings=settings)
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax", secure=settings.cookie_secure,
                         max_age=settings.session_hours * 3600, path="/")
@@ -128,7 +133,7 @@ class TokenResponse(BaseModel):
 @router.post("/api/v1/auth/token", response_model=TokenResponse, tags=["auth"])
 async def issue_token(
     request: Request,
-    session: SessionDep,
+    engine: EngineDep,
     settings: SettingsDep,
     username: Annotated[str, Form()],
     password: Annotated[str, Form()],
@@ -138,10 +143,7 @@ async def issue_token(
     if grant_type != "password":
         raise SupervisionError("error.grant_type")
     ip = client_ip(request)
-    throttle = await run_in_threadpool(accounts.throttle_for, session, username, ip, settings)
-    if throttle.delay_seconds:
-        await asyncio.sleep(throttle.delay_seconds)
-    user = await run_in_threadpool(accounts.authenticate, session, username.strip(), password, ip=ip,
-                                   settings=settings)
-    token = await run_in_threadpool(accounts.start_session, session, user, kind="bearer", ip=ip, settings=settings)
+    await _slow_down(engine, username, ip, settings)
+    _user, token = await run_in_threadpool(accounts.log_in, engine, username, password, kind="bearer", ip=ip,
+                                           settings=settings)
     return TokenResponse(access_token=token, expires_in=settings.bearer_token_hours * 3600)
