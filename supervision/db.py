@@ -299,13 +299,19 @@ def after_read(session: Session, unit: Callable[[Session], object]) -> bool:
     return True
 
 
-def write_after_read(session: Session, engine: Engine) -> None:
-    """Run the writes a read session queued, in one short write transaction (call after it committed)."""
-    pending = session.info.get(_AFTER_READ)
-    if not pending:
-        return
+def queued_after_read(session: Session) -> list[Callable[[Session], object]]:
+    """Take the writes a read session queued (to run them once its transaction has ended)."""
+    pending: list[Callable[[Session], object]] = session.info.get(_AFTER_READ) or []
     units = list(pending)
     pending.clear()
+    return units
+
+
+def write_after_read(session: Session, engine: Engine) -> None:
+    """Run the writes a read session queued, in one short write transaction (call after it committed)."""
+    units = queued_after_read(session)
+    if not units:
+        return
     with session_scope(engine, write=True) as write:
         for unit in units:
             unit(write)

@@ -14,7 +14,7 @@ from sqlmodel import Session
 from supervision import accounts
 from supervision.access import Permission, Principal
 from supervision.batching import Staged, WriteBatcher
-from supervision.db import read_session, session_scope, track_write_transactions, write_after_read, writer
+from supervision.db import queued_after_read, read_session, session_scope, track_write_transactions, writer
 from supervision.errors import Forbidden, Unauthorized
 from supervision.settings import Settings
 
@@ -67,7 +67,33 @@ def get_session(request: Request) -> Iterator[Session]:
             session.rollback()
             raise
         if reading:
-            write_after_read(session, engine)
+            _write_after_read(request, session, engine)
+
+
+def _write_after_read(request: Request, session: Session, engine: Engine) -> None:
+    """Write what a read queued (its audit entries) in the process's next group commit, beside the intake.
+
+    One transaction for many readers and writers instead of one each: fewer turns of the write lock.
+    """
+    units = queued_after_read(session)
+    if not units:
+        return
+    batcher: WriteBatcher | None = getattr(request.app.state, "batcher", None)
+    if batcher is None:
+        with session_scope(engine, write=True) as write:
+            for queued in units:
+                queued(write)
+        return
+
+    def audit_unit(_checks: Session) -> Staged[None]:
+        # The audit chain's head is a hot row: taken in `finish`, after every unit's checks in the batch.
+        def finish(write: Session) -> None:
+            for queued in units:
+                queued(write)
+
+        return Staged(finish)
+
+    batcher.submit(audit_unit).result()
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
