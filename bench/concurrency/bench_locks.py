@@ -108,15 +108,17 @@ class SilentDevice:
             conn.close()
 
 
-def start_server(var: Path, port: int, database_url: str) -> subprocess.Popen[bytes]:
+def start_server(var: Path, port: int, database_url: str, workers: int = 1) -> subprocess.Popen[bytes]:
     """`serve --demo` as a newcomer runs it: ingest (the demo cameras) and scheduler on."""
     env = {**os.environ, "SUPERVISION_VAR_DIR": str(var), "SUPERVISION_DEMO_PASSWORD": PASSWORD,
            "SUPERVISION_SCHEDULER_ENABLED": "true", "SUPERVISION_INGEST_ENABLED": "true",
            "SUPERVISION_DATABASE_URL": database_url, "SUPERVISION_LOG_LEVEL": "WARNING"}
     env.pop("SUPERVISION_SECRET_KEY", None)
     log = open(var / "server.log", "wb")  # noqa: SIM115 - the server owns it until it exits
-    proc = subprocess.Popen([sys.executable, "-m", "web", "serve", "--demo", "--port", str(port)], env=env,
-                            stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+    cmd = [sys.executable, "-m", "web", "serve", "--demo", "--port", str(port)]
+    if workers > 1:
+        cmd += ["--workers", str(workers)]
+    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -151,6 +153,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--intake-clients", type=int, default=4)
     parser.add_argument("--database-url", default="")
+    parser.add_argument("--workers", type=int, default=1, help="web worker processes (serve --workers)")
     parser.add_argument("--readers", type=int, default=4, help="officer clients of audited reads")
     parser.add_argument("--wrong-logins", type=int, default=2, help="clients sending wrong passwords")
     parser.add_argument("--no-registration", action="store_true",
@@ -163,7 +166,7 @@ def main() -> None:
         rtsp, rtsp_port = start_rtsp(var)
         silent = SilentDevice()
         port = _free_port()
-        server = start_server(var, port, args.database_url)
+        server = start_server(var, port, args.database_url, args.workers)
         try:
             supervisor, officer, admin = (token(port, u) for u in ("supervisor", "officer", "admin"))
             status, windows = _json(port, "GET", "/api/v1/windows?limit=5", supervisor)
@@ -284,7 +287,8 @@ def main() -> None:
     backend = "PostgreSQL" if args.database_url.startswith("postgres") else "SQLite"
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
           f"load average {os.getloadavg()[0]:.1f}")
-    print(f"{backend}, {args.seconds:.0f} s, {args.intake_clients} intake clients, {args.readers} audited readers, "
+    print(f"{backend}, {args.workers} web process(es), {args.seconds:.0f} s, {args.intake_clients} intake clients, "
+          f"{args.readers} audited readers, "
           f"{args.wrong_logins} wrong-login clients, {0 if args.no_registration else 1} registration against a "
           "silent device, 1 dropped camera")
     errors = (intake.server_errors() + reads.server_errors() + logins.server_errors()
