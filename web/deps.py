@@ -54,8 +54,8 @@ def get_session(request: Request) -> Iterator[Session]:
     """One session per request, committed when the route returns (before the response is sent).
 
     A GET reads: the audit entries of what it showed are written after its transaction ended, in a short
-    write of their own, still before the response is sent (on SQLite, upgrading the read to a write would
-    fail whenever another writer committed in between).
+    write (the group commit), still before the response is sent (on SQLite, upgrading the read to a write
+    would fail whenever another writer committed in between).
     """
     engine = get_engine_dep(request)
     reading = request.method in SAFE_METHODS
@@ -93,7 +93,8 @@ def _write_after_read(request: Request, session: Session, engine: Engine) -> Non
 
         return Staged(finish)
 
-    batcher.submit(audit_unit).result()
+    # Bounded like any write: the SQLite write lock gives up after 30 s too.
+    batcher.submit(audit_unit).result(timeout=60)
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
