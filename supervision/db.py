@@ -165,12 +165,13 @@ def _writes_begin(conn: Any) -> None:
         return
     tracker = _current_writes()
     tracker.count += 1
-    # The transaction may end in another thread of the same request: remember whose count to lower.
-    conn.info["supervision_open_writes"] = tracker
+    # The transaction may end in another thread of the same request: remember whose count to lower. On the
+    # Connection itself, not in its `info`, which an invalidated connection refuses to show until rolled back.
+    conn.__dict__["_supervision_open_writes"] = tracker
 
 
 def _writes_end(conn: Any) -> None:
-    tracker = conn.info.pop("supervision_open_writes", None)
+    tracker = conn.__dict__.pop("_supervision_open_writes", None)
     if tracker is not None:
         tracker.count -= 1
 
