@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -131,3 +132,57 @@ def test_a_writer_that_waited_for_the_head_links_to_the_entry_it_waited_for(engi
         assert audit.verify(s) is None
         actions = s.exec(select(AuditEntry.action).order_by(col(AuditEntry.seq).desc()).limit(2)).all()
     assert list(actions) == ["test.second", "test.first"]
+
+
+@pytest.mark.parametrize("also_relink", [False, True], ids=["counter", "counter-and-hash"])
+def test_removing_the_newest_entries_and_lowering_the_head_is_noticed(
+        engine: Engine, org_data: SimpleNamespace, monkeypatch: pytest.MonkeyPatch, unguarded: None,
+        also_relink: bool) -> None:
+    """What someone with the database owner's rights could do to hide the last changes: cut the tail, fix the head."""
+    with Session(engine) as s:
+        newest = s.exec(select(AuditEntry).order_by(col(AuditEntry.seq).desc())).first()
+    assert newest is not None and newest.seq > 5
+    kept = newest.seq - 3
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM audit_entry WHERE seq > :s"), {"s": kept})
+        conn.execute(sa.text("UPDATE audit_head SET seq = :s WHERE id = 1"), {"s": kept})
+        if also_relink:
+            conn.execute(sa.text("UPDATE audit_head SET last_hash = (SELECT hash FROM audit_entry WHERE seq = :s) "
+                                 "WHERE id = 1"), {"s": kept})
+    with Session(engine) as s:
+        broken = audit.verify(s)
+    assert broken is not None and broken.seq == kept and "head" in broken.reason and "altered" in broken.reason
+    _cli_env(engine, monkeypatch)
+    result = CliRunner().invoke(cli_app, ["audit", "verify"])
+    assert result.exit_code == 1
+    assert f"#{kept}" in result.output and "head" in result.output
+
+
+def test_a_head_without_its_seal_is_noticed(engine: Engine, org_data: SimpleNamespace) -> None:
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE audit_head SET mac = '' WHERE id = 1"))
+    with Session(engine) as s:
+        broken = audit.verify(s)
+    assert broken is not None and "no seal" in broken.reason
+
+
+def test_entries_written_after_the_head_was_read_are_left_for_the_next_verify(
+        engine: Engine, org_data: SimpleNamespace) -> None:
+    """`verify` on a live service: a writer that commits while the walk runs is not a break."""
+    from supervision.access import SYSTEM
+    from supervision.db import session_scope
+
+    with Session(engine) as s:
+        real_exec = s.exec
+        written = []
+
+        def exec_then_write(stmt: Any, *args: Any, **kwargs: Any) -> Any:
+            result = real_exec(stmt, *args, **kwargs)
+            if not written:  # right after the head was read
+                with session_scope(engine, write=True) as other:
+                    written.append(audit.record(other, SYSTEM, "test.during_verify"))
+            return result
+
+        s.exec = exec_then_write  # type: ignore[method-assign]
+        assert audit.verify(s) is None
+    assert written
