@@ -54,7 +54,7 @@ _ENTRY = _ENTRY_TABLE.c
 _ENTRY_COLUMNS = (*_CHAINED, "hash", "key_id")
 # FOR UPDATE takes the head row's lock (PostgreSQL) until commit, and after waiting reads the row the other
 # writer committed; on SQLite the writer already holds the database's write lock.
-_READ_HEAD = select(_HEAD.seq, _HEAD.last_hash, _HEAD.key_id).where(_HEAD.id == 1).with_for_update()
+_READ_HEAD = select(_HEAD.seq, _HEAD.last_hash, _HEAD.key_id, _HEAD.mac).where(_HEAD.id == 1).with_for_update()
 _SET_HEAD = (
     update(_HEAD_TABLE)
     .where(_HEAD.id == 1, _HEAD.seq == bindparam("head_prev_seq"))
@@ -67,10 +67,32 @@ _INSERT_ENTRY_AND_SET_HEAD = _SET_HEAD.add_cte(_INSERT_ENTRY.cte("new_entry"))
 
 
 _PREVIOUS_HASH = select(_ENTRY.hash).where(_ENTRY.seq == bindparam("prev"))
+_SEQ_OF_HASH = select(_ENTRY.seq).where(_ENTRY.hash == bindparam("hash"))
+_UNKEYED_AFTER = (select(func.count()).select_from(_ENTRY_TABLE)
+                  .where(_ENTRY.seq > bindparam("after"), _ENTRY.seq <= bindparam("upto"), _ENTRY.key_id == ""))
+
+
+def _seal_holds(ring: keys.KeyRing, kid: str, seq: int, last_hash: str, mac: str) -> bool:
+    key = ring.get(kid)
+    return key is not None and hmac.compare_digest(head_mac(key, seq, last_hash), mac)
+
+
+def _legacy_tail(conn: Connection, ring: keys.KeyRing, seq: int, last_hash: str, kid: str, mac: str) -> bool:
+    """Whether every entry after the head's seal was written by a process of the version before seals.
+
+    During a rolling upgrade such a process still bumps the counter without sealing; its entries carry no key
+    id. Anything else that moved the counter away from its seal is tampering.
+    """
+    if last_hash or mac:
+        sealed_at = conn.execute(_SEQ_OF_HASH, {"hash": last_hash}).scalar()
+        if sealed_at is None or sealed_at >= seq or not _seal_holds(ring, kid, sealed_at, last_hash, mac):
+            return False
+    else:
+        sealed_at = 0  # never sealed: only a chain no sealing process has written to yet
+    return bool(conn.execute(_UNKEYED_AFTER, {"after": sealed_at, "upto": seq}).scalar() == seq - sealed_at)
 
 
 def _previous_hash(conn: Connection, seq: int) -> str:
-    """The entry's hash, for a head written before it kept the newest hash."""
     return str(conn.execute(_PREVIOUS_HASH, {"prev": seq}).scalar_one())
 
 
@@ -91,12 +113,18 @@ def record(
     # version of the row within a transaction. Core statements on the session's connection: the ORM's
     # bookkeeping around them costs more than they do.
     conn = session.connection()
-    prev_seq, prev_hash, head_key = conn.execute(_READ_HEAD).one()
+    prev_seq, prev_hash, head_key, seal = conn.execute(_READ_HEAD).one()
     ring = keys.ring()
     if head_key and ring.position(head_key) < 0:
         ring = keys.ring(refresh=True)  # another machine rotated the key: sign with the new one too
     key = ring.newest
     seq = int(prev_seq) + 1
+    sealed = not prev_seq or _seal_holds(ring, head_key, prev_seq, prev_hash, seal)
+    if not sealed and _legacy_tail(conn, ring, prev_seq, prev_hash, head_key, seal):
+        prev_hash, sealed = _previous_hash(conn, prev_seq), True
+    # A head whose seal does not hold was tampered with (a truncated chain, a lowered counter): the entry
+    # still chains on, so the service keeps working, but the broken seal is kept for `audit verify` to
+    # report; resealing it would make the truncation invisible.
     row: dict[str, Any] = {
         "seq": seq,
         "at": utcnow(),
@@ -110,12 +138,12 @@ def record(
         "summary": summary[:400],
         "detail": json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, default=str),
         "ip": ip[:64],
-        "prev_hash": GENESIS if not prev_seq else prev_hash or _previous_hash(conn, prev_seq),
+        "prev_hash": prev_hash if prev_seq else GENESIS,
         "key_id": key.id,
     }
     row["hash"] = entry_hash(row, key)
-    row.update(head_prev_seq=prev_seq, head_seq=seq, head_hash=row["hash"], head_key=key.id,
-               head_mac=head_mac(key, seq, row["hash"]))
+    row.update(head_prev_seq=prev_seq, head_seq=seq, head_hash=row["hash"], head_key=key.id if sealed else head_key,
+               head_mac=head_mac(key, seq, row["hash"]) if sealed else seal)
     if conn.dialect.name == "postgresql":
         moved = conn.execute(_INSERT_ENTRY_AND_SET_HEAD, row).rowcount
     else:
@@ -159,14 +187,6 @@ def verify(session: Session, batch: int = 5000) -> ChainBreak | None:
     head = session.exec(select(AuditHead).where(AuditHead.id == 1)).first()
     if head is None:
         return ChainBreak(1, "the chain's head row is missing")
-    if not head.mac:
-        if head.seq == 0 and session.exec(select(AuditEntry.seq).limit(1)).first() is None:
-            return None
-        return ChainBreak(head.seq, "the chain's head carries no seal")
-    head_key = ring.get(head.key_id)
-    if head_key is None or not hmac.compare_digest(head_mac(head_key, head.seq, head.last_hash), head.mac):
-        return ChainBreak(head.seq, "the chain's head was altered: its seal does not match its counter "
-                                    "(entries may have been removed from the end)")
     expected_prev = GENESIS
     expected_seq = 1
     signer = 0
@@ -195,9 +215,20 @@ def verify(session: Session, batch: int = 5000) -> ChainBreak | None:
         session.expunge_all()
     if expected_seq <= head.seq:
         return ChainBreak(expected_seq, f"missing (the chain's head says {head.seq} entries exist)")
-    if head.last_hash != expected_prev:
-        return ChainBreak(head.seq, "the chain's head does not name this entry as the newest")
-    return None
+    if head.seq == 0 and not head.mac:
+        if session.exec(select(AuditEntry.seq).limit(1)).first() is not None:
+            return ChainBreak(1, "the chain's head carries no seal")
+        return None
+    if _seal_holds(ring, head.key_id, head.seq, head.last_hash, head.mac):
+        if head.last_hash != expected_prev:
+            return ChainBreak(head.seq, "the chain's head does not name this entry as the newest")
+        return None
+    if _legacy_tail(session.connection(), ring, head.seq, head.last_hash, head.key_id, head.mac):
+        return None
+    if not head.mac:
+        return ChainBreak(head.seq, "the chain's head carries no seal")
+    return ChainBreak(head.seq, "the chain's head was altered: its seal does not match its counter "
+                                "(entries may have been removed from the end)")
 
 
 def count(session: Session) -> int:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -186,3 +187,47 @@ def test_entries_written_after_the_head_was_read_are_left_for_the_next_verify(
         s.exec = exec_then_write  # type: ignore[method-assign]
         assert audit.verify(s) is None
     assert written
+
+
+def test_a_truncation_stays_visible_after_the_service_writes_again(
+        engine: Engine, org_data: SimpleNamespace, unguarded: None) -> None:
+    """The service keeps running after the tampering: its next entries must not reseal the lowered head."""
+    from supervision.access import SYSTEM
+    from supervision.db import session_scope
+
+    with Session(engine) as s:
+        newest = s.exec(select(AuditEntry).order_by(col(AuditEntry.seq).desc())).first()
+    assert newest is not None
+    kept = newest.seq - 2
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM audit_entry WHERE seq > :s"), {"s": kept})
+        conn.execute(sa.text("UPDATE audit_head SET seq = :s, last_hash = (SELECT hash FROM audit_entry "
+                             "WHERE seq = :s) WHERE id = 1"), {"s": kept})
+    for n in range(3):
+        with session_scope(engine, write=True) as s:
+            audit.record(s, SYSTEM, "test.after_tampering", object_id=n)
+    with Session(engine) as s:
+        broken = audit.verify(s)
+    assert broken is not None and "altered" in broken.reason and "head" in broken.reason
+
+
+def test_entries_of_a_process_of_the_previous_version_are_chained_on(engine: Engine, org_data: SimpleNamespace) -> None:
+    """A rolling upgrade: an old process bumps the counter and writes unsealed, key-less entries after the seal."""
+    from supervision.access import SYSTEM
+    from supervision.db import session_scope
+
+    with engine.begin() as conn:  # what the previous version's record() did
+        for n in range(2):
+            seq = conn.execute(sa.text("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq")).scalar_one()
+            prev = conn.execute(sa.text("SELECT hash FROM audit_entry WHERE seq = :s"), {"s": seq - 1}).scalar_one()
+            row = {"seq": seq, "at": datetime.now(UTC), "actor_kind": "system", "actor_id": None,
+                   "actor_name": "system", "action": "test.old_version", "object_kind": "", "object_id": str(n),
+                   "site_id": None, "summary": "", "detail": "{}", "ip": "", "prev_hash": prev}
+            row["hash"] = audit.entry_hash(row)
+            conn.execute(sa.insert(AuditEntry.__table__), row)  # type: ignore[attr-defined]
+    with Session(engine) as s:
+        assert audit.verify(s) is None
+    with session_scope(engine, write=True) as s:
+        audit.record(s, SYSTEM, "test.new_version")
+    with Session(engine) as s:
+        assert audit.verify(s) is None
