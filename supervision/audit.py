@@ -53,8 +53,11 @@ _HEAD = _HEAD_TABLE.c
 _ENTRY = _ENTRY_TABLE.c
 _ENTRY_COLUMNS = (*_CHAINED, "hash", "key_id")
 # FOR UPDATE takes the head row's lock (PostgreSQL) until commit, and after waiting reads the row the other
-# writer committed; on SQLite the writer already holds the database's write lock.
-_READ_HEAD = select(_HEAD.seq, _HEAD.last_hash, _HEAD.key_id, _HEAD.mac).where(_HEAD.id == 1).with_for_update()
+# writer committed. SQLite has no row locks: a no-op UPDATE takes the write lock at once, so a transaction that
+# began deferred cannot read the head and find it moved by the time it writes (SQLITE_BUSY_SNAPSHOT).
+_HEAD_FIELDS = (_HEAD.seq, _HEAD.last_hash, _HEAD.key_id, _HEAD.mac)
+_READ_HEAD = select(*_HEAD_FIELDS).where(_HEAD.id == 1).with_for_update()
+_READ_HEAD_SQLITE = update(_HEAD_TABLE).where(_HEAD.id == 1).values(seq=_HEAD.seq).returning(*_HEAD_FIELDS)
 _SET_HEAD = (
     update(_HEAD_TABLE)
     .where(_HEAD.id == 1, _HEAD.seq == bindparam("head_prev_seq"))
@@ -113,7 +116,8 @@ def record(
     # version of the row within a transaction. Core statements on the session's connection: the ORM's
     # bookkeeping around them costs more than they do.
     conn = session.connection()
-    prev_seq, prev_hash, head_key, seal = conn.execute(_READ_HEAD).one()
+    postgres = conn.dialect.name == "postgresql"
+    prev_seq, prev_hash, head_key, seal = conn.execute(_READ_HEAD if postgres else _READ_HEAD_SQLITE).one()
     ring = keys.ring()
     if head_key and ring.position(head_key) < 0:
         ring = keys.ring(refresh=True)  # another machine rotated the key: sign with the new one too
@@ -144,7 +148,7 @@ def record(
     row["hash"] = entry_hash(row, key)
     row.update(head_prev_seq=prev_seq, head_seq=seq, head_hash=row["hash"], head_key=key.id if sealed else head_key,
                head_mac=head_mac(key, seq, row["hash"]) if sealed else seal)
-    if conn.dialect.name == "postgresql":
+    if postgres:
         moved = conn.execute(_INSERT_ENTRY_AND_SET_HEAD, row).rowcount
     else:
         conn.execute(_INSERT_ENTRY, row)

@@ -231,3 +231,41 @@ def test_entries_of_a_process_of_the_previous_version_are_chained_on(engine: Eng
         audit.record(s, SYSTEM, "test.new_version")
     with Session(engine) as s:
         assert audit.verify(s) is None
+
+
+def test_a_deferred_sqlite_transaction_keeps_the_head_until_it_wrote(
+        engine: Engine, org_data: SimpleNamespace, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another writer cannot commit between the head's read and the entry's insert (no SQLITE_BUSY_SNAPSHOT)."""
+    import threading
+
+    from supervision import keys
+    from supervision.access import SYSTEM
+    from supervision.db import session_scope
+
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL locks the head row with FOR UPDATE")
+    real_ring, other_done, errors = keys.ring, threading.Event(), []
+
+    def other_writer() -> None:
+        try:
+            with session_scope(engine, write=True) as s:
+                audit.record(s, SYSTEM, "test.other")
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            other_done.set()
+
+    def ring_after_the_head_was_read(*args: Any, **kwargs: Any) -> keys.KeyRing:
+        if not threading.current_thread().name.startswith("other"):
+            monkeypatch.setattr(keys, "ring", real_ring)
+            threading.Thread(target=other_writer, name="other").start()
+            other_done.wait(0.5)  # with the head's write lock held it cannot finish
+        return real_ring(*args, **kwargs)
+
+    monkeypatch.setattr(keys, "ring", ring_after_the_head_was_read)
+    with Session(engine) as s:  # deferred: a GET request's session
+        audit.record(s, SYSTEM, "test.deferred")
+        s.commit()
+    assert other_done.wait(30) and not errors, errors
+    with Session(engine) as s:
+        assert audit.verify(s) is None
