@@ -74,6 +74,9 @@ class Settings(BaseSettings):
                 "(a key file every machine shares): a key generated on each machine would leave phone numbers "
                 "and camera passwords written on one unreadable on another, and the audit chain unverifiable"
             )
+        if self.environment == "production" and any(
+                len(k) < 32 for k in [self.secret_key, *self.previous_secret_keys.replace(",", " ").split()] if k):
+            raise ValueError("SUPERVISION_SECRET_KEY and the previous keys need at least 32 characters in production")
         return self
 
     @field_validator("default_locale")

@@ -58,6 +58,8 @@ def test_production_without_a_key_refuses_to_start(tmp_path: Path, monkeypatch: 
     with pytest.raises(ValidationError, match="SUPERVISION_SECRET_KEY_FILE"):
         Settings(environment="production", secret_key="", password_hash_fast=False)
     Settings(environment="production", secret_key="", secret_key_file=tmp_path / "shared.key", password_hash_fast=False)
+    with pytest.raises(ValidationError, match="at least 32 characters"):
+        Settings(environment="production", secret_key="short", password_hash_fast=False)
     env = {**os.environ, "SUPERVISION_ENVIRONMENT": "production", "SUPERVISION_SECRET_KEY": "",
            "SUPERVISION_PASSWORD_HASH_FAST": "false", "SUPERVISION_VAR_DIR": str(tmp_path / "var")}
     env.pop("SUPERVISION_SECRET_KEY_FILE", None)
