@@ -7,6 +7,7 @@ import getpass
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -256,6 +257,9 @@ def keys_rotate(
             audit.record(session, actor, "keys.rotate", object_kind="key", object_id=key.id,
                          summary=f"new key {key.id} added to {settings.key_file_path}")
         typer.echo(f"new key {key.id} in {settings.key_file_path}; running processes take it within a second")
+        # Let every process of this machine see the new key before re-encrypting, so none writes a value under
+        # the old one behind the pass (outside any transaction; other machines: run --reencrypt-only later).
+        time.sleep(2 * keys.RELOAD_EVERY_SECONDS)
     for sealed in sealed_columns():
         changed = rekey.reencrypt_column(engine, sealed, actor, batch=batch)
         typer.echo(f"{sealed.name}: {changed} re-encrypted")
