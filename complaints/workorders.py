@@ -1200,7 +1200,7 @@ def list_orders(
         phone = check_phone(f.phone)
         if not actor.can(Permission.COMPLAINTS_WRITE):
             raise Forbidden("complaints.error.phone_hidden")
-        where.append(col(WorkOrder.phone_hash) == crypto.keyed_hash("phone:" + phone))
+        where.append(col(WorkOrder.phone_hash).in_(crypto.lookup_hashes("phone:" + phone)))
         where.append(col(WorkOrder.confidential).is_(False) if not viewer.confidential else col(WorkOrder.id) > 0)
     order_clause = (
         (col(WorkOrder.due_on), col(WorkOrder.id))

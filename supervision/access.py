@@ -88,6 +88,14 @@ MACHINE_SCOPES: tuple[Permission, ...] = (
 )
 
 
+def machine_may_use(permissions: frozenset[Permission], path: str, required: frozenset[Permission]) -> bool:
+    """Whether a machine token with `permissions` may call a route: only an API route declared for its scopes.
+
+    Pages and routes that declare no permission (they serve whoever is logged in) are never for machines.
+    """
+    return path.startswith("/api/") and bool(required) and required <= permissions & frozenset(MACHINE_SCOPES)
+
+
 @dataclass(frozen=True)
 class Principal:
     """The user or machine behind a request."""

@@ -235,6 +235,9 @@ class AuditEntry(SQLModel, table=True):
     ip: str = Field(default="", max_length=64)
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64, unique=True)
+    # The id of the key whose HMAC `hash` is (supervision.keys): entries stay verifiable after a rotation.
+    # Empty on entries written before keys had ids.
+    key_id: str = Field(default="", max_length=16)
 
 
 class AuditHead(SQLModel, table=True):
@@ -244,6 +247,11 @@ class AuditHead(SQLModel, table=True):
 
     id: int = Field(default=1, primary_key=True)
     seq: int = 0
+    last_hash: str = Field(default="", max_length=64)
+    # HMAC of (seq, last_hash) under the key `key_id`: lowering the counter after removing the newest entries
+    # needs the key, so truncation is noticed. Empty only before the first entry.
+    key_id: str = Field(default="", max_length=16)
+    mac: str = Field(default="", max_length=64)
 
 
 # --- working days -----------------------------------------------------------------------------

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import secrets
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -25,7 +24,15 @@ class Settings(BaseSettings):
     database_max_overflow: int = Field(
         10, ge=0, le=500, description="Extra PostgreSQL connections a process may open at peaks, closed after use"
     )
-    secret_key: str = Field("", description="Key for sessions and encryption; generated into var_dir if empty")
+    secret_key: str = Field(
+        "", description="The key that encrypts and signs (≥ 32 characters in production); empty: use the key file"
+    )
+    previous_secret_keys: str = Field(
+        "", description="Older keys, newest first, space-separated: they still decrypt and verify (with SECRET_KEY)"
+    )
+    secret_key_file: Path | None = Field(
+        None, description="Key file every machine shares (one key a line, newest last); default var_dir/secret.key"
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     timezone: str = Field("Asia/Shanghai", description="The centre's local time zone")
@@ -52,6 +59,25 @@ class Settings(BaseSettings):
         if value and info.data.get("environment") == "production":
             raise ValueError("password_hash_fast is for tests; it cannot be set in production")
         return value
+
+    @field_validator("secret_key_file", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _shared_key_in_production(self) -> Settings:
+        # A key generated on each machine would leave data written on one unreadable on another.
+        if self.environment == "production" and not self.secret_key and self.secret_key_file is None:
+            raise ValueError(
+                "生产环境必须配置密钥 / in production set SUPERVISION_SECRET_KEY or SUPERVISION_SECRET_KEY_FILE "
+                "(a key file every machine shares): a key generated on each machine would leave phone numbers "
+                "and camera passwords written on one unreadable on another, and the audit chain unverifiable"
+            )
+        if self.environment == "production" and any(
+                len(k) < 32 for k in [self.secret_key, *self.previous_secret_keys.replace(",", " ").split()] if k):
+            raise ValueError("SUPERVISION_SECRET_KEY and the previous keys need at least 32 characters in production")
+        return self
 
     @field_validator("default_locale")
     @classmethod
@@ -80,29 +106,15 @@ class Settings(BaseSettings):
     def media_dir(self) -> Path:
         return self.var_dir / "media"
 
+    @property
+    def key_file_path(self) -> Path:
+        return (self.secret_key_file or self.var_dir / "secret.key").absolute()
+
     def resolved_secret_key(self) -> str:
-        """Return the configured key, or the one kept in var_dir (made on first use)."""
-        if self.secret_key:
-            if self.environment == "production" and len(self.secret_key) < 32:
-                raise ValueError("SUPERVISION_SECRET_KEY must be at least 32 characters in production")
-            return self.secret_key
-        key_file = (self.var_dir / "secret.key").absolute()
-        cached = _KEY_FILES.get(key_file)
-        if cached is not None:
-            return cached
-        if key_file.exists():
-            key = key_file.read_text().strip()
-        else:
-            self.var_dir.mkdir(parents=True, exist_ok=True)
-            key = secrets.token_urlsafe(48)
-            key_file.write_text(key)
-            key_file.chmod(0o600)
-        # Read once per process: every encrypted field and audit entry needs it (a file read each was ~0.3 ms).
-        _KEY_FILES[key_file] = key
-        return key
+        """Return the newest key (configured, or from the key file, made on first use)."""
+        from supervision import keys
 
-
-_KEY_FILES: dict[Path, str] = {}
+        return keys.ring(self).newest.secret
 
 
 @lru_cache

@@ -1,4 +1,4 @@
-"""The `supervision` command: serve, worker, db upgrade, user add, import org, audit verify, demo."""
+"""The `supervision` command: serve, worker, db upgrade, user add, import org, audit verify, keys rotate, demo."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import getpass
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -30,6 +31,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(import_app, name="import")
 app.add_typer(audit_app, name="audit")
+keys_app = typer.Typer(help="The installation's keys.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 complaints_app = typer.Typer(help="Complaints: the statistics roll-up.", no_args_is_help=True)
 app.add_typer(complaints_app, name="complaints")
 
@@ -225,6 +228,45 @@ def audit_verify() -> None:
     typer.echo(f"audit chain intact: {total} entries verified")
 
 
+@keys_app.command("rotate")
+def keys_rotate(
+    reencrypt_only: Annotated[bool, typer.Option(
+        "--reencrypt-only", help="Add no key: re-encrypt with the newest one (after setting keys in the environment, "
+                                 "or to catch values a process wrote with the old key)")] = False,
+    batch: Annotated[int, typer.Option(min=1, max=10000, help="Rows per transaction")] = 200,
+) -> None:
+    """Add a new key to the key file, then re-encrypt every phone number and camera password with it."""
+    from supervision import keys, rekey
+    from web.composition import sealed_columns
+
+    _setup_logging("WARNING")
+    settings = get_settings()
+    engine = make_engine(settings.effective_database_url)
+    actor = _cli_actor()
+    if not reencrypt_only:
+        try:
+            key = keys.add_key(settings)
+        except keys.KeysFromEnvironment:
+            typer.echo("密钥来自环境变量 / the key comes from SUPERVISION_SECRET_KEY, which this command cannot "
+                       "change: "
+                       "on every machine put a new key there and the old one first in "
+                       "SUPERVISION_PREVIOUS_SECRET_KEYS, restart, then run `supervision keys rotate --reencrypt-only`",
+                       err=True)
+            raise typer.Exit(2) from None
+        with session_scope(engine, write=True) as session:
+            audit.record(session, actor, "keys.rotate", object_kind="key", object_id=key.id,
+                         summary=f"new key {key.id} added to {settings.key_file_path}")
+        typer.echo(f"new key {key.id} in {settings.key_file_path}; running processes take it within a second")
+        # Let every process of this machine see the new key before re-encrypting, so none writes a value under
+        # the old one behind the pass (outside any transaction; other machines: run --reencrypt-only later).
+        time.sleep(2 * keys.RELOAD_EVERY_SECONDS)
+    for sealed in sealed_columns():
+        changed = rekey.reencrypt_column(engine, sealed, actor, batch=batch)
+        typer.echo(f"{sealed.name}: {changed} re-encrypted")
+    typer.echo(f"every sealed value is under key {keys.ring(settings).newest.id}; keep the older keys in the file: "
+               "they verify the audit entries they signed")
+
+
 @complaints_app.command("rollup-check")
 def complaints_rollup_check() -> None:
     """Compare the statistics roll-up with a direct count of orders and ratings; exit 1 where they differ."""
@@ -256,6 +298,21 @@ def complaints_rollup_rebuild() -> None:
         audit.record(session, SYSTEM, "complaints.rollup_rebuild", object_kind="complaints_stats_month",
                      summary="statistics roll-up recomputed from the orders and ratings")
     typer.echo("statistics roll-up rebuilt")
+
+
+@app.callback()
+def _check_settings() -> None:
+    """政务服务电子监察 — electronic supervision of government service centres."""
+    from pydantic import ValidationError
+
+    try:
+        get_settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            where = ".".join(str(x) for x in error["loc"])
+            typer.echo(f"配置错误 / configuration error{' in ' + where if where else ''}: "
+                       f"{error['msg'].removeprefix('Value error, ')}", err=True)
+        raise typer.Exit(2) from None
 
 
 def main() -> None:

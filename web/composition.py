@@ -7,6 +7,7 @@ from types import ModuleType
 
 from sqlalchemy.engine import Engine
 
+from supervision.rekey import SealedColumn
 from supervision.runtime import ServiceFactory
 from supervision.settings import Settings
 
@@ -74,3 +75,14 @@ def seed_demo_everything(engine: Engine, settings: Settings, *, full: bool = Fal
     for domain in domain_modules():
         domain.seed_demo(engine, settings, full=full)
     return [(a.username, a.role.value, a.site_name) for a in summary.accounts]
+
+
+def sealed_columns() -> list[SealedColumn]:
+    """Every column encrypted with `supervision.crypto` (and its keyed digest), for `supervision keys rotate`."""
+    return [
+        SealedColumn("staff", "phone_enc"),
+        SealedColumn("camera", "password_enc"),
+        SealedColumn("work_order", "phone_enc", hash_column="phone_hash", hash_prefix="phone:"),
+        SealedColumn("work_order", "tracking_secret_enc"),
+        SealedColumn("hotline_call", "phone_enc", hash_column="phone_hash", hash_prefix="phone:"),
+    ]

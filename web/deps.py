@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from supervision import accounts
-from supervision.access import Permission, Principal
+from supervision.access import Permission, Principal, machine_may_use
 from supervision.batching import Staged, WriteBatcher
 from supervision.db import queued_after_read, read_session, session_scope, track_write_transactions, writer
 from supervision.errors import Forbidden, Unauthorized
@@ -142,6 +142,18 @@ async def _form_csrf(request: Request) -> str:
     return ""
 
 
+def _route_permissions(route: object) -> frozenset[Permission]:
+    """The permissions a route's `require(...)` dependencies declare (none for an unknown route)."""
+    found: set[Permission] = set()
+    dependant = getattr(route, "dependant", None)
+    stack = list(dependant.dependencies) if dependant is not None else []
+    while stack:
+        dep = stack.pop()
+        found.update(getattr(dep.call, "required_permissions", ()))
+        stack.extend(dep.dependencies)
+    return frozenset(found)
+
+
 def _resolve(request: Request) -> tuple[Principal | None, str]:
     """Find the caller (sync, so it runs in the thread pool): returns the principal and the CSRF token.
 
@@ -164,6 +176,10 @@ def _resolve(request: Request) -> tuple[Principal | None, str]:
                 principal = live.principal if live else None
             if principal is None:
                 raise Unauthorized("error.session_expired")
+            route = request.scope.get("route")
+            if principal.kind == "token" and not machine_may_use(
+                    principal.permissions, getattr(route, "path", ""), _route_permissions(route)):
+                raise Forbidden("error.forbidden")
             if stale and principal.id is not None:
                 lookup.rollback()
                 with session_scope(engine, write=True) as session:
