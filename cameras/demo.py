@@ -339,20 +339,26 @@ def register_demo_cameras(engine: Engine, cams: list[DemoCamera]) -> list[int]:
     for i, cam in enumerate(cams):
         hall_id, site_id = halls[min(i // DEMO_CAMERAS_PER_HALL, len(halls) - 1)]
         name = f"演示摄像机 {i + 1:02d}"
-        # Each write in its own transaction: the probe talks to the device, no write lock is held meanwhile.
-        with session_scope(engine, write=True) as s:
+        # Each write in its own transaction, and the device asked with none open (register and probe
+        # read, end their read, ask the device, then write).
+        with session_scope(engine) as s:
             existing = s.exec(select(Camera).where(col(Camera.is_demo), col(Camera.name) == name)).first()
-            if existing is None:
+        if existing is None:
+            with session_scope(engine, write=True) as s:
                 row = register_camera(s, SYSTEM, CameraCreate(
                     site_id=site_id, hall_id=hall_id, name=name, host=cam.onvif_host, port=cam.onvif_port,
                     username=cam.username, password=cam.password, is_demo=True))
-            else:
-                existing.host, existing.port = cam.onvif_host, cam.onvif_port
-                existing.username, existing.password_enc = cam.username, crypto.encrypt(cam.password)
-                s.add(existing)
-                s.flush()
+        else:
+            with session_scope(engine, write=True) as s:
+                found = s.get(Camera, existing.id)
+                if found is None:
+                    continue
+                found.host, found.port = cam.onvif_host, cam.onvif_port
+                found.username, found.password_enc = cam.username, crypto.encrypt(cam.password)
+                s.add(found)
+            with session_scope(engine, write=True) as s:
                 row = probe_camera(s, SYSTEM, int(existing.id or 0))
-            ids.append(int(row.id or 0))
+        ids.append(int(row.id or 0))
     logger.info("demo cameras registered: %s", ids)
     return ids
 

@@ -63,6 +63,10 @@ add_messages({
         "The camera's clock is {seconds} s off the server's, so login failed; switch on "
         "NTP in the camera",
     ),
+    "camera.error.stream_scheme": (
+        "视频流地址只能以 rtsp://、rtsps://、http:// 或 https:// 开头",
+        "The stream URI must start with rtsp://, rtsps://, http:// or https://",
+    ),
     "camera.error.no_h264": (
         "摄像机没有 H.264 码流配置,请在摄像机中把至少一个码流设为 H.264",
         "The camera has no H.264 profile; set at least one stream to H.264 in the camera",
