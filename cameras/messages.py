@@ -59,9 +59,10 @@ add_messages({
         "The device refused the request: {reason}",
     ),
     "camera.error.clock": (
-        "摄像机时钟与服务器相差 {seconds} 秒,认证失败;请在摄像机上开启 NTP 校时",
-        "The camera's clock is {seconds} s off the server's, so login failed; switch on "
-        "NTP in the camera",
+        "摄像机拒绝了登录,且不登录就不告知其时间:多半是摄像机时钟不准(请在摄像机上开启 NTP 校时或校正时间),"
+        "也请核对用户名和密码",
+        "The camera refused the login and tells its time only after one: its clock is most likely off (switch "
+        "on NTP in the camera or set its time), and check the user name and password",
     ),
     "camera.error.stream_scheme": (
         "视频流地址只能以 rtsp://、rtsps://、http:// 或 https:// 开头",
