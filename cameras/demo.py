@@ -39,6 +39,8 @@ SYSTEM_PYTHON = "/usr/bin/python3"
 DEMO_PASSWORD = "demo-cam-2026"
 # Part of the cached clip's file name: a change to the rendering renders the clips again.
 CLIP_VERSION = "v3"
+# Distinct hall scenes rendered (seconds each, the first time); more cameras reuse them.
+DEMO_CLIPS = 6
 
 
 def render_hall_clip(path: Path, *, seed: int, seconds: int = 60, size: tuple[int, int] = (640, 360),
@@ -218,9 +220,10 @@ class DemoCameras:
         self._devices: list[VirtualOnvifDevice] = []
 
     def start(self, count: int = 4) -> list[DemoCamera]:
-        clips = {f"hall{i}": render_hall_clip(self.dir / f"hall{i}-{CLIP_VERSION}.mp4", seed=i,
+        # Cameras beyond DEMO_CLIPS share the rendered scenes (each still has a mount and a device of its own).
+        clips = {f"hall{i}": render_hall_clip(self.dir / f"hall{k}-{CLIP_VERSION}.mp4", seed=k,
                                               seconds=self.clip_seconds)
-                 for i in range(1, count + 1)}
+                 for i in range(1, count + 1) for k in [(i - 1) % DEMO_CLIPS + 1]}
         use_rtsp = self.transport == "rtsp" or (self.transport == "auto" and gstreamer_available())
         if not use_rtsp:
             logger.info("demo cameras over HTTP (MPEG-TS): GStreamer's RTSP server is not used")
@@ -317,6 +320,25 @@ class DemoCameraService:
             self.ready.set()
 
 
+def demo_camera_halls(halls: list[tuple[int, int, str]]) -> list[tuple[int, int]]:
+    """Where the demo's cameras go, in order: (hall id, site id) per camera.
+
+    `halls` are (hall id, site id, site kind) in site-path order. The city's first halls get two cameras
+    each (the first six, as before), then every county's and park's first hall one, so each county account
+    sees its own hall live; cameras beyond that go to the township halls.
+    """
+    city = [(h, site) for h, site, kind in halls if kind == "city"]
+    firsts: dict[int, tuple[int, int]] = {}
+    towns: dict[int, tuple[int, int]] = {}
+    for h, site, kind in halls:
+        if kind in ("county", "park"):
+            firsts.setdefault(site, (h, site))
+        elif kind == "township":
+            towns.setdefault(site, (h, site))
+    slots = [hall for hall in city[:3] for _ in range(DEMO_CAMERAS_PER_HALL)]
+    return slots + list(firsts.values()) + list(towns.values()) or [(h, site) for h, site, _ in halls[:1]]
+
+
 def register_demo_cameras(engine: Engine, cams: list[DemoCamera]) -> list[int]:
     """Register the virtual cameras in the demo organisation's halls, or point existing ones at them."""
     from sqlmodel import col, select
@@ -330,14 +352,15 @@ def register_demo_cameras(engine: Engine, cams: list[DemoCamera]) -> list[int]:
 
     ids: list[int] = []
     with session_scope(engine) as s:
-        halls = [(int(h.id or 0), h.site_id) for h, _site in s.exec(
+        halls = [(int(h.id or 0), h.site_id, site.kind) for h, site in s.exec(
             select(Hall, Site).join(Site, col(Site.id) == col(Hall.site_id))
             .order_by(col(Site.path), col(Hall.id))).all()]
-    if not halls:
+    slots = demo_camera_halls(halls)
+    if not slots:
         logger.warning("no halls: seed the demo organisation first; the demo cameras stay unregistered")
         return ids
     for i, cam in enumerate(cams):
-        hall_id, site_id = halls[min(i // DEMO_CAMERAS_PER_HALL, len(halls) - 1)]
+        hall_id, site_id = slots[min(i, len(slots) - 1)]
         name = f"演示摄像机 {i + 1:02d}"
         # Each write in its own transaction, and the device asked with none open (register and probe
         # read, end their read, ask the device, then write).
