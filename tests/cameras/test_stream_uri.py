@@ -79,3 +79,14 @@ def test_a_reader_given_a_file_path_reads_nothing(clip: Path) -> None:
     finally:
         reader.stop()
         reader.join(10)
+
+
+def test_openapi_describes_plain_rtsp_cameras(engine: Engine) -> None:
+    from supervision.settings import get_settings
+    from web.app import create_app
+
+    schemas = create_app(get_settings(), engine, migrate=False, services=[]).openapi()["components"]["schemas"]
+    for name in ("CameraCreate", "CameraUpdate", "CameraPublic"):
+        field = schemas[name]["properties"]["stream_uri_override"]
+        assert "rtsp" in field["description"] and "ONVIF" in field["description"], name
+    assert any("stream_uri_override" in example for example in schemas["CameraCreate"]["examples"])

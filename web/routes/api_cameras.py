@@ -44,7 +44,11 @@ def list_cameras(
 @router.post("/cameras", response_model=CameraPublic, status_code=201, summary="Register a camera")
 def register_camera(request: Request, session: SessionDep, actor: Manager,
                     body: Annotated[CameraCreate, Body()]) -> CameraPublic:
-    """Ask the device over ONVIF (unless `skip_probe`) and store it; device errors come back as 502."""
+    """Ask the device over ONVIF (unless `skip_probe`) and store it; device errors come back as 502.
+
+    A source without ONVIF (an RTSP encoder, an NVR channel) is registered with `stream_uri_override`
+    (rtsp, rtsps, http or https): it is not asked over ONVIF and ingest reads that stream.
+    """
     camera = cameras.register_camera(session, actor, body, ip=client_ip(request))
     return cameras.to_public(camera, None)
 
