@@ -19,6 +19,7 @@ import math
 import subprocess
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -320,7 +321,7 @@ class DemoCameraService:
             self.ready.set()
 
 
-def demo_camera_halls(halls: list[tuple[int, int, str]]) -> list[tuple[int, int]]:
+def demo_camera_halls(halls: Sequence[tuple[int, int, str]]) -> list[tuple[int, int]]:
     """Where the demo's cameras go, in order: (hall id, site id) per camera.
 
     `halls` are (hall id, site id, site kind) in site-path order. The city's first halls get two cameras

@@ -199,13 +199,6 @@ STREAM_URI_DESCRIPTION = (
 class CameraCreate(CameraBase):
     """A camera to register: an ONVIF device (host, port, user, password), or a plain stream."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"site_id": 1, "hall_id": 2, "name": "公共服务大厅 1 号机", "host": "192.168.10.21", "port": 80,
-         "username": "admin", "password": "camera-password"},
-        {"site_id": 1, "hall_id": 2, "name": "大厅编码器 通道 3", "host": "192.168.10.40", "port": 554,
-         "stream_uri_override": "rtsp://viewer:secret@192.168.10.40:554/Streaming/Channels/302"},
-    ]})
-
     password: str = Field(default="", max_length=120, description="Stored encrypted, never returned")
     main_profile: str = Field(default="", description="ONVIF profile token of the main stream (default: largest "
                               "H.264)")

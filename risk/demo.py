@@ -303,8 +303,9 @@ def seed_risk_demo(
         select(func.count()).select_from(RiskPoint).join(Post, col(Post.id) == col(RiskPoint.post_id))
         .where(col(RiskPoint.is_demo), col(Post.site_id) == (site.id if site else -1))).one())
     if existing:
-        logger.info("demo risk register of %s exists already (%d points); nothing added", site_code or "the city",
-                    existing)
+        # Debug: a restart passes here once per centre (40 of them in the default demo).
+        logger.debug("demo risk register of %s exists already (%d points); nothing added", site_code or "the city",
+                     existing)
         return _summary(session, created=False, posts=0, seconds=time.perf_counter() - started)
     posts = (
         list(

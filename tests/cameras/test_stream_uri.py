@@ -85,8 +85,10 @@ def test_openapi_describes_plain_rtsp_cameras(engine: Engine) -> None:
     from supervision.settings import get_settings
     from web.app import create_app
 
-    schemas = create_app(get_settings(), engine, migrate=False, services=[]).openapi()["components"]["schemas"]
+    spec = create_app(get_settings(), engine, migrate=False, services=[]).openapi()
+    schemas = spec["components"]["schemas"]
     for name in ("CameraCreate", "CameraUpdate", "CameraPublic"):
         field = schemas[name]["properties"]["stream_uri_override"]
         assert "rtsp" in field["description"] and "ONVIF" in field["description"], name
-    assert any("stream_uri_override" in example for example in schemas["CameraCreate"]["examples"])
+    examples = spec["paths"]["/api/v1/cameras"]["post"]["requestBody"]["content"]["application/json"]["examples"]
+    assert any("stream_uri_override" in example["value"] for example in examples.values())
