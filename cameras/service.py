@@ -392,6 +392,7 @@ def discover_cameras(session: Session, actor: Principal, *, target: str = "",
     from cameras.discovery import MULTICAST, discover
 
     actor.require(Permission.CAMERAS_MANAGE)
+    _outside_transaction(session, "discover_cameras")  # it reads the registered cameras after the probe
     where = target.strip()
     if where and where != "multicast":
         import ipaddress

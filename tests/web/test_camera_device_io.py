@@ -19,9 +19,11 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
 
 from cameras import CameraCreate, register_camera
 from cameras.config import get_camera_settings
+from cameras.models import Camera
 from supervision.db import session_scope
 from tests.web.conftest import bearer, csrf_of
 
@@ -120,3 +122,39 @@ def test_form_registration_against_a_silent_device_does_not_hold_the_write_lock(
     assert written.status_code == 201, written.text
     assert took < PROMPT, f"the ledger entry waited {took:.1f} s behind the form's registration"
     assert shown.status_code == 422 and "cam-Pass-9" not in shown.text
+
+
+def test_device_io_inside_an_open_transaction_is_refused(engine: Engine, org_data: SimpleNamespace,
+                                                         silent: socket.socket) -> None:
+    # The rule made structural: a caller that already holds a transaction (on SQLite: maybe the write
+    # lock) cannot make the service talk to a device; nothing is sent to it.
+    data = CameraCreate(site_id=org_data.city, name="x", host="127.0.0.1", port=silent.getsockname()[1],
+                        username="admin", password="cam-Pass-9")
+    with pytest.raises(RuntimeError, match="talks to the device"), session_scope(engine, write=True) as s:
+        s.exec(select(Camera.id)).all()
+        register_camera(s, org_data.principals["admin"], data)
+    silent.settimeout(0.5)
+    with pytest.raises(TimeoutError):
+        silent.accept()
+
+
+def test_form_registers_a_plain_rtsp_stream_and_refuses_a_file(logged_in: Login, engine: Engine,
+                                                              org_data: SimpleNamespace) -> None:
+    client, _ = logged_in("admin")
+    csrf = csrf_of(client.get("/cameras/new").text)
+    form = {"csrf_token": csrf, "site_id": str(org_data.city), "hall_id": str(org_data.hall), "name": "编码器 3",
+            "host": "127.0.0.1", "port": "554", "action": "save",
+            "stream_uri_override": "file:///etc/passwd"}
+    refused = client.post("/cameras/new", data=form)
+    assert refused.status_code == 422
+    assert 'data-testid="error-stream_uri_override"' in refused.text and "rtsp://" in refused.text
+    with Session(engine) as s:
+        assert s.exec(select(Camera)).all() == []
+    form["stream_uri_override"] = "rtsp://viewer:Enc-Pass-3@127.0.0.1:554/ch3"
+    saved = client.post("/cameras/new", data=form)
+    assert saved.status_code == 303, saved.text
+    with Session(engine) as s:
+        row = s.exec(select(Camera)).one()
+    assert row.stream_uri_override == "rtsp://viewer:Enc-Pass-3@127.0.0.1:554/ch3" and not row.probed_at
+    page = client.get(saved.headers["location"])
+    assert page.status_code == 200 and "Enc-Pass-3" not in page.text
