@@ -338,7 +338,10 @@ def seed_risk_demo(
         detail=dict(builder.counts),
     )
     seconds = time.perf_counter() - started
-    logger.info("demo risk register seeded in %.1f s: %s", seconds, dict(builder.counts))
+    # The city's register at info; the forty small ones of the counties and townships at debug.
+    logger.log(logging.INFO if site is None or site.kind == SiteKind.CITY else logging.DEBUG,
+               "demo risk register of %s seeded in %.1f s: %s", site.code if site else "?", seconds,
+               dict(builder.counts))
     return _summary(session, created=True, posts=len(posts), seconds=seconds)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy.engine import Engine
 
 import risk  # registers the reminder job with the scheduler
@@ -9,6 +11,8 @@ from supervision.db import session_scope
 from supervision.errors import InvalidInput
 from supervision.runtime import ServiceFactory
 from supervision.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 ROUTE_MODULES: tuple[str, ...] = ("web.routes.risk_pages", "web.routes.api_risk")
 
@@ -34,9 +38,12 @@ def seed_demo(engine: Engine, settings: Settings, *, full: bool = False) -> None
         kinds = [SiteKind.COUNTY, SiteKind.PARK] + ([] if full else [SiteKind.TOWNSHIP])
         codes = list(session.exec(select(Site.code).where(col(Site.is_demo), col(Site.kind).in_(kinds))
                                   .order_by(col(Site.path))).all())
+    created = 0
     for code in codes:
         with session_scope(engine, write=True) as session:
             try:
-                risk.seed_risk_demo(session, site_code=code, years=1, duties_changes=0)
+                created += risk.seed_risk_demo(session, site_code=code, years=1, duties_changes=0).created
             except InvalidInput:  # a centre without demo posts (an organisation imported by hand)
                 continue
+    if created:
+        logger.info("demo risk registers of %d counties, parks and townships seeded", created)
