@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 # WS-Security digests carry a "Created" time; cameras reject it when their clock differs too much
-# (Hikvision: about 5 s, others: 5 min). Beyond this we sign with the camera's time (adjust_time).
+# (Hikvision: about 5 s, others: 5 min). Beyond this we sign with the camera's time (_CameraAtOffset).
 CLOCK_TOLERANCE_SECONDS = 5.0
 
 # Errors from the libraries under onvif-zeep-async, by what an admin should be told.
