@@ -26,7 +26,7 @@ from cameras.models import (
     IngestLease,
     IngestWorker,
 )
-from cameras.onvif_client import OnvifDevice, describe_device
+from cameras.onvif_client import OnvifDevice, describe_device, redact_uri
 from cameras.service import (
     camera_status,
     delete_camera,
@@ -89,6 +89,7 @@ __all__ = [
     "probe_camera",
     "probe_device",
     "record_live_view",
+    "redact_uri",
     "register_camera",
     "run_worker",
     "seal_password",

@@ -39,7 +39,10 @@ class CameraSettings(BaseSettings):
     live_fps: float = Field(8.0, description="Frame rate of the MJPEG live view of the one camera watched")
     health_flush_seconds: float = Field(2.0, description="How often a worker writes health figures")
     demo: bool = Field(False, description="Run the demo's virtual cameras inside `serve` (set by --demo)")
-    demo_cameras: int = Field(6, ge=1, le=64, description="How many virtual cameras the demo runs")
+    demo_cameras: int = Field(
+        19, ge=1, le=64,
+        description="How many virtual cameras the demo runs: 6 in the city's halls, then one per county and park "
+        "hall (13), then township halls")
     demo_clip_seconds: int = Field(60, ge=5, le=600, description="Length of each demo camera's looping clip")
     demo_transport: str = Field("auto", description="auto (RTSP when GStreamer is installed), rtsp or http")
     discovery_timeout_seconds: float = Field(3.0, description="How long \"Find cameras\" waits for answers")

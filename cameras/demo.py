@@ -19,6 +19,7 @@ import math
 import subprocess
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -39,6 +40,8 @@ SYSTEM_PYTHON = "/usr/bin/python3"
 DEMO_PASSWORD = "demo-cam-2026"
 # Part of the cached clip's file name: a change to the rendering renders the clips again.
 CLIP_VERSION = "v3"
+# Distinct hall scenes rendered (seconds each, the first time); more cameras reuse them.
+DEMO_CLIPS = 6
 
 
 def render_hall_clip(path: Path, *, seed: int, seconds: int = 60, size: tuple[int, int] = (640, 360),
@@ -218,9 +221,10 @@ class DemoCameras:
         self._devices: list[VirtualOnvifDevice] = []
 
     def start(self, count: int = 4) -> list[DemoCamera]:
-        clips = {f"hall{i}": render_hall_clip(self.dir / f"hall{i}-{CLIP_VERSION}.mp4", seed=i,
+        # Cameras beyond DEMO_CLIPS share the rendered scenes (each still has a mount and a device of its own).
+        clips = {f"hall{i}": render_hall_clip(self.dir / f"hall{k}-{CLIP_VERSION}.mp4", seed=k,
                                               seconds=self.clip_seconds)
-                 for i in range(1, count + 1)}
+                 for i in range(1, count + 1) for k in [(i - 1) % DEMO_CLIPS + 1]}
         use_rtsp = self.transport == "rtsp" or (self.transport == "auto" and gstreamer_available())
         if not use_rtsp:
             logger.info("demo cameras over HTTP (MPEG-TS): GStreamer's RTSP server is not used")
@@ -317,6 +321,25 @@ class DemoCameraService:
             self.ready.set()
 
 
+def demo_camera_halls(halls: Sequence[tuple[int, int, str]]) -> list[tuple[int, int]]:
+    """Where the demo's cameras go, in order: (hall id, site id) per camera.
+
+    `halls` are (hall id, site id, site kind) in site-path order. The city's first halls get two cameras
+    each (the first six, as before), then every county's and park's first hall one, so each county account
+    sees its own hall live; cameras beyond that go to the township halls.
+    """
+    city = [(h, site) for h, site, kind in halls if kind == "city"]
+    firsts: dict[int, tuple[int, int]] = {}
+    towns: dict[int, tuple[int, int]] = {}
+    for h, site, kind in halls:
+        if kind in ("county", "park"):
+            firsts.setdefault(site, (h, site))
+        elif kind == "township":
+            towns.setdefault(site, (h, site))
+    slots = [hall for hall in city[:3] for _ in range(DEMO_CAMERAS_PER_HALL)]
+    return slots + list(firsts.values()) + list(towns.values()) or [(h, site) for h, site, _ in halls[:1]]
+
+
 def register_demo_cameras(engine: Engine, cams: list[DemoCamera]) -> list[int]:
     """Register the virtual cameras in the demo organisation's halls, or point existing ones at them."""
     from sqlmodel import col, select
@@ -330,29 +353,36 @@ def register_demo_cameras(engine: Engine, cams: list[DemoCamera]) -> list[int]:
 
     ids: list[int] = []
     with session_scope(engine) as s:
-        halls = [(int(h.id or 0), h.site_id) for h, _site in s.exec(
+        halls = [(int(h.id or 0), h.site_id, site.kind) for h, site in s.exec(
             select(Hall, Site).join(Site, col(Site.id) == col(Hall.site_id))
             .order_by(col(Site.path), col(Hall.id))).all()]
-    if not halls:
+    slots = demo_camera_halls(halls)
+    if not slots:
         logger.warning("no halls: seed the demo organisation first; the demo cameras stay unregistered")
         return ids
     for i, cam in enumerate(cams):
-        hall_id, site_id = halls[min(i // DEMO_CAMERAS_PER_HALL, len(halls) - 1)]
+        hall_id, site_id = slots[min(i, len(slots) - 1)]
         name = f"演示摄像机 {i + 1:02d}"
-        # Each write in its own transaction: the probe talks to the device, no write lock is held meanwhile.
-        with session_scope(engine, write=True) as s:
+        # Each write in its own transaction, and the device asked with none open (register and probe
+        # read, end their read, ask the device, then write).
+        with session_scope(engine) as s:
             existing = s.exec(select(Camera).where(col(Camera.is_demo), col(Camera.name) == name)).first()
-            if existing is None:
+        if existing is None:
+            with session_scope(engine, write=True) as s:
                 row = register_camera(s, SYSTEM, CameraCreate(
                     site_id=site_id, hall_id=hall_id, name=name, host=cam.onvif_host, port=cam.onvif_port,
                     username=cam.username, password=cam.password, is_demo=True))
-            else:
-                existing.host, existing.port = cam.onvif_host, cam.onvif_port
-                existing.username, existing.password_enc = cam.username, crypto.encrypt(cam.password)
-                s.add(existing)
-                s.flush()
+        else:
+            with session_scope(engine, write=True) as s:
+                found = s.get(Camera, existing.id)
+                if found is None:
+                    continue
+                found.host, found.port = cam.onvif_host, cam.onvif_port
+                found.username, found.password_enc = cam.username, crypto.encrypt(cam.password)
+                s.add(found)
+            with session_scope(engine, write=True) as s:
                 row = probe_camera(s, SYSTEM, int(existing.id or 0))
-            ids.append(int(row.id or 0))
+        ids.append(int(row.id or 0))
     logger.info("demo cameras registered: %s", ids)
     return ids
 

@@ -255,6 +255,9 @@ class CameraReader(threading.Thread):
         self.state.stats.on_analysed(now)
 
 
+PROTOCOL_WHITELIST = "tcp,udp,rtp,rtsp,rtsps,tls,http,https,httpproxy,crypto"
+
+
 def open_options(uri: str, s: CameraSettings) -> dict[str, str]:
     """FFmpeg options for reading a camera's stream.
 
@@ -263,12 +266,15 @@ def open_options(uri: str, s: CameraSettings) -> dict[str, str]:
     which cost ~10 % of the ingest's CPU at 720p (bench/cameras/RESULTS.md).
     """
     read_us = str(int(s.read_timeout_seconds * 1_000_000))
+    # Only the network protocols a camera stream needs: a stream URI never makes FFmpeg read a file
+    # (file:, concat:, subfile:) or reach another protocol, whatever an admin or a device wrote into it.
+    base = {"rw_timeout": read_us, "protocol_whitelist": PROTOCOL_WHITELIST}
     if uri.startswith("rtsp"):
         # rtsp's "timeout" is its socket I/O timeout.
-        return {"rtsp_transport": s.rtsp_transport, "timeout": read_us, "rw_timeout": read_us}
+        return {**base, "rtsp_transport": s.rtsp_transport, "timeout": read_us}
     if uri.startswith(("http://", "https://")):
-        return {"rw_timeout": read_us, "reconnect": "0"}
-    return {"rw_timeout": read_us}
+        return {**base, "reconnect": "0"}
+    return base
 
 
 def luma_thumbnail(frame: Any) -> npt.NDArray[np.uint8]:

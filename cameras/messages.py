@@ -59,9 +59,20 @@ add_messages({
         "The device refused the request: {reason}",
     ),
     "camera.error.clock": (
-        "摄像机时钟与服务器相差 {seconds} 秒,认证失败;请在摄像机上开启 NTP 校时",
-        "The camera's clock is {seconds} s off the server's, so login failed; switch on "
-        "NTP in the camera",
+        "摄像机拒绝了登录,且不登录就不告知其时间:多半是摄像机时钟不准(请在摄像机上开启 NTP 校时或校正时间),"
+        "也请核对用户名和密码",
+        "The camera refused the login and tells its time only after one: its clock is most likely off (switch "
+        "on NTP in the camera or set its time), and check the user name and password",
+    ),
+    "camera.stream_uri_hint": (
+        "可选。没有 ONVIF 的编码器或录像机通道:填写 rtsp://用户名:密码@地址:端口/路径(也可为 rtsps、http、https),"
+        "将直接读取该视频流,不再通过 ONVIF 询问设备",
+        "Optional. An encoder or NVR channel without ONVIF: give rtsp://user:password@host:port/path (or rtsps, "
+        "http, https); that stream is read directly and the device is not asked over ONVIF",
+    ),
+    "camera.error.stream_scheme": (
+        "视频流地址只能以 rtsp://、rtsps://、http:// 或 https:// 开头",
+        "The stream URI must start with rtsp://, rtsps://, http:// or https://",
     ),
     "camera.error.no_h264": (
         "摄像机没有 H.264 码流配置,请在摄像机中把至少一个码流设为 H.264",

@@ -189,13 +189,26 @@ class IngestLease(SQLModel, table=True):
 # --- input and output shapes --------------------------------------------------------------------
 
 
+STREAM_URI_DESCRIPTION = (
+    "A plain stream for a source without ONVIF (an RTSP encoder, an NVR channel, an HTTP MPEG-TS feed): "
+    "rtsp://, rtsps://, http:// or https:// only (anything else is refused: the reader never opens files or "
+    "other protocols). When set, the device is not asked over ONVIF and ingest reads this URI; put the "
+    "credentials in it (user:password@host), they are never shown back. Empty: ask the device over ONVIF.")
+
+
 class CameraCreate(CameraBase):
-    password: str = Field(default="", max_length=120)
-    main_profile: str = ""
-    analysis_profile: str = ""
-    stream_uri_override: str = ""
+    """A camera to register: an ONVIF device (host, port, user, password), or a plain stream."""
+
+    password: str = Field(default="", max_length=120, description="Stored encrypted, never returned")
+    main_profile: str = Field(default="", description="ONVIF profile token of the main stream (default: largest "
+                              "H.264)")
+    analysis_profile: str = Field(default="", description="ONVIF profile token ingest analyses (default: smallest "
+                                  "H.264, the substream)")
+    stream_uri_override: str = Field(default="", max_length=500, description=STREAM_URI_DESCRIPTION, schema_extra={
+        "examples": ["rtsp://viewer:secret@192.168.10.40:554/Streaming/Channels/302"]})
     # Register without asking the device (it is not installed yet); "probe again" fills it in later.
-    skip_probe: bool = False
+    skip_probe: bool = Field(default=False, description="Register without asking the device (not installed "
+                             "yet); \"probe\" asks it later")
 
 
 class CameraUpdate(SQLModel):
@@ -211,7 +224,7 @@ class CameraUpdate(SQLModel):
     enabled: bool | None = None
     main_profile: str | None = None
     analysis_profile: str | None = None
-    stream_uri_override: str | None = None
+    stream_uri_override: str | None = Field(default=None, max_length=500, description=STREAM_URI_DESCRIPTION)
 
 
 class CameraHealthPublic(BaseModel):
@@ -242,7 +255,8 @@ class CameraPublic(CameraBase):
     profiles: list[CameraProfile]
     main_profile: str
     analysis_profile: str
-    stream_uri_override: str
+    stream_uri_override: str = Field(description="The plain stream (rtsp, rtsps, http, https) read instead of "
+                                     "asking ONVIF, credentials removed; empty for an ONVIF camera")
     snapshot_uri: str
     clock_offset_seconds: float
     probed_at: datetime | None

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import email.utils
 import logging
 import socket
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
@@ -24,7 +26,7 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 # WS-Security digests carry a "Created" time; cameras reject it when their clock differs too much
-# (Hikvision: about 5 s, others: 5 min). Beyond this we sign with the camera's time (adjust_time).
+# (Hikvision: about 5 s, others: 5 min). Beyond this we sign with the camera's time (_CameraAtOffset).
 CLOCK_TOLERANCE_SECONDS = 5.0
 
 # Errors from the libraries under onvif-zeep-async, by what an admin should be told.
@@ -135,6 +137,55 @@ def _utc_of(reply: Any) -> dt.datetime | None:
         return None
 
 
+# GetSystemDateAndTime with no security header: the request of a first contact (ONVIF device service).
+_TIME_REQUEST = (b'<?xml version="1.0" encoding="UTF-8"?>'
+                 b'<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body>'
+                 b'<GetSystemDateAndTime xmlns="http://www.onvif.org/ver10/device/wsdl"/>'
+                 b'</s:Body></s:Envelope>')
+
+
+def looks_like_html(content_type: str, body: bytes) -> bool:
+    """Whether an answer is a web page rather than SOAP (a router, NVR or camera web UI on that port)."""
+    head = body[:512].lstrip().lower()
+    if b"envelope" in body[:4096].lower():
+        return False
+    return "html" in content_type.lower() or head.startswith((b"<!doctype html", b"<html"))
+
+
+def http_date_offset(date_header: str | None, sent: float, received: float) -> float | None:
+    """The peer's clock offset from an HTTP Date header (whole seconds), against the middle of the exchange."""
+    if not date_header:
+        return None
+    try:
+        peer = email.utils.parsedate_to_datetime(date_header)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if peer.tzinfo is None:
+        peer = peer.replace(tzinfo=dt.UTC)
+    # Date is truncated to the second: +0.5 s is the expected value of what was cut off.
+    return peer.timestamp() + 0.5 - (sent + received) / 2
+
+
+class _CameraAtOffset(ONVIFCamera):  # type: ignore[misc]  # the library is untyped
+    """ONVIFCamera that signs WS-Security with a clock offset we measured, instead of measuring it again.
+
+    The library's own adjust_time reads GetSystemDateAndTime without login and, when refused, with a login
+    signed by our clock, which a camera whose clock is off refuses too (the reason we measure it ourselves).
+    """
+
+    def __init__(self, *args: Any, offset: float, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.known_offset = dt.timedelta(seconds=offset)
+        self.dt_diff = self.known_offset
+
+    async def _adjust_time(self, devicemgmt: Any) -> Any:
+        # update_xaddrs() clears dt_diff, then asks this hook (onvif-zeep-async 4.3) to measure it again.
+        self.dt_diff = self.known_offset
+        await devicemgmt.close()
+        del self.services[devicemgmt.binding_key]
+        return await self.create_devicemgmt_service()
+
+
 class OnvifDevice:
     """All ONVIF I/O with one device: time check, device information, profiles, URIs, snapshot.
 
@@ -167,11 +218,13 @@ class OnvifDevice:
                 logger.debug("closing the ONVIF client of %s failed", self.host, exc_info=True)
             self._camera = None
 
-    def _new_camera(self, *, adjust_time: bool) -> Any:
+    def _new_camera(self, *, offset: float = 0.0) -> Any:
         # no_cache: the shared SQLite WSDL cache of the library is written from many threads otherwise.
         # The library signs with Zulu timestamps ("...Z"): some firmware (Hikvision) rejects "+00:00".
-        return ONVIFCamera(self.host, self.port, self.username or None, self._password or None,
-                           no_cache=True, adjust_time=adjust_time)
+        if abs(offset) > CLOCK_TOLERANCE_SECONDS:
+            return _CameraAtOffset(self.host, self.port, self.username or None, self._password or None,
+                                   no_cache=True, offset=offset)
+        return ONVIFCamera(self.host, self.port, self.username or None, self._password or None, no_cache=True)
 
     async def _call(self, what: str, coro: Awaitable[T]) -> T:
         try:
@@ -182,9 +235,34 @@ class OnvifDevice:
                         exc.__class__.__name__)
             raise err from exc
 
+    async def first_contact(self) -> float | None:
+        """Ask for the time without login; return the clock offset the HTTP Date header gives, if any.
+
+        Also tells a web page from a device service: a camera's (or router's) web UI answering on the ONVIF
+        port is "not an ONVIF device", not a firmware fault.
+        """
+        url = f"http://{self.host}:{self.port}/onvif/device_service"
+        headers = {"Content-Type": "application/soap+xml; charset=utf-8"}
+
+        async def ask() -> tuple[int, str, bytes, str | None, float, float]:
+            timeout = aiohttp.ClientTimeout(total=self.timeout)
+            async with aiohttp.ClientSession(timeout=timeout) as http:
+                sent = time.time()
+                async with http.post(url, data=_TIME_REQUEST, headers=headers, allow_redirects=False) as reply:
+                    body = await reply.content.read(65536)
+                    return (reply.status, reply.headers.get("Content-Type", ""), body, reply.headers.get("Date"),
+                            sent, time.time())
+
+        status, ctype, body, date, sent, received = await self._call("first contact", ask())
+        # 401 is left to the login that follows (some firmware asks HTTP auth with an HTML error body).
+        if status != 401 and looks_like_html(ctype, body):
+            raise DeviceError("camera.error.not_onvif", host=self.host, port=self.port)
+        return http_date_offset(date, sent, received)
+
     async def check_clock(self) -> float:
         """Return the camera clock's offset from ours in seconds (positive: camera ahead)."""
-        cam = self._new_camera(adjust_time=False)
+        hint = await self.first_contact()
+        cam = self._new_camera()
         try:
             devicemgmt = await self._call("device service", cam.create_devicemgmt_service())
             try:
@@ -192,8 +270,9 @@ class OnvifDevice:
             except DeviceError as err:
                 if err.key not in ("camera.error.auth_failed", "camera.error.soap_fault"):
                     raise
-                # Quirk (ipycam, some Dahua firmware): GetSystemDateAndTime wants auth, against the standard.
-                reply = await self._call("GetSystemDateAndTime", devicemgmt.GetSystemDateAndTime())
+                # Quirk (ipycam, some Dahua firmware): GetSystemDateAndTime wants a login, against the standard.
+                # A login is signed with a time, so sign it with the camera's as its HTTP Date header told it.
+                reply = await self._time_with_login(hint)
         finally:
             try:
                 await cam.close()
@@ -201,32 +280,36 @@ class OnvifDevice:
                 logger.debug("closing after the clock check failed", exc_info=True)
         cam_time = _utc_of(reply)
         if cam_time is None:
-            return 0.0
+            return hint or 0.0
         return (cam_time - dt.datetime.now(dt.UTC)).total_seconds()
+
+    async def _time_with_login(self, hint: float | None) -> Any:
+        cam = self._new_camera(offset=hint or 0.0)
+        try:
+            devicemgmt = await self._call("device service", cam.create_devicemgmt_service())
+            try:
+                return await self._call("GetSystemDateAndTime", devicemgmt.GetSystemDateAndTime())
+            except DeviceError as err:
+                if err.key == "camera.error.auth_failed" and hint is None:
+                    # Refused, and the camera told no time: its clock may be off as well as the password wrong.
+                    raise DeviceError("camera.error.clock") from err
+                raise
+        finally:
+            try:
+                await cam.close()
+            except Exception:
+                logger.debug("closing after the clock check failed", exc_info=True)
 
     async def connect(self) -> None:
         """Check the clock, then open the device and media services, signing with the camera's time if off."""
-        try:
-            self.clock_offset = await self.check_clock()
-        except DeviceError as err:
-            if err.key == "camera.error.auth_failed":
-                # The clock could not be read; try signing with ours, the auth error will show again if real.
-                self.clock_offset = 0.0
-            else:
-                raise
-        adjust = abs(self.clock_offset) > CLOCK_TOLERANCE_SECONDS
-        if adjust:
+        self.clock_offset = await self.check_clock()
+        if abs(self.clock_offset) > CLOCK_TOLERANCE_SECONDS:
             logger.info("camera %s clock is %.0f s off; signing with its time", self.host, self.clock_offset)
-        self._camera = self._new_camera(adjust_time=adjust)
-        try:
-            await self._call("GetServices", self._camera.update_xaddrs())
-            # The library tolerates a broken GetServices answer and keeps whatever it could read.
-            if not all(str(x).startswith(("http://", "https://")) for x in self._camera.xaddrs.values()):
-                raise DeviceError("camera.error.malformed")
-        except DeviceError as err:
-            if err.key == "camera.error.auth_failed" and abs(self.clock_offset) > 300:
-                raise DeviceError("camera.error.clock", seconds=round(self.clock_offset)) from err
-            raise
+        self._camera = self._new_camera(offset=self.clock_offset)
+        await self._call("GetServices", self._camera.update_xaddrs())
+        # The library tolerates a broken GetServices answer and keeps whatever it could read.
+        if not all(str(x).startswith(("http://", "https://")) for x in self._camera.xaddrs.values()):
+            raise DeviceError("camera.error.malformed")
 
     async def device_info(self) -> dict[str, str]:
         devicemgmt = await self._call("device service", self._camera.create_devicemgmt_service())

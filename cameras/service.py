@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -93,6 +94,19 @@ def _check_unique(session: Session, camera: Camera) -> None:
         raise Conflict("camera.error.duplicate", host=camera.host, port=camera.port, name=other.name)
 
 
+# Schemes a plain stream may have: FFmpeg would also open files and other protocols (file:, concat:, ...).
+STREAM_SCHEMES = ("rtsp", "rtsps", "http", "https")
+
+
+def _check_stream_uri(camera: Camera) -> None:
+    uri = camera.stream_uri_override
+    if not uri:
+        return
+    parts = urlsplit(uri.strip())
+    if parts.scheme.lower() not in STREAM_SCHEMES or not parts.hostname or uri != uri.strip():
+        raise InvalidInput("stream_uri_override", "camera.error.stream_scheme")
+
+
 def _check_tokens(camera: Camera) -> None:
     if not camera.profiles:
         return
@@ -115,22 +129,47 @@ def _audit_view(camera: Camera) -> dict[str, object]:
             "stream_uri_override": redact_uri(camera.stream_uri_override)}
 
 
+def _outside_transaction(session: Session, what: str) -> None:
+    """Refuse to talk to a device while the caller's session has a transaction open.
+
+    On SQLite a write session holds the one write lock from its first statement: a device that takes 10 s
+    to answer would stall every writer of the service for as long.
+    """
+    if session.in_transaction():
+        raise RuntimeError(f"{what} talks to the device: call it before the session's first statement")
+
+
+def _end_reads(session: Session) -> None:
+    """End the short read transaction of the checks, so none is open while the device answers."""
+    session.commit()
+
+
 def register_camera(session: Session, actor: Principal, data: CameraCreate, *, ip: str = "",
                     timeout: float | None = None) -> Camera:
-    """Register a camera: ask it over ONVIF for its device information, profiles and URIs, then store it."""
+    """Register a camera: ask it over ONVIF for its device information, profiles and URIs, then store it.
+
+    Checks run in a short read, the device is asked with no transaction open, the row is written in a
+    short transaction the caller commits.
+    """
     actor.require(Permission.CAMERAS_MANAGE)
     values = data.model_dump(exclude={"password", "skip_probe"})
     camera = Camera(**values, password_enc=crypto.encrypt(data.password))
-    site = _check_refs(session, actor, camera)
-    _check_unique(session, camera)
+    _check_stream_uri(camera)
     if not data.skip_probe and not data.stream_uri_override:
-        # Ask the device before writing anything, so no write lock is held while it answers.
+        _outside_transaction(session, "register_camera")
+        # Checked before asking the device too, so a wrong hall or a duplicate does not wait for it.
+        _check_refs(session, actor, camera)
+        _check_unique(session, camera)
+        _end_reads(session)
         _apply_device(camera, probe(camera, timeout=timeout))
         if data.main_profile:
             camera.main_profile = data.main_profile
         if data.analysis_profile:
             camera.analysis_profile = data.analysis_profile
         _check_tokens(camera)
+    # Again in the writing transaction: the world may have changed while the device answered.
+    site = _check_refs(session, actor, camera)
+    _check_unique(session, camera)
     session.add(camera)
     session.flush()
     session.add(CameraHealth(camera_id=int(camera.id or 0)))
@@ -154,10 +193,21 @@ def get_camera(session: Session, actor: Principal, camera_id: int) -> Camera:
 
 def probe_camera(session: Session, actor: Principal, camera_id: int, *, ip: str = "",
                  timeout: float | None = None) -> Camera:
-    """Ask the device again ("probe again") and store what it says now."""
+    """Ask the device again ("probe again") and store what it says now.
+
+    The row is read in a short read, the device asked with no transaction open, the answer written in a
+    short transaction the caller commits.
+    """
     actor.require(Permission.CAMERAS_MANAGE)
+    _outside_transaction(session, "probe_camera")
+    row = get_camera(session, actor, camera_id)
+    # Copied out before the read ends: a session that expires on commit would reload (and so lock) to read them.
+    device = Camera(host=row.host, port=row.port, username=row.username, password_enc=row.password_enc,
+                    site_id=row.site_id, name=row.name)
+    _end_reads(session)
+    info = probe(device, timeout=timeout)
+    # Read again for the write: an edit or a delete while the device answered is not undone.
     camera = get_camera(session, actor, camera_id)
-    info = probe(camera, timeout=timeout)
     _apply_device(camera, info)
     camera.updated_at = utcnow()
     session.add(camera)
@@ -177,6 +227,7 @@ def update_camera(session: Session, actor: Principal, camera_id: int, data: Came
         setattr(camera, key, value)
     if password is not None:
         camera.password_enc = crypto.encrypt(password)
+    _check_stream_uri(camera)
     _check_refs(session, actor, camera)
     _check_unique(session, camera)
     _check_tokens(camera)
@@ -341,6 +392,7 @@ def discover_cameras(session: Session, actor: Principal, *, target: str = "",
     from cameras.discovery import MULTICAST, discover
 
     actor.require(Permission.CAMERAS_MANAGE)
+    _outside_transaction(session, "discover_cameras")  # it reads the registered cameras after the probe
     where = target.strip()
     if where and where != "multicast":
         import ipaddress

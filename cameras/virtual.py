@@ -61,6 +61,8 @@ class VirtualDeviceSpec:
     time_needs_auth: bool = False       # quirk (ipycam): GetSystemDateAndTime is refused without auth
     reject_offset_timestamps: bool = True  # quirk (Hikvision): "Created" must end in Z, not +00:00
     snapshot_basic_only: bool = False   # quirk: the snapshot URI takes Basic only, Digest gets 401
+    date_header: bool = True            # HTTP answers carry a Date header from the device's own clock
+    html_page: bool = False             # a web UI on the ONVIF port: 200 with an HTML page for any POST
     requests: list[str] = field(default_factory=list)
 
 
@@ -78,6 +80,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
         logger.debug("virtual onvif: " + format, *args)
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        # As a device's web server does: Date from the device's own clock (or none at all).
+        self.log_request(code)
+        self.send_response_only(code, message)
+        self.send_header("Server", self.version_string())
+        if self.server.spec.date_header:
+            self.send_header("Date", self.date_time_string(self.server.now().timestamp()))
 
     def _send(self, status: int, body: bytes, ctype: str, headers: dict[str, str] | None = None) -> None:
         self.send_response(status)
@@ -112,6 +122,10 @@ class _Handler(BaseHTTPRequestHandler):
         xml = self.rfile.read(length).decode("utf-8", "replace")
         if spec.not_onvif:
             self._send(404, b"<html><body>Not Found</body></html>", "text/html")
+            return
+        if spec.html_page:
+            self._send(200, b"<!DOCTYPE html><html><head><title>Router</title></head><body>Login</body></html>",
+                       "text/html; charset=utf-8")
             return
         body = _tag(xml, "Body")
         m = re.search(r"<(?:[\w.-]+:)?(\w+)\b", body)

@@ -24,6 +24,7 @@ from complaints.visits import finding_to_order, record_visit
 from complaints.workorders import create_work_order, transition
 from supervision import accounts
 from supervision.access import SYSTEM, Principal
+from supervision.db import writer
 from supervision.models import Site, SiteKind, Staff, User, Window
 
 logger = logging.getLogger(__name__)
@@ -50,14 +51,43 @@ def _principal(session: Session, username: str) -> Principal:
     return accounts.principal_for_user(session, user) if user is not None else SYSTEM
 
 
-def seed_complaints(engine: Engine, *, orders: int = 36, now: datetime | None = None) -> int:
-    """Seed once (nothing when orders exist); return how many orders were made."""
+INTEGRITY_TIPS = [
+    "举报{window}工作人员在办理业务时暗示办事群众“表示心意”,并收受购物卡",
+    "举报{window}负责人为亲属经营的中介公司优先办理、违规减免材料",
+    "反映{window}工作人员利用职务便利向办事企业推荐指定中介并收取好处费",
+]
+
+
+def seed_complaints(engine: Engine, *, orders: int = 36, now: datetime | None = None,
+                    townships: bool = True) -> int:
+    """Seed each demo centre once (the city's month, a few orders per county and park, a couple per
+    township, and integrity tips only discipline officers see); return how many orders were made.
+
+    A centre that has orders already gets nothing, so a restart adds nothing; each centre is its own
+    transaction.
+    """
     now = now or datetime.now(UTC)
+    made = 0
     with Session(engine, expire_on_commit=False) as session:
-        if session.exec(select(WorkOrder.id).limit(1)).first() is not None:
-            return 0
         city = session.exec(select(Site).where(col(Site.kind) == SiteKind.CITY.value).order_by(col(Site.id))).first()
         if city is None:
+            return 0
+        kinds = [SiteKind.COUNTY, SiteKind.PARK] + ([SiteKind.TOWNSHIP] if townships else [])
+        others = list(session.exec(select(Site).where(col(Site.is_demo), col(Site.kind).in_(kinds))
+                                   .order_by(col(Site.path))).all())
+    made += _seed_city(engine, city, orders, now)
+    for site in others:
+        made += _seed_centre(engine, site, now)
+    return made
+
+
+def _has_orders(session: Session, site: Site) -> bool:
+    return session.exec(select(WorkOrder.id).where(col(WorkOrder.site_id) == site.id).limit(1)).first() is not None
+
+
+def _seed_city(engine: Engine, city: Site, orders: int, now: datetime) -> int:
+    with Session(writer(engine), expire_on_commit=False) as session:
+        if _has_orders(session, city):
             return 0
         windows = session.exec(
             select(Window).where(col(Window.site_id) == city.id, col(Window.department_id).is_not(None))
@@ -77,10 +107,55 @@ def seed_complaints(engine: Engine, *, orders: int = 36, now: datetime | None = 
         manager = _principal(session, "manager")
         made = _story(session, supervisor, manager, city, staff[0], now) + _the_month(
             session, supervisor, city, list(windows), staff, orders, now)
+        made += _integrity_tips(session, supervisor, city, list(windows), now, count=2)
         _ratings(session, city, staff, now)
         _visit(session, supervisor, city, staff[min(3, len(staff) - 1)], now)
         session.commit()
     return made
+
+
+def _seed_centre(engine: Engine, site: Site, now: datetime) -> int:
+    """A county's or park's few orders in several states and an integrity tip; a township's two new orders."""
+    with Session(writer(engine), expire_on_commit=False) as session:
+        if _has_orders(session, site):
+            return 0
+        windows = list(session.exec(select(Window).where(col(Window.site_id) == site.id).order_by(col(Window.id))))
+        staff = list(session.exec(
+            select(Staff).where(col(Staff.site_id) == site.id, col(Staff.window_id).is_not(None))
+            .order_by(col(Staff.id))))
+        if not windows:
+            return 0
+        supervisor = _principal(session, "supervisor")
+        led = [w for w in windows if w.department_id is not None]
+        if led and site.kind != SiteKind.TOWNSHIP.value:
+            made = _the_month(session, supervisor, site, led, staff, 6, now, extra_calls=False)
+            made += _integrity_tips(session, supervisor, site, led, now, count=1)
+        else:
+            made = 0
+            for n, (kind, content) in enumerate([(RequestType.CONSULT, "咨询低保申请需要哪些材料"),
+                                                 (RequestType.COMPLAINT, "便民服务中心工作人员迟到,群众等候半小时")]):
+                create_work_order(session, supervisor, {
+                    "channel": Channel.HOTLINE if n == 0 else Channel.WALK_IN, "type": kind, "content": content,
+                    "caller_name": NAMES[n], "phone": f"1390000{n:04d}", "site_id": site.id,
+                    "window_id": windows[0].id, "received_at": now - timedelta(days=n + 1),
+                }, ip="demo", now=now - timedelta(days=n + 1))
+                made += 1
+        session.commit()
+    return made
+
+
+def _integrity_tips(session: Session, supervisor: Principal, site: Site, windows: list[Window], now: datetime,
+                    *, count: int) -> int:
+    """Integrity tips (举报 about corruption): only discipline officers see that they exist."""
+    for n in range(count):
+        window = windows[(n * 3) % len(windows)]
+        at = now - timedelta(days=3 + 2 * n, hours=2)
+        create_work_order(session, supervisor, {
+            "channel": Channel.REPORT_BOX if n % 2 else Channel.COMPLAINT_PHONE, "type": RequestType.COMPLAINT,
+            "integrity": True, "content": INTEGRITY_TIPS[n % len(INTEGRITY_TIPS)].format(window=window.name),
+            "caller_name": "匿名", "site_id": site.id, "window_id": window.id, "received_at": at,
+        }, ip="demo", now=at)
+    return count
 
 
 def _story(session: Session, supervisor: Principal, manager: Principal, city: Site, worker: Staff,
@@ -123,7 +198,7 @@ def _story(session: Session, supervisor: Principal, manager: Principal, city: Si
 
 
 def _the_month(session: Session, supervisor: Principal, city: Site, windows: list[Window], staff: list[Staff],
-               count: int, now: datetime) -> int:
+               count: int, now: datetime, *, extra_calls: bool = True) -> int:
     """Orders over the last weeks, left in every state (some overdue, so the cards show)."""
     rng = random.Random(96196)
     types = [RequestType.COMPLAINT] * 4 + [RequestType.HELP, RequestType.SUGGESTION, RequestType.CONSULT,
@@ -168,6 +243,8 @@ def _the_month(session: Session, supervisor: Principal, city: Site, windows: lis
             except Exception as exc:  # a demo step refused (e.g. a type that closes at intake): keep going
                 logger.debug("demo step %s skipped: %s", action, exc)
                 break
+    if not extra_calls:
+        return count
     log_call(session, supervisor, {"type": "consult", "content": "咨询大厅周六是否上班", "caller_name": "孙先生",
                                    "phone": "13912345678", "answered_on_the_spot": True,
                                    "answer": "周六上午 9:00–12:00 开放综合窗口。", "site_id": city.id},

@@ -2,7 +2,8 @@
 
 Everything is written through the org and accounts services as the system principal, so each row is
 validated and audited like an admin's, and flagged `is_demo`. Seeding runs in the caller's transaction
-(the caller commits) and is idempotent: when the city centre's code exists, nothing is written.
+(the caller commits) and is idempotent: when the city centre's code exists, the organisation is not written
+again (only the per-centre demo ledger facts an older demo lacks are added).
 """
 
 from __future__ import annotations
@@ -221,6 +222,7 @@ def seed_demo(session: Session, *, full: bool = False, password: str) -> DemoSum
         if session.exec(select(User).where(col(User.username) == last)).first() is None:
             raise Conflict("demo.incomplete", code=CITY_CODE)
         logger.info("demo organisation %s exists already; nothing added", CITY_CODE)
+        seed_demo_ledgers(session)  # a demo from before per-centre facts gains them; otherwise nothing
         return _summary(session, city, created=False, full=full, seconds=time.perf_counter() - started)
     builder = _Builder(session)
     city = builder.city()
@@ -230,7 +232,7 @@ def seed_demo(session: Session, *, full: bool = False, password: str) -> DemoSum
         builder.township(township)
     builder.users(password)
     session.flush()
-    seed_demo_ledger(session, city)
+    seed_demo_ledgers(session)
     seconds = time.perf_counter() - started
     logger.info(
         "demo organisation seeded (%s) in %.1f s: %s",
@@ -251,25 +253,47 @@ _DEMO_FACTS: tuple[tuple[str, float, str], ...] = (
 )
 
 
-def seed_demo_ledger(session: Session, city: Site, *, today: date | None = None, entries: int = 40) -> int:
-    """A month of scored facts on city staff, so the managers' month is not empty (marked as demo)."""
+def seed_demo_ledgers(session: Session, *, today: date | None = None) -> int:
+    """Scored facts in every demo centre (city, counties, parks, townships), each added once.
+
+    So a county manager, a township supervisor and window staff each find their own month on /ledger and
+    /me; a centre that has its facts already (an earlier start) gets nothing more.
+    """
+    made = 0
+    for site in session.exec(select(Site).where(col(Site.is_demo)).order_by(col(Site.path))).all():
+        if site.kind == SiteKind.CITY:
+            made += _seed_site_ledger(session, site, marker="demo", today=today, entries=40, sample=12)
+        elif site.kind in (SiteKind.COUNTY, SiteKind.PARK):
+            made += _seed_site_ledger(session, site, marker=f"demo-{site.code}", today=today, entries=8, sample=6)
+        elif site.kind == SiteKind.TOWNSHIP:
+            made += _seed_site_ledger(session, site, marker=f"demo-{site.code}", today=today, entries=3, sample=3)
+    return made
+
+
+def _seed_site_ledger(session: Session, site: Site, *, marker: str, today: date | None, entries: int,
+                      sample: int) -> int:
     from supervision.ledger import record_entry
+    from supervision.models import LedgerEntry
     from supervision.settings import get_settings
 
+    if session.exec(select(LedgerEntry.id).where(col(LedgerEntry.source_kind) == "demo",
+                                                 col(LedgerEntry.source_id) == f"{marker}-000")).first():
+        return 0
     day0 = today or datetime.now(get_settings().tz).date()
-    rng = random.Random(20141210)
+    rng = random.Random(20141210 if marker == "demo" else f"{marker}-20141210")
     staff = session.exec(
-        select(Staff).where(col(Staff.site_id) == city.id, col(Staff.window_id).is_not(None)).order_by(col(Staff.id))
+        select(Staff).where(col(Staff.site_id) == site.id, col(Staff.window_id).is_not(None)).order_by(col(Staff.id))
     ).all()
     if not staff:
         return 0
-    chosen = rng.sample(list(staff), min(12, len(staff)))
+    # The first post holders first: a township's staff account holds its first post.
+    chosen = list(staff[:1]) + rng.sample(list(staff[1:]), min(sample - 1, len(staff) - 1))
     for n in range(entries):
-        person = rng.choice(chosen)
+        person = chosen[n % len(chosen)] if n < len(chosen) else rng.choice(chosen)
         kind, points, reason = _DEMO_FACTS[rng.randrange(len(_DEMO_FACTS))] if n % 3 else _DEMO_FACTS[0]
         record_entry(
             session, actor=SYSTEM, day=day0 - timedelta(days=rng.randrange(0, 28)), kind=kind, points=points,
-            reason=f"{reason}(演示)", source_kind="demo", source_id=f"demo-{n:03d}", staff_id=person.id,
+            reason=f"{reason}(演示)", source_kind="demo", source_id=f"{marker}-{n:03d}", staff_id=person.id,
             window_id=person.window_id,
         )
     return entries

@@ -21,6 +21,46 @@ PASSWORD = "ipy-Pass-1"
 ONVIF_PORT, RTSP_PORT = 18080, 18554
 
 
+class CameraClock:
+    """Set ipycam's clock apart from ours: its WS-Security check, its GetSystemDateAndTime and its HTTP Date.
+
+    ipycam reads the time through `datetime.now`, `time.gmtime` (ipycam.onvif) and http.server's
+    `date_time_string`; they are pointed at a shifted clock. The check of the login itself stays ipycam's.
+    """
+
+    offset = 0.0
+
+    @classmethod
+    def install(cls) -> None:
+        clock = cls
+        import datetime as dt
+        import http.server
+        import time as real_time
+
+        import ipycam.http  # type: ignore[import-untyped]
+        import ipycam.onvif  # type: ignore[import-untyped]
+
+        class ShiftedDatetime(dt.datetime):
+            @classmethod
+            def now(cls, tz: Any = None) -> Any:
+                return dt.datetime.now(tz) + dt.timedelta(seconds=clock.offset)
+
+        class ShiftedTime:
+            def __getattr__(self, name: str) -> Any:
+                return getattr(real_time, name)
+
+            def gmtime(self, secs: float | None = None) -> Any:
+                return real_time.gmtime((real_time.time() if secs is None else secs) + clock.offset)
+
+        def date_time_string(handler: Any, timestamp: float | None = None) -> str:
+            when = (real_time.time() if timestamp is None else timestamp) + clock.offset
+            return http.server.BaseHTTPRequestHandler.date_time_string(handler, when)
+
+        ipycam.onvif.datetime = ShiftedDatetime
+        ipycam.onvif.time = ShiftedTime()
+        ipycam.http.IPCameraHTTPHandler.date_time_string = date_time_string
+
+
 def main() -> dict[str, Any]:
     import os
 
@@ -28,7 +68,7 @@ def main() -> dict[str, Any]:
     os.environ.update({"SUPERVISION_VAR_DIR": str(var), "SUPERVISION_DATABASE_URL": ""})
     from ipycam import CameraConfig, IPCamera  # type: ignore[import-untyped]
 
-    from cameras import CameraCreate, FrameRegistry, discover, register_camera
+    from cameras import CameraCreate, FrameRegistry, delete_camera, discover, register_camera
     from cameras.ingest import CameraReader
     from cameras.service import stream_uri
     from supervision import org
@@ -65,6 +105,29 @@ def main() -> dict[str, Any]:
                                                         port=ONVIF_PORT, username="admin", password="bad"))
         except DeviceError as exc:
             out["wrong_password"] = exc.key
+        # ipycam wants a login for GetSystemDateAndTime and refuses one signed more than 300 s off its clock.
+        CameraClock.install()
+        out["clock"] = {}
+        for offset in (600, 3600, -3600):
+            CameraClock.offset = offset
+            try:
+                with session_scope(engine, write=True) as s:
+                    row = register_camera(s, SYSTEM, CameraCreate(
+                        site_id=site.id, name=f"clock {offset}", host="127.0.0.1", port=ONVIF_PORT,
+                        username="admin", password=PASSWORD))
+                    out["clock"][str(offset)] = row.clock_offset_seconds
+                    clock_id = int(row.id or 0)
+                with session_scope(engine, write=True) as s:
+                    delete_camera(s, SYSTEM, clock_id)
+            except DeviceError as exc:
+                out["clock"][str(offset)] = exc.key
+        try:
+            with session_scope(engine, write=True) as s:
+                register_camera(s, SYSTEM, CameraCreate(site_id=site.id, name="wrong", host="127.0.0.1",
+                                                        port=ONVIF_PORT, username="admin", password="bad"))
+        except DeviceError as exc:
+            out["clock_wrong_password"] = exc.key
+        CameraClock.offset = 0.0
         with session_scope(engine, write=True) as s:
             row = register_camera(s, SYSTEM, CameraCreate(site_id=site.id, name="ipycam", host="127.0.0.1",
                                                           port=ONVIF_PORT, username="admin", password=PASSWORD))

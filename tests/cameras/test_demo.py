@@ -27,8 +27,8 @@ def test_demo_cameras_register_and_stream(engine: Engine, org_data: SimpleNamesp
     try:
         assert len(cams) == 2
         ids = []
-        with session_scope(engine, write=True) as s:
-            for cam in cams:
+        for cam in cams:  # a session each: the device is asked with no transaction open
+            with session_scope(engine, write=True) as s:
                 row = register_camera(s, org_data.principals["admin"], CameraCreate(
                     site_id=org_data.city, hall_id=org_data.hall, name=cam.name, host=cam.onvif_host,
                     port=cam.onvif_port, username=cam.username, password=cam.password, is_demo=True))

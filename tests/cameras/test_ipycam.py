@@ -5,7 +5,8 @@ loopback (plus a multicast route on it), together with the code that talks to it
 ipycam_netns.py). Nothing reaches the machine's real interfaces.
 
 ipycam's quirks, as found (ipycam 1.3.0):
-- GetSystemDateAndTime is refused without authentication: the client retries it with credentials.
+- GetSystemDateAndTime is refused without authentication: the client retries it with credentials, signed
+  with the camera's time as its HTTP Date header tells it (the test sets ipycam's clock 10 min and an hour off).
 - Its snapshot URI takes HTTP Basic only (detected: `snapshot_basic_auth`).
 - The ProbeMatch's scopes carry the camera name unescaped ("name/Hall East" splits into two scopes on
   the space); discovery reads leniently and keeps the first word. Profiles do not report a GOP.
@@ -51,6 +52,11 @@ def test_ipycam_registers_over_onvif_is_discovered_and_streams() -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     out = json.loads(done.stdout.strip().splitlines()[-1])
     assert out["started"] and out["wrong_password"] == "camera.error.auth_failed"
+    # Its clock 10 min or an hour off: found from its HTTP Date header, the login signed with its time.
+    for offset, measured in out["clock"].items():
+        assert isinstance(measured, float) and abs(measured - int(offset)) < 3, out["clock"]
+    # With its clock off, a wrong password is still a wrong password.
+    assert out["clock_wrong_password"] == "camera.error.auth_failed"
     cam = out["camera"]
     assert cam["manufacturer"] == "PythonCam" and cam["model"] == "VirtualCam-1"
     assert {p["token"] for p in cam["profiles"]} == {"Profile_Main", "Profile_Sub"}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import http.server
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -53,18 +55,24 @@ def test_describe_reads_info_profiles_and_uris() -> None:
     assert info.snapshot_basic_auth is False
 
 
+WRONG = "Wr0ng-Pass-77"
+
+
 @pytest.mark.parametrize(("flags", "password", "key"), [
-    ({}, "wrong", "camera.error.auth_failed"),
+    ({}, WRONG, "camera.error.auth_failed"),
+    ({"time_needs_auth": True}, WRONG, "camera.error.auth_failed"),
     ({"soap_fault": True}, PASSWORD, "camera.error.soap_fault"),
     ({"malformed_xml": True}, PASSWORD, "camera.error.malformed"),
     ({"not_onvif": True}, PASSWORD, "camera.error.not_onvif"),
+    ({"html_page": True}, PASSWORD, "camera.error.not_onvif"),
     ({"with_h264": False}, PASSWORD, "camera.error.no_h264"),
 ])
 def test_faults_map_to_clear_errors(flags: dict[str, Any], password: str, key: str) -> None:
     with device(**flags) as dev, pytest.raises(DeviceError) as err:
         describe(dev, password)
     assert err.value.key == key
-    assert PASSWORD not in err.value.message("en") and err.value.message("zh-CN")
+    for shown in (err.value.message("en"), err.value.message("zh-CN"), repr(err.value), str(err.value.params)):
+        assert shown.strip() and password not in shown and PASSWORD not in shown
 
 
 def test_camera_clock_hours_off_is_compensated() -> None:
@@ -72,6 +80,55 @@ def test_camera_clock_hours_off_is_compensated() -> None:
     with device(clock_offset_seconds=3 * 3600) as dev:
         info = describe(dev)
     assert abs(info.clock_offset_seconds - 3 * 3600) < 5
+
+
+@pytest.mark.parametrize("offset", [600, 3600, -600])
+def test_clock_off_and_time_only_after_login_is_read_from_the_http_date(offset: int) -> None:
+    # Many cameras answer GetSystemDateAndTime only after a login, and refuse a login signed with our time
+    # when theirs is off: their HTTP Date header gives the offset to sign the first login with.
+    with device(clock_offset_seconds=offset, time_needs_auth=True) as dev:
+        info = describe(dev)
+        assert "GetProfiles" in dev.spec.requests
+    assert abs(info.clock_offset_seconds - offset) < 3
+    assert info.model == "VirtualCam"
+
+
+def test_clock_off_without_any_time_told_is_reported_as_the_clock_not_the_password() -> None:
+    with device(clock_offset_seconds=600, time_needs_auth=True, date_header=False) as dev, \
+            pytest.raises(DeviceError) as err:
+        describe(dev)
+    assert err.value.key == "camera.error.clock"
+    assert "clock" in err.value.message("en") and "时钟" in err.value.message("zh-CN")
+    assert PASSWORD not in err.value.message("en") + err.value.message("zh-CN")
+
+
+def test_a_web_page_on_the_onvif_port_is_not_an_onvif_device() -> None:
+    class WebPage(http.server.BaseHTTPRequestHandler):
+        def _page(self) -> None:
+            body = "<!DOCTYPE html><html><body><h1>路由器管理</h1></body></html>".encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = _page  # noqa: N815 - http.server's names
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), WebPage)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with pytest.raises(DeviceError) as err:
+            describe_device("127.0.0.1", server.server_address[1], "admin", PASSWORD, timeout=3)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+    assert err.value.key == "camera.error.not_onvif"
+    assert "not an ONVIF device" in err.value.message("en") and "不是 ONVIF 设备" in err.value.message("zh-CN")
 
 
 def test_time_needs_auth_quirk_and_zulu_timestamps() -> None:

@@ -297,7 +297,16 @@ def test_the_managers_month_has_demo_ledger_entries_with_their_source(db: Sessio
     from supervision.models import LedgerEntry
 
     entries = db.exec(select(LedgerEntry)).all()
-    assert len(entries) == 40
+    city = _city(db)
+    # The city's month (40 facts), then every county and park (8 each) and township (3 each): each
+    # jurisdiction's manager, supervisor and window staff find their own.
+    per_site = Counter(e.site_id for e in entries)
+    assert per_site[city.id] == 40
+    for site in db.exec(select(Site).where(col(Site.kind).in_([SiteKind.COUNTY, SiteKind.PARK]))):
+        assert per_site[site.id] == 8, site.code
+    townships = db.exec(select(Site).where(col(Site.kind) == SiteKind.TOWNSHIP)).all()
+    assert townships and all(per_site[t.id] == 3 for t in townships)
+    assert len(entries) == 40 + 8 * len(DIVISIONS) + 3 * len(townships)
     assert all(e.source_kind == "demo" and "演示" in e.reason and e.staff_id for e in entries)
     assert {e.kind for e in entries} >= {"late", "praise"}
 

@@ -30,5 +30,5 @@ def seed_demo(engine: Engine, settings: Settings, *, full: bool = False) -> None
     from complaints.demo import seed_complaints
 
     started = datetime.now(UTC)
-    seed_complaints(engine, orders=120 if full else 36)
+    seed_complaints(engine, orders=120 if full else 36, townships=not full)
     logger.info("complaints demo seeded in %.1f s", (datetime.now(UTC) - started) / timedelta(seconds=1))

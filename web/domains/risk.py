@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy.engine import Engine
 
 import risk  # registers the reminder job with the scheduler
 from supervision.db import session_scope
+from supervision.errors import InvalidInput
 from supervision.runtime import ServiceFactory
 from supervision.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 ROUTE_MODULES: tuple[str, ...] = ("web.routes.risk_pages", "web.routes.api_risk")
 
@@ -18,6 +23,27 @@ def service_factories(settings: Settings, *, web_elsewhere: bool = False) -> lis
 
 
 def seed_demo(engine: Engine, settings: Settings, *, full: bool = False) -> None:
-    """The demo register on the city centre's posts, with three years of checks and reviews (about 3 s)."""
+    """The demo register: the city centre's posts with three years of reviews and checks (about 3 s), then
+    each county's, park's and (default demo) township's posts with one year, so every jurisdiction has one.
+
+    Each centre in its own short transaction, each once (a restart adds nothing).
+    """
+    from sqlmodel import col, select
+
+    from supervision.models import Site, SiteKind
+
     with session_scope(engine, write=True) as session:
         risk.seed_risk_demo(session, years=3, with_incidents=True)
+    with session_scope(engine) as session:
+        kinds = [SiteKind.COUNTY, SiteKind.PARK] + ([] if full else [SiteKind.TOWNSHIP])
+        codes = list(session.exec(select(Site.code).where(col(Site.is_demo), col(Site.kind).in_(kinds))
+                                  .order_by(col(Site.path))).all())
+    created = 0
+    for code in codes:
+        with session_scope(engine, write=True) as session:
+            try:
+                created += risk.seed_risk_demo(session, site_code=code, years=1, duties_changes=0).created
+            except InvalidInput:  # a centre without demo posts (an organisation imported by hand)
+                continue
+    if created:
+        logger.info("demo risk registers of %d counties, parks and townships seeded", created)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import anyio
 from fastapi import APIRouter, Body, Query, Request
@@ -41,10 +41,24 @@ def list_cameras(
     return Page[CameraPublic](data=rows, count=len(rows))
 
 
+REGISTER_EXAMPLES: dict[str, Any] = {
+    "onvif": {"summary": "An ONVIF camera (asked for its profiles and stream URIs)", "value": {
+        "site_id": 1, "hall_id": 2, "name": "公共服务大厅 1 号机", "host": "192.168.10.21", "port": 80,
+        "username": "admin", "password": "camera-password"}},
+    "plain_rtsp": {"summary": "A plain RTSP stream (an encoder or NVR channel, no ONVIF)", "value": {
+        "site_id": 1, "hall_id": 2, "name": "大厅编码器 通道 3", "host": "192.168.10.40", "port": 554,
+        "stream_uri_override": "rtsp://viewer:secret@192.168.10.40:554/Streaming/Channels/302"}},
+}
+
+
 @router.post("/cameras", response_model=CameraPublic, status_code=201, summary="Register a camera")
 def register_camera(request: Request, session: SessionDep, actor: Manager,
-                    body: Annotated[CameraCreate, Body()]) -> CameraPublic:
-    """Ask the device over ONVIF (unless `skip_probe`) and store it; device errors come back as 502."""
+                    body: Annotated[CameraCreate, Body(openapi_examples=REGISTER_EXAMPLES)]) -> CameraPublic:
+    """Ask the device over ONVIF (unless `skip_probe`) and store it; device errors come back as 502.
+
+    A source without ONVIF (an RTSP encoder, an NVR channel) is registered with `stream_uri_override`
+    (rtsp, rtsps, http or https): it is not asked over ONVIF and ingest reads that stream.
+    """
     camera = cameras.register_camera(session, actor, body, ip=client_ip(request))
     return cameras.to_public(camera, None)
 

@@ -268,6 +268,9 @@ def _register(request: Request, session: Session, actor: Principal, form: FormDa
     sealed = cameras.seal_password(password)
     values["main_profile"] = _form_str(form, "main_profile")
     values["analysis_profile"] = _form_str(form, "analysis_profile")
+    # A plain stream (no ONVIF); shown back without its credentials if the form comes back.
+    stream_uri = _form_str(form, "stream_uri_override")
+    values["stream_uri_override"] = cameras.redact_uri(stream_uri)
     action = _form_str(form, "action") or "save"
     info: DeviceInfo | None = None
     try:
@@ -275,7 +278,7 @@ def _register(request: Request, session: Session, actor: Principal, form: FormDa
             info = cameras.probe_device(actor, values["host"], values["port"], values["username"], password)
             return _register_page(request, session, actor, values, info=info, sealed=sealed)
         try:
-            data = CameraCreate.model_validate({**values, "password": password})
+            data = CameraCreate.model_validate({**values, "password": password, "stream_uri_override": stream_uri})
         except ValidationError as exc:
             raise InvalidInput(problems=org.problems_from_validation(exc)) from None
         camera = cameras.register_camera(session, actor, data, ip=client_ip(request))
