@@ -45,6 +45,7 @@ from cameras.service import (
     to_public,
     update_camera,
 )
+from cameras.staleness import mark_silent_cameras
 from cameras.worker import IngestService, ingest_service_factory, run_worker
 
 __all__ = [
@@ -85,6 +86,7 @@ __all__ = [
     "list_alerts",
     "list_cameras",
     "live_jpegs",
+    "mark_silent_cameras",
     "open_password",
     "probe_camera",
     "probe_device",

@@ -103,6 +103,10 @@ add_messages({
         "视频流数据无法解码",
         "The stream sends data that cannot be decoded",
     ),
+    "camera.stream.worker_silent": (
+        "采集进程已停止上报(视为离线)",
+        "The ingest worker reading this camera stopped reporting (taken as offline)",
+    ),
     "camera.stream.no_uri": (
         "没有可用的视频流地址(请重新探测)",
         "No stream URI (probe the camera again)",

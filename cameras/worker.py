@@ -57,15 +57,20 @@ def new_worker_id() -> str:
 class _Held:
     """A camera this worker holds: its reader, the lease deadline and the status tracker."""
 
-    def __init__(self, reader: CameraReader, tracker: StatusTracker, site_id: int, window_id: int | None,
-                 post_id: int | None, name: str) -> None:
+    def __init__(self, reader: CameraReader, tracker: StatusTracker, camera: Camera, uri: str) -> None:
         self.reader = reader
         self.tracker = tracker
-        self.site_id = site_id
-        self.window_id = window_id
-        self.post_id = post_id
-        self.name = name
+        self.uri = uri
         self.valid_until = time.monotonic()
+        self.note(camera)
+
+    def note(self, camera: Camera) -> None:
+        """Take the camera row's current placement and name, and remember which version of it we saw."""
+        self.site_id = camera.site_id
+        self.window_id = camera.window_id
+        self.post_id = camera.post_id
+        self.name = camera.name
+        self.config_at = camera.updated_at
 
 
 class IngestService:
@@ -162,9 +167,9 @@ class IngestService:
                 update(IngestLease).where(col(IngestLease.worker_id) == self.worker_id)
                 .values(expires_at=expires).returning(col(IngestLease.camera_id))).scalars())
             # Cameras deleted or disabled since: let them go.
-            enabled = set(s.exec(
-                select(Camera.id).where(col(Camera.enabled), col(Camera.id).in_(renewed))).all())
-            gone = renewed - {int(i) for i in enabled if i is not None}
+            current = {int(c.id or 0): c for c in s.exec(
+                select(Camera).where(col(Camera.enabled), col(Camera.id).in_(renewed))).all()}
+            gone = renewed - set(current)
             if gone:
                 s.execute(delete(IngestLease).where(col(IngestLease.camera_id).in_(gone),
                                                     col(IngestLease.worker_id) == self.worker_id))
@@ -191,6 +196,7 @@ class IngestService:
         for cid in mine:
             if cid in self.held:
                 self.held[cid].valid_until = valid_until
+        self._apply_edits(current, mine, valid_until)
         for i, cid in enumerate(claimed):
             camera = cameras.get(cid)
             if camera is not None:
@@ -202,6 +208,33 @@ class IngestService:
                 s.execute(delete(IngestLease).where(col(IngestLease.camera_id).in_(surplus),
                                                     col(IngestLease.worker_id) == self.worker_id))
             logger.info("worker %s handed back cameras %s", self.worker_id, sorted(surplus))
+
+    def _apply_edits(self, current: dict[int, Camera], mine: set[int], valid_until: float) -> None:
+        """Restart the reader of every held camera whose stream changed since it started (an edit, a probe).
+
+        Runs at every lease renewal, so an edited camera (stream, profile, address, credentials) is read with
+        its new settings within a third of a lease period, without disabling and enabling it; a restarted
+        demo, whose virtual cameras came back on new ports, is read again at once.
+        """
+        for cid in sorted(mine):
+            held, camera = self.held.get(cid), current.get(cid)
+            if held is None or camera is None or camera.updated_at == held.config_at:
+                continue
+            uri = stream_uri(camera)
+            if uri == held.uri:
+                held.note(camera)
+                continue
+            logger.info("camera %s changed; its reader starts again with the new stream", cid)
+            status = held.tracker.status
+            # Not _stop_readers: a reader stuck opening the old address would hold up the lease round for
+            # the open timeout. It is told to stop and ends by itself; its last act (forgetting its frame)
+            # can only blank the new reader's picture until the next key frame.
+            held.reader.stop()
+            held.reader.join(timeout=1.0)
+            self.held.pop(cid, None)
+            self._start_reader(camera, valid_until, 0)
+            # The status carries over: an open alert stays open until the new stream proves healthy.
+            self.held[cid].tracker.status = status
 
     def _fair_share(self, s: Session, now: Any) -> int:
         alive = int(s.exec(select(func.count()).select_from(IngestWorker).where(
@@ -239,7 +272,7 @@ class IngestService:
                                             if cid in self.held else False)
         tracker = StatusTracker(self.cs.offline_after_seconds, self.cs.frozen_after_seconds,
                                 self.cs.recover_after_seconds, started_at=time.monotonic())
-        held = _Held(reader, tracker, camera.site_id, camera.window_id, camera.post_id, camera.name)
+        held = _Held(reader, tracker, camera, uri)
         held.valid_until = valid_until
         self.held[cid] = held
         if not uri:
@@ -290,14 +323,34 @@ class IngestService:
                     last_frame_at=None if last is None else now - timedelta(seconds=now_m - last))
                 if any(c == cid for c, _ in changes):
                     values["status_since"] = now
-                done = s.execute(
-                    update(CameraHealth).where(col(CameraHealth.camera_id) == cid).values(**values))
+                done = s.execute(update(CameraHealth).where(
+                    col(CameraHealth.camera_id) == cid, col(CameraHealth.worker_id) == self.worker_id,
+                ).values(**values))
                 if done.rowcount == 0:  # type: ignore[attr-defined]
-                    s.add(CameraHealth(camera_id=cid, **values))
+                    self._adopt(s, cid, held, values, now)
             for cid, status in changes:
                 held_cam = self.held.get(cid)
                 if held_cam is not None:
                     self._record_alerts(s, cid, held_cam, status, now)
+
+    def _adopt(self, s: Session, cid: int, held: _Held, values: dict[str, Any], now: Any) -> None:
+        """Take over a health row last written by someone else: another worker, or the scheduler that found
+        the row silent and marked it offline (cameras.staleness).
+
+        A new reader knows nothing yet (unknown): it keeps a stored offline/frozen status, so an open alert
+        stays open rather than being cleared and opened again. A reader that knows reconciles the alerts now,
+        e.g. clears the "worker silent" alert of a worker that was only slow.
+        """
+        stored = s.execute(select(CameraHealth.status).where(col(CameraHealth.camera_id) == cid)).scalar()
+        if stored is None:
+            s.add(CameraHealth(camera_id=cid, **values))
+            return
+        if held.tracker.status == CameraStatus.UNKNOWN and stored in (CameraStatus.OFFLINE, CameraStatus.FROZEN):
+            held.tracker.status = stored
+            values = {**values, "status": stored}
+        s.execute(update(CameraHealth).where(col(CameraHealth.camera_id) == cid).values(**values))
+        if held.tracker.status != CameraStatus.UNKNOWN:
+            self._record_alerts(s, cid, held, held.tracker.status, now)
 
     def _record_alerts(self, s: Session, cid: int, held: _Held, status: CameraStatus, now: Any) -> None:
         open_alerts = s.exec(select(CameraAlert).where(col(CameraAlert.camera_id) == cid,
