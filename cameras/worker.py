@@ -61,6 +61,7 @@ class _Held:
         self.reader = reader
         self.tracker = tracker
         self.uri = uri
+        self.started = False  # the reader runs (a camera without a stream URI has none to run)
         self.valid_until = time.monotonic()
         self.note(camera)
 
@@ -218,13 +219,17 @@ class IngestService:
         """
         for cid in sorted(mine):
             held, camera = self.held.get(cid), current.get(cid)
-            if held is None or camera is None or camera.updated_at == held.config_at:
+            if held is None or camera is None:
+                continue
+            # A reader ends itself when its lease lapsed (a stalled round); the lease is ours again: read again.
+            ended = held.started and not held.reader.is_alive()
+            if camera.updated_at == held.config_at and not ended:
                 continue
             uri = stream_uri(camera)
-            if uri == held.uri:
+            if uri == held.uri and not ended:
                 held.note(camera)
                 continue
-            logger.info("camera %s changed; its reader starts again with the new stream", cid)
+            logger.info("camera %s %s; its reader starts again", cid, "changed" if uri != held.uri else "lapsed")
             status = held.tracker.status
             # Not _stop_readers: a reader stuck opening the old address would hold up the lease round for
             # the open timeout. It is told to stop and ends by itself; its last act (forgetting its frame)
@@ -279,6 +284,7 @@ class IngestService:
             reader.state.last_error = "camera.stream.no_uri"
             return  # nothing to read; the tracker will call it offline
         reader.start()
+        held.started = True
 
     def _stop_readers(self, ids: list[int]) -> None:
         readers = [self.held[i].reader for i in ids if i in self.held]
@@ -380,14 +386,52 @@ def ingest_service_factory(engine: Engine, settings: Settings, stop_event: threa
     return IngestService(engine, settings, stop_event, serve_frames=False)
 
 
-def _child_main(index: int) -> None:
-    """One worker process: an IngestService until SIGTERM/SIGINT."""
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def die_with_parent(parent_pid: int, stop: threading.Event) -> None:
+    """Have this process stopped when its parent dies, even by kill -9 (it must never outlive its parent).
+
+    PR_SET_PDEATHSIG sends us SIGTERM when the parent goes (Linux); the orphaned child of a killed
+    `supervision worker` kept its leases and read beside the restarted worker's children. As a fallback
+    (another OS, or the parent died before the prctl), a thread notices that we were re-parented.
+    """
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+            logger.warning("prctl(PR_SET_PDEATHSIG) failed: errno %s", ctypes.get_errno())
+    except (OSError, AttributeError):
+        logger.info("no prctl here; watching the parent's pid instead")
+
+    def watch() -> None:
+        while not stop.wait(1.0):
+            if os.getppid() != parent_pid:
+                logger.error("the parent worker process %s is gone; stopping", parent_pid)
+                stop.set()
+                return
+
+    if os.getppid() != parent_pid:
+        stop.set()  # gone already, before the prctl took effect
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _child_main(index: int, parent_pid: int | None = None) -> None:
+    """One worker process: an IngestService until SIGTERM/SIGINT or its parent's death."""
     from supervision.db import get_engine
+    from supervision.logconfig import configure_logging
     from supervision.settings import get_settings
 
+    # A spawned process starts with no logging of ours, and importing onvif set up its own.
+    configure_logging()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    if parent_pid is not None:
+        die_with_parent(parent_pid, stop)
+    if stop.is_set():
+        return
     service = IngestService(get_engine(), get_settings(), stop)
     service.start()
     try:
@@ -408,7 +452,8 @@ def run_worker(processes: int | None = None, *, stop_event: threading.Event | No
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         signal.signal(signal.SIGINT, lambda *_: stop.set())
     ctx = multiprocessing.get_context("spawn")
-    children = [ctx.Process(target=_child_main, args=(i,), name=f"ingest-{i}") for i in range(n)]
+    parent = os.getpid()
+    children = [ctx.Process(target=_child_main, args=(i, parent), name=f"ingest-{i}") for i in range(n)]
     for child in children:
         child.start()
     logger.info("supervision worker: %d ingest processes (%s)", n, [c.pid for c in children])
@@ -418,7 +463,7 @@ def run_worker(processes: int | None = None, *, stop_event: threading.Event | No
             if not child.is_alive():
                 # A crashed process loses its leases to the others after one lease period; replace it.
                 logger.error("ingest process %s exited with %s; starting another", child.pid, child.exitcode)
-                children[i] = ctx.Process(target=_child_main, args=(i,), name=f"ingest-{i}")
+                children[i] = ctx.Process(target=_child_main, args=(i, parent), name=f"ingest-{i}")
                 children[i].start()
     for child in children:
         if child.pid is not None and child.is_alive():
