@@ -7,7 +7,7 @@ from cameras import messages as _messages  # noqa: F401  (registers the texts)
 from cameras.config import CameraSettings, get_camera_settings
 from cameras.demo import DemoCameraService, demo_service_factory
 from cameras.discovery import discover
-from cameras.frames import MJPEG_BOUNDARY, Snapshot, latest_jpeg, live_jpegs
+from cameras.frames import MJPEG_BOUNDARY, FrameStale, Snapshot, check_fresh, latest_jpeg, live_jpegs
 from cameras.ingest import FRAMES, FrameRegistry
 from cameras.models import (
     AlertKind,
@@ -67,12 +67,14 @@ __all__ = [
     "DeviceInfo",
     "DiscoveredDevice",
     "FrameRegistry",
+    "FrameStale",
     "IngestLease",
     "IngestService",
     "IngestWorker",
     "OnvifDevice",
     "Snapshot",
     "camera_status",
+    "check_fresh",
     "delete_camera",
     "demo_service_factory",
     "describe_device",
