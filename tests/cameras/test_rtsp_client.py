@@ -573,9 +573,8 @@ def test_watched_camera_decodes_every_frame_then_back_to_key_frames(fake: FakeCa
         time.sleep(1.0)
         with registry.watch(1):
             before = reader.state.decoded
-            time.sleep(2.0)
-            during = reader.state.decoded - before
-        assert during >= 25  # ~25 fps while watched (from the next key frame on)
+            # ~25 fps while watched (from the next key frame on): a second's worth, however loaded the machine.
+            assert wait_for(lambda: reader.state.decoded - before >= 25, 10), reader.state.decoded - before
         time.sleep(0.5)
         before = reader.state.decoded
         time.sleep(2.0)
