@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import random
+import signal
+import subprocess
+import sys
 import time
 from datetime import timedelta
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -166,3 +171,42 @@ def test_slow_worker_marked_silent_clears_the_alert_itself(engine: Engine, org_d
                         10), (status(engine, cid), open_alerts(engine, cid))
     finally:
         a.stop()
+
+
+@pytest.mark.slow
+def test_kill_9_of_the_worker_shows_its_cameras_offline_with_an_alert_within_15_s(
+        engine: Engine, org_data: SimpleNamespace, rtsp: RtspServer, tmp_path: Path) -> None:
+    """A real `supervision worker` killed with -9: the read path and the scheduler's check call it offline."""
+    from cameras import camera_status, mark_silent_cameras
+    from cameras.staleness import CHECK_SECONDS
+    from supervision.access import SYSTEM
+
+    cids = add_cameras(engine, org_data.city, [rtsp.url("cam1"), rtsp.url("cam2")])
+    env = {**os.environ, "SUPERVISION_DATABASE_URL": engine.url.render_as_string(hide_password=False),
+           "SUPERVISION_VAR_DIR": str(tmp_path / "var")}
+    log = tmp_path / "worker.log"
+    with open(log, "wb") as out:
+        worker = subprocess.Popen([sys.executable, "-m", "web", "worker", "--processes", "1"], env=env,
+                                  stdout=out, stderr=subprocess.STDOUT)
+    try:
+        assert wait_for(lambda: all(status(engine, c) == CameraStatus.ONLINE for c in cids), 60), \
+            log.read_text(errors="replace")[-3000:]
+        worker.send_signal(signal.SIGKILL)  # its ingest child follows it (PR_SET_PDEATHSIG)
+        worker.wait(timeout=10)
+        killed = time.monotonic()
+
+        def shown() -> list[CameraStatus]:
+            with Session(engine) as s:
+                return [camera_status(s, SYSTEM, c).status for c in cids]
+
+        # The scheduler's job, run as often as the scheduler runs it, until both cameras have their alert.
+        while time.monotonic() - killed < 30 and not all(open_alerts(engine, c) for c in cids):
+            mark_silent_cameras(engine)
+            time.sleep(CHECK_SECONDS)
+        assert shown() == [CameraStatus.OFFLINE] * 2
+        assert all(len(open_alerts(engine, c)) == 1 for c in cids)
+        assert time.monotonic() - killed <= 15 + 2  # a scheduler period of slack for the loaded machine
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait(timeout=10)
