@@ -7,7 +7,7 @@ from cameras import messages as _messages  # noqa: F401  (registers the texts)
 from cameras.config import CameraSettings, get_camera_settings
 from cameras.demo import DemoCameraService, demo_service_factory
 from cameras.discovery import discover
-from cameras.frames import MJPEG_BOUNDARY, Snapshot, latest_jpeg, live_jpegs
+from cameras.frames import MJPEG_BOUNDARY, FrameStale, Snapshot, check_fresh, latest_jpeg, live_jpegs
 from cameras.ingest import FRAMES, FrameRegistry
 from cameras.models import (
     AlertKind,
@@ -45,6 +45,7 @@ from cameras.service import (
     to_public,
     update_camera,
 )
+from cameras.staleness import mark_silent_cameras
 from cameras.worker import IngestService, ingest_service_factory, run_worker
 
 __all__ = [
@@ -66,12 +67,14 @@ __all__ = [
     "DeviceInfo",
     "DiscoveredDevice",
     "FrameRegistry",
+    "FrameStale",
     "IngestLease",
     "IngestService",
     "IngestWorker",
     "OnvifDevice",
     "Snapshot",
     "camera_status",
+    "check_fresh",
     "delete_camera",
     "demo_service_factory",
     "describe_device",
@@ -85,6 +88,7 @@ __all__ = [
     "list_alerts",
     "list_cameras",
     "live_jpegs",
+    "mark_silent_cameras",
     "open_password",
     "probe_camera",
     "probe_device",

@@ -229,7 +229,10 @@ class DemoCameras:
         if not use_rtsp:
             logger.info("demo cameras over HTTP (MPEG-TS): GStreamer's RTSP server is not used")
             return self._start_http(clips)
-        args = [SYSTEM_PYTHON, str(SERVER_SCRIPT), "--host", "127.0.0.1", "--port", str(self.rtsp_port)]
+        # --exit-on-eof: the server ends with us even after a kill -9 (our end of its stdin closes then), so
+        # a restarted demo never finds an orphaned server of the last run still serving.
+        args = [SYSTEM_PYTHON, str(SERVER_SCRIPT), "--host", "127.0.0.1", "--port", str(self.rtsp_port),
+                "--exit-on-eof"]
         for name, path in clips.items():
             args += ["--clip", f"{name}={path}", "--mount", f"{name}={name}"]
         self._proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)

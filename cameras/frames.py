@@ -18,7 +18,7 @@ from cameras.frame_server import BOUNDARY, TOKEN_HEADER, frames_token
 from cameras.ingest import FRAMES, FrameRegistry
 from cameras.models import IngestLease, IngestWorker
 from supervision.db import session_scope, utcnow
-from supervision.errors import DeviceError
+from supervision.errors import DeviceError, SupervisionError
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +28,28 @@ class Snapshot:
     jpeg: bytes
     seq: int
     at: datetime | None
+
+
+class FrameStale(SupervisionError):
+    """The camera's last frame is too old to pass for its picture now (the camera is offline)."""
+
+    code = "frame_stale"
+    status = 503
+
+
+def check_fresh(shot: Snapshot, *, offline: bool, keyframe_interval_s: float, offline_after_seconds: float,
+                now: datetime | None = None) -> float:
+    """Return the frame's age in seconds; raise FrameStale when it is older than a live camera's could be.
+
+    A reader keeps its last frame while it reconnects, so the still of an offline camera was its last picture,
+    served as if live. A live camera's newest frame is at most one key-frame interval old (key frames only
+    are decoded while nobody watches), so anything older than the offline limit plus that interval is stale.
+    """
+    age = 0.0 if shot.at is None else max(0.0, ((now or utcnow()) - shot.at).total_seconds())
+    if offline or age > offline_after_seconds + max(1.0, keyframe_interval_s):
+        at = "" if shot.at is None else shot.at.isoformat(timespec="seconds")
+        raise FrameStale("camera.error.frame_stale", at=at, age=round(age))
+    return age
 
 
 def owner_url(engine: Engine, camera_id: int) -> str:

@@ -114,6 +114,14 @@ add_messages({
         "视频流数据无法解码",
         "The stream sends data that cannot be decoded",
     ),
+    "camera.error.frame_stale": (
+        "画面已过期:摄像机离线,最后一帧拍摄于 {at}({age} 秒前)",
+        "The picture is stale: the camera is offline; its last frame is from {at} ({age} s ago)",
+    ),
+    "camera.stream.worker_silent": (
+        "采集进程已停止上报(视为离线)",
+        "The ingest worker reading this camera stopped reporting (taken as offline)",
+    ),
     "camera.stream.no_uri": (
         "没有可用的视频流地址(请重新探测)",
         "No stream URI (probe the camera again)",
@@ -170,6 +178,7 @@ add_messages({
     "camera.no_cameras": ("此范围内没有摄像机", "No cameras here"),
     "camera.no_alerts": ("没有未恢复的视频告警", "No open video alerts"),
     "camera.no_picture": ("暂无画面", "No picture yet"),
+    "camera.frame_stale": ("画面已过期", "Stale picture"),
     "camera.live": ("实时视频", "Live video"),
     "camera.live_audited": ("您正在查看实时视频;查看人、摄像机和起止时间将记入审计日志。",
                             "You are watching live video; who watched which camera from when to when "

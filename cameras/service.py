@@ -260,9 +260,12 @@ def delete_camera(session: Session, actor: Principal, camera_id: int, *, ip: str
 def health_public(health: CameraHealth | None) -> CameraHealthPublic:
     if health is None:
         return CameraHealthPublic()
+    from cameras.staleness import apply_staleness
+
     out = CameraHealthPublic.model_validate(health, from_attributes=True)
     out.slow_keyframes = health.keyframe_interval_s > SLOW_KEYFRAME_SECONDS + 0.05
-    return out
+    # A row its worker stopped writing is offline now, not when the scheduler next looks.
+    return apply_staleness(out, health)
 
 
 def to_public(camera: Camera, health: CameraHealth | None) -> CameraPublic:
@@ -284,10 +287,10 @@ def list_cameras(session: Session, actor: Principal, *, site_id: int | None = No
             .where(col(Site.path).startswith(prefix, autoescape=True)))
     if hall_id is not None:
         stmt = stmt.where(col(Camera.hall_id) == hall_id)
-    if status is not None:
-        stmt = stmt.where(col(CameraHealth.status) == status)
     rows = session.exec(stmt.order_by(col(Camera.site_id), col(Camera.hall_id), col(Camera.name))).all()
-    return [to_public(cam, health) for cam, health in rows]
+    cameras = [to_public(cam, health) for cam, health in rows]
+    # Filtered after staleness is applied: a silent worker's "online" row is offline.
+    return cameras if status is None else [c for c in cameras if c.health.status == status]
 
 
 def camera_status(session: Session, actor: Principal, camera_id: int) -> CameraHealthPublic:

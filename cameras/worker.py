@@ -57,15 +57,21 @@ def new_worker_id() -> str:
 class _Held:
     """A camera this worker holds: its reader, the lease deadline and the status tracker."""
 
-    def __init__(self, reader: CameraReader, tracker: StatusTracker, site_id: int, window_id: int | None,
-                 post_id: int | None, name: str) -> None:
+    def __init__(self, reader: CameraReader, tracker: StatusTracker, camera: Camera, uri: str) -> None:
         self.reader = reader
         self.tracker = tracker
-        self.site_id = site_id
-        self.window_id = window_id
-        self.post_id = post_id
-        self.name = name
+        self.uri = uri
+        self.started = False  # the reader runs (a camera without a stream URI has none to run)
         self.valid_until = time.monotonic()
+        self.note(camera)
+
+    def note(self, camera: Camera) -> None:
+        """Take the camera row's current placement and name, and remember which version of it we saw."""
+        self.site_id = camera.site_id
+        self.window_id = camera.window_id
+        self.post_id = camera.post_id
+        self.name = camera.name
+        self.config_at = camera.updated_at
 
 
 class IngestService:
@@ -162,9 +168,9 @@ class IngestService:
                 update(IngestLease).where(col(IngestLease.worker_id) == self.worker_id)
                 .values(expires_at=expires).returning(col(IngestLease.camera_id))).scalars())
             # Cameras deleted or disabled since: let them go.
-            enabled = set(s.exec(
-                select(Camera.id).where(col(Camera.enabled), col(Camera.id).in_(renewed))).all())
-            gone = renewed - {int(i) for i in enabled if i is not None}
+            current = {int(c.id or 0): c for c in s.exec(
+                select(Camera).where(col(Camera.enabled), col(Camera.id).in_(renewed))).all()}
+            gone = renewed - set(current)
             if gone:
                 s.execute(delete(IngestLease).where(col(IngestLease.camera_id).in_(gone),
                                                     col(IngestLease.worker_id) == self.worker_id))
@@ -191,6 +197,7 @@ class IngestService:
         for cid in mine:
             if cid in self.held:
                 self.held[cid].valid_until = valid_until
+        self._apply_edits(current, mine, valid_until)
         for i, cid in enumerate(claimed):
             camera = cameras.get(cid)
             if camera is not None:
@@ -202,6 +209,37 @@ class IngestService:
                 s.execute(delete(IngestLease).where(col(IngestLease.camera_id).in_(surplus),
                                                     col(IngestLease.worker_id) == self.worker_id))
             logger.info("worker %s handed back cameras %s", self.worker_id, sorted(surplus))
+
+    def _apply_edits(self, current: dict[int, Camera], mine: set[int], valid_until: float) -> None:
+        """Restart the reader of every held camera whose stream changed since it started (an edit, a probe).
+
+        Runs at every lease renewal, so an edited camera (stream, profile, address, credentials) is read with
+        its new settings within a third of a lease period, without disabling and enabling it; a restarted
+        demo, whose virtual cameras came back on new ports, is read again at once.
+        """
+        for cid in sorted(mine):
+            held, camera = self.held.get(cid), current.get(cid)
+            if held is None or camera is None:
+                continue
+            # A reader ends itself when its lease lapsed (a stalled round); the lease is ours again: read again.
+            ended = held.started and not held.reader.is_alive()
+            if camera.updated_at == held.config_at and not ended:
+                continue
+            uri = stream_uri(camera)
+            if uri == held.uri and not ended:
+                held.note(camera)
+                continue
+            logger.info("camera %s %s; its reader starts again", cid, "changed" if uri != held.uri else "lapsed")
+            status = held.tracker.status
+            # Not _stop_readers: a reader stuck opening the old address would hold up the lease round for
+            # the open timeout. It is told to stop and ends by itself; its last act (forgetting its frame)
+            # can only blank the new reader's picture until the next key frame.
+            held.reader.stop()
+            held.reader.join(timeout=1.0)
+            self.held.pop(cid, None)
+            self._start_reader(camera, valid_until, 0)
+            # The status carries over: an open alert stays open until the new stream proves healthy.
+            self.held[cid].tracker.status = status
 
     def _fair_share(self, s: Session, now: Any) -> int:
         alive = int(s.exec(select(func.count()).select_from(IngestWorker).where(
@@ -239,13 +277,14 @@ class IngestService:
                                             if cid in self.held else False)
         tracker = StatusTracker(self.cs.offline_after_seconds, self.cs.frozen_after_seconds,
                                 self.cs.recover_after_seconds, started_at=time.monotonic())
-        held = _Held(reader, tracker, camera.site_id, camera.window_id, camera.post_id, camera.name)
+        held = _Held(reader, tracker, camera, uri)
         held.valid_until = valid_until
         self.held[cid] = held
         if not uri:
             reader.state.last_error = "camera.stream.no_uri"
             return  # nothing to read; the tracker will call it offline
         reader.start()
+        held.started = True
 
     def _stop_readers(self, ids: list[int]) -> None:
         readers = [self.held[i].reader for i in ids if i in self.held]
@@ -290,14 +329,34 @@ class IngestService:
                     last_frame_at=None if last is None else now - timedelta(seconds=now_m - last))
                 if any(c == cid for c, _ in changes):
                     values["status_since"] = now
-                done = s.execute(
-                    update(CameraHealth).where(col(CameraHealth.camera_id) == cid).values(**values))
+                done = s.execute(update(CameraHealth).where(
+                    col(CameraHealth.camera_id) == cid, col(CameraHealth.worker_id) == self.worker_id,
+                ).values(**values))
                 if done.rowcount == 0:  # type: ignore[attr-defined]
-                    s.add(CameraHealth(camera_id=cid, **values))
+                    self._adopt(s, cid, held, values, now)
             for cid, status in changes:
                 held_cam = self.held.get(cid)
                 if held_cam is not None:
                     self._record_alerts(s, cid, held_cam, status, now)
+
+    def _adopt(self, s: Session, cid: int, held: _Held, values: dict[str, Any], now: Any) -> None:
+        """Take over a health row last written by someone else: another worker, or the scheduler that found
+        the row silent and marked it offline (cameras.staleness).
+
+        A new reader knows nothing yet (unknown): it keeps a stored offline/frozen status, so an open alert
+        stays open rather than being cleared and opened again. A reader that knows reconciles the alerts now,
+        e.g. clears the "worker silent" alert of a worker that was only slow.
+        """
+        stored = s.execute(select(CameraHealth.status).where(col(CameraHealth.camera_id) == cid)).scalar()
+        if stored is None:
+            s.add(CameraHealth(camera_id=cid, **values))
+            return
+        if held.tracker.status == CameraStatus.UNKNOWN and stored in (CameraStatus.OFFLINE, CameraStatus.FROZEN):
+            held.tracker.status = stored
+            values = {**values, "status": stored}
+        s.execute(update(CameraHealth).where(col(CameraHealth.camera_id) == cid).values(**values))
+        if held.tracker.status != CameraStatus.UNKNOWN:
+            self._record_alerts(s, cid, held, held.tracker.status, now)
 
     def _record_alerts(self, s: Session, cid: int, held: _Held, status: CameraStatus, now: Any) -> None:
         open_alerts = s.exec(select(CameraAlert).where(col(CameraAlert.camera_id) == cid,
@@ -327,14 +386,52 @@ def ingest_service_factory(engine: Engine, settings: Settings, stop_event: threa
     return IngestService(engine, settings, stop_event, serve_frames=False)
 
 
-def _child_main(index: int) -> None:
-    """One worker process: an IngestService until SIGTERM/SIGINT."""
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def die_with_parent(parent_pid: int, stop: threading.Event) -> None:
+    """Have this process stopped when its parent dies, even by kill -9 (it must never outlive its parent).
+
+    PR_SET_PDEATHSIG sends us SIGTERM when the parent goes (Linux); the orphaned child of a killed
+    `supervision worker` kept its leases and read beside the restarted worker's children. As a fallback
+    (another OS, or the parent died before the prctl), a thread notices that we were re-parented.
+    """
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+            logger.warning("prctl(PR_SET_PDEATHSIG) failed: errno %s", ctypes.get_errno())
+    except (OSError, AttributeError):
+        logger.info("no prctl here; watching the parent's pid instead")
+
+    def watch() -> None:
+        while not stop.wait(1.0):
+            if os.getppid() != parent_pid:
+                logger.error("the parent worker process %s is gone; stopping", parent_pid)
+                stop.set()
+                return
+
+    if os.getppid() != parent_pid:
+        stop.set()  # gone already, before the prctl took effect
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _child_main(index: int, parent_pid: int | None = None) -> None:
+    """One worker process: an IngestService until SIGTERM/SIGINT or its parent's death."""
     from supervision.db import get_engine
+    from supervision.logconfig import configure_logging
     from supervision.settings import get_settings
 
+    # A spawned process starts with no logging of ours, and importing onvif set up its own.
+    configure_logging()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    if parent_pid is not None:
+        die_with_parent(parent_pid, stop)
+    if stop.is_set():
+        return
     service = IngestService(get_engine(), get_settings(), stop)
     service.start()
     try:
@@ -355,7 +452,8 @@ def run_worker(processes: int | None = None, *, stop_event: threading.Event | No
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         signal.signal(signal.SIGINT, lambda *_: stop.set())
     ctx = multiprocessing.get_context("spawn")
-    children = [ctx.Process(target=_child_main, args=(i,), name=f"ingest-{i}") for i in range(n)]
+    parent = os.getpid()
+    children = [ctx.Process(target=_child_main, args=(i, parent), name=f"ingest-{i}") for i in range(n)]
     for child in children:
         child.start()
     logger.info("supervision worker: %d ingest processes (%s)", n, [c.pid for c in children])
@@ -365,7 +463,7 @@ def run_worker(processes: int | None = None, *, stop_event: threading.Event | No
             if not child.is_alive():
                 # A crashed process loses its leases to the others after one lease period; replace it.
                 logger.error("ingest process %s exited with %s; starting another", child.pid, child.exitcode)
-                children[i] = ctx.Process(target=_child_main, args=(i,), name=f"ingest-{i}")
+                children[i] = ctx.Process(target=_child_main, args=(i, parent), name=f"ingest-{i}")
                 children[i].start()
     for child in children:
         if child.pid is not None and child.is_alive():

@@ -79,10 +79,12 @@ class Scheduler:
         if self.engine.dialect.name != "postgresql":
             return True
         try:
-            conn = self.engine.connect()
+            # Autocommit: the session holds the lock between statements without a transaction open, so it
+            # is "idle" — not "idle in transaction", which held back VACUUM and which managed PostgreSQL
+            # ends after idle_in_transaction_session_timeout, losing the lock to a standby (two leaders).
+            conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
             got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": SCHEDULER_LOCK_KEY}).scalar()
             if got:
-                conn.commit()
                 self._lock_conn = conn
                 return True
             conn.close()
@@ -124,16 +126,26 @@ class Scheduler:
         scheduler.start()
         self._scheduler = scheduler
         logger.info("scheduler running %d jobs", len(registered_jobs()))
-        # Watch the lock's connection: if the database restarts we lose leadership and must step down.
-        while not self.stop_event.wait(30):
-            if self._lock_conn is not None:
-                try:
-                    self._lock_conn.execute(text("SELECT 1"))
-                except Exception:
-                    logger.warning("lost the scheduler lock's connection; stepping down")
-                    self._step_down()
-                    self._run()
-                    return
+        # Check the lock twice as often as a standby tries to take it: a leader whose session ended (the
+        # database restarted, the connection was killed) steps down before a standby can start beside it.
+        while not self.stop_event.wait(self.retry_seconds / 2):
+            if self._lock_conn is not None and not self._still_holds_lock():
+                logger.warning("lost the scheduler lock; stepping down")
+                self._step_down()
+                self._run()
+                return
+
+    def _still_holds_lock(self) -> bool:
+        """True while our session still holds the advisory lock (asked of pg_locks, not assumed)."""
+        assert self._lock_conn is not None
+        try:
+            held = self._lock_conn.execute(text(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() "
+                "AND granted AND objsubid = 1 AND ((classid::bigint << 32) | objid::bigint) = :k"),
+                {"k": SCHEDULER_LOCK_KEY}).scalar()
+        except Exception:
+            return False
+        return bool(held)
 
     def _step_down(self) -> None:
         if self._scheduler is not None:

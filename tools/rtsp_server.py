@@ -175,6 +175,8 @@ def main() -> None:
     ap.add_argument("--port", type=int, default=8554)
     ap.add_argument("--clip", action="append", default=[], help="NAME=FILE (H.264 in any container)")
     ap.add_argument("--mount", action="append", default=[], help="MOUNT=CLIP")
+    ap.add_argument("--exit-on-eof", action="store_true",
+                    help="quit when stdin closes (the parent died, even by kill -9, and its pipe with it)")
     ap.add_argument("--count", type=int, default=0, help="also mount PREFIX1..PREFIXN")
     ap.add_argument("--prefix", default="cam")
     ap.add_argument("--default-clip", default="")
@@ -221,7 +223,9 @@ def main() -> None:
             GLib.idle_add(run)
             done.wait(10)
             print(result[0] if result else f"ERR {line.strip()}", flush=True)
-        # stdin closed (or /dev/null): keep serving; the parent stops us by PID.
+        # stdin closed (or /dev/null): keep serving, the parent stops us by PID; unless told to follow it.
+        if args.exit_on_eof:
+            GLib.idle_add(loop.quit)
 
     threading.Thread(target=read_commands, daemon=True).start()
     loop.run()

@@ -40,7 +40,9 @@ logger = logging.getLogger("supervision.cli")
 
 
 def _setup_logging(level: str = "INFO") -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from supervision.logconfig import configure_logging
+
+    configure_logging(level)  # after the imports: ours replaces what a library's import set up
 
 
 def _cli_actor() -> Principal:

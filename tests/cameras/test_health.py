@@ -1,14 +1,31 @@
-"""Pure health logic: statistics, frozen detection and the status hysteresis."""
+"""Health: statistics, frozen detection, the status hysteresis, and a worker that stopped writing."""
 
 from __future__ import annotations
 
+import os
 import random
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
+import pytest
+from sqlalchemy import delete, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col
 
+from cameras.config import get_camera_settings
 from cameras.health import FreezeDetector, StatusTracker, StreamStats
-from cameras.ingest import backoff_delay
-from cameras.models import CameraStatus
+from cameras.ingest import FrameRegistry, backoff_delay
+from cameras.models import AlertKind, CameraHealth, CameraStatus, IngestLease
+from cameras.worker import IngestService
+from supervision.db import session_scope, utcnow
+from tests.cameras.conftest import RtspServer, fast_settings, wait_for
+from tests.cameras.test_ingest import add_cameras, open_alerts, status
 
 
 def test_stats_count_every_packet() -> None:
@@ -55,3 +72,141 @@ def test_backoff_grows_with_jitter_and_is_capped() -> None:
     delays = [backoff_delay(a, 1, 30, rng) for a in range(10)]
     assert all(1 <= d <= 30 for d in delays)
     assert max(delays[5:]) > max(delays[:2])
+
+
+# --- a worker that stops writing (kill -9): the web and the scheduler, which outlive it, call it offline ------
+
+
+def _crash(svc: IngestService) -> None:
+    """What kill -9 leaves behind: the readers and the lease loop gone, the leases and health rows kept."""
+    svc._own_stop.set()
+    assert svc._thread is not None
+    svc._thread.join(10)
+    svc._stop_readers(list(svc.held))
+
+
+@pytest.mark.slow
+def test_dead_worker_turns_offline_with_one_alert_and_recovers(engine: Engine, org_data: SimpleNamespace,
+                                                               rtsp: RtspServer) -> None:
+    from cameras import camera_status, list_alerts, list_cameras, mark_silent_cameras
+    from cameras.staleness import CHECK_SECONDS, SILENT, stale_after_seconds
+    from supervision.access import SYSTEM
+    from supervision.scheduler import registered_jobs
+
+    defaults = get_camera_settings()
+    # The scheduler looks often enough to stay within the 15 s of a dropped stream.
+    assert stale_after_seconds(defaults) + CHECK_SECONDS <= 15
+    assert any(j.id == "cameras.silent_workers" and j.trigger_args == {"seconds": CHECK_SECONDS}
+               for j in registered_jobs())
+
+    [cid] = add_cameras(engine, org_data.city, [rtsp.url("cam1")])
+    settings = fast_settings(lease_seconds=30.0)  # no takeover by lease expiry during the test
+    a = IngestService(engine, camera_settings=settings, registry=FrameRegistry(), worker_id="worker-a")
+    a.start()
+    try:
+        assert wait_for(lambda: status(engine, cid) == CameraStatus.ONLINE, 15)
+        _crash(a)
+        crashed = time.monotonic()
+
+        def shown() -> CameraStatus:
+            with Session(engine) as s:
+                return camera_status(s, SYSTEM, cid).status
+
+        assert shown() == CameraStatus.ONLINE  # the last row is fresh
+        assert mark_silent_cameras(engine, cs=settings) == []  # not stale yet: nothing written
+        # The read path: the web shows it offline once the row is older than the stale limit (9 s by default).
+        assert wait_for(shown, 1) and wait_for(lambda: shown() == CameraStatus.OFFLINE, 20)
+        assert time.monotonic() - crashed < 15
+        with Session(engine) as s:
+            listed = list_cameras(s, SYSTEM, status=CameraStatus.OFFLINE)
+            assert [c.id for c in listed] == [cid] and listed[0].health.fps == 0
+            assert list_cameras(s, SYSTEM, status=CameraStatus.ONLINE) == []
+        # The scheduler's job writes it offline and opens one alert, even run twice.
+        assert mark_silent_cameras(engine, cs=settings) == [cid]
+        assert mark_silent_cameras(engine, cs=settings) == []
+        assert status(engine, cid) == CameraStatus.OFFLINE
+        [alert] = open_alerts(engine, cid)
+        assert alert.kind == AlertKind.OFFLINE and alert.detail == SILENT
+        with Session(engine) as s:
+            assert [x.camera_id for x in list_alerts(s, SYSTEM)] == [cid]
+        # Another worker takes the camera over (a lease released here, as expiry would) and clears the alert.
+        with session_scope(engine, write=True) as s:
+            s.execute(delete(IngestLease))
+        b = IngestService(engine, camera_settings=settings, registry=FrameRegistry(), worker_id="worker-b")
+        b.start()
+        try:
+            assert wait_for(lambda: open_alerts(engine, cid) == [] and status(engine, cid) == CameraStatus.ONLINE,
+                            20), (status(engine, cid), open_alerts(engine, cid))
+            with Session(engine) as s:
+                alerts = list_alerts(s, SYSTEM, open_only=False)
+            assert len(alerts) == 1  # the takeover opened no second one
+        finally:
+            b.stop()
+    finally:
+        a.stop()
+
+
+@pytest.mark.slow
+def test_slow_worker_marked_silent_clears_the_alert_itself(engine: Engine, org_data: SimpleNamespace,
+                                                           rtsp: RtspServer) -> None:
+    """A worker that only stalled (its flushes late) adopts the row the scheduler marked, and clears the alert."""
+    from cameras import mark_silent_cameras
+
+    [cid] = add_cameras(engine, org_data.city, [rtsp.url("cam1")])
+    settings = fast_settings(lease_seconds=30.0)
+    a = IngestService(engine, camera_settings=settings, registry=FrameRegistry(), worker_id="worker-a")
+    a.start()
+    try:
+        assert wait_for(lambda: status(engine, cid) == CameraStatus.ONLINE, 15)
+        # The stall: the worker writes nothing for a while, and its row ages past the stale limit.
+        flush = a._flush
+        a._flush = lambda changes: None  # type: ignore[method-assign]
+        with session_scope(engine, write=True) as s:
+            s.execute(update(CameraHealth).where(col(CameraHealth.camera_id) == cid)
+                      .values(updated_at=utcnow() - timedelta(minutes=5)))
+        assert mark_silent_cameras(engine, cs=settings) == [cid]
+        assert status(engine, cid) == CameraStatus.OFFLINE and len(open_alerts(engine, cid)) == 1
+        a._flush = flush  # type: ignore[method-assign]
+        assert wait_for(lambda: open_alerts(engine, cid) == [] and status(engine, cid) == CameraStatus.ONLINE,
+                        10), (status(engine, cid), open_alerts(engine, cid))
+    finally:
+        a.stop()
+
+
+@pytest.mark.slow
+def test_kill_9_of_the_worker_shows_its_cameras_offline_with_an_alert_within_15_s(
+        engine: Engine, org_data: SimpleNamespace, rtsp: RtspServer, tmp_path: Path) -> None:
+    """A real `supervision worker` killed with -9: the read path and the scheduler's check call it offline."""
+    from cameras import camera_status, mark_silent_cameras
+    from cameras.staleness import CHECK_SECONDS
+    from supervision.access import SYSTEM
+
+    cids = add_cameras(engine, org_data.city, [rtsp.url("cam1"), rtsp.url("cam2")])
+    env = {**os.environ, "SUPERVISION_DATABASE_URL": engine.url.render_as_string(hide_password=False),
+           "SUPERVISION_VAR_DIR": str(tmp_path / "var")}
+    log = tmp_path / "worker.log"
+    with open(log, "wb") as out:
+        worker = subprocess.Popen([sys.executable, "-m", "web", "worker", "--processes", "1"], env=env,
+                                  stdout=out, stderr=subprocess.STDOUT)
+    try:
+        assert wait_for(lambda: all(status(engine, c) == CameraStatus.ONLINE for c in cids), 60), \
+            log.read_text(errors="replace")[-3000:]
+        worker.send_signal(signal.SIGKILL)  # its ingest child follows it (PR_SET_PDEATHSIG)
+        worker.wait(timeout=10)
+        killed = time.monotonic()
+
+        def shown() -> list[CameraStatus]:
+            with Session(engine) as s:
+                return [camera_status(s, SYSTEM, c).status for c in cids]
+
+        # The scheduler's job, run as often as the scheduler runs it, until both cameras have their alert.
+        while time.monotonic() - killed < 30 and not all(open_alerts(engine, c) for c in cids):
+            mark_silent_cameras(engine)
+            time.sleep(CHECK_SECONDS)
+        assert shown() == [CameraStatus.OFFLINE] * 2
+        assert all(len(open_alerts(engine, c)) == 1 for c in cids)
+        assert time.monotonic() - killed <= 15 + 2  # a scheduler period of slack for the loaded machine
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait(timeout=10)

@@ -6,6 +6,8 @@ import contextlib
 import socket
 import threading
 import time
+from collections.abc import Iterator
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -166,5 +168,43 @@ def test_camera_without_uri_is_offline(engine: Engine, org_data: SimpleNamespace
         assert wait_for(lambda: status(engine, cid) == CameraStatus.OFFLINE, 10)
         h = health(engine, cid)
         assert h is not None and h.last_error == "camera.stream.no_uri"
+    finally:
+        svc.stop()
+
+
+@pytest.fixture
+def two_streams(clips: dict[str, Path]) -> Iterator[RtspServer]:
+    server = RtspServer(clips, {"small": "main", "wide": "big"})
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.mark.slow
+def test_edited_stream_is_read_within_a_lease_round(engine: Engine, org_data: SimpleNamespace,
+                                                    two_streams: RtspServer) -> None:
+    """An edit (here the stream address) reaches the running reader without disabling the camera."""
+    from cameras import CameraUpdate, update_camera
+    from supervision.access import SYSTEM
+
+    [cid] = add_cameras(engine, org_data.city, [two_streams.url("small")])
+    settings = fast_settings(lease_seconds=6.0)
+    svc = IngestService(engine, camera_settings=settings, registry=FrameRegistry())
+    svc.start()
+    try:
+        assert wait_for(lambda: (h := health(engine, cid)) is not None and h.width == 640, 15)
+        first = svc.held[cid].reader
+        with session_scope(engine, write=True) as s:
+            update_camera(s, SYSTEM, cid, CameraUpdate(stream_uri_override=two_streams.url("wide")))
+        edited = time.monotonic()
+        assert wait_for(lambda: svc.held[cid].reader is not first and svc.held[cid].reader.state.width == 960,
+                        20), svc.held[cid].reader.state
+        # One renewal round (a third of the lease) plus opening the new stream, with room for a loaded machine.
+        assert time.monotonic() - edited < settings.lease_seconds / 3 + settings.open_timeout_seconds + 4
+        assert wait_for(lambda: not first.is_alive(), 10)
+        assert wait_for(lambda: (h := health(engine, cid)) is not None and h.width == 960, 10)
+        assert status(engine, cid) == CameraStatus.ONLINE
+        assert open_alerts(engine, cid) == []
     finally:
         svc.stop()

@@ -3,11 +3,12 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from supervision.runtime import Runtime
-from supervision.scheduler import Scheduler
+from supervision.scheduler import SCHEDULER_LOCK_KEY, Scheduler
 from supervision.settings import get_settings
 
 
@@ -58,3 +59,59 @@ def test_only_one_scheduler_leads(engine: Engine) -> None:
     finally:
         first.stop()
         second.stop()
+
+
+def test_leader_keeps_its_lock_idle_under_idle_in_transaction_timeout(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Managed PostgreSQL ends sessions idle in a transaction: the lock's session must sit 'idle', and two
+    schedulers must never lead at once."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the advisory lock is PostgreSQL's")
+    from supervision import scheduler as scheduler_module
+
+    monkeypatch.setattr(scheduler_module, "_registry", {})  # the election only; no job touches other databases
+    url = engine.url.render_as_string(hide_password=False)
+    # As a role or database setting would: every session of these engines is ended after 1 s idle in a transaction.
+    strict = [sa.create_engine(url, connect_args={"options": "-c idle_in_transaction_session_timeout=1000"})
+              for _ in range(2)]
+    first = Scheduler(strict[0], get_settings(), threading.Event())
+    second = Scheduler(strict[1], get_settings(), threading.Event())
+    first.retry_seconds = second.retry_seconds = 1.0
+    both: list[float] = []
+    watching = threading.Event()
+
+    def watch() -> None:
+        while not watching.is_set():
+            if first.running and second.running:
+                both.append(time.monotonic())
+            time.sleep(0.02)
+
+    def lock_sessions() -> list[str]:
+        with engine.connect() as conn:
+            return [str(r[0]) for r in conn.execute(sa.text(
+                "SELECT a.state FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                "WHERE l.locktype = 'advisory' AND l.granted AND l.objid = :k"), {"k": SCHEDULER_LOCK_KEY})]
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    first.start()
+    try:
+        assert _wait(lambda: first.running, 20)
+        second.start()
+        # Several timeouts and several checks of the lock pass: the leader keeps it, the standby stays one.
+        ends = time.monotonic() + 6
+        while time.monotonic() < ends:
+            assert first.running and not second.running, "leadership moved while the leader lived"
+            assert lock_sessions() == ["idle"], lock_sessions()
+            time.sleep(0.5)
+        first.stop()
+        assert _wait(lambda: second.running, 20), "the standby did not take over"
+        assert _wait(lambda: lock_sessions() == ["idle"], 5), lock_sessions()
+    finally:
+        watching.set()
+        watcher.join(2)
+        first.stop()
+        second.stop()
+        for e in strict:
+            e.dispose()
+    assert both == [], f"two schedulers led at once ({len(both)} samples)"

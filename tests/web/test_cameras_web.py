@@ -261,3 +261,39 @@ def test_edit_changes_only_what_the_form_sent(logged_in: Login, engine: Engine, 
     assert empty.status_code == 422 and 'data-testid="problems"' in empty.text
     county, county_csrf = logged_in("county_admin")
     assert county.post(f"/cameras/{camera_id}", data={"csrf_token": county_csrf, "name": "x"}).status_code == 404
+
+
+def test_snapshot_of_an_offline_camera_is_503_with_the_time_of_its_last_frame(
+        app_client: TestClient, engine: Engine, camera_id: int) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    officer = bearer(app_client, "officer")
+    url = f"/api/v1/cameras/{camera_id}/snapshot.jpg"
+
+    def set_health(status: CameraStatus) -> None:
+        with session_scope(engine, write=True) as s:
+            s.execute(update(CameraHealth).where(col(CameraHealth.camera_id) == camera_id).values(
+                status=status, worker_id="worker-x", updated_at=utcnow(), keyframe_interval_s=1.0))
+
+    set_health(CameraStatus.ONLINE)
+    FRAMES.publish(camera_id, _frame(90))
+    try:
+        live = app_client.get(url, headers=officer)
+        assert live.status_code == 200 and float(live.headers["X-Frame-Age"]) < 5
+        # The reader keeps its last frame while it reconnects: an offline camera's still is not its picture now.
+        set_health(CameraStatus.OFFLINE)
+        stale = app_client.get(url, headers=officer)
+        assert stale.status_code == 503, stale.text
+        error = stale.json()["error"]
+        assert error["code"] == "frame_stale"
+        taken = FRAMES.latest(camera_id)
+        assert taken is not None and taken.at.isoformat(timespec="seconds") in error["message"]
+        # Online by its (fresh) health, but the frame stopped a minute ago: stale too.
+        set_health(CameraStatus.ONLINE)
+        taken.at = utcnow() - timedelta(seconds=60)
+        old = app_client.get(url, headers=officer)
+        assert old.status_code == 503 and old.json()["error"]["code"] == "frame_stale"
+    finally:
+        FRAMES.forget(camera_id)

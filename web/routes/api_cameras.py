@@ -98,14 +98,19 @@ def probe_camera(request: Request, session: SessionDep, actor: Manager, camera_i
 
 
 @router.get("/cameras/{camera_id}/snapshot.jpg", response_class=Response, summary="The latest frame",
-            responses={200: {"content": {"image/jpeg": {}}}, 404: {"description": "No frame yet"}})
+            responses={200: {"content": {"image/jpeg": {}}}, 404: {"description": "No frame yet"},
+                       503: {"description": "The camera is offline: its last frame is stale (the error says when "
+                             "it was taken)"}})
 def snapshot(request: Request, session: SessionDep, actor: Viewer, camera_id: int) -> Response:
-    """The camera's latest frame as JPEG, whichever process reads the camera."""
-    cameras.get_camera(session, actor, camera_id)
+    """The camera's latest frame as JPEG, whichever process reads the camera; 503 when it is offline."""
+    health = cameras.camera_status(session, actor, camera_id)
     shot = cameras.latest_jpeg(request.app.state.engine, camera_id)
     if shot is None:
         raise NotFound("camera.error.no_frame")
-    headers = {"Cache-Control": "private, max-age=2", "X-Frame-Seq": str(shot.seq)}
+    age = cameras.check_fresh(shot, offline=health.status == CameraStatus.OFFLINE,
+                              keyframe_interval_s=health.keyframe_interval_s,
+                              offline_after_seconds=cameras.get_camera_settings().offline_after_seconds)
+    headers = {"Cache-Control": "private, max-age=2", "X-Frame-Seq": str(shot.seq), "X-Frame-Age": f"{age:.1f}"}
     if shot.at is not None:
         headers["X-Frame-At"] = shot.at.isoformat()
     return Response(shot.jpeg, media_type="image/jpeg", headers=headers)
