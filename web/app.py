@@ -102,7 +102,7 @@ def create_app(
         docs_url="/api/docs",
         redoc_url=None,
         openapi_url="/openapi.json",
-        # Before any route: no field may hold a NUL character or an integer beyond 64 bits (web.request_checks).
+        # Before any route: no field may hold a NUL character or an integer beyond 32 bits (web.request_checks).
         dependencies=[Depends(refuse_impossible_input)],
     )
     app.state.settings = settings

@@ -103,7 +103,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 async def _overflow(request: Request, exc: Exception) -> Response:
-    # web.request_checks refuses integers beyond 64 bits by field before a route runs; this catches one that
+    # web.request_checks refuses integers beyond 32 bits by field before a route runs; this catches one that
     # a route computed itself (a date far out of range, an offset times a page size).
     logger.warning("value out of range on %s %s: %s", request.method, request.url.path, exc)
     return await _supervision_error(request, InvalidInput("request", "error.value_out_of_range"))

@@ -8,7 +8,7 @@ add_messages({
     "error.body_unreadable": ("无法读取:须为 UTF-8 编码、嵌套不过深的 JSON 或表单", "cannot be read: send UTF-8 JSON (not nested too deeply) or a form"),
     "error.not_null": ("不能为空值(null);不修改就不要传这个字段", "may not be null; leave the field out to keep its value"),
     "error.nul_character": ("不能包含空字符(\\u0000)", "may not contain a NUL character (\\u0000)"),
-    "error.integer_range": ("数值超出范围(须在 -9223372036854775808 到 9223372036854775807 之间)", "is out of range (must be between -9223372036854775808 and 9223372036854775807)"),
+    "error.integer_range": ("数值超出范围(须在 -2147483648 到 2147483647 之间)", "is out of range (must be between -2147483648 and 2147483647)"),
     "error.value_out_of_range": ("数值超出可处理的范围", "holds a value out of the range that can be handled"),
     "error.method_not_allowed": ("此地址不支持该请求方法", "this address does not accept that method"),
     "error.not_acceptable": ("无法以所要求的格式作答", "cannot answer in the requested format"),

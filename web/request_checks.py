@@ -1,9 +1,11 @@
-"""Refuse input that no field may hold, for every route at once: NUL characters and integers beyond 64 bits.
+"""Refuse input that no field may hold, for every route at once: NUL characters and integers beyond 32 bits.
 
-Both used to pass validation and fail later, as a 500: a 20-digit id or offset overflowed SQLite's and
-PostgreSQL's 64-bit integers (OverflowError, "bigint out of range"), and a NUL character was stored on SQLite
-and refused by PostgreSQL. One app-wide dependency checks the raw input before any route or service sees it,
-so a new route or field is covered without doing anything, and the error names the field.
+Both used to pass validation and fail later, as a 500: a 20-digit id or offset overflowed SQLite's 64-bit
+integers (OverflowError), an id past 2^31 PostgreSQL's INTEGER columns ("integer out of range": every id column
+is INTEGER, 32 bits there), and a NUL character was stored on SQLite and refused by PostgreSQL. No field of ours
+needs more than 32 bits (ids, offsets, limits, days, years, ports). One app-wide dependency checks the raw
+input before any route or service sees it, so a new route or field is covered without doing anything, and the
+error names the field.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from fastapi.routing import APIRoute
 
 from supervision.errors import FieldProblem, InvalidInput
 
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 NUL = "\x00"
 
 
@@ -56,7 +58,7 @@ def _out_of_range(text: str) -> bool:
     text = text.strip()
     if not text.lstrip("+-").isdigit():
         return False  # not an integer: pydantic's validation names it
-    return not INT64_MIN <= int(text) <= INT64_MAX
+    return not INT_MIN <= int(text) <= INT_MAX
 
 
 def _walk_json(value: Any) -> Iterator[tuple[str, Any]]:
@@ -84,7 +86,7 @@ def _too_big(field: str) -> FieldProblem:
 
 
 async def refuse_impossible_input(request: Request) -> None:
-    """Raise InvalidInput naming each field that holds a NUL character or an integer beyond 64 bits."""
+    """Raise InvalidInput naming each field that holds a NUL character or an integer beyond 32 bits."""
     problems: list[FieldProblem] = []
     route = request.scope.get("route")
     int_path, int_query = _int_params(route) if isinstance(route, APIRoute) else (frozenset(), frozenset())
@@ -128,7 +130,7 @@ async def _body_problems(request: Request) -> list[FieldProblem]:
     for path, leaf in _walk_json(document):
         if isinstance(leaf, str) and NUL in leaf:
             problems.append(_nul(path.replace(NUL, "")))
-        elif isinstance(leaf, int) and not isinstance(leaf, bool) and not INT64_MIN <= leaf <= INT64_MAX:
+        elif isinstance(leaf, int) and not isinstance(leaf, bool) and not INT_MIN <= leaf <= INT_MAX:
             problems.append(_too_big(path))
     return problems
 

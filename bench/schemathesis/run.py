@@ -109,8 +109,16 @@ class Server:
         with urllib.request.urlopen(request, timeout=30) as response:
             return token, int(json.load(response)["id"])
 
-    def unhandled_errors(self) -> int:
-        return self.log_path.read_text(errors="replace").count("unhandled error on ")
+    def unhandled_errors(self) -> list[str]:
+        """Each unhandled error in the server's log: the request line and the exception's last line."""
+        lines = self.log_path.read_text(errors="replace").splitlines()
+        found = []
+        for i, line in enumerate(lines):
+            if "unhandled error on " in line:
+                tail = next((x for x in lines[i + 1:i + 400] if x and not x[0].isspace() and ":" in x
+                             and not x.startswith(("Traceback", "The above", "During handling"))), "")
+                found.append(f"{line.split('unhandled error on ')[1]} → {tail[:200]}")
+        return found
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -151,7 +159,7 @@ def fuzz(server: Server, role: str, args: argparse.Namespace, workdir: Path) -> 
 
 
 def write_results(path: Path, args: argparse.Namespace, database: str, runs: list[RoleRun],
-                  unhandled: int) -> None:
+                  unhandled: list[str]) -> None:
     lines = [
         "# Schemathesis against a live `supervision serve --demo`",
         "",
@@ -166,7 +174,7 @@ def write_results(path: Path, args: argparse.Namespace, database: str, runs: lis
     ]
     lines += [f"| {r.role} | {r.operations} | {r.test_cases} | {r.failures} | {r.seconds:.0f} s"
               f"{'' if r.complete else ' (stopped)'} |" for r in runs]
-    lines += ["", f"Unhandled errors in the server's log (500 `internal`): {unhandled}.", ""]
+    lines += ["", f"Unhandled errors in the server's log (500 `internal`): {len(unhandled)}.", ""]
     for r in runs:
         for operation, found in sorted(r.by_operation.items()):
             lines.append(f"- {r.role}: `{operation}`: {', '.join(found)}")
@@ -209,6 +217,7 @@ def main() -> int:
         if any(r.failures for r in runs) or unhandled:
             for role in args.roles.split(","):
                 print((workdir / f"schemathesis-{role}.txt").read_text()[-6000:], file=sys.stderr)
+            print("\n".join(sorted(set(unhandled))), file=sys.stderr)
             return 1
     return 0
 

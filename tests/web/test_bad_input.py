@@ -13,7 +13,8 @@ from fastapi.testclient import TestClient
 from supervision.shapes import UpdateModel
 from tests.web.conftest import bearer, login_token
 
-BIG = 2**63  # one past the largest 64-bit integer
+BIG = 2**63  # past SQLite's 64-bit integers (OverflowError before the fix)
+INT_MAX = 2**31 - 1  # ids are INTEGER columns: 32 bits on PostgreSQL
 STABLE_CODES = {"invalid_input", "not_found", "forbidden", "unauthorized", "conflict", "calendar_not_covered",
                 "too_many_attempts", "internal", "method_not_allowed", "not_acceptable", "payload_too_large",
                 "unsupported_media_type"}
@@ -35,6 +36,7 @@ def admin(app_client: TestClient, org_data: SimpleNamespace) -> dict[str, str]:
 
 @pytest.mark.parametrize(("method", "url", "body", "field"), [
     ("GET", f"/api/v1/sites/{BIG}", None, "entity_id"),
+    ("GET", f"/api/v1/cameras/{INT_MAX + 1}", None, "camera_id"),
     ("GET", f"/api/v1/windows?offset={BIG * 1000}", None, "offset"),
     ("GET", f"/api/v1/staff?under_site_id=-{BIG * 5}", None, "under_site_id"),
     ("GET", f"/api/v1/work-orders?offset={BIG}", None, "offset"),
@@ -47,11 +49,11 @@ def test_integers_beyond_64_bits_are_refused_by_field(app_client: TestClient, ad
                                                       body: Any, field: str) -> None:
     response = app_client.request(method, url.format(window=org_data.window), json=body, headers=admin)
     problem = _problem(response, field)
-    assert "9223372036854775807" in problem["message"]
+    assert "2147483647" in problem["message"]
 
 
-def test_the_largest_64_bit_id_is_just_not_found(app_client: TestClient, admin: dict[str, str]) -> None:
-    response = app_client.get(f"/api/v1/sites/{BIG - 1}", headers=admin)
+def test_the_largest_32_bit_id_is_just_not_found(app_client: TestClient, admin: dict[str, str]) -> None:
+    response = app_client.get(f"/api/v1/sites/{INT_MAX}", headers=admin)
     assert response.status_code == 404, response.text
     assert response.json()["error"]["code"] == "not_found"
 
