@@ -40,4 +40,16 @@ def clearable_fields(shape: type[UpdateModel]) -> frozenset[str]:
                      and not columns[name].primary_key)
 
 
-__all__ = ["NULL_NOT_ALLOWED", "UpdateModel", "clearable_fields"]
+def without_refused_nulls(shape: type[UpdateModel], data: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """Split `data` into what `shape` may validate and the fields whose null it refuses.
+
+    For a service that reports every problem of a form at once: it validates the rest and adds a "required"
+    problem for each of these beside its own checks, instead of stopping at the first.
+    """
+    clearable = clearable_fields(shape)
+    refused = [name for name, value in data.items()
+               if value is None and name in shape.model_fields and name not in clearable]
+    return {k: v for k, v in data.items() if k not in refused}, refused
+
+
+__all__ = ["NULL_NOT_ALLOWED", "UpdateModel", "clearable_fields", "without_refused_nulls"]
