@@ -191,7 +191,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--roles", default="admin", help="comma-separated demo accounts, e.g. admin,officer,supervisor")
-    parser.add_argument("--max-examples", type=int, default=50)
+    parser.add_argument("--max-examples", type=int, default=25)
     parser.add_argument("--seed", type=int, default=20261205)
     parser.add_argument("--phases", default="examples,coverage,fuzzing")
     parser.add_argument("--max-time", type=int, default=3600, help="seconds per role before the run is stopped")
