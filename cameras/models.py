@@ -12,6 +12,7 @@ from sqlalchemy import Column, ForeignKey, Index, Integer, Text
 from sqlmodel import Field, SQLModel
 
 from supervision.db import UTCDateTime, utcnow
+from supervision.shapes import UpdateModel
 
 
 def _ts(nullable: bool = False) -> Column[datetime]:
@@ -211,7 +212,9 @@ class CameraCreate(CameraBase):
                              "yet); \"probe\" asks it later")
 
 
-class CameraUpdate(SQLModel):
+class CameraUpdate(UpdateModel):
+    columns_of = Camera
+
     site_id: int | None = None
     hall_id: int | None = None
     window_id: int | None = None

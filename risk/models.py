@@ -14,6 +14,7 @@ from sqlalchemy import Column, Enum, Index, Text
 from sqlmodel import Field, SQLModel
 
 from supervision.db import UTCDateTime, utcnow
+from supervision.shapes import UpdateModel
 
 
 def _ts(nullable: bool = False) -> Column[datetime]:
@@ -146,7 +147,9 @@ class RiskPointCreate(RiskPointBase):
     measure_ids: list[int] = []
 
 
-class RiskPointUpdate(SQLModel):
+class RiskPointUpdate(UpdateModel):
+    columns_of = RiskPoint
+
     code: str | None = None
     name: str | None = None
     post_id: int | None = None
@@ -201,7 +204,9 @@ class CountermeasureCreate(CountermeasureBase):
     point_ids: list[int] = []
 
 
-class CountermeasureUpdate(SQLModel):
+class CountermeasureUpdate(UpdateModel):
+    columns_of = Countermeasure
+
     code: str | None = None
     content: str | None = None
     measure_type: MeasureType | None = None

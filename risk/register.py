@@ -46,6 +46,7 @@ from supervision.db import utcnow
 from supervision.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from supervision.models import Post, Site, Staff
 from supervision.org import CODE_RE, parse
+from supervision.shapes import without_refused_nulls
 from supervision.workdays import WorkCalendar, load_calendar
 
 logger = logging.getLogger(__name__)
@@ -315,7 +316,8 @@ def update_risk_point(
 ) -> RiskPoint:
     """Change the fields given; the level changes only through a review, which keeps the history."""
     point = _writable_point(session, actor, point_id)
-    changes = parse(RiskPointUpdate, data).model_dump(exclude_unset=True)
+    data, nulls = without_refused_nulls(RiskPointUpdate, data)  # reported with the other problems: check.nulls
+    changes = {**parse(RiskPointUpdate, data).model_dump(exclude_unset=True), **dict.fromkeys(nulls)}
     measure_ids = changes.pop("measure_ids", None)
     before = {k: getattr(point, k) for k in changes}
     # No autoflush: a refused change must never reach the database (a duplicate code would fail the flush
@@ -434,7 +436,8 @@ def update_countermeasure(
 ) -> Countermeasure:
     """Change the fields given; a new frequency moves the next check from the last one."""
     measure = writable_measure(session, actor, measure_id)
-    changes = parse(CountermeasureUpdate, data).model_dump(exclude_unset=True)
+    data, nulls = without_refused_nulls(CountermeasureUpdate, data)  # see update_risk_point
+    changes = {**parse(CountermeasureUpdate, data).model_dump(exclude_unset=True), **dict.fromkeys(nulls)}
     point_ids = changes.pop("point_ids", None)
     before = {k: getattr(measure, k) for k in changes}
     with session.no_autoflush:  # see update_risk_point

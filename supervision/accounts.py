@@ -25,6 +25,7 @@ from supervision.models import ApiToken, AuthSession, LoginAttempt, Role, Site, 
 from supervision.org import CODE_RE, parse
 from supervision.passwords import MIN_PASSWORD_LENGTH, hash_password, new_token, token_digest, verify_password
 from supervision.settings import Settings, get_settings
+from supervision.shapes import UpdateModel
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +42,9 @@ class UserCreate(BaseModel):
     locale: str = "zh-CN"
 
 
-class UserUpdate(BaseModel):
+class UserUpdate(UpdateModel):
+    columns_of = User
+
     display_name: str | None = Field(default=None, min_length=1, max_length=60)
     role: Role | None = None
     site_id: int | None = None

@@ -9,6 +9,7 @@ from sqlalchemy import Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from supervision.db import UTCDateTime, utcnow
+from supervision.shapes import UpdateModel
 
 
 def _ts(nullable: bool = False) -> Column[datetime]:
@@ -313,7 +314,9 @@ class SiteCreate(SiteBase):
     pass
 
 
-class SiteUpdate(SQLModel):
+class SiteUpdate(UpdateModel):
+    columns_of = Site
+
     code: str | None = None
     name: str | None = None
     kind: SiteKind | None = None
@@ -331,7 +334,9 @@ class HallCreate(HallBase):
     pass
 
 
-class HallUpdate(SQLModel):
+class HallUpdate(UpdateModel):
+    columns_of = Hall
+
     code: str | None = None
     name: str | None = None
     site_id: int | None = None
@@ -346,7 +351,9 @@ class DepartmentCreate(DepartmentBase):
     pass
 
 
-class DepartmentUpdate(SQLModel):
+class DepartmentUpdate(UpdateModel):
+    columns_of = Department
+
     code: str | None = None
     name: str | None = None
     site_id: int | None = None
@@ -360,7 +367,9 @@ class WindowCreate(WindowBase):
     delegated_department_ids: list[int] = []
 
 
-class WindowUpdate(SQLModel):
+class WindowUpdate(UpdateModel):
+    columns_of = Window
+
     code: str | None = None
     name: str | None = None
     number: str | None = None
@@ -381,7 +390,9 @@ class PostCreate(PostBase):
     pass
 
 
-class PostUpdate(SQLModel):
+class PostUpdate(UpdateModel):
+    columns_of = Post
+
     code: str | None = None
     name: str | None = None
     site_id: int | None = None
@@ -399,7 +410,9 @@ class StaffCreate(StaffBase):
     phone: str = ""
 
 
-class StaffUpdate(SQLModel):
+class StaffUpdate(UpdateModel):
+    columns_of = Staff
+
     code: str | None = None
     name: str | None = None
     rank: StaffRank | None = None

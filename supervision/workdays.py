@@ -220,6 +220,8 @@ def declare_year(session: Session, actor: Principal, *, year: int, notice: str, 
 
 def overrides(session: Session, *, year: int | None = None) -> list[WorkdayOverride]:
     stmt = select(WorkdayOverride).order_by(col(WorkdayOverride.day))
+    if year is not None and not 2000 <= year <= 2100:  # the years declare_year accepts; date() refuses year 0
+        raise InvalidInput("year", "error.invalid_value", detail="2000–2100")
     if year is not None:
         stmt = stmt.where(col(WorkdayOverride.day) >= date(year, 1, 1), col(WorkdayOverride.day) <= date(year, 12, 31))
     return list(session.exec(stmt).all())

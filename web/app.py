@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -20,6 +20,7 @@ from supervision.settings import Settings, get_settings
 from web import errors
 from web.composition import MIGRATION_PACKAGES, router_modules, service_factories
 from web.deps import CountWriteTransactions
+from web.request_checks import refuse_impossible_input
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +103,8 @@ def create_app(
         docs_url="/api/docs",
         redoc_url=None,
         openapi_url="/openapi.json",
+        # Before any route: no field may hold a NUL character or an integer beyond 32 bits (web.request_checks).
+        dependencies=[Depends(refuse_impossible_input)],
     )
     app.state.settings = settings
     app.state.engine = engine

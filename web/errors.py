@@ -14,6 +14,7 @@ from starlette.responses import Response
 
 from supervision.errors import FieldProblem, InvalidInput, SupervisionError, Unauthorized
 from supervision.i18n import translate
+from supervision.shapes import NULL_NOT_ALLOWED
 from web.deps import request_locale
 from web.templating import render
 
@@ -56,9 +57,14 @@ async def _supervision_error(request: Request, exc: Exception) -> Response:
 def problems_from_request_validation(exc: RequestValidationError) -> list[FieldProblem]:
     out = []
     for err in exc.errors():
+        kind = err.get("type")
+        if kind == "json_invalid":
+            # FastAPI puts the character position where the field goes ("loc": ["body", 11]).
+            out.append(FieldProblem("body", "error.json_invalid", {"position": err["loc"][-1]}))
+            continue
         loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "form", "header")]
         field = ".".join(loc) or "body"
-        key = "error.required" if err.get("type") == "missing" else "error.invalid_value"
+        key = {"missing": "error.required", NULL_NOT_ALLOWED: "error.not_null"}.get(str(kind), "error.invalid_value")
         out.append(FieldProblem(field, key, {"detail": err.get("msg", "")}))
     return out
 
@@ -68,15 +74,39 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     return await _supervision_error(request, InvalidInput(problems=problems_from_request_validation(exc)))
 
 
+# Starlette's and FastAPI's own refusals, as our stable codes and texts (their `detail` is English only).
+HTTP_STATUS_ERRORS: dict[int, tuple[str, str]] = {
+    401: ("unauthorized", "error.unauthorized"),
+    403: ("forbidden", "error.forbidden"),
+    404: ("not_found", "error.not_found"),
+    405: ("method_not_allowed", "error.method_not_allowed"),
+    406: ("not_acceptable", "error.not_acceptable"),
+    413: ("payload_too_large", "error.payload_too_large"),
+    415: ("unsupported_media_type", "error.unsupported_media_type"),
+    429: ("too_many_attempts", "error.too_many_attempts"),
+}
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 or (exc.status_code < 500 and exc.status_code not in HTTP_STATUS_ERRORS):
+        # FastAPI answers 400 for a body it cannot read (invalid UTF-8, nesting deeper than the JSON parser's
+        # limit), Starlette for a malformed form: the body is the field at fault.
+        return await _supervision_error(request, InvalidInput("body", "error.body_unreadable"))
     locale = request_locale(request)
-    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-    message = translate("error.not_found", locale) if exc.status_code == 404 else str(exc.detail)
+    code, key = HTTP_STATUS_ERRORS.get(exc.status_code, ("internal", "error.internal"))
+    message = translate(key, locale)
     if wants_json(request):
         return JSONResponse({"error": {"code": code, "message": message}}, status_code=exc.status_code,
                             headers=getattr(exc, "headers", None))
     return _error_page(request, exc.status_code, code, message)
+
+
+async def _overflow(request: Request, exc: Exception) -> Response:
+    # web.request_checks refuses integers beyond 32 bits by field before a route runs; this catches one that
+    # a route computed itself (a date far out of range, an offset times a page size).
+    logger.warning("value out of range on %s %s: %s", request.method, request.url.path, exc)
+    return await _supervision_error(request, InvalidInput("request", "error.value_out_of_range"))
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
@@ -92,4 +122,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(SupervisionError, _supervision_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(OverflowError, _overflow)
     app.add_exception_handler(Exception, _unexpected)

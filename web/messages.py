@@ -4,6 +4,16 @@ from supervision.i18n import add_messages
 
 add_messages({
     "error.internal": ("服务器内部错误,已记录,请稍后再试", "Internal error; it has been logged. Please try again later"),
+    "error.json_invalid": ("不是有效的 JSON(第 {position} 个字符处出错)", "is not valid JSON (error at character {position})"),
+    "error.body_unreadable": ("无法读取:须为 UTF-8 编码、嵌套不过深的 JSON 或表单", "cannot be read: send UTF-8 JSON (not nested too deeply) or a form"),
+    "error.not_null": ("不能为空值(null);不修改就不要传这个字段", "may not be null; leave the field out to keep its value"),
+    "error.nul_character": ("不能包含空字符(\\u0000)", "may not contain a NUL character (\\u0000)"),
+    "error.integer_range": ("数值超出范围(须在 -2147483648 到 2147483647 之间)", "is out of range (must be between -2147483648 and 2147483647)"),
+    "error.value_out_of_range": ("数值超出可处理的范围", "holds a value out of the range that can be handled"),
+    "error.method_not_allowed": ("此地址不支持该请求方法", "this address does not accept that method"),
+    "error.not_acceptable": ("无法以所要求的格式作答", "cannot answer in the requested format"),
+    "error.payload_too_large": ("提交的内容过大", "the request body is too large"),
+    "error.unsupported_media_type": ("不支持此内容类型,请用 JSON 或表单", "unsupported content type; send JSON or a form"),
     "error.grant_type": ("只支持 password 授权方式", "only the password grant is supported"),
     "ui.app_name": ("政务服务电子监察", "Service Centre E-Supervision"),
     "ui.footer": ("政务服务电子监察系统 · 数据仅限授权人员在管辖范围内使用,所有敏感操作均留痕审计",
