@@ -21,6 +21,7 @@ from supervision.errors import Conflict, InvalidInput, SupervisionError
 from supervision.models import Role
 from supervision.settings import Settings
 from web.deps import CurrentPrincipal, SessionDep, SettingsDep, client_ip, needs, request_locale
+from web.forms import all_or_nothing
 from web.routes.home import HomePanel, local_today, register_panel
 from web.routes.org_import import XLSX
 from web.templating import NavItem, add_nav_item, render
@@ -76,11 +77,8 @@ def _problems(request: Request, exc: SupervisionError) -> list[dict[str, Any]]:
 
 def _attempt(session: Session, work: Callable[[], T]) -> T:
     """Run a service call; on a refusal undo its half-done writes so the re-rendered page commits nothing."""
-    try:
+    with all_or_nothing(session):
         return work()
-    except (InvalidInput, Conflict):
-        session.rollback()
-        raise
 
 
 def _query(request: Request, *names: str) -> dict[str, str]:
@@ -317,7 +315,6 @@ async def call_import(request: Request, session: SessionDep, settings: SettingsD
             lambda: _attempt(session, lambda: complaints.import_calls(session, actor, content, name,
                                                                       ip=client_ip(request))))
     except (InvalidInput, Conflict) as exc:
-        session.rollback()
         problems = _problems(request, exc)
     rows, count = complaints.list_calls(session, actor, {}, limit=PAGE)
     return render(request, "complaints/calls.html", {
