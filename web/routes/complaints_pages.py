@@ -15,7 +15,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.responses import Response
 
 import complaints
-from complaints.lookups import form_choices, org_names, site_departments
+from complaints.lookups import dispatch_choices, form_choices, org_names
 from supervision.access import Permission, Principal
 from supervision.errors import Conflict, InvalidInput, SupervisionError
 from supervision.models import Role
@@ -219,9 +219,11 @@ def _order_page(request: Request, session: Session, actor: Principal, order_ref:
                 status_code: int = 200) -> Response:
     detail = complaints.get_order(session, actor, order_ref, ip=client_ip(request))
     order = detail.order
+    dispatch = dispatch_choices(session, actor, site_id=order.site_id, window_id=order.window_id,
+                                department_id=order.department_id)
     return render(request, "complaints/order.html", {
         "d": detail, "o": order, "names": org_names(session, [order]),
-        "departments": site_departments(session, actor, order.site_id), "problems": problems or [],
+        "departments": dispatch.departments, "preselect": dispatch.preselect, "problems": problems or [],
         "values": values or {}, "outcomes": list(complaints.Outcome), "dispositions": list(complaints.Disposition),
         "methods": list(complaints.CallbackMethod), "levels": [5, 4, 3, 2, 1],
         "level_names": {5: "very_satisfied", 4: "satisfied", 3: "basic", 2: "dissatisfied", 1: "very_dissatisfied"},
