@@ -5,7 +5,8 @@ on PostgreSQL.
 
 Rate limiting of the public form is a sliding window over `complaints_rate_hit` rows: a submission
 counts the hits of its bucket and key (a keyed hash of the address, never the address itself)
-in the window and refuses at the limit; a second bucket caps all addresses together, against a
+in the window and refuses at the limit, counting and adding under one lock per bucket and key so
+concurrent posts cannot slip past it; a second bucket caps all addresses together, against a
 flood from many addresses. A nightly job deletes hits older than a day.
 """
 
@@ -18,7 +19,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, delete, func, select
@@ -150,9 +151,27 @@ def address_key(address: str) -> str:
     return crypto.keyed_hash("rate:" + (address or "unknown"))[:64]
 
 
+# pg_advisory_xact_lock(int, int): the two-key space, apart from the scheduler's one-key lock.
+_RATE_LOCK = text("SELECT pg_advisory_xact_lock(:space, :id)")
+_RATE_LOCK_SPACE = 0x52617465  # "Rate"
+
+
+def _lock_id(bucket: str, key: str) -> int:
+    """A signed 32-bit number for a bucket and key (a rare collision only makes two addresses queue)."""
+    return int.from_bytes(hashlib.sha256(f"{bucket}\0{key}".encode()).digest()[:4], "big", signed=True)
+
+
 def hit(session: Session, bucket: str, key: str, *, limit: int, window: timedelta, now: datetime | None = None) -> None:
-    """Count one request; TooManyAttempts when the bucket already holds `limit` in the window."""
+    """Count one request; TooManyAttempts when the bucket already holds `limit` in the window.
+
+    Counting and adding the hit are one step per bucket and key: on PostgreSQL a transaction-scoped
+    advisory lock on the pair makes concurrent requests of one address queue (without it, ten
+    simultaneous posts all counted zero and all passed a limit of three); on SQLite the caller's
+    write transaction (BEGIN IMMEDIATE) already serialises them.
+    """
     now = now or utcnow()
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection().execute(_RATE_LOCK, {"space": _RATE_LOCK_SPACE, "id": _lock_id(bucket, key)})
     used = session.exec(
         select(func.count())
         .select_from(RateHit)

@@ -89,13 +89,57 @@ def form_choices(session: Session, actor: Principal, *, people: bool = True) -> 
     return out
 
 
-def site_departments(session: Session, actor: Principal, site_id: int) -> list[tuple[int, str]]:
-    """The departments of one site (an order is dispatched to a unit of its own centre)."""
+@dataclass
+class DispatchChoices:
+    """The units an order may be dispatched to, (id, label), and the one to preselect."""
+
+    departments: list[tuple[int, str]] = field(default_factory=list)
+    preselect: int | None = None
+
+
+def dispatch_choices(session: Session, actor: Principal, *, site_id: int, window_id: int | None,
+                     department_id: int | None) -> DispatchChoices:
+    """Units for an order's dispatch: those serving its window first, then any of its centre or above it.
+
+    A township's window is staffed by a county or city department, and the service accepts any unit of the
+    order's centre or of a centre above it: listing only the order's own centre left a township order with
+    no unit to choose. The window's own department, or a comprehensive window's only delegated one, is
+    preselected.
+    """
     if not actor.can(Permission.ORG_READ):
-        return []
-    rows, _ = org.list_entities(session, actor, org.OrgKind.DEPARTMENT, filters={"site_id": site_id},
-                                limit=OPTION_LIMIT)
-    return [(int(r.id), f"{r.name} ({r.code})") for r in rows]
+        return DispatchChoices()
+    site = session.get(Site, site_id)
+    if site is None:
+        return DispatchChoices()
+    chain = [int(part) for part in site.path.strip("/").split("/") if part.isdigit()]
+    depth = {sid: i for i, sid in enumerate(chain)}
+    rows = [(int(d.id or 0), d.name, d.code, d.site_id, site_name) for d, site_name in session.exec(
+        select(Department, Site.name)
+        .join(Site, col(Site.id) == col(Department.site_id))
+        .where(col(Department.site_id).in_(chain))
+        .limit(OPTION_LIMIT)
+    ).all()]
+    serving: list[int] = []
+    if window_id is not None:
+        window = session.get(Window, window_id)
+        if window is not None and window.department_id is not None:
+            serving.append(window.department_id)
+        if window is not None and window.is_comprehensive:
+            serving.extend(d for d in org.delegated_departments(session, window_id) if d not in serving)
+    if department_id is not None and department_id not in serving:
+        serving.insert(0, department_id)
+    # Serving units first, then the nearest centre's units before those of the centres above it.
+    ordered = sorted(rows,
+                     key=lambda r: (r[0] not in serving, serving.index(r[0]) if r[0] in serving else 0,
+                                    -depth.get(r[3], 0), r[2]))
+    departments = [(i, f"{name} ({code})" + ("" if dept_site == site_id else f" · {site_name}"))
+                   for i, name, code, dept_site, site_name in ordered]
+    offered = {d for d, _ in departments}
+    preselect = department_id if department_id in offered else None
+    if preselect is None:
+        candidates = [d for d in serving if d in offered]
+        preselect = candidates[0] if len(candidates) == 1 else None
+    return DispatchChoices(departments, preselect)
 
 
 def public_sites(session: Session) -> list[tuple[int, str]]:

@@ -320,6 +320,13 @@ add_messages(
         "complaints.ui.action_done": ("已{action}", "Done: {action}"),
         "complaints.ui.next_actions": ("可执行操作", "Next actions"),
         "complaints.ui.no_actions": ("当前没有您可执行的操作", "Nothing for you to do now"),
+        "complaints.ui.no_dispatch_units": (
+            "该工单所在中心及其上级中心都还没有部门，无法交办：请管理员先在“组织机构 → 部门”中添加承办部门，"
+            "并为窗口指定所属部门（综合窗口指定委托部门）。",
+            "Neither this order's centre nor any centre above it has a department to dispatch to: an admin must "
+            "first add the handling departments under Organisation → Departments and give the window its "
+            "department (a comprehensive window its delegated departments).",
+        ),
         "complaints.ui.days": ("延期工作日数", "Working days"),
         "complaints.ui.method": ("回访方式", "Method"),
         "complaints.ui.method_phone": ("电话", "Phone"),

@@ -462,6 +462,12 @@ def transition(
     if act in _INTERNAL:
         raise InvalidInput("action", "complaints.error.internal_action")
     payload = data if isinstance(data, TransitionInput) else parse(TransitionInput, dict(data or {}))
+    if act is Action.MERGE and payload.into:
+        # A merge changes two orders: lock them in id order, so two merges of a pair into each other
+        # queue instead of deadlocking.
+        target = _find(session, str(payload.into))
+        if target is not None and target.id is not None and target.id < order_id:
+            _find(session, str(target.id), lock=True)
     order = _get(session, order_id, lock=True)
     viewer = viewer_for(session, actor)
     if not visibility.can_read(session, viewer, order):
@@ -585,7 +591,8 @@ def _apply(
         order.extension_pending_reason = ""
     elif action is Action.MERGE:
         need("into", data.into)
-        target = _find(session, str(data.into))
+        # Locked like the order itself: a target closed or merged meanwhile must refuse the merge.
+        target = _find(session, str(data.into), lock=True)
         if (
             target is None
             or target.id == order.id
@@ -934,10 +941,16 @@ def _get(session: Session, order_id: int, *, lock: bool = False) -> WorkOrder:
     return order
 
 
-def _find(session: Session, ref: str) -> WorkOrder | None:
+def _find(session: Session, ref: str, *, lock: bool = False) -> WorkOrder | None:
+    stmt = select(WorkOrder)
     if ref.isdigit():
-        return session.get(WorkOrder, int(ref))
-    return session.exec(select(WorkOrder).where(col(WorkOrder.number) == ref.strip())).first()
+        stmt = stmt.where(col(WorkOrder.id) == int(ref))
+    else:
+        stmt = stmt.where(col(WorkOrder.number) == ref.strip())
+    if lock:
+        # populate_existing: an order already in the session is read again, as it stands under the lock.
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    return session.exec(stmt).first()
 
 
 def order_view(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -342,6 +343,9 @@ def import_register(
         problems: list[FieldProblem] = []
         point_rows = _read_sheet(sheets, (POINTS_SHEET, "Risk points"), POINT_COLUMNS, problems)
         measure_rows = _read_sheet(sheets, (MEASURES_SHEET, "Countermeasures"), MEASURE_COLUMNS, problems)
+    except (SyntaxError, KeyError, ValueError, TypeError, OSError, zipfile.BadZipFile) as exc:
+        # Read-only: a sheet's XML is parsed only as its rows are read, so a broken sheet fails here.
+        raise InvalidInput("file", "error.workbook", detail=exc.__class__.__name__) from None
     finally:
         wb.close()
     if problems:
@@ -364,6 +368,8 @@ def _read_sheet(
     if ws is None:
         problems.append(FieldProblem("sheet", "error.workbook_sheet_missing", sheet=names[0]))
         return []
+    # The recorded size may be wrong (files written by other tools): read to the last row there is.
+    ws.reset_dimensions()
     rows = ws.iter_rows(values_only=True)
     header = next(rows, None) or ()
     by_header = {c.header: c.key for c in columns} | {c.key: c.key for c in columns}

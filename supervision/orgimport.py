@@ -501,22 +501,27 @@ class _Sheet:
 def _read_workbook(data: bytes) -> tuple[dict[OrgKind, _Sheet], list[FieldProblem]]:
     if len(data) > MAX_UPLOAD_BYTES:
         raise InvalidInput("file", "error.upload_too_large", max=MAX_UPLOAD_BYTES // (1024 * 1024))
-    try:
-        wb = load_workbook(io.BytesIO(data), data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
-        raise InvalidInput("file", "error.workbook", detail=exc.__class__.__name__) from None
     problems: list[FieldProblem] = []
     sheets: dict[OrgKind, _Sheet] = {}
-    by_name = {_norm(ws.title): ws for ws in wb.worksheets}
-    for spec in SHEETS:
-        ws = by_name.get(_norm(spec.title)) or by_name.get(spec.key)
-        if ws is None:
-            problems.append(FieldProblem("file", "error.workbook_sheet_missing", sheet=spec.title))
-            continue
-        sheet = _read_sheet(ws, spec, problems)
-        if sheet is not None:
-            sheets[spec.kind] = sheet
-    wb.close()
+    try:
+        # Read-only: rows are parsed as they are iterated, instead of every cell becoming an object first.
+        # A sheet's XML is read only now, so a broken one fails here, not in load_workbook.
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        try:
+            by_name = {_norm(ws.title): ws for ws in wb.worksheets}
+            for spec in SHEETS:
+                ws = by_name.get(_norm(spec.title)) or by_name.get(spec.key)
+                if ws is None:
+                    problems.append(FieldProblem("file", "error.workbook_sheet_missing", sheet=spec.title))
+                    continue
+                sheet = _read_sheet(ws, spec, problems)
+                if sheet is not None:
+                    sheets[spec.kind] = sheet
+        finally:
+            wb.close()
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError,
+            SyntaxError) as exc:  # SyntaxError: the XML parsers' ParseError (ElementTree and lxml)
+        raise InvalidInput("file", "error.workbook", detail=exc.__class__.__name__) from None
     return sheets, problems
 
 
@@ -531,7 +536,10 @@ def _header_key(spec: SheetSpec, text: Any) -> str | None:
     return None
 
 
-def _read_sheet(ws: Worksheet, spec: SheetSpec, problems: list[FieldProblem]) -> _Sheet | None:
+def _read_sheet(ws: Any, spec: SheetSpec, problems: list[FieldProblem]) -> _Sheet | None:
+    """Read one sheet of a read-only workbook (`ws`: openpyxl's stubs type its rows for `Worksheet` only)."""
+    # The sheet's recorded size may be wrong (files written by other tools): read to the last row there is.
+    ws.reset_dimensions()
     head = list(ws.iter_rows(min_row=1, max_row=2, values_only=True))
     row1 = list(head[0]) if head else []
     row2 = list(head[1]) if len(head) > 1 else []

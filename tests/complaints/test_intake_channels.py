@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 import complaints
 from complaints.models import HotlineCall, Rating, WorkOrder
+from supervision.db import session_scope
 from supervision.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyAttempts
 from supervision.models import Incident, LedgerEntry
 from tests.complaints.conftest import MONDAY
@@ -112,6 +115,37 @@ def test_public_form_flood_is_refused(s: Session, world: SimpleNamespace, monkey
     complaints.submit_public(s, public(world), ip="10.0.0.9", now=MONDAY)  # another address is served
     complaints.submit_public(s, public(world), ip="10.0.0.1", now=MONDAY + timedelta(minutes=11))
     assert len(s.exec(select(WorkOrder)).all()) == 4
+
+
+def test_concurrent_posts_from_one_address_accept_exactly_the_limit(engine: Engine, world: SimpleNamespace,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SUPERVISION_COMPLAINTS_PUBLIC_PER_ADDRESS", "3")
+    posts = 10
+    start = threading.Barrier(posts)
+    accepted: list[str] = []
+    refused: list[str] = []
+    failed: list[Exception] = []
+
+    def post(n: int) -> None:
+        start.wait(timeout=60)
+        try:
+            # As the page does: one write transaction per post (BEGIN IMMEDIATE on SQLite).
+            with session_scope(engine, write=True) as s:
+                data = public(world, content=f"窗口人员上班时间玩手机，第{n}次反映")
+                accepted.append(complaints.submit_public(s, data, ip="10.0.0.7").number)
+        except TooManyAttempts:
+            refused.append(str(n))
+        except Exception as exc:
+            failed.append(exc)
+
+    threads = [threading.Thread(target=post, args=(n,)) for n in range(posts)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert not failed and (len(accepted), len(refused)) == (3, posts - 3), failed
+    with Session(engine) as s:
+        assert len(s.exec(select(WorkOrder)).all()) == 3
 
 
 def test_public_form_names_bad_fields(s: Session, world: SimpleNamespace) -> None:

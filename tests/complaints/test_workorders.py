@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
 from datetime import date, timedelta
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 import complaints
 from complaints import jobs
 from complaints.models import WorkOrder, WorkOrderEvent
+from supervision.db import session_scope
 from supervision.errors import Conflict, Forbidden, InvalidInput, NotFound
 from supervision.models import AuditEntry, Incident, LedgerEntry
 from tests.complaints.conftest import MONDAY
+from tests.conftest import BACKEND
 
 
 def complaint(w: SimpleNamespace, **extra: Any) -> dict[str, Any]:
@@ -280,3 +286,37 @@ def test_statistics_and_excel_export(s: Session, world: SimpleNamespace) -> None
     assert err.value.problems[0].field == "group_by"
     with pytest.raises(Forbidden):
         complaints.statistics(s, world.p["staff"], group_by="month", since=date(2026, 11, 1), until=date(2026, 11, 2))
+
+
+@pytest.mark.skipif(BACKEND != "postgres", reason="row locks: SQLite serialises every writer anyway")
+def test_a_merge_waits_for_its_target_and_refuses_one_closed_meanwhile(engine: Engine,
+                                                                      world: SimpleNamespace) -> None:
+    sup = world.p["supervisor"]
+    with session_scope(engine, write=True) as setup:
+        dup, target, third = (complaints.create_work_order(setup, sup, complaint(world), now=MONDAY).id
+                              for _ in range(3))
+    closing = Session(engine, expire_on_commit=False)
+    act(closing, sup, target, "merge", into=str(third))  # the target closes, not committed yet
+    outcome: dict[str, Any] = {}
+
+    def merge_into_target() -> None:
+        try:
+            with session_scope(engine, write=True) as s:
+                outcome["state"] = act(s, sup, dup, "merge", into=str(target)).state
+        except Exception as exc:
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=merge_into_target)
+    thread.start()
+    with engine.connect() as watch:
+        deadline = time.monotonic() + 60
+        while not watch.execute(sa.text("SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar():
+            assert time.monotonic() < deadline, "the merge never waited for the target's lock"
+            watch.rollback()
+            time.sleep(0.02)
+    closing.commit()
+    closing.close()
+    thread.join(60)
+    assert isinstance(outcome.get("error"), Conflict), outcome
+    with Session(engine) as s:
+        assert s.get(WorkOrder, dup).state != "merged"  # type: ignore[union-attr]

@@ -3,7 +3,7 @@ on each row, the heat table and the printable register add up."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -84,8 +84,19 @@ def test_regradings_in_the_demo_history_keep_the_levels_before(session: Session,
         assert review.level_after < review.level_before
 
 
+def _add_point_due_soon_without_measures(session: Session, demo: SimpleNamespace) -> None:
+    """The demo has no point due for review within the reminder lead, nor one without measures: add one."""
+    post = session.exec(select(Post).where(Post.code == "P-DEMO-01")).one()
+    recorded = TODAY - timedelta(days=risk.get_risk_settings().review_days(1) - 5)
+    risk.create_risk_point(session, demo.principals["officer"], {
+        "code": "FX-DUE", "name": "即将复核的风险点", "post_id": post.id, "category": "duty", "level": 1,
+        "grading_basis": "审批环节", "manifestation": "未按规定审批"}, today=recorded)
+    session.flush()
+
+
 def test_each_point_filter_agrees_with_the_flags_on_the_rows(session: Session, demo: SimpleNamespace) -> None:
     officer = demo.principals["officer"]
+    _add_point_due_soon_without_measures(session, demo)
     everything, total = risk.list_risk_points(session, officer, limit=500, today=TODAY)
     assert total == len(everything)
     for flag in risk.PointFlag:
@@ -93,6 +104,7 @@ def test_each_point_filter_agrees_with_the_flags_on_the_rows(session: Session, d
         filtered, count = risk.list_risk_points(session, officer, filters=risk.RiskPointFilter(flag=flag),
                                                 limit=500, today=TODAY)
         assert {r.id for r in filtered} == expected and count == len(expected), flag
+        assert expected, f"no point has {flag}: the filter was not tried"
 
 
 def test_the_demo_shows_every_kind_of_attention(session: Session, demo: SimpleNamespace) -> None:
@@ -112,6 +124,7 @@ def test_each_measure_filter_agrees_with_the_flags_on_the_rows(session: Session,
         filtered, count = risk.list_countermeasures(session, officer, filters=risk.CountermeasureFilter(flag=flag),
                                                     limit=500, today=TODAY)
         assert {m.id for m in filtered} == expected and count == len(expected), flag
+        assert expected, f"no measure has {flag}: the filter was not tried"
 
 
 def test_filters_and_paging(session: Session, demo: SimpleNamespace) -> None:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import re
+import zipfile
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
@@ -144,3 +147,27 @@ def test_a_file_that_is_not_a_workbook_is_refused(session: Session, risk_org: Si
     with pytest.raises(InvalidInput) as err:
         risk.import_register(session, risk_org.principals["officer"], _workbook([], []), today=TODAY)
     assert err.value.problems[0].key == "risk.error.workbook_empty"
+
+
+def _rewrite_sheets(data: bytes, change: Callable[[bytes], bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            body = src.read(item.filename)
+            dst.writestr(item, change(body) if item.filename.startswith("xl/worksheets/sheet") else body)
+    return out.getvalue()
+
+
+def test_a_sheet_recording_a_wrong_size_is_read_to_its_last_row(session: Session, risk_org: SimpleNamespace) -> None:
+    data = _workbook([_point_row(f"FX-{i}") for i in range(1, 6)], [])
+    # Some tools write a wrong <dimension>; read-only openpyxl trusts it unless told otherwise.
+    wrong = _rewrite_sheets(data, lambda body: re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:B2"', body))
+    result = risk.import_register(session, risk_org.principals["officer"], wrong, today=TODAY)
+    assert result.points == 5
+
+
+def test_a_broken_sheet_inside_a_workbook_is_refused_not_a_crash(session: Session, risk_org: SimpleNamespace) -> None:
+    broken = _rewrite_sheets(_workbook([_point_row("FX-1")], []), lambda body: body[: len(body) // 2])
+    with pytest.raises(InvalidInput) as err:
+        risk.import_register(session, risk_org.principals["officer"], broken, today=TODAY)
+    assert [(p.field, p.key) for p in err.value.problems] == [("file", "error.workbook")]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import Future
 from datetime import date, timedelta
 from types import SimpleNamespace
@@ -77,21 +78,36 @@ def test_units_queued_together_commit_as_one_batch_and_a_failure_stays_alone(eng
 
 def test_callers_on_many_threads_each_get_their_own_result(engine: Engine) -> None:
     batcher = WriteBatcher(engine, max_batch=8)
+    gate, running = threading.Event(), threading.Event()
     got: dict[int, object] = {}
+
+    def hold(session: Session) -> bool:  # holds the writer until all 40 callers are queued
+        running.set()
+        return gate.wait(60)
 
     def caller(n: int) -> None:
         got[n] = batcher.run(_add_day(100 + n))  # type: ignore[arg-type]
 
     threads = [threading.Thread(target=caller, args=(n,)) for n in range(40)]
     try:
+        held = batcher.submit(hold)
+        assert running.wait(60)
         for t in threads:
             t.start()
+        deadline = time.monotonic() + 60
+        while batcher._queue.qsize() < 40:
+            assert time.monotonic() < deadline, "the callers never queued"
+            time.sleep(0.01)
+        gate.set()
+        assert held.result(60) is True
         for t in threads:
-            t.join(30)
+            t.join(60)
     finally:
+        gate.set()
         batcher.stop()
     assert got == {n: 100 + n for n in range(40)}
-    assert batcher.units == 40 and batcher.batches <= 40
+    # The holder alone, then the 40 queued callers in batches of max_batch: 1 + 40 / 8.
+    assert batcher.units == 41 and batcher.batches == 6
 
 
 def test_a_unit_alone_in_its_batch_fails_alone(engine: Engine) -> None:

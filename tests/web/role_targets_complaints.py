@@ -46,3 +46,22 @@ def targets(engine: Engine, org: SimpleNamespace) -> tuple[dict[str, Any], list[
         org.complaint_tip_id = tip.id
     return values, ["市级工单内容", "市级来电人", "市级廉政举报内容", "市级举报人", "市级差评原因", "市级暗访概述",
                     "市级通报草稿标题", order.number, tip.number]
+
+
+def bodies(org: SimpleNamespace) -> dict[tuple[str, str], dict[str, Any]]:
+    """Bodies accepted inside the jurisdiction, naming the city's centre and window (see test_role_routes)."""
+    order = {"channel": "hotline", "type": "complaint", "content": "越权登记的工单内容", "caller_name": "越权",
+             "site_id": org.city, "window_id": org.window}
+    call = {"type": "complaint", "content": "越权登记的来电内容", "caller_name": "越权", "phone": "13900001111",
+            "site_id": org.city, "window_id": org.window}
+    visit = {"site_id": org.city, "window_id": org.window, "visited_on": "2026-11-02", "mode": "secret",
+             "summary": "越权暗访"}
+    return {
+        ("POST", "/api/v1/work-orders"): order,
+        ("POST", "/api/v1/hotline-calls"): {**call, "external_id": "RT-CALL-X"},
+        ("POST", "/complaints/intake"): call,
+        ("POST", "/complaints/visits"): visit,
+        ("POST", "/complaints/findings/{finding_id}/follow-up"): {"to": "order", "type": "complaint"},
+        ("POST", "/complaints/notices"): {"kind": "criticism", "title": "越权通报", "body": "越权通报正文",
+                                          "site_id": org.city},
+    }

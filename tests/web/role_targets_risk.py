@@ -42,3 +42,21 @@ def targets(engine: Engine, org: SimpleNamespace) -> tuple[dict[str, Any], list[
         values = {"point_id": point.id, "measure_id": measure.id, "check_id": check.id, "post_id": org.post,
                   "reminder_id": reminders[0].id}
     return values, [POINT_NAME, MEASURE_CONTENT, "RW-FX-1", "RW-CS-1"]
+
+
+def bodies(org: SimpleNamespace) -> dict[tuple[str, str], dict[str, Any]]:
+    """Bodies accepted inside the jurisdiction, naming the city's post, staff, point (see test_role_routes)."""
+    point = {"code": "X-FX", "name": "越权风险点", "post_id": org.post, "category": "duty", "level": 1,
+             "grading_basis": "越权", "manifestation": "越权"}
+    measure = {"code": "X-CS", "content": "越权措施", "measure_type": "process", "owner_id": org.staff2,
+               "check_frequency": "monthly", "check_method": "抽查", "point_ids": [org.path_values["point_id"]]}
+    review = {"reviewed_on": "2026-11-02", "reviewer_name": "越权", "outcome": "confirmed"}
+    check = {"checked_on": "2026-11-02", "checker_name": "越权", "result": "effective"}
+    return {
+        ("POST", "/api/v1/risk-points"): point, ("POST", "/risk/points/new"): point,
+        ("POST", "/api/v1/countermeasures"): measure, ("POST", "/risk/measures/new"): measure,
+        ("POST", "/api/v1/risk-points/{point_id}/reviews"): review,
+        ("POST", "/risk/points/{point_id}/reviews"): review,
+        ("POST", "/api/v1/countermeasures/{measure_id}/checks"): check,
+        ("POST", "/risk/measures/{measure_id}/checks"): check,
+    }

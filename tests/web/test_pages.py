@@ -92,6 +92,11 @@ def test_org_import_page_takes_a_workbook_and_reports_problems_by_row(
     again = client.post("/org/import", data={"csrf_token": csrf},
                         files={"file": ("org.xlsx", exported.content, "application/octet-stream")})
     assert again.status_code == 200 and 'data-testid="import-report"' in again.text
+    # The organisation's own export comes back unchanged, every row of it.
+    report = again.context["report"].as_dict()
+    assert {kind: counts["unchanged"] for kind, counts in report.items()} == {
+        "site": 4, "hall": 2, "department": 3, "window": 3, "post": 2, "staff": 3}
+    assert all(counts["created"] == counts["updated"] == 0 for counts in report.values())
     not_a_workbook = client.post("/org/import", data={"csrf_token": csrf},
                                  files={"file": ("org.xlsx", b"hello", "application/octet-stream")})
     assert not_a_workbook.status_code == 422 and "文件类型不对" in not_a_workbook.text

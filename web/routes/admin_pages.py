@@ -17,6 +17,7 @@ from supervision.errors import InvalidInput, SupervisionError
 from supervision.models import Role
 from supervision.org import OrgKind
 from web.deps import SessionDep, SettingsDep, client_ip, needs, request_locale
+from web.forms import all_or_nothing
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -97,9 +98,9 @@ def _user_data(form: Any, *, new: bool) -> dict[str, Any]:
 async def create_user_submit(request: Request, session: SessionDep, actor: UserAdmin) -> Response:
     data = _user_data(await request.form(), new=True)
     try:
-        user = accounts.create_user(session, actor, data, ip=client_ip(request))
+        with all_or_nothing(session):
+            user = accounts.create_user(session, actor, data, ip=client_ip(request))
     except InvalidInput as exc:
-        session.rollback()
         data.pop("password", None)
         return _user_form(request, session, actor, values=data, status_code=422,
                           problems=[p.as_dict(request_locale(request)) for p in exc.problems])
@@ -117,9 +118,9 @@ async def update_user_submit(request: Request, session: SessionDep, actor: UserA
     user = accounts.get_user(session, actor, user_id)
     data = _user_data(await request.form(), new=False)
     try:
-        accounts.update_user(session, actor, user_id, data, ip=client_ip(request))
+        with all_or_nothing(session):
+            accounts.update_user(session, actor, user_id, data, ip=client_ip(request))
     except InvalidInput as exc:
-        session.rollback()
         data.pop("password", None)
         data["username"] = user.username
         return _user_form(request, session, actor, values=data, user_id=user_id, status_code=422,
@@ -152,10 +153,10 @@ async def create_token_submit(request: Request, session: SessionDep, actor: Toke
     problems: list[dict[str, Any]] = []
     status = 200
     try:
-        secret, token = accounts.create_api_token(session, actor, data, ip=client_ip(request))
+        with all_or_nothing(session):
+            secret, token = accounts.create_api_token(session, actor, data, ip=client_ip(request))
         created = (secret, token)
     except InvalidInput as exc:
-        session.rollback()
         problems = [p.as_dict(request_locale(request)) for p in exc.problems]
         status = 422
     return render(request, "admin/tokens.html", {

@@ -25,6 +25,7 @@ from supervision.models import Role
 from supervision.org import OrgKind
 from supervision.settings import Settings
 from web.deps import SessionDep, client_ip, needs, request_locale
+from web.forms import all_or_nothing
 from web.routes.home import HomePanel, register_panel
 from web.templating import NavItem, add_nav_item, render
 
@@ -281,9 +282,9 @@ def _register(request: Request, session: Session, actor: Principal, form: FormDa
             data = CameraCreate.model_validate({**values, "password": password, "stream_uri_override": stream_uri})
         except ValidationError as exc:
             raise InvalidInput(problems=org.problems_from_validation(exc)) from None
-        camera = cameras.register_camera(session, actor, data, ip=client_ip(request))
+        with all_or_nothing(session):
+            camera = cameras.register_camera(session, actor, data, ip=client_ip(request))
     except (InvalidInput, DeviceError, Conflict) as exc:
-        session.rollback()
         return _register_page(request, session, actor, values, info=info, sealed=sealed,
                               problems=_problems(exc, locale), status_code=_form_status(exc))
     return RedirectResponse(f"/cameras/{camera.id}?saved=1", status_code=303)
@@ -357,9 +358,9 @@ async def camera_update(request: Request, session: SessionDep, actor: Manager, c
                 data = CameraUpdate.model_validate(changes)
             except ValidationError as exc:
                 raise InvalidInput(problems=org.problems_from_validation(exc)) from None
-            cameras.update_camera(session, actor, camera_id, data, ip=client_ip(request))
+            with all_or_nothing(session):
+                cameras.update_camera(session, actor, camera_id, data, ip=client_ip(request))
         except (InvalidInput, Conflict) as exc:
-            session.rollback()
             return _detail_page(request, session, actor, camera_id,
                                 problems=_problems(exc, request_locale(request)), status_code=_form_status(exc))
         return RedirectResponse(f"/cameras/{camera_id}?saved=1", status_code=303)
@@ -371,9 +372,9 @@ async def camera_update(request: Request, session: SessionDep, actor: Manager, c
 def camera_probe(request: Request, session: SessionDep, actor: Manager, camera_id: int) -> Response:
     """"Probe again": ask the device for its information, profiles and URIs now."""
     try:
-        cameras.probe_camera(session, actor, camera_id, ip=client_ip(request))
+        with all_or_nothing(session):
+            cameras.probe_camera(session, actor, camera_id, ip=client_ip(request))
     except DeviceError as exc:
-        session.rollback()
         return _detail_page(request, session, actor, camera_id,
                             problems=_problems(exc, request_locale(request)), status_code=_form_status(exc))
     return RedirectResponse(f"/cameras/{camera_id}?probed=1", status_code=303)

@@ -15,12 +15,13 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.responses import Response
 
 import complaints
-from complaints.lookups import form_choices, org_names, site_departments
+from complaints.lookups import dispatch_choices, form_choices, org_names
 from supervision.access import Permission, Principal
 from supervision.errors import Conflict, InvalidInput, SupervisionError
 from supervision.models import Role
 from supervision.settings import Settings
 from web.deps import CurrentPrincipal, SessionDep, SettingsDep, client_ip, needs, request_locale
+from web.forms import all_or_nothing
 from web.routes.home import HomePanel, local_today, register_panel
 from web.routes.org_import import XLSX
 from web.templating import NavItem, add_nav_item, render
@@ -76,11 +77,8 @@ def _problems(request: Request, exc: SupervisionError) -> list[dict[str, Any]]:
 
 def _attempt(session: Session, work: Callable[[], T]) -> T:
     """Run a service call; on a refusal undo its half-done writes so the re-rendered page commits nothing."""
-    try:
+    with all_or_nothing(session):
         return work()
-    except (InvalidInput, Conflict):
-        session.rollback()
-        raise
 
 
 def _query(request: Request, *names: str) -> dict[str, str]:
@@ -221,9 +219,11 @@ def _order_page(request: Request, session: Session, actor: Principal, order_ref:
                 status_code: int = 200) -> Response:
     detail = complaints.get_order(session, actor, order_ref, ip=client_ip(request))
     order = detail.order
+    dispatch = dispatch_choices(session, actor, site_id=order.site_id, window_id=order.window_id,
+                                department_id=order.department_id)
     return render(request, "complaints/order.html", {
         "d": detail, "o": order, "names": org_names(session, [order]),
-        "departments": site_departments(session, actor, order.site_id), "problems": problems or [],
+        "departments": dispatch.departments, "preselect": dispatch.preselect, "problems": problems or [],
         "values": values or {}, "outcomes": list(complaints.Outcome), "dispositions": list(complaints.Disposition),
         "methods": list(complaints.CallbackMethod), "levels": [5, 4, 3, 2, 1],
         "level_names": {5: "very_satisfied", 4: "satisfied", 3: "basic", 2: "dissatisfied", 1: "very_dissatisfied"},
@@ -317,7 +317,6 @@ async def call_import(request: Request, session: SessionDep, settings: SettingsD
             lambda: _attempt(session, lambda: complaints.import_calls(session, actor, content, name,
                                                                       ip=client_ip(request))))
     except (InvalidInput, Conflict) as exc:
-        session.rollback()
         problems = _problems(request, exc)
     rows, count = complaints.list_calls(session, actor, {}, limit=PAGE)
     return render(request, "complaints/calls.html", {

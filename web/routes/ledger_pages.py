@@ -15,6 +15,7 @@ from supervision.access import Permission, Principal
 from supervision.errors import InvalidInput
 from supervision.org import OrgKind
 from web.deps import SessionDep, SettingsDep, client_ip, needs, request_locale
+from web.forms import all_or_nothing
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -71,14 +72,14 @@ async def add_entry(request: Request, session: SessionDep, settings: SettingsDep
         except ValueError:
             raise InvalidInput("day", "error.invalid_date") from None
         stamp = datetime.now(settings.tz).strftime("%Y%m%d%H%M%S%f")
-        ledger.record_entry(
-            session, actor=actor, day=day, kind=values.get("kind", ""), points=points,
-            reason=values.get("reason", ""), source_kind="manual", source_id=f"{actor.name}:{stamp}",
-            staff_id=_int_or_none(values.get("staff_id")), window_id=_int_or_none(values.get("window_id")),
-            ip=client_ip(request),
-        )
+        with all_or_nothing(session):
+            ledger.record_entry(
+                session, actor=actor, day=day, kind=values.get("kind", ""), points=points,
+                reason=values.get("reason", ""), source_kind="manual", source_id=f"{actor.name}:{stamp}",
+                staff_id=_int_or_none(values.get("staff_id")), window_id=_int_or_none(values.get("window_id")),
+                ip=client_ip(request),
+            )
     except InvalidInput as exc:
-        session.rollback()
         return _page(request, session, actor, params={}, values=values, status_code=422,
                      problems=[p.as_dict(request_locale(request)) for p in exc.problems])
     return RedirectResponse("/ledger?saved=1", status_code=303)

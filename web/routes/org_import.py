@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
@@ -13,6 +14,7 @@ from supervision import orgimport
 from supervision.access import Permission, Principal
 from supervision.errors import InvalidInput
 from web.deps import SessionDep, SettingsDep, client_ip, needs, request_locale
+from web.forms import all_or_nothing
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -39,6 +41,11 @@ def import_page(request: Request, actor: Admin) -> Response:
                                                "problems": []})
 
 
+def _import(session: Session, actor: Principal, data: bytes, ip: str) -> orgimport.ImportReport:
+    with all_or_nothing(session):
+        return orgimport.import_org(session, actor, data, ip=ip)
+
+
 @router.post("/org/import")
 async def import_submit(request: Request, session: SessionDep, settings: SettingsDep, actor: Admin) -> Response:
     form = await request.form()
@@ -47,9 +54,8 @@ async def import_submit(request: Request, session: SessionDep, settings: Setting
     report = None
     try:
         data = await read_upload(upload if isinstance(upload, UploadFile) else None, max_mb=settings.max_upload_mb)
-        report = await run_in_threadpool(orgimport.import_org, session, actor, data, ip=client_ip(request))
+        report = await run_in_threadpool(_import, session, actor, data, client_ip(request))
     except InvalidInput as exc:
-        session.rollback()
         problems = [p.as_dict(request_locale(request)) for p in exc.problems]
     status = 422 if problems else 200
     return render(request, "org/import.html", {"slug": "import", "can_write": True, "report": report,

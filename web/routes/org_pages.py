@@ -17,6 +17,7 @@ from supervision.errors import InvalidInput, NotFound
 from supervision.models import Employment, SiteKind, StaffRank
 from supervision.org import OrgKind
 from web.deps import SessionDep, client_ip, needs, request_locale
+from web.forms import all_or_nothing
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -247,9 +248,9 @@ async def create_submit(request: Request, session: SessionDep, actor: Writer, sl
     form = await request.form()
     data = _form_to_data(kind, form)
     try:
-        row = org.create_entity(session, actor, kind, data, ip=client_ip(request))
+        with all_or_nothing(session):
+            row = org.create_entity(session, actor, kind, data, ip=client_ip(request))
     except InvalidInput as exc:
-        session.rollback()
         locale = request_locale(request)
         return _form_page(request, session, actor, kind, values=data,
                           problems=[p.as_dict(locale) for p in exc.problems], status_code=422)
@@ -270,9 +271,9 @@ async def update_submit(request: Request, session: SessionDep, actor: Writer, sl
     form = await request.form()
     data = _form_to_data(kind, form)
     try:
-        org.update_entity(session, actor, kind, entity_id, data, ip=client_ip(request))
+        with all_or_nothing(session):
+            org.update_entity(session, actor, kind, entity_id, data, ip=client_ip(request))
     except InvalidInput as exc:
-        session.rollback()
         locale = request_locale(request)
         entity = org.get_entity(session, actor, kind, entity_id)
         return _form_page(request, session, actor, kind, values=data, entity=entity,

@@ -14,6 +14,7 @@ import complaints
 from complaints.lookups import public_sites, public_windows
 from supervision.errors import Conflict, InvalidInput, NotFound, SupervisionError, TooManyAttempts
 from web.deps import SessionDep, client_ip, request_locale
+from web.forms import all_or_nothing
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -73,9 +74,9 @@ async def public_submit(request: Request, session: SessionDep) -> Response:
 
     def work() -> Response:
         try:
-            receipt = complaints.submit_public(session, data, ip=client_ip(request), idempotency_key=key)
+            with all_or_nothing(session):
+                receipt = complaints.submit_public(session, data, ip=client_ip(request), idempotency_key=key)
         except (InvalidInput, Conflict, TooManyAttempts) as exc:
-            session.rollback()
             return _form_page(request, session, values={**data, "idempotency_key": key or uuid.uuid4().hex},
                               problems=_problems(request, exc), status_code=exc.status)
         return _form_page(request, session, values={}, receipt=receipt, status_code=201)

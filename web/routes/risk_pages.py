@@ -39,6 +39,7 @@ from supervision.models import Role
 from supervision.org import OrgKind
 from supervision.settings import Settings
 from web.deps import SessionDep, SettingsDep, client_ip, needs, request_locale
+from web.forms import all_or_nothing
 from web.routes.home import HomePanel, local_today, register_panel
 from web.templating import NavItem, add_nav_item, render
 
@@ -242,9 +243,9 @@ def new_point(request: Request, session: SessionDep, actor: Writer) -> Response:
 async def create_point(request: Request, session: SessionDep, actor: Writer) -> Response:
     data = _point_form_data(await request.form(), creating=True)
     try:
-        point = risk.create_risk_point(session, actor, data, ip=client_ip(request), today=_today(request))
+        with all_or_nothing(session):
+            point = risk.create_risk_point(session, actor, data, ip=client_ip(request), today=_today(request))
     except InvalidInput as exc:
-        session.rollback()
         return _point_form(request, session, actor, values=data, problems=_problems(request, exc), status_code=422)
     return RedirectResponse(f"/risk/points/{point.id}?saved=1", status_code=303)
 
@@ -286,9 +287,9 @@ def edit_point(request: Request, session: SessionDep, actor: Writer, point_id: i
 async def update_point(request: Request, session: SessionDep, actor: Writer, point_id: int) -> Response:
     data = _point_form_data(await request.form(), creating=False)
     try:
-        risk.update_risk_point(session, actor, point_id, data, ip=client_ip(request))
+        with all_or_nothing(session):
+            risk.update_risk_point(session, actor, point_id, data, ip=client_ip(request))
     except InvalidInput as exc:
-        session.rollback()
         point = risk.risk_point_detail(session, actor, point_id, today=_today(request)).point
         values = {**data, "level": point.level, "grading_basis": point.grading_basis,
                   "criteria_version": point.criteria_version}
@@ -309,9 +310,9 @@ async def review_point(request: Request, session: SessionDep, actor: Writer, poi
     data["level"] = _str(form, "level") or None
     data["criteria_version"] = _str(form, "criteria_version") or None
     try:
-        risk.record_review(session, actor, point_id, data, ip=client_ip(request), today=_today(request))
+        with all_or_nothing(session):
+            risk.record_review(session, actor, point_id, data, ip=client_ip(request), today=_today(request))
     except InvalidInput as exc:
-        session.rollback()
         return _point_page(request, session, actor, point_id, review=data, problems=_problems(request, exc),
                            status_code=422)
     return RedirectResponse(f"/risk/points/{point_id}?reviewed=1", status_code=303)
@@ -359,9 +360,9 @@ def new_measure(request: Request, session: SessionDep, actor: Writer) -> Respons
 async def create_measure(request: Request, session: SessionDep, actor: Writer) -> Response:
     data = _measure_form_data(await request.form(), creating=True)
     try:
-        measure = risk.create_countermeasure(session, actor, data, ip=client_ip(request), today=_today(request))
+        with all_or_nothing(session):
+            measure = risk.create_countermeasure(session, actor, data, ip=client_ip(request), today=_today(request))
     except InvalidInput as exc:
-        session.rollback()
         return _measure_form(request, session, actor, values=data, problems=_problems(request, exc),
                              status_code=422)
     return RedirectResponse(f"/risk/measures/{measure.id}?saved=1", status_code=303)
@@ -398,9 +399,9 @@ def edit_measure(request: Request, session: SessionDep, actor: Writer, measure_i
 async def update_measure(request: Request, session: SessionDep, actor: Writer, measure_id: int) -> Response:
     data = _measure_form_data(await request.form(), creating=False)
     try:
-        risk.update_countermeasure(session, actor, measure_id, data, ip=client_ip(request))
+        with all_or_nothing(session):
+            risk.update_countermeasure(session, actor, measure_id, data, ip=client_ip(request))
     except InvalidInput as exc:
-        session.rollback()
         m = risk.countermeasure_detail(session, actor, measure_id, today=_today(request)).measure
         return _measure_form(request, session, actor, values=data, measure=m, problems=_problems(request, exc),
                              status_code=422)
@@ -433,10 +434,10 @@ async def check_measure(request: Request, session: SessionDep, actor: Writer, me
     data["result"] = data["result"] or None
     try:
         evidence = await _evidence(form.get("evidence"))
-        risk.record_check(session, actor, measure_id, data, evidence=evidence, ip=client_ip(request),
-                          today=_today(request))
+        with all_or_nothing(session):
+            risk.record_check(session, actor, measure_id, data, evidence=evidence, ip=client_ip(request),
+                              today=_today(request))
     except InvalidInput as exc:
-        session.rollback()
         return _measure_page(request, session, actor, measure_id, check=data, problems=_problems(request, exc),
                              status_code=422)
     return RedirectResponse(f"/risk/measures/{measure_id}?checked=1", status_code=303)
@@ -483,6 +484,11 @@ def import_page(request: Request, actor: Writer) -> Response:
     return render(request, "risk/import.html", {"tab": "import", "result": None, "problems": []})
 
 
+def _import(session: Session, actor: Principal, data: bytes, ip: str, today: date) -> risk.ImportResult:
+    with all_or_nothing(session):
+        return risk.import_register(session, actor, data, ip=ip, today=today)
+
+
 @router.post("/risk/import")
 async def import_submit(request: Request, session: SessionDep, settings: SettingsDep, actor: Writer) -> Response:
     """Import a register workbook: all rows or none, every problem listed with its sheet and row."""
@@ -491,10 +497,8 @@ async def import_submit(request: Request, session: SessionDep, settings: Setting
     result = None
     try:
         data = await _workbook(upload, max_mb=settings.max_upload_mb)
-        result = await run_in_threadpool(risk.import_register, session, actor, data, ip=client_ip(request),
-                                         today=_today(request))
+        result = await run_in_threadpool(_import, session, actor, data, client_ip(request), _today(request))
     except InvalidInput as exc:
-        session.rollback()
         problems = _problems(request, exc)
     return render(request, "risk/import.html", {"tab": "import", "result": result, "problems": problems},
                   status_code=422 if problems else 200)
