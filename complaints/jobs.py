@@ -34,10 +34,8 @@ def chase_orders(session: Session, *, now: datetime | None = None) -> ChaseRepor
     settings = get_complaints_settings()
     clock = Clock.at(now)
     calendar = load_memo_calendar(session)
-    try:
-        horizon = calendar.add_workdays(clock.today, settings.yellow_card_workdays).value
-    except Exception:  # the calendar ends soon: look no further than it knows
-        horizon = clock.today
+    # Provisional past the years the calendar knows, so the last days of December still see January's due dates.
+    horizon = calendar.add_workdays(clock.today, settings.yellow_card_workdays).value
     report = ChaseReport()
     candidates = session.exec(
         select(WorkOrder)
