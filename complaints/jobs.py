@@ -12,11 +12,12 @@ from sqlmodel import Session, col, select
 from complaints import deadlines, guards
 from complaints.deadlines import CARD_RANK, Card
 from complaints.models import WorkOrder
+from complaints.provisional import sweep_provisional
 from complaints.settings import get_complaints_settings
 from complaints.workflow import Action, State, allowed
 from complaints.workorders import Clock, load_memo_calendar, system_apply
 from supervision.access import SYSTEM
-from supervision.db import session_scope
+from supervision.db import get_engine, session_scope
 from supervision.scheduler import JobSpec, register_job
 
 logger = logging.getLogger(__name__)
@@ -85,6 +86,8 @@ def chase_orders(session: Session, *, now: datetime | None = None) -> ChaseRepor
 
 def run_chase() -> None:
     """The scheduled entry point."""
+    # First any provisional due date a calendar change left behind: cards count from the right day.
+    sweep_provisional(get_engine())
     with session_scope(write=True) as session:
         chase_orders(session)
 

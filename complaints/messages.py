@@ -314,6 +314,7 @@ add_messages(
         ),
         "complaints.ui.due_recomputed_declare_year": ("已录入 {year} 年节假日安排", "the holidays of {year} entered"),
         "complaints.ui.due_recomputed_override": ("调整了 {year} 年的日期", "a day of {year} changed"),
+        "complaints.ui.due_recomputed_calendar": ("工作日历已变更", "the calendar changed"),
         "complaints.ui.due_recomputed_override_delete": ("撤销了 {year} 年的日期调整", "a change to a day of {year} removed"),
         "complaints.ui.extension_pending": ("待审批延期", "Extension pending"),
         "complaints.ui.extension_days": ("{n} 个工作日", "{n} working days"),

@@ -11,6 +11,7 @@ to recompute it once an admin enters the year.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -20,6 +21,7 @@ from typing import Generic, TypeVar
 import chinese_calendar
 from sqlalchemy import Boolean, Date, Integer, event, literal, union_all
 from sqlalchemy import select as sa_select
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, col, select
 
@@ -30,6 +32,7 @@ from supervision.errors import CalendarNotCovered, Forbidden, InvalidInput, NotF
 from supervision.models import WorkdayOverride, WorkdayYear
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 
 def _package_knows(year: int) -> bool:
@@ -236,6 +239,9 @@ def load_calendar(session: Session, *, strict: bool = False) -> WorkCalendar:
     return WorkCalendar(overrides, years, strict=True) if strict else calendar
 
 
+_PENDING_KEY = "supervision.workdays.pending"
+
+
 def _forget(session: Session) -> None:
     session.info.pop(_SESSION_KEY, None)
 
@@ -244,6 +250,22 @@ def _forget(session: Session) -> None:
 def _forget_at_end(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:  # the outermost transaction, not a savepoint
         _forget(session)
+        session.info.pop(_PENDING_KEY, None)  # rolled back, or already followed after the commit
+
+
+@event.listens_for(Session, "after_commit")
+def _follow_after_commit(session: Session) -> None:
+    pending: list[tuple[Principal, CalendarChange]] = session.info.pop(_PENDING_KEY, None) or []
+    if not pending:
+        return
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    for actor, change in pending:
+        for name in sorted(_followers):
+            try:
+                _followers[name](engine, actor, change)
+            except Exception:  # the change is committed; the follower's own sweep catches up later
+                logger.exception("calendar follower %s failed after %s", name, change.cause)
 
 
 def year_to_enter(calendar: WorkCalendar, today: date) -> int | None:
@@ -266,20 +288,23 @@ class CalendarChange:
     reason: str  # the notice declared, or the day and name of the override
 
 
-CalendarFollower = Callable[[Session, Principal, CalendarChange], object]
+CalendarFollower = Callable[[Engine, Principal, CalendarChange], object]
 _followers: dict[str, CalendarFollower] = {}
 
 
 def follow_changes(name: str, follower: CalendarFollower) -> None:
-    """Have `follower` recompute provisional dates in the transaction of every calendar change."""
+    """Have `follower` recompute provisional dates after every committed calendar change.
+
+    It runs once the change has committed, in short transactions of its own: recomputing a few thousand
+    orders must not hold SQLite's write lock for seconds. A follower is safe to run again (it writes only
+    what differs), so a periodic sweep catches up when a process dies between the commit and its end.
+    """
     _followers[name] = follower
 
 
 def _changed(session: Session, actor: Principal, change: CalendarChange) -> None:
     _forget(session)
-    # In the admin's transaction: the change and every date it moves commit together, or not at all.
-    for name in sorted(_followers):
-        _followers[name](session, actor, change)
+    session.info.setdefault(_PENDING_KEY, []).append((actor, change))
 
 
 # --- the admin's override table ---------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from types import SimpleNamespace
 from typing import Any
@@ -14,7 +15,10 @@ from sqlmodel import Session, col, func, select
 import complaints
 from complaints import jobs
 from complaints.deadlines import Card, Deadline, card_for, due_date, within_workdays
-from complaints.models import WorkOrder
+from complaints.models import WorkOrder, WorkOrderEvent
+from complaints.provisional import recompute_provisional, sweep_provisional
+from supervision import workdays as wd
+from supervision.access import SYSTEM
 from supervision.models import AuditEntry
 from supervision.settings import get_settings
 from supervision.workdays import WorkCalendar
@@ -166,3 +170,30 @@ def test_a_complaint_in_mid_december_is_registered_and_its_due_date_follows_the_
             col(WorkOrder.due_provisional).is_(True))).one() == 0
         audited = s.exec(select(AuditEntry.object_id).where(AuditEntry.action == "work_order.recompute_due")).all()
         assert sorted(audited) == sorted([str(order["id"]), str(call.work_order_id)] * 2)
+
+
+def test_a_calendar_change_whose_follow_up_never_ran_is_caught_up_by_the_sweep(
+    engine: Engine, world: SimpleNamespace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Session(engine) as s:
+        orders = [complaints.create_work_order(s, world.p["supervisor"], {
+            "channel": "hotline", "type": "complaint", "content": f"投诉 {i}", "caller_name": "王先生",
+            "window_id": world.window}, now=DEC_14) for i in range(3)]
+        s.commit()
+    # The process stops between the declaration's commit and its follow-up: nobody follows the change.
+    monkeypatch.setattr(wd, "_followers", {})
+    with Session(engine) as s:
+        wd.set_override(s, world.p["admin"], day=date(2027, 1, 1), is_workday=False, name="元旦")
+        wd.declare_year(s, world.p["admin"], year=2027, notice="国办发明电〔2026〕12号")
+        s.commit()
+    with Session(engine) as s:
+        assert all(s.get(WorkOrder, o.id).due_provisional for o in orders)  # type: ignore[union-attr]
+    assert recompute_provisional(engine, SYSTEM, wd.CalendarChange(frozenset(), "calendar", ""), chunk=2) == 3
+    assert sweep_provisional(engine) == 0  # safe to run again: nothing left to change
+    with Session(engine) as s:
+        for o in orders:
+            row = s.get(WorkOrder, o.id)
+            assert row is not None and (row.due_on, row.due_provisional) == (date(2027, 1, 5), False)
+            events = s.exec(select(WorkOrderEvent).where(WorkOrderEvent.order_id == o.id,
+                                                         WorkOrderEvent.action == "recompute_due")).all()
+            assert [json.loads(e.detail)["cause"] for e in events] == ["calendar"]

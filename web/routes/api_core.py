@@ -194,7 +194,7 @@ def put_override(request: Request, session: SessionDep, actor: CalendarWriter,
                  body: Annotated[OverrideIn, Body()]) -> OverrideOut:
     """Mark a day worked or off for the whole city (city-level admins only: 403 otherwise).
 
-    Every provisional due date of that year is recomputed in the same transaction.
+    Every provisional due date is then recomputed, each with an event saying why.
     """
     row = wd.set_override(session, actor, day=body.day, is_workday=body.is_workday, name=body.name,
                           ip=client_ip(request))
@@ -211,7 +211,7 @@ def declare_year(request: Request, session: SessionDep, actor: CalendarWriter,
                  body: Annotated[YearIn, Body()]) -> YearIn:
     """Declare a year entered from the State Council's notice (after adding its overrides); city-level admins only.
 
-    Every provisional due date is recomputed in the same transaction, each with an event saying why.
+    Every provisional due date is then recomputed, each with an event saying why.
     """
     row = wd.declare_year(session, actor, year=body.year, notice=body.notice, ip=client_ip(request))
     return YearIn(year=row.year, notice=row.notice)
