@@ -30,6 +30,7 @@ def test_a_county_admin_cannot_change_the_city_wide_calendar(app_client: TestCli
     client, csrf = logged_in("county_admin")
     page = client.get("/calendar", params={"year": 2027})
     assert page.status_code == 200 and 'action="/calendar/overrides"' not in page.text
+    assert 'data-testid="calendar-city-only"' in page.text
     assert 'action="/calendar/years"' not in page.text
     for url, data in (("/calendar/overrides", {"day": "2027-02-01", "is_workday": "0"}),
                       ("/calendar/years", {"year": "2027", "notice": "国办发明电"})):
@@ -54,6 +55,7 @@ def test_the_month_grid_marks_every_kind_of_day_in_text_too(logged_in: Login, or
     assert page.status_code == 200
     html = page.text
     assert html.count('<table class="cal-month">') == 12 and html.count("<caption>") == 12
+    assert 'data-testid="calendar-city-only"' not in html and 'action="/calendar/years"' in html
     assert "<caption>10 月</caption>" in html and '<abbr title="星期一">一</abbr>' in html
     assert _cell(html, date(2026, 10, 1)) == "rest|['1', '休']"  # Thursday, National Day
     assert _cell(html, date(2026, 10, 10)) == "work swapped|['10', '班']"  # the Saturday worked in exchange
