@@ -112,3 +112,10 @@ def test_the_reminder_goes_once_the_year_is_declared(logged_in: Login, org_data:
     wd.declare_year(session, org_data.principals["admin"], year=2027, notice="国办发明电〔2026〕12号")
     session.commit()
     assert 'data-testid="calendar-reminder"' not in client.get("/").text
+
+
+@pytest.mark.parametrize("year", ["0", "10000", str(2**63)])
+def test_a_year_out_of_range_is_bad_input_naming_the_field(app_client: TestClient, org_data: SimpleNamespace,
+                                                           year: str) -> None:
+    answer = app_client.get("/api/v1/calendar/overrides", headers=bearer(app_client, "admin"), params={"year": year})
+    assert answer.status_code == 422 and answer.json()["error"]["fields"][0]["field"] == "year"
