@@ -49,7 +49,10 @@ MAX_SPAN_DAYS = 3700  # ten years: a guard against runaway loops on absurd input
 
 # Statutory holidays on the same solar date every year (《全国年节及纪念日放假办法》 as amended in
 # 2024, in force from 2025): New Year's Day, Labour Day (two days since 2025) and National Day.
-FIXED_HOLIDAYS: frozenset[tuple[int, int]] = frozenset({(1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3)})
+FIXED_HOLIDAYS: dict[tuple[int, int], str] = {
+    (1, 1): "new_years_day", (5, 1): "labour_day", (5, 2): "labour_day",
+    (10, 1): "national_day", (10, 2): "national_day", (10, 3): "national_day",
+}
 # Months from which next year's holidays should be entered: the State Council's notice comes out in
 # October to December, and a 15-working-day limit reaches into January from mid-December.
 REMIND_FROM_MONTH = 10
@@ -160,10 +163,6 @@ class WorkCalendar:
         return Answer(count, provisional, _source(provisional))
 
 
-_FIXED_HOLIDAY_KEYS = {(1, 1): "new_years_day", (5, 1): "labour_day", (5, 2): "labour_day",
-                       (10, 1): "national_day", (10, 2): "national_day", (10, 3): "national_day"}
-
-
 def holiday_key(calendar: WorkCalendar, day: date) -> str:
     """Which holiday a day belongs to ("national_day"…; a swapped working day names its holiday), or ""."""
     if day.year in calendar.package_years:
@@ -173,7 +172,7 @@ def holiday_key(calendar: WorkCalendar, day: date) -> str:
         return ""
     if day == _qingming(day.year):
         return "tomb_sweeping_day"
-    return _FIXED_HOLIDAY_KEYS.get((day.month, day.day), "")
+    return FIXED_HOLIDAYS.get((day.month, day.day), "")
 
 
 @dataclass(frozen=True)
@@ -196,10 +195,11 @@ def month_grid(calendar: WorkCalendar, year: int, month: int, names: Mapping[dat
     weeks: list[list[GridDay | None]] = [[None] * first.weekday()]
     day = first
     while day.month == month:
-        work, provisional = calendar._day(day)
+        answer = calendar.is_workday(day)
         if len(weeks[-1]) == 7:
             weeks.append([])
-        weeks[-1].append(GridDay(day, work, work != (day.weekday() < 5), day in calendar.overrides, provisional,
+        weeks[-1].append(GridDay(day, answer.value, answer.value != (day.weekday() < 5), day in calendar.overrides,
+                                 answer.provisional,
                                  "" if day in calendar.overrides else holiday_key(calendar, day),
                                  (names or {}).get(day, "")))
         day += timedelta(days=1)
