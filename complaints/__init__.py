@@ -60,6 +60,7 @@ from complaints.notices import (
     revise_notice,
     withdraw_notice,
 )
+from complaints.provisional import recompute_provisional
 from complaints.public import PUBLIC, PublicReceipt, submit_public, track_public
 from complaints.ratings import (
     RatingFilter,
@@ -181,6 +182,7 @@ __all__ = [
     "photo_file",
     "publish_notice",
     "push_rating",
+    "recompute_provisional",
     "record_visit",
     "reveal_caller_phone",
     "revise_notice",

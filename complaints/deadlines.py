@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from supervision.errors import CalendarNotCovered, InvalidInput
+from supervision.errors import CalendarNotCovered
 from supervision.workdays import WorkCalendar
 
 
@@ -31,12 +31,13 @@ class Deadline:
     source: str
 
 
-def due_date(calendar: WorkCalendar, start: date, workdays: int, *, field: str = "received_at") -> Deadline:
-    """`workdays` working days after `start`; a year the calendar does not know is bad input on `field`."""
-    try:
-        answer = calendar.add_workdays(start, workdays)
-    except CalendarNotCovered as exc:
-        raise InvalidInput(field, "complaints.error.deadline_calendar", year=exc.year) from None
+def due_date(calendar: WorkCalendar, start: date, workdays: int) -> Deadline:
+    """`workdays` working days after `start`; provisional when it counts days of a year nobody entered.
+
+    A citizen's complaint is registered whatever the calendar knows: a provisional due date is recomputed
+    when an admin enters its year (complaints.provisional).
+    """
+    answer = calendar.add_workdays(start, workdays)
     return Deadline(answer.value, answer.provisional, answer.source)
 
 
@@ -84,7 +85,7 @@ class MemoCalendar(WorkCalendar):
         super().__init__(
             base.overrides,
             base.declared_years,
-            allow_weekday_fallback=base.allow_weekday_fallback,
+            strict=base.strict,
             package_years=base.package_years,
         )
         self._memo: dict[date, tuple[bool, bool]] = {}

@@ -12,11 +12,12 @@ from sqlmodel import Session, col, select
 from complaints import deadlines, guards
 from complaints.deadlines import CARD_RANK, Card
 from complaints.models import WorkOrder
+from complaints.provisional import sweep_provisional
 from complaints.settings import get_complaints_settings
 from complaints.workflow import Action, State, allowed
 from complaints.workorders import Clock, load_memo_calendar, system_apply
 from supervision.access import SYSTEM
-from supervision.db import session_scope
+from supervision.db import get_engine, session_scope
 from supervision.scheduler import JobSpec, register_job
 
 logger = logging.getLogger(__name__)
@@ -34,10 +35,8 @@ def chase_orders(session: Session, *, now: datetime | None = None) -> ChaseRepor
     settings = get_complaints_settings()
     clock = Clock.at(now)
     calendar = load_memo_calendar(session)
-    try:
-        horizon = calendar.add_workdays(clock.today, settings.yellow_card_workdays).value
-    except Exception:  # the calendar ends soon: look no further than it knows
-        horizon = clock.today
+    # Provisional past the years the calendar knows, so the last days of December still see January's due dates.
+    horizon = calendar.add_workdays(clock.today, settings.yellow_card_workdays).value
     report = ChaseReport()
     candidates = session.exec(
         select(WorkOrder)
@@ -87,6 +86,8 @@ def chase_orders(session: Session, *, now: datetime | None = None) -> ChaseRepor
 
 def run_chase() -> None:
     """The scheduled entry point."""
+    # First any provisional due date a calendar change left behind: cards count from the right day.
+    sweep_provisional(get_engine())
     with session_scope(write=True) as session:
         chase_orders(session)
 

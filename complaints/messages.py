@@ -60,12 +60,6 @@ add_messages(
         "complaints.error.anonymous_named": ("匿名来电不应填写姓名", "an anonymous caller has no name"),
         "complaints.error.in_future": ("不能晚于现在", "cannot be in the future"),
         "complaints.error.naive_time": ("时间须带时区", "the time needs a time zone"),
-        "complaints.error.deadline_calendar": (
-            "无法计算办理时限:{year} 年的节假日安排尚未录入,请管理员按国务院通知录入",
-            "cannot compute the deadline: the holidays of {year} are not entered yet; "
-            "an admin must enter them "
-            "from the State Council's notice",
-        ),
         "complaints.error.send_back_late": (
             "派单后超过 {days} 个工作日,不能再退单,请申请改派或延期",
             "more than {days} working day(s) since dispatch: too late to send back",
@@ -212,6 +206,7 @@ add_messages(
         "wo_action.cancel": ("撤销", "cancel"),
         "wo_action.chase": ("催办", "chase"),
         "wo_action.escalate": ("督办", "escalate"),
+        "wo_action.recompute_due": ("重算办理时限", "due date recomputed"),
         "outcome.upheld": ("属实", "Upheld"),
         "outcome.partly": ("部分属实", "Partly upheld"),
         "outcome.not_upheld": ("不属实", "Not upheld"),
@@ -306,6 +301,21 @@ add_messages(
         "complaints.ui.limit_days": ("{n} 个工作日", "{n} working days"),
         "complaints.ui.extended": ("已延期 {n} 个工作日", "extended by {n}"),
         "complaints.ui.provisional": ("暂定", "provisional"),
+        "complaints.ui.provisional_hint": (
+            "{year} 年的节假日安排尚未录入:时限暂按周末和固定日期节日(元旦、清明、劳动节、国庆节)推算,"
+            "管理员录入该年安排后自动重算",
+            "The holidays of {year} are not entered yet: the due date counts weekends and the fixed-date "
+            "holidays (New Year, Qingming, Labour Day, National Day) for now, and is recomputed when an admin "
+            "enters the year",
+        ),
+        "complaints.ui.due_recomputed": (
+            "工作日历变更({cause}),办理时限由 {previous} 改为 {due}",
+            "The working-day calendar changed ({cause}): due {previous} → {due}",
+        ),
+        "complaints.ui.due_recomputed_declare_year": ("已录入 {year} 年节假日安排", "the holidays of {year} entered"),
+        "complaints.ui.due_recomputed_override": ("调整了 {year} 年的日期", "a day of {year} changed"),
+        "complaints.ui.due_recomputed_calendar": ("工作日历已变更", "the calendar changed"),
+        "complaints.ui.due_recomputed_override_delete": ("撤销了 {year} 年的日期调整", "a change to a day of {year} removed"),
         "complaints.ui.extension_pending": ("待审批延期", "Extension pending"),
         "complaints.ui.extension_days": ("{n} 个工作日", "{n} working days"),
         "complaints.ui.draft_notice": ("起草通报", "Draft a notice"),

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, field_validator
 from pydantic import Field as PydField
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from supervision.db import UTCDateTime, utcnow
@@ -125,6 +125,13 @@ class WorkOrder(SQLModel, table=True):
     __table_args__ = (
         # The due/overdue list: open orders by due date.
         Index("ix_work_order_open_due", "is_open", "due_on"),
+        # The provisional due dates every calendar change recomputes: only those rows.
+        Index(
+            "ix_work_order_provisional",
+            "due_provisional",
+            sqlite_where=text("due_provisional = 1"),  # as SQLAlchemy writes the test there
+            postgresql_where=text("due_provisional"),
+        ),
         # Statistics by month and site.
         Index("ix_work_order_received", "received_on", "site_id"),
         Index("ix_work_order_site_received", "site_id", "received_on"),

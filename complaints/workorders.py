@@ -74,12 +74,12 @@ def load_memo_calendar(session: Session) -> deadlines.MemoCalendar:
     counts from the next transaction; the days already decided are kept per process while those stay the same.
     """
     base = load_calendar(session)
-    return _memo_for(frozenset(base.overrides.items()), base.declared_years, base.allow_weekday_fallback)
+    return _memo_for(frozenset(base.overrides.items()), base.declared_years)
 
 
 @lru_cache(maxsize=8)
-def _memo_for(overrides: frozenset[tuple[date, bool]], years: frozenset[int], fallback: bool) -> deadlines.MemoCalendar:
-    return deadlines.MemoCalendar(WorkCalendar(dict(overrides), years, allow_weekday_fallback=fallback))
+def _memo_for(overrides: frozenset[tuple[date, bool]], years: frozenset[int]) -> deadlines.MemoCalendar:
+    return deadlines.MemoCalendar(WorkCalendar(dict(overrides), years))
 
 
 # --- references -------------------------------------------------------------------------------
@@ -571,7 +571,7 @@ def _apply(
             raise Conflict("complaints.error.no_extension_pending")
         days = order.extension_pending_days
         if action is Action.APPROVE_EXTENSION:
-            new_due = deadlines.due_date(cal(), order.due_on, days, field="days")
+            new_due = deadlines.due_date(cal(), order.due_on, days)
             detail = {
                 "days": days,
                 "due_on": new_due.due_on.isoformat(),
@@ -636,7 +636,7 @@ def _apply(
         need("reason", reason)
         if order.callback_level is not None and order.callback_level > Satisfaction.DISSATISFIED:
             raise Conflict("complaints.error.reopen_satisfied")
-        due = deadlines.due_date(cal(), clock.today, order.time_limit_days, field="reason")
+        due = deadlines.due_date(cal(), clock.today, order.time_limit_days)
         detail = {"due_on": due.due_on.isoformat(), "previous_due_on": order.due_on.isoformat()}
         order.due_on, order.due_provisional, order.due_source = due.due_on, due.provisional, due.source
         order.reopen_count += 1
@@ -1290,10 +1290,7 @@ def due_orders(
     viewer = viewer_for(session, actor)
     today = today or Clock.at().today
     calendar = load_memo_calendar(session)
-    try:
-        horizon = calendar.add_workdays(today, settings.yellow_card_workdays).value
-    except Exception:  # a year the calendar does not know: a week ahead is a safe approximation
-        horizon = today + timedelta(days=7)
+    horizon = calendar.add_workdays(today, settings.yellow_card_workdays).value  # provisional past the known years
     where: list[ColumnElement[bool]] = [
         col(WorkOrder.is_open).is_(True),
         col(WorkOrder.due_on) <= horizon,

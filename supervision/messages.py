@@ -55,9 +55,12 @@ add_messages({
     "error.token_revoked": ("该令牌已吊销", "the token is already revoked"),
     "error.in_past": ("不能早于现在", "must be in the future"),
     "error.calendar_not_covered": (
-        "{year} 年的节假日安排尚未录入(chinese-calendar 包与调整表均未覆盖),请管理员按国务院通知录入",
-        "The holidays of {year} are not known yet (neither the chinese-calendar package nor the override "
-        "table covers that year); an admin must enter them from the State Council's notice"),
+        "{year} 年的节假日安排尚未录入,请管理员按国务院通知在“工作日历”中录入",
+        "The holidays of {year} are not entered yet; an admin must enter them from the State Council's notice "
+        "under Working days"),
+    "error.calendar_city_only": (
+        "工作日历对全市各中心生效,只能由市级管理员修改",
+        "The working-day calendar applies to every centre in the city: only a city-level admin may change it"),
     "error.calendar_span": ("日期跨度过大", "the span of dates is too large"),
     "error.ledger_needs_subject": ("必须指定人员或窗口", "a staff member or a window is required"),
     "error.ledger_needs_source": ("必须注明来源(类型和编号)", "the source (kind and id) is required"),

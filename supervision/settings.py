@@ -44,9 +44,6 @@ class Settings(BaseSettings):
     login_throttle_free_attempts: int = Field(3, description="Failures before logins are slowed")
     login_throttle_max_delay_seconds: float = 8.0
     login_lockout_attempts: int = Field(10, description="Failures in the window that lock the account")
-    calendar_weekday_fallback: bool = Field(
-        False, description="Allow Mon–Fri for years neither the package nor the overrides cover"
-    )
     scheduler_enabled: bool = Field(True, description="Run the APScheduler jobs in this process")
     ingest_enabled: bool = Field(True, description="Run camera ingest inside `serve`")
     demo_password: str = Field("demo-2026", description="Password given to the demo accounts")

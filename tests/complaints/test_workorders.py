@@ -139,13 +139,12 @@ def test_refused_transitions_and_bad_input_name_the_field(s: Session, world: Sim
     assert err.value.problems[0].field == "caller_name"
 
 
-def test_deadline_beyond_the_known_calendar_is_refused(s: Session, world: SimpleNamespace) -> None:
+def test_deadline_beyond_the_known_calendar_is_provisional_not_refused(s: Session, world: SimpleNamespace) -> None:
     from datetime import UTC, datetime
 
-    with pytest.raises(InvalidInput) as err:
-        complaints.create_work_order(s, world.p["supervisor"], complaint(world),
-                                     now=datetime(2026, 12, 28, 2, tzinfo=UTC))
-    assert err.value.problems[0].field == "received_at"
+    view = complaints.create_work_order(s, world.p["supervisor"], complaint(world),
+                                        now=datetime(2026, 12, 28, 2, tzinfo=UTC))
+    assert view.due_provisional is True and view.due_on.year == 2027
 
 
 def test_merge_folds_a_duplicate_into_the_first_order(s: Session, world: SimpleNamespace) -> None:

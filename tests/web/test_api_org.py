@@ -75,8 +75,10 @@ def test_calendar_api_names_an_uncovered_year(app_client: TestClient, org_data: 
     ok = app_client.get("/api/v1/calendar/add", headers=headers, params={"start": "2026-09-30", "days": 3})
     assert ok.json() == {"value": "2026-10-10", "provisional": False, "source": "official"}
     beyond = app_client.get("/api/v1/calendar/workday", headers=headers, params={"day": "2031-05-06"})
-    assert beyond.status_code == 422 and beyond.json()["error"]["code"] == "calendar_not_covered"
-    assert "2031" in beyond.json()["error"]["message"]
+    assert beyond.json() == {"value": True, "provisional": True, "source": "provisional"}
+    strict = app_client.get("/api/v1/calendar/workday", headers=headers, params={"day": "2031-05-06", "strict": True})
+    assert strict.status_code == 422 and strict.json()["error"]["code"] == "calendar_not_covered"
+    assert "2031" in strict.json()["error"]["message"]
 
 
 def test_openapi_describes_the_api(app_client: TestClient) -> None:

@@ -77,8 +77,8 @@ def test_calendar_page_answers_and_explains_an_unknown_year(logged_in: Callable[
     client, _ = logged_in("admin")
     page = client.get("/calendar", params={"start": "2026-09-30", "days": "3"})
     assert "2026-10-10" in page.text
-    unknown = client.get("/calendar", params={"check_day": "2030-03-04"})
-    assert "2030 年的节假日安排尚未录入" in unknown.text
+    unknown = client.get("/calendar", params={"check_day": "2030-03-04", "year": 2030})
+    assert "2030 年的节假日安排尚未录入" in unknown.text and "暂定" in unknown.text
 
 
 def test_org_import_page_takes_a_workbook_and_reports_problems_by_row(

@@ -211,9 +211,9 @@ def audit_page(request: Request, session: SessionDep, settings: SettingsDep, act
 @router.get("/calendar")
 def calendar_page(request: Request, session: SessionDep, settings: SettingsDep, actor: CalendarReader,
                   year: int | None = None, check_day: str = "", start: str = "", days: str = "") -> Response:
-    """The override table, the declared years, and a tool to ask the calendar."""
+    """A year's month grid, the override table, the declared years, and a tool to ask the calendar."""
     today = datetime.now(settings.tz).date()
-    shown_year = year or today.year
+    shown_year = year if year is not None and 2000 <= year <= 2100 else today.year
     cal = wd.load_calendar(session)
     answer: dict[str, Any] = {}
     locale = request_locale(request)
@@ -232,11 +232,15 @@ def calendar_page(request: Request, session: SessionDep, settings: SettingsDep, 
                 answer["added"] = cal.add_workdays(begin, count)
     except SupervisionError as exc:
         answer["error"] = exc.message(locale)
+    rows = wd.overrides(session, year=shown_year)
+    names = {r.day: r.name for r in rows}
     return render(request, "calendar.html", {
-        "year": shown_year, "overrides": wd.overrides(session, year=shown_year),
+        "year": shown_year, "overrides": rows, "today": today,
+        "months": [(m, wd.month_grid(cal, shown_year, m, names)) for m in range(1, 13)],
+        "year_covered": cal.covers(shown_year),
         "declared": wd.declared_years(session), "package_years": (min(wd.PACKAGE_YEARS), max(wd.PACKAGE_YEARS)),
         "covers": [(y, cal.covers(y)) for y in (today.year, today.year + 1)], "answer": answer,
-        "q": dict(request.query_params), "can_write": actor.can(Permission.CALENDAR_WRITE), "problems": [],
+        "q": dict(request.query_params), "can_write": wd.can_change(actor), "problems": [],
     })
 
 

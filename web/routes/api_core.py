@@ -148,23 +148,28 @@ def _answer(ans: wd.Answer[Any]) -> CalendarOut:
     return CalendarOut(value=value, provisional=ans.provisional, source=ans.source)
 
 
+Strict = Annotated[bool, Query(description="Answer 422 `calendar_not_covered` for a year nobody has entered, "
+                                           "instead of a provisional answer")]
+
+
 @router.get("/calendar/workday", response_model=CalendarOut, tags=["calendar"])
-def is_workday(session: SessionDep, actor: CalendarReader, day: date) -> CalendarOut:
-    """Is this a working day? 422 `calendar_not_covered` names a year nobody has entered."""
-    return _answer(load_calendar(session).is_workday(day))
+def is_workday(session: SessionDep, actor: CalendarReader, day: date, strict: Strict = False) -> CalendarOut:
+    """Is this a working day? For a year nobody has entered, a provisional answer (`provisional: true`)."""
+    return _answer(load_calendar(session, strict=strict).is_workday(day))
 
 
 @router.get("/calendar/add", response_model=CalendarOut, tags=["calendar"])
 def add_workdays(session: SessionDep, actor: CalendarReader, start: date,
-                 days: Annotated[int, Query(ge=-3650, le=3650)]) -> CalendarOut:
-    """The day N working days after `start` (a time limit's due date)."""
-    return _answer(load_calendar(session).add_workdays(start, days))
+                 days: Annotated[int, Query(ge=-3650, le=3650)], strict: Strict = False) -> CalendarOut:
+    """The day N working days after `start` (a time limit's due date); provisional past the years entered."""
+    return _answer(load_calendar(session, strict=strict).add_workdays(start, days))
 
 
 @router.get("/calendar/between", response_model=CalendarOut, tags=["calendar"])
-def workdays_between(session: SessionDep, actor: CalendarReader, start: date, end: date) -> CalendarOut:
-    """Working days after `start` up to and including `end`."""
-    return _answer(load_calendar(session).workdays_between(start, end))
+def workdays_between(session: SessionDep, actor: CalendarReader, start: date, end: date,
+                     strict: Strict = False) -> CalendarOut:
+    """Working days after `start` up to and including `end`; provisional past the years entered."""
+    return _answer(load_calendar(session, strict=strict).workdays_between(start, end))
 
 
 class OverrideIn(BaseModel):
@@ -187,6 +192,10 @@ def list_overrides(session: SessionDep, actor: CalendarReader, year: int | None 
 @router.put("/calendar/overrides", response_model=OverrideOut, tags=["calendar"])
 def put_override(request: Request, session: SessionDep, actor: CalendarWriter,
                  body: Annotated[OverrideIn, Body()]) -> OverrideOut:
+    """Mark a day worked or off for the whole city (city-level admins only: 403 otherwise).
+
+    Every provisional due date is then recomputed, each with an event saying why.
+    """
     row = wd.set_override(session, actor, day=body.day, is_workday=body.is_workday, name=body.name,
                           ip=client_ip(request))
     return OverrideOut.model_validate(row, from_attributes=True)
@@ -200,7 +209,10 @@ class YearIn(BaseModel):
 @router.post("/calendar/years", response_model=YearIn, status_code=201, tags=["calendar"])
 def declare_year(request: Request, session: SessionDep, actor: CalendarWriter,
                  body: Annotated[YearIn, Body()]) -> YearIn:
-    """Declare a year entered from the State Council's notice (after adding its overrides)."""
+    """Declare a year entered from the State Council's notice (after adding its overrides); city-level admins only.
+
+    Every provisional due date is then recomputed, each with an event saying why.
+    """
     row = wd.declare_year(session, actor, year=body.year, notice=body.notice, ip=client_ip(request))
     return YearIn(year=row.year, notice=row.notice)
 

@@ -12,6 +12,7 @@ from sqlmodel import Session
 from starlette.responses import Response
 
 from supervision import audit, ledger, org
+from supervision import workdays as wd
 from supervision.access import Permission, Principal
 from supervision.models import Role
 from supervision.settings import Settings
@@ -108,7 +109,16 @@ def home(request: Request, session: SessionDep, settings: SettingsDep, principal
     """The caller's home page, made of the panels of their role."""
     panels = [(p, p.load(session, principal, settings)) for p in panels_for(principal)]
     role = principal.role.value if principal.role else "machine"
-    return render(request, "home.html", {"panels": panels, "role": role})
+    return render(request, "home.html", {"panels": panels, "role": role,
+                                         "calendar_reminder": _calendar_reminder(session, principal, settings)})
+
+
+def _calendar_reminder(session: Session, principal: Principal, settings: Settings) -> dict[str, Any] | None:
+    """From October, admins and managers are told when next year's holidays are still missing."""
+    if principal.role not in (Role.ADMIN, Role.MANAGER):
+        return None
+    year = wd.year_to_enter(load_calendar(session), local_today(settings))
+    return None if year is None else {"year": year, "can_change": wd.can_change(principal)}
 
 
 @router.get("/me")
