@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from supervision import org
 from supervision.errors import FieldProblem, InvalidInput, SupervisionError, Unauthorized
 from supervision.i18n import translate
 from web.deps import request_locale
@@ -54,13 +55,7 @@ async def _supervision_error(request: Request, exc: Exception) -> Response:
 
 
 def problems_from_request_validation(exc: RequestValidationError) -> list[FieldProblem]:
-    out = []
-    for err in exc.errors():
-        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "form", "header")]
-        field = ".".join(loc) or "body"
-        key = "error.required" if err.get("type") == "missing" else "error.invalid_value"
-        out.append(FieldProblem(field, key, {"detail": err.get("msg", "")}))
-    return out
+    return org.problems_from_errors(exc.errors(), skip=("body", "query", "path", "form", "header"))
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:

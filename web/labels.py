@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -120,7 +121,7 @@ def workdays_left(n: int, locale: str) -> str:
     return translate("label.workdays_left", locale, n=n)
 
 
-LABELS = {
+LABELS: dict[str, Callable[..., Any]] = {
     "ledger_kind": ledger_kind,
     "actor_kind": actor_kind,
     "object_kind": object_kind,

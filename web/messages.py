@@ -208,6 +208,8 @@ add_messages({
     "audit_action.risk.reminders": ("生成风险提醒", "risk reminders issued"),
     "audit_action.visit.finding": ("登记检查发现", "visit finding recorded"),
     "audit_action.visit.photo": ("上传检查照片", "visit photo uploaded"),
+    "ui.filter_windows": ("查找窗口", "Find a window"),
+    "ui.filter_windows_hint": ("输入中心、大厅、窗口或部门名称", "type a centre, hall, window or department"),
     "ledger_kind.late": ("迟到早退", "Late / early leave"),
     "ledger_kind.absent_half_day": ("缺勤半天", "Half-day absence"),
     "ledger_kind.missed_sign_in": ("漏签到", "Missed sign-in"),

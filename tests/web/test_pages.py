@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from supervision.settings import get_settings
-from tests.web.conftest import login
+from tests.web.conftest import bearer, login
 from web.app import create_app
 from web.composition import seed_demo_everything
 
@@ -209,3 +209,31 @@ def test_the_favicon_is_linked_and_answered(app_client: TestClient) -> None:
     assert old_style.status_code == 301 and old_style.headers["location"] == "/static/favicon.svg"
     icon = app_client.get("/static/favicon.svg")
     assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+
+
+def test_forms_report_every_field_problem_at_once(logged_in: Callable[[str], tuple[TestClient, str]],
+                                                  org_data: SimpleNamespace) -> None:
+    """Not one round at a time: every wrong field of the intake and the org forms is named in one answer."""
+    client, csrf = logged_in("supervisor")
+    typed = client.post("/complaints/intake", data={"csrf_token": csrf, "idempotency_key": "k1", "type": "complaint",
+                                                    "phone": "12ab", "content": "", "window_id": "999999"})
+    assert typed.status_code == 422
+    assert {"phone", "content", "window_id"} <= typed.context["problem_fields"]  # type: ignore[attr-defined]
+    untyped = client.post("/complaints/intake", data={"csrf_token": csrf, "idempotency_key": "k2", "content": ""})
+    assert untyped.status_code == 422
+    assert {"type", "content"} <= untyped.context["problem_fields"]  # type: ignore[attr-defined]
+    admin, admin_csrf = logged_in("admin")
+    hall = admin.post("/org/halls/new", data={"csrf_token": admin_csrf, "code": "bad code", "name": "",
+                                              "site_id": "999999"})
+    assert hall.status_code == 422
+    problems = hall.text[hall.text.index('data-testid="problems"'):]
+    assert problems.count("<li") >= 3, problems[:600]
+
+
+def test_pydantic_never_speaks_english_on_a_chinese_answer(app_client: TestClient, org_data: SimpleNamespace) -> None:
+    headers = bearer(app_client, "admin")
+    answer = app_client.get("/api/v1/calendar/workday", params={"day": "2026-13-45"}, headers=headers)
+    assert answer.status_code == 422
+    fields = answer.json()["error"]["fields"]
+    assert fields[0]["field"] == "day" and "YYYY-MM-DD" in fields[0]["message"]
+    assert not RAW_CODE.search(fields[0]["message"])  # "Input should be a valid date…" was shown as is
