@@ -49,10 +49,11 @@ def test_every_page_of_the_main_menu_passes_axe(live_server: str, browser: Any, 
 
 
 def _squeezed_cells(page: Any) -> list[str]:
-    """Table cells narrower than two characters of their own font while holding more than one character."""
+    """Cells holding four characters or more in a column narrower than four of them (text stacked a character or
+    two per line)."""
     return page.evaluate("""() => Array.from(document.querySelectorAll('table.grid td, table.grid th'))
-        .filter(c => c.innerText.trim().length > 1)
-        .filter(c => c.getBoundingClientRect().width < 2.5 * parseFloat(getComputedStyle(c).fontSize))
+        .filter(c => c.innerText.trim().length >= 4)
+        .filter(c => c.getBoundingClientRect().width < 4 * parseFloat(getComputedStyle(c).fontSize))
         .map(c => c.innerText.trim().slice(0, 20))""")
 
 
