@@ -119,6 +119,7 @@ RAW_CODE = re.compile(
     r"|\b[a-z_]+\s*→\s*[a-z_]+\b"
     r"|\b\d+ #\d+\b"
     r"|Input should be|Field required|valid date|is not a valid|value_error"
+    r"|剩 -\d"  # an overdue order said "剩 -16 个工作日" (16 working days *left*) instead of 超期 16 个工作日
 )
 SKIP_LINK = re.compile(r"^/(static|api)/|\.(xlsx|jpg|jpeg|png|mjpeg|pdf|csv)(\?|$)|^/logout|/live(\?|$)|/photos/"
                        r"|/evidence/|/export|/print")
