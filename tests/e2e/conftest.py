@@ -97,6 +97,11 @@ PAGE_CHECK = AXE_SOURCE + """
                               + (e.sourceFile || "") + ":" + e.lineNumber], axe: null});
   });
   function run() {
+    if (document.contentType !== "text/html") {  // an image or JSON opened on its own: not a page of ours
+      window.__reportPageCheck({url: location.href, csp: [], axe: []})
+        .then(function () { window.__pageChecked = true; });
+      return;
+    }
     window.axe.run(document, {runOnly: {type: "tag", values: __TAGS__}, resultTypes: ["violations"]})
       .then(function (r) {
         return r.violations.map(function (v) {
