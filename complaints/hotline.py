@@ -130,6 +130,15 @@ def _begin_call(
     except InvalidInput as exc:
         problems.extend(exc.problems)
         phone = ""
+    if model.type is not None:
+        # The order's own checks (_order) come after these: report them now too, so a form shows every problem
+        # at once instead of one round at a time.
+        if not model.content:
+            problems.append(FieldProblem("content", "error.required", {}))
+        if model.answered_on_the_spot and model.type is not RequestType.CONSULT:
+            problems.append(FieldProblem("answered_on_the_spot", "complaints.error.only_consult_on_the_spot", {}))
+        elif model.answered_on_the_spot and not model.answer:
+            problems.append(FieldProblem("answer", "error.required", {}))
     if problems:
         raise InvalidInput(problems=problems)
     assert subject is not None

@@ -161,3 +161,37 @@ def public_windows(session: Session) -> dict[int, list[tuple[int, str]]]:
         if wid is not None:
             out.setdefault(int(site_id), []).append((int(wid), f"{number} {name}".strip()))
     return out
+
+
+@dataclass
+class WindowGroup:
+    """The windows of one hall (or of a centre's windows outside any hall), for a grouped picker."""
+
+    site: str
+    hall: str
+    windows: list[tuple[int, str]] = field(default_factory=list)
+
+
+def window_groups(session: Session, actor: Principal) -> list[WindowGroup]:
+    """The windows an actor may pick, by centre (in the tree's order) and hall; each labelled with its number,
+    name and department, since many windows share a name (综合便民窗口)."""
+    if not actor.can(Permission.ORG_READ):
+        return []
+    sites, _ = org.list_entities(session, actor, org.OrgKind.SITE, limit=OPTION_LIMIT)
+    halls, _ = org.list_entities(session, actor, org.OrgKind.HALL, limit=OPTION_LIMIT)
+    departments, _ = org.list_entities(session, actor, org.OrgKind.DEPARTMENT, limit=OPTION_LIMIT)
+    windows, _ = org.list_entities(session, actor, org.OrgKind.WINDOW, limit=OPTION_LIMIT)
+    site_order = {int(s.id): (str(s.path), str(s.name)) for s in sites}
+    hall_names = {int(h.id): str(h.name) for h in halls}
+    department_names = {int(d.id): str(d.name) for d in departments}
+    groups: dict[tuple[str, str, str], WindowGroup] = {}
+    for w in windows:
+        path, site_name = site_order.get(int(w.site_id), ("~", ""))
+        hall = hall_names.get(int(w.hall_id), "") if w.hall_id is not None else ""
+        group = groups.setdefault((path, hall, site_name), WindowGroup(site_name, hall))
+        department = department_names.get(int(w.department_id), "") if w.department_id is not None else ""
+        label = " ".join(p for p in (str(w.number), str(w.name)) if p)
+        group.windows.append((int(w.id), f"{label} · {department}" if department else label))
+    for group in groups.values():
+        group.windows.sort(key=lambda option: option[1])
+    return [groups[key] for key in sorted(groups)]

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # System packages the test suite drives for real: Chromium (browser test), ffmpeg and GStreamer's RTSP
-# server (camera tests). Installed with apt-get when we are root and something is missing; otherwise we
+# server (camera tests), and a CJK font so that Chinese renders in screenshots, PDF and image output (without
+# one, Chromium and the server draw every Chinese character as an empty box). Installed with apt-get when we are root and something is missing; otherwise we
 # say what is missing, and the tests that need it skip with that reason.
 set -u
 need=()
@@ -11,6 +12,9 @@ if ! /usr/bin/python3 -c 'import gi; gi.require_version("GstRtspServer", "1.0")'
          gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav)
 fi
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
+if ! command -v fc-list >/dev/null 2>&1 || [ -z "$(fc-list :lang=zh family 2>/dev/null)" ]; then
+  need+=(fontconfig fonts-noto-cjk)
+fi
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -93,9 +93,16 @@ def problems_from_validation(
     exc: ValidationError, row: int | None = None, sheet: str | None = None
 ) -> list[FieldProblem]:
     """Turn pydantic's errors into our field problems (one per field)."""
+    return problems_from_errors(exc.errors(), row=row, sheet=sheet)
+
+
+def problems_from_errors(
+    errors: Iterable[Any], row: int | None = None, sheet: str | None = None, *, skip: tuple[str, ...] = ()
+) -> list[FieldProblem]:
+    """Pydantic's error dicts as our field problems, in our words: its English messages never reach a page."""
     out: list[FieldProblem] = []
-    for err in exc.errors():
-        field = ".".join(str(p) for p in err["loc"]) or "body"
+    for err in errors:
+        field = ".".join(str(p) for p in err["loc"] if p not in skip) or "body"
         if err["type"] == "missing" or err.get("input", "") is None:
             key, params = "error.required", {}
         elif err["type"] in ("enum", "literal_error"):
@@ -106,8 +113,10 @@ def problems_from_validation(
             key, params = "error.boolean", {}
         elif err["type"] == "string_too_long":
             key, params = "error.too_long", {"max": (err.get("ctx") or {}).get("max_length", "")}
+        elif err["type"].startswith(("date", "datetime", "time")):
+            key, params = "error.invalid_date", {}
         else:
-            key, params = "error.invalid_value", {"detail": err["msg"]}
+            key, params = "error.invalid", {}
         out.append(FieldProblem(field, key, params, row=row, sheet=sheet))
     return out
 

@@ -10,6 +10,8 @@ from pathlib import Path
 from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
+from starlette.requests import Request
+from starlette.responses import RedirectResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import web.messages  # noqa: F401  (registers the web's texts)
@@ -70,6 +72,10 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+async def _favicon(request: Request) -> RedirectResponse:
+    return RedirectResponse("/static/favicon.svg", status_code=301)
+
+
 def create_app(
     settings: Settings | None = None,
     engine: Engine | None = None,
@@ -114,6 +120,8 @@ def create_app(
     app.add_middleware(SecurityHeaders)
     app.add_middleware(CountWriteTransactions)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    # Browsers and bookmarks ask for /favicon.ico whatever the page links: send them to the icon.
+    app.add_route("/favicon.ico", _favicon, include_in_schema=False)
     for module in router_modules():
         app.include_router(module.router)
     return app

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from supervision import org
 from supervision.errors import FieldProblem, InvalidInput, SupervisionError, Unauthorized
 from supervision.i18n import translate
 from supervision.shapes import NULL_NOT_ALLOWED
@@ -55,18 +56,19 @@ async def _supervision_error(request: Request, exc: Exception) -> Response:
 
 
 def problems_from_request_validation(exc: RequestValidationError) -> list[FieldProblem]:
-    out = []
+    out: list[FieldProblem] = []
+    rest = []
     for err in exc.errors():
-        kind = err.get("type")
+        kind = str(err.get("type"))
         if kind == "json_invalid":
             # FastAPI puts the character position where the field goes ("loc": ["body", 11]).
             out.append(FieldProblem("body", "error.json_invalid", {"position": err["loc"][-1]}))
-            continue
-        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "form", "header")]
-        field = ".".join(loc) or "body"
-        key = {"missing": "error.required", NULL_NOT_ALLOWED: "error.not_null"}.get(str(kind), "error.invalid_value")
-        out.append(FieldProblem(field, key, {"detail": err.get("msg", "")}))
-    return out
+        elif kind == NULL_NOT_ALLOWED:
+            loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "form", "header")]
+            out.append(FieldProblem(".".join(loc) or "body", "error.not_null", {}))
+        else:
+            rest.append(err)
+    return out + org.problems_from_errors(rest, skip=("body", "query", "path", "form", "header"))
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -15,6 +16,7 @@ from starlette.responses import Response
 from supervision.access import Permission, Principal
 from supervision.i18n import has_message, translate
 from web.deps import request_locale
+from web.labels import LABELS
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
@@ -60,6 +62,10 @@ def nav_items(principal: Principal | None) -> list[NavItem]:
             and (not n.staff_only or principal.staff_id is not None)]
 
 
+def _in_locale(label: Callable[..., Any], locale: str) -> Callable[..., Any]:
+    return lambda *args: label(*args, locale)
+
+
 def render(request: Request, name: str, context: dict[str, Any] | None = None, *, status_code: int = 200) -> Response:
     """Render a page in the caller's language."""
     locale = request_locale(request)
@@ -89,5 +95,7 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, *
         "nav_items": nav_items,
         "has_message": has_message,
     }
+    # One label function per kind of value (web/labels.py), in the reader's language.
+    ctx.update({name: _in_locale(label, locale) for name, label in LABELS.items()})
     ctx.update(context or {})
     return templates.TemplateResponse(request, name, ctx, status_code=status_code)

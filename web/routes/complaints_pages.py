@@ -15,9 +15,9 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.responses import Response
 
 import complaints
-from complaints.lookups import dispatch_choices, form_choices, org_names
+from complaints.lookups import dispatch_choices, form_choices, org_names, window_groups
 from supervision.access import Permission, Principal
-from supervision.errors import Conflict, InvalidInput, SupervisionError
+from supervision.errors import Conflict, FieldProblem, InvalidInput, SupervisionError
 from supervision.models import Role
 from supervision.settings import Settings
 from web.deps import CurrentPrincipal, SessionDep, SettingsDep, client_ip, needs, request_locale
@@ -102,6 +102,7 @@ def _intake_page(request: Request, session: Session, actor: Principal, *, values
                 "order_id": request.query_params.get("order", "")}
     return render(request, "complaints/intake.html", {
         "values": values, "problems": problems or [], "choices": form_choices(session, actor), "done": done,
+        "window_groups": window_groups(session, actor),
         "types": list(complaints.RequestType), "urgencies": list(complaints.Urgency),
         "channels": [c for c in complaints.Channel if c not in (complaints.Channel.WEB, complaints.Channel.RATING)],
         "problem_fields": {p["field"] for p in problems or []},
@@ -149,8 +150,10 @@ async def intake_submit(request: Request, session: SessionDep, actor: Intake) ->
 
     def log() -> complaints.HotlineCallView:
         if not data["type"]:
-            # The screen always types the call; only the telephony push may leave one pending.
-            raise InvalidInput("type", "error.required")
+            # The screen always types the call; only the telephony push may leave one pending. The screen's
+            # other required field is reported with it, not in a second round.
+            missing = ["type"] + (["content"] if not data["content"] else [])
+            raise InvalidInput(problems=[FieldProblem(name, "error.required", {}) for name in missing])
         return complaints.log_call(session, actor, data, idempotency_key=key, ip=client_ip(request))
 
     def work() -> Response:

@@ -37,3 +37,36 @@
     Array.prototype.forEach.call(document.querySelectorAll("[data-refresh]"), refresh);
   });
 })();
+
+// A search box with data-filter-select="<select id>" narrows that select's options (and their groups) to the
+// ones whose text, or whose group's label, holds what is typed; Enter picks the first one left and moves on.
+(function () {
+  "use strict";
+  function filter(box, select) {
+    var words = box.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
+    var groups = select.querySelectorAll("optgroup");
+    Array.prototype.forEach.call(select.options, function (option) {
+      if (!option.value) { return; }
+      var group = option.parentNode.tagName === "OPTGROUP" ? option.parentNode.label : "";
+      var text = (group + " " + option.text).toLowerCase();
+      option.hidden = !words.every(function (w) { return text.indexOf(w) >= 0; });
+    });
+    Array.prototype.forEach.call(groups, function (group) {
+      group.hidden = !group.querySelector("option:not([hidden])");
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    Array.prototype.forEach.call(document.querySelectorAll("input[data-filter-select]"), function (box) {
+      var select = document.getElementById(box.getAttribute("data-filter-select"));
+      if (!select) { return; }
+      box.addEventListener("input", function () { filter(box, select); });
+      box.addEventListener("keydown", function (e) {
+        if (e.key !== "Enter" || e.ctrlKey || e.metaKey) { return; }
+        e.preventDefault();
+        var first = select.querySelector("option:not([hidden])[value]:not([value=''])");
+        if (first) { select.value = first.value; select.dispatchEvent(new Event("change", { bubbles: true })); }
+        select.focus();
+      });
+    });
+  });
+})();

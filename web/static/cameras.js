@@ -7,7 +7,9 @@
 
   // A still that failed shows the "no picture" text underneath instead of a broken-image icon.
   function showOrHide(img) {
-    img.style.visibility = img.naturalWidth > 0 ? "visible" : "hidden";
+    var shown = img.naturalWidth > 0;
+    img.style.visibility = shown ? "visible" : "hidden";
+    img.parentNode.classList.toggle("has-picture", shown);
   }
   function isStill(el) {
     return el && el.tagName === "IMG" && el.closest && el.closest(".camtile");
@@ -17,7 +19,7 @@
     if (isStill(event.target)) { showOrHide(event.target); }
   }, true);
   document.addEventListener("error", function (event) {
-    if (isStill(event.target)) { event.target.style.visibility = "hidden"; }
+    if (isStill(event.target)) { event.target.style.visibility = "hidden"; event.target.parentNode.classList.remove("has-picture"); }
   }, true);
 
   // The wall holds no connection per camera: each still is one short request every few seconds,
@@ -25,7 +27,10 @@
   function reload(img) {
     var url = img.getAttribute("data-snapshot") + "?_=" + Date.now();
     var probe = new Image();
-    probe.onload = function () { img.src = url; img.style.visibility = "visible"; img.classList.remove("stale"); };
+    probe.onload = function () {
+      img.src = url; img.style.visibility = "visible"; img.classList.remove("stale");
+      img.parentNode.classList.add("has-picture");
+    };
     probe.onerror = function () { img.classList.add("stale"); };
     probe.src = url;
   }
