@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import datetime as dt
 import email.utils
 import logging
@@ -398,7 +399,14 @@ class OnvifDevice:
 
 def run_sync(factory: Callable[[], Awaitable[T]]) -> T:
     """Run a coroutine to completion from synchronous code (a web worker thread or the CLI)."""
-    return asyncio.run(_wrap(factory))
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(_wrap(factory))
+    # Synchronous code called on a thread whose loop is running (Playwright's sync API keeps one in the
+    # main thread of a test session; an embedding async program would too): asyncio.run refuses there.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="onvif") as pool:
+        return pool.submit(asyncio.run, _wrap(factory)).result()
 
 
 async def _wrap(factory: Callable[[], Awaitable[T]]) -> T:

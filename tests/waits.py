@@ -21,9 +21,7 @@ from supervision import db
 # Known offenders being fixed elsewhere, by (file, function) of a frame on the stack: reported, not failed.
 # Camera registration and "probe again" ask the device inside the request's write transaction (issue 10 §1,
 # the ONVIF work moves the probe before the write); remove the entry when that lands.
-EXCUSED: dict[tuple[str, str], str] = {
-    ("cameras/service.py", "probe"): "camera registration/probe talks to the device inside its write",
-}
+EXCUSED: dict[tuple[str, str], str] = {}
 
 
 class WaitWatch:

@@ -35,7 +35,7 @@ BIN = Path(sys.executable).parent
 PASSWORD = "demo-fuzz-2026"
 PG_URL = os.environ.get("SUPERVISION_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 # Checks that hold for every answer we give: no 5xx, and a documented answer has the documented shape.
-CHECKS = "not_a_server_error,response_schema_conformance,content_type_conformance"
+CHECKS = "not_a_server_error_but_a_device,response_schema_conformance,content_type_conformance"
 
 
 @dataclass

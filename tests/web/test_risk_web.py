@@ -22,7 +22,7 @@ from supervision.settings import get_settings
 from tests.conftest import SYSTEM
 from tests.web.conftest import bearer, csrf_of, login
 from tests.web.role_targets_risk import MEASURE_CONTENT, PDF, POINT_NAME, targets
-from tests.web.test_role_routes import _call, _fill, _requirement, _routes, world  # noqa: F401  (fixture)
+from tests.web.test_role_routes import _body, _call, _fill, _requirement, _routes, world  # noqa: F401  (fixture)
 from web.app import create_app
 
 Login = Callable[[str], tuple[TestClient, str]]
@@ -58,7 +58,7 @@ def test_risk_routes_by_role_and_jurisdiction(engine: Engine, world: SimpleNames
             for method, path, route in routes:
                 _, perms = _requirement(route)
                 for url in _fill(path, world):
-                    response = _call(client, method, url, headers=headers, csrf=csrf)
+                    response = _call(client, method, url, _body(world, method, path, url), headers=headers, csrf=csrf)
                     status = response.status_code
                     where = f"{username} {method} {url} -> {status}"
                     if not perms <= granted and status != 403:

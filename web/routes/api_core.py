@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from supervision import accounts, audit, ledger
 from supervision import workdays as wd
 from supervision.access import Permission, Principal
+from supervision.errors import InvalidInput
 from supervision.models import LedgerEntry, Role
 from supervision.workdays import load_calendar
 from web.deps import CurrentPrincipal, SessionDep, client_ip, needs
@@ -152,21 +153,31 @@ Strict = Annotated[bool, Query(description="Answer 422 `calendar_not_covered` fo
                                            "instead of a provisional answer")]
 
 
+# The years the calendar can answer for, even provisionally (Qingming's solar term is computed for 1900–2100;
+# declared years are 2000–2100).
+CALENDAR_FIRST, CALENDAR_LAST = date(2000, 1, 1), date(2100, 12, 31)
+CalendarDay = Annotated[date, Query(ge=CALENDAR_FIRST, le=CALENDAR_LAST)]
+
+
 @router.get("/calendar/workday", response_model=CalendarOut, tags=["calendar"])
-def is_workday(session: SessionDep, actor: CalendarReader, day: date, strict: Strict = False) -> CalendarOut:
+def is_workday(session: SessionDep, actor: CalendarReader, day: CalendarDay, strict: Strict = False) -> CalendarOut:
     """Is this a working day? For a year nobody has entered, a provisional answer (`provisional: true`)."""
     return _answer(load_calendar(session, strict=strict).is_workday(day))
 
 
 @router.get("/calendar/add", response_model=CalendarOut, tags=["calendar"])
-def add_workdays(session: SessionDep, actor: CalendarReader, start: date,
+def add_workdays(session: SessionDep, actor: CalendarReader, start: CalendarDay,
                  days: Annotated[int, Query(ge=-3650, le=3650)], strict: Strict = False) -> CalendarOut:
     """The day N working days after `start` (a time limit's due date); provisional past the years entered."""
-    return _answer(load_calendar(session, strict=strict).add_workdays(start, days))
+    try:
+        return _answer(load_calendar(session, strict=strict).add_workdays(start, days))
+    except NotImplementedError:
+        # A count of working days can reach past 2100 from a start inside it: refused by its field, not a 500.
+        raise InvalidInput("days", "error.invalid_value", detail="2000–2100") from None
 
 
 @router.get("/calendar/between", response_model=CalendarOut, tags=["calendar"])
-def workdays_between(session: SessionDep, actor: CalendarReader, start: date, end: date,
+def workdays_between(session: SessionDep, actor: CalendarReader, start: CalendarDay, end: CalendarDay,
                      strict: Strict = False) -> CalendarOut:
     """Working days after `start` up to and including `end`; provisional past the years entered."""
     return _answer(load_calendar(session, strict=strict).workdays_between(start, end))

@@ -282,8 +282,9 @@ def _register(request: Request, session: Session, actor: Principal, form: FormDa
             data = CameraCreate.model_validate({**values, "password": password, "stream_uri_override": stream_uri})
         except ValidationError as exc:
             raise InvalidInput(problems=org.problems_from_validation(exc)) from None
-        with all_or_nothing(session):
-            camera = cameras.register_camera(session, actor, data, ip=client_ip(request))
+        # Not in a savepoint: registration ends its checks' transaction before it asks the device (no
+        # transaction may be open then) and refuses before it writes anything.
+        camera = cameras.register_camera(session, actor, data, ip=client_ip(request))
     except (InvalidInput, DeviceError, Conflict) as exc:
         return _register_page(request, session, actor, values, info=info, sealed=sealed,
                               problems=_problems(exc, locale), status_code=_form_status(exc))
@@ -372,8 +373,9 @@ async def camera_update(request: Request, session: SessionDep, actor: Manager, c
 def camera_probe(request: Request, session: SessionDep, actor: Manager, camera_id: int) -> Response:
     """"Probe again": ask the device for its information, profiles and URIs now."""
     try:
-        with all_or_nothing(session):
-            cameras.probe_camera(session, actor, camera_id, ip=client_ip(request))
+        # Like registration: no transaction may be open while the device answers, and nothing is written
+        # before it has.
+        cameras.probe_camera(session, actor, camera_id, ip=client_ip(request))
     except DeviceError as exc:
         return _detail_page(request, session, actor, camera_id,
                             problems=_problems(exc, request_locale(request)), status_code=_form_status(exc))
