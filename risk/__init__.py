@@ -5,7 +5,7 @@ Meets the other domains only through the core: the org tables and the incidents 
 
 from risk import messages as _messages  # noqa: F401  (registers the texts)
 from risk.checks import EvidenceFile, evidence_of_check, list_checks, record_check
-from risk.demo import RiskDemoSummary, seed_risk_demo
+from risk.demo import RiskDemoSummary, demo_centre_codes, seed_risk_demo
 from risk.evidence import EvidenceUpload
 from risk.flags import MeasureFlag, PointFlag
 from risk.grading import PowerKind, suggest_level
@@ -126,6 +126,7 @@ __all__ = [
     "current_criteria",
     "delete_countermeasure",
     "delete_risk_point",
+    "demo_centre_codes",
     "evidence_of_check",
     "export_register",
     "generate_reminders",

@@ -276,6 +276,13 @@ def grade(post_name: str, department_name: str, step: str, template: PointTempla
     return level, f"岗位{holds}{named}权力,{where};按定级标准定为{_LEVEL_ZH[level]}风险。"
 
 
+def demo_centre_codes(session: Session, *, full: bool = False) -> list[str]:
+    """The demo counties and parks (and, unless the full demo with its 287 townships, the demo townships)."""
+    kinds = [SiteKind.COUNTY, SiteKind.PARK] + ([] if full else [SiteKind.TOWNSHIP])
+    return list(session.exec(select(Site.code).where(col(Site.is_demo), col(Site.kind).in_(kinds))
+                             .order_by(col(Site.path))).all())
+
+
 def seed_risk_demo(
     session: Session,
     *,

@@ -28,16 +28,10 @@ def seed_demo(engine: Engine, settings: Settings, *, full: bool = False) -> None
 
     Each centre in its own short transaction, each once (a restart adds nothing).
     """
-    from sqlmodel import col, select
-
-    from supervision.models import Site, SiteKind
-
     with session_scope(engine, write=True) as session:
         risk.seed_risk_demo(session, years=3, with_incidents=True)
     with session_scope(engine) as session:
-        kinds = [SiteKind.COUNTY, SiteKind.PARK] + ([] if full else [SiteKind.TOWNSHIP])
-        codes = list(session.exec(select(Site.code).where(col(Site.is_demo), col(Site.kind).in_(kinds))
-                                  .order_by(col(Site.path))).all())
+        codes = risk.demo_centre_codes(session, full=full)
     created = 0
     for code in codes:
         with session_scope(engine, write=True) as session:
