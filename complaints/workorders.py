@@ -943,7 +943,8 @@ def _get(session: Session, order_id: int, *, lock: bool = False) -> WorkOrder:
 
 def _find(session: Session, ref: str, *, lock: bool = False) -> WorkOrder | None:
     stmt = select(WorkOrder)
-    if ref.isdigit():
+    # Ids are 32-bit; a longer run of digits is no id (SQLite overflows past 2^63) and is looked up as a number.
+    if ref.isascii() and ref.isdigit() and int(ref) < 2**31:
         stmt = stmt.where(col(WorkOrder.id) == int(ref))
     else:
         stmt = stmt.where(col(WorkOrder.number) == ref.strip())

@@ -144,6 +144,8 @@ add_messages({
     "field.source_kind": ("来源", "Source"),
     "field.is_workday": ("是否工作日", "Working day"),
     "field.year": ("年份", "Year"),
+    "field.request": ("请求参数", "Request"),
+    "field.body": ("请求内容", "Request body"),
     "field.notice": ("通知文号", "Notice"),
     "field.file": ("文件", "File"),
     "field.days": ("天数", "Days"),

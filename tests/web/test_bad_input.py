@@ -154,3 +154,11 @@ def test_nul_in_a_form_field_is_refused(app_client: TestClient, org_data: Simple
                                                "csrf_token": token})
     assert response.status_code == 422, response.text
     assert "空字符" in response.text
+
+
+@pytest.mark.parametrize("ref", [str(2**63), "9" * 20, "²"])
+def test_an_order_reference_no_id_can_be_is_just_not_found(app_client: TestClient, admin: dict[str, str],
+                                                           ref: str) -> None:
+    # /work-orders/{order_id} takes an id or a number (text): a run of digits past any id used to overflow.
+    answer = app_client.get(f"/api/v1/work-orders/{ref}", headers=admin)
+    assert answer.status_code == 404 and answer.json()["error"]["code"] == "not_found"
