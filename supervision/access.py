@@ -34,6 +34,11 @@ class Permission(StrEnum):
     COMPLAINTS_READ = "complaints:read"
     COMPLAINTS_WRITE = "complaints:write"
     CONFIDENTIAL_READ = "confidential:read"
+    ATTENDANCE_PUSH = "attendance:push"
+    ATTENDANCE_READ = "attendance:read"
+    ATTENDANCE_MANAGE = "attendance:manage"
+    SCORING_READ = "scoring:read"
+    SCORING_WRITE = "scoring:write"
 
 
 _READ_ORG = {Permission.ORG_READ, Permission.CALENDAR_READ, Permission.OWN_RECORDS}
@@ -50,6 +55,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.LEDGER_READ,
             Permission.CAMERAS_VIEW,
             Permission.CAMERAS_MANAGE,
+            Permission.SCORING_READ,
+            Permission.SCORING_WRITE,
         }
     ),
     Role.OFFICER: frozenset(
@@ -74,7 +81,16 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         }
     ),
     Role.MANAGER: frozenset(
-        _READ_ORG | {Permission.LEDGER_READ, Permission.LEDGER_WRITE, Permission.RISK_READ}
+        _READ_ORG
+        | {
+            Permission.LEDGER_READ,
+            Permission.LEDGER_WRITE,
+            Permission.RISK_READ,
+            Permission.ATTENDANCE_READ,
+            Permission.ATTENDANCE_MANAGE,
+            Permission.ATTENDANCE_PUSH,
+            Permission.SCORING_READ,
+        }
     ),
     Role.STAFF: frozenset({Permission.CALENDAR_READ, Permission.OWN_RECORDS}),
 }
@@ -84,6 +100,7 @@ MACHINE_SCOPES: tuple[Permission, ...] = (
     Permission.HOTLINE_PUSH,
     Permission.RATINGS_PUSH,
     Permission.CAMERAS_INGEST,
+    Permission.ATTENDANCE_PUSH,
     Permission.ORG_READ,
 )
 

@@ -216,3 +216,6 @@ register_job(JobSpec("core.purge_sessions", "supervision.scheduler:purge_expired
                      {"hour": 3, "minute": 10}))
 register_job(JobSpec("core.verify_audit", "supervision.scheduler:verify_audit_chain", "cron",
                      {"hour": 2, "minute": 30}))
+# After the 04:00 attendance-day boundary, so yesterday's evening punches are in.
+register_job(JobSpec("attendance.daily", "supervision.attendance.jobs:run_daily", "cron",
+                     {"hour": 4, "minute": 30}))

@@ -274,4 +274,6 @@ add_messages({
     "scope.ratings_push": ("评价器推送评价", "Push ratings"),
     "scope.cameras_ingest": ("视频采集节点", "Camera ingest worker"),
     "scope.org_read": ("读取组织机构", "Read the organisation"),
+    "scope.attendance_push": ("考勤机推送打卡", "Push attendance punches"),
+    "ledger_kind.absent_day": ("旷工一天", "Whole-day absence"),
 })
