@@ -1,7 +1,7 @@
 """attendance tables
 
 Revision ID: attendance_0001
-Revises: (root of its branch; depends on core_0005)
+Revises: (root of its branch; depends on core_0005_audit_head_seal, the id core_0005 carries)
 Create Date: 2026-12-05 07:50:19.069324
 """
 from alembic import op
@@ -13,7 +13,7 @@ import supervision.db
 revision = 'attendance_0001'
 down_revision = None
 branch_labels = ('attendance',)
-depends_on = 'core_0005'
+depends_on = 'core_0005_audit_head_seal'
 
 ENUM_TYPES = ('attendance_correction_state', 'attendance_day_status', 'attendance_verify_mode', 'attendance_punch_source')
 

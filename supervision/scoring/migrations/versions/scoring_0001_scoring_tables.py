@@ -1,7 +1,7 @@
 """scoring tables
 
 Revision ID: scoring_0001
-Revises: (root of its branch; depends on core_0005)
+Revises: (root of its branch; depends on core_0005_audit_head_seal, the id core_0005 carries)
 Create Date: 2026-12-05 07:49:46.473454
 """
 from alembic import op
@@ -13,7 +13,7 @@ import supervision.db
 revision = 'scoring_0001'
 down_revision = None
 branch_labels = ('scoring',)
-depends_on = 'core_0005'
+depends_on = 'core_0005_audit_head_seal'
 
 
 def upgrade() -> None:
