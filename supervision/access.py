@@ -34,6 +34,7 @@ class Permission(StrEnum):
     COMPLAINTS_READ = "complaints:read"
     COMPLAINTS_WRITE = "complaints:write"
     CONFIDENTIAL_READ = "confidential:read"
+    LEAVE_APPROVE = "leave:approve"  # a manager: decides the leave of staff in the jurisdiction
 
 
 _READ_ORG = {Permission.ORG_READ, Permission.CALENDAR_READ, Permission.OWN_RECORDS}
@@ -74,7 +75,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         }
     ),
     Role.MANAGER: frozenset(
-        _READ_ORG | {Permission.LEDGER_READ, Permission.LEDGER_WRITE, Permission.RISK_READ}
+        _READ_ORG | {Permission.LEDGER_READ, Permission.LEDGER_WRITE, Permission.RISK_READ, Permission.LEAVE_APPROVE}
     ),
     Role.STAFF: frozenset({Permission.CALENDAR_READ, Permission.OWN_RECORDS}),
 }
