@@ -34,6 +34,7 @@ class Permission(StrEnum):
     COMPLAINTS_READ = "complaints:read"
     COMPLAINTS_WRITE = "complaints:write"
     CONFIDENTIAL_READ = "confidential:read"
+    LEAVE_APPROVE = "leave:approve"  # a manager: decides the leave of staff in the jurisdiction
     ATTENDANCE_PUSH = "attendance:push"
     ATTENDANCE_READ = "attendance:read"
     ATTENDANCE_MANAGE = "attendance:manage"
@@ -86,6 +87,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.LEDGER_READ,
             Permission.LEDGER_WRITE,
             Permission.RISK_READ,
+            Permission.LEAVE_APPROVE,
             Permission.ATTENDANCE_READ,
             Permission.ATTENDANCE_MANAGE,
             Permission.ATTENDANCE_PUSH,

@@ -14,7 +14,8 @@ from supervision.settings import Settings
 # Each package keeps its own Alembic branch under <package>/migrations/versions; all heads are applied.
 # A package without that folder yet is skipped.
 MIGRATION_PACKAGES: tuple[str, ...] = (
-    "supervision", "supervision.attendance", "supervision.scoring", "cameras", "risk", "complaints",
+    "supervision", "supervision.leave", "supervision.attendance", "supervision.scoring", "cameras", "risk",
+    "complaints",
 )
 
 # The core's route modules, in the order they are mounted; each domain adds its own (web/domains/*.py).
@@ -28,6 +29,8 @@ CORE_ROUTE_MODULES: tuple[str, ...] = (
     "web.routes.ledger_pages",
     "web.routes.api_core",
     "web.routes.api_org",
+    "web.routes.hours_pages",
+    "web.routes.api_hours",
     "web.routes.attendance_pages",
     "web.routes.api_attendance",
 )

@@ -13,7 +13,6 @@ add_messages({
     "error.file_encoding": ("无法识别文件编码(应为 UTF-8 或 GBK)", "cannot read the file's encoding (UTF-8 or GBK)"),
     "error.file_unreadable": ("无法读取该 Excel 文件", "cannot read this Excel file"),
     "error.file_too_many_rows": ("行数过多(最多 {max} 行)", "too many rows (at most {max})"),
-    "error.range_order": ("结束日期不能早于开始日期", "must not be before the start"),
     "error.range_too_long": ("时间范围最长 {days} 天", "the range may span at most {days} days"),
     "error.invalid_month": ("月份无效", "is not a valid month"),
     "error.attendance_no_staff_record": ("您的账号未关联工作人员档案", "your account has no staff record"),
@@ -34,10 +33,8 @@ add_messages({
     "field.early_minutes": ("早退分钟", "minutes early"),
     "field.missed_punches": ("缺卡次数", "missed punches"),
     "field.leave_kind": ("假别", "kind of leave"),
-    "field.note": ("说明", "note"),
     "field.month": ("月份", "month"),
     "field.start": ("开始日期", "start"),
-    "field.end": ("结束日期", "end"),
     "field.approve": ("是否批准", "approve"),
 })
 

@@ -277,3 +277,29 @@ def test_a_new_rule_version_scores_its_months_only(engine: Engine, org_data: Sim
     assert {i.key: i.points for i in versions[0].items}["attendance.absent_day"] == -20
     with session_scope(engine, write=True) as s, pytest.raises(InvalidInput):
         scoring.create_rule_set(s, actor=admin, body=RuleSetCreate(version="mid", effective_from=date(2027, 3, 15)))
+
+
+def test_approved_leave_and_a_sites_own_hours_shape_the_day(engine: Engine, org_data: SimpleNamespace) -> None:
+    from supervision import leave, officehours
+    from supervision.officehours import PeriodSpec, Season
+
+    day = _workday(engine)
+    manager, staff = org_data.principals["manager"], org_data.principals["staff"]
+    with session_scope(engine, write=True) as s:
+        asked = leave.request_leave(s, staff, kind=leave.LeaveKind.SICK, start_day=day, end_day=day, reason="发烧")
+        leave.decide(s, manager, request_id=asked.id or 0, approve=True)
+    # The county opens at 8:30 all year, every weekday: 王五 at 8:40 is 10 minutes late there.
+    with session_scope(engine, write=True) as s:
+        periods = [PeriodSpec(season, wd, time(8, 30), time(12, 0)) for season in Season for wd in range(7)] + [
+            PeriodSpec(season, wd, time(14, 0), time(17, 30)) for season in Season for wd in range(7)]
+        officehours.set_timetable(s, org_data.principals["admin"], site_id=org_data.county, summer=None,
+                                  periods=periods)
+        attendance.push_punches(s, actor=_gateway(engine, org_data.county), batch=PunchBatch(punches=[
+            _punch("FC-S01", day, 8, 40, "w1"), _punch("FC-S01", day, 17, 31, "w2")]))
+    with session_scope(engine, write=True) as s:
+        attendance.compute_days(s, actor=manager, start=day, end=day)
+    with session_scope(engine) as s:
+        sick = _day(s, org_data.staff, day)
+        county = _day(s, org_data.county_staff, day)
+        assert (sick.status, sick.leave_kind, _ledger(s, sick.id or 0)) == (DayStatus.LEAVE, "sick", [])
+        assert (county.status, county.late_minutes) == (DayStatus.LATE, 10)

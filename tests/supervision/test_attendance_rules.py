@@ -8,8 +8,10 @@ import pytest
 
 from supervision.attendance import DayStatus, Leave, compute_day, scored_facts
 from supervision.attendance.rules import attendance_day
-from supervision.attendance.sources import SUMMER, WINTER
 
+# DOMAIN.md's timetable: winter 9:00–12:00 and 13:30–17:00, summer afternoons 14:00–17:30.
+WINTER = ((time(9, 0), time(12, 0)), (time(13, 30), time(17, 0)))
+SUMMER = ((time(9, 0), time(12, 0)), (time(14, 0), time(17, 30)))
 DAY = date(2026, 11, 18)  # a Wednesday
 SUMMER_DAY = date(2026, 7, 15)
 

@@ -13,7 +13,7 @@ import supervision.db
 revision = 'attendance_0001'
 down_revision = None
 branch_labels = ('attendance',)
-depends_on = 'core_0005_audit_head_seal'
+depends_on = ('core_0005_audit_head_seal', 'hours_0001', 'leave_0001')
 
 ENUM_TYPES = ('attendance_correction_state', 'attendance_day_status', 'attendance_verify_mode', 'attendance_punch_source')
 
