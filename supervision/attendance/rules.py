@@ -104,6 +104,8 @@ def compute_day(
         status = DayStatus.ABSENT if halves_needed == 2 else DayStatus.ABSENT_HALF
         return DayResult(status, absent_halves=halves_needed, leave_kind=leave_kind, on_duty=on_duty)
     minutes = [_of_day(day, p) for p in ordered]
+    sign_in: int | None
+    sign_out: int | None
     if minutes[-1] - minutes[0] >= SAME_PUNCH_MINUTES:
         sign_in, sign_out = minutes[0], minutes[-1]
     else:

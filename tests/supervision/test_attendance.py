@@ -87,7 +87,8 @@ def test_push_saves_once_keeps_unknown_apart_and_refuses_bad_times(engine: Engin
         receipt = attendance.push_punches(s, actor=gateway, batch=batch)
     assert (receipt.accepted, receipt.duplicates) == (2, 1)
     assert [(u.row, u.staff_code) for u in receipt.unknown] == [(3, "X999")]
-    assert [(r.row, r.record_id, r.field) for r in receipt.refused] == [(4, "r4", "punched_at"), (5, "r5", "punched_at")]
+    assert [(r.row, r.record_id, r.field) for r in receipt.refused] == [
+        (4, "r4", "punched_at"), (5, "r5", "punched_at")]
     with session_scope(engine, write=True) as s:
         again = attendance.push_punches(s, actor=gateway, batch=batch)
     assert (again.accepted, again.duplicates) == (0, 3)
