@@ -3,6 +3,8 @@
 from supervision.i18n import add_messages
 
 add_messages({
+    "error.scoring_top_only": ("评分规则全局适用,只能由最上级站点的管理员修改",
+                               "The rules hold everywhere: only an admin of the top site changes them"),
     "kind.scoring_rule_set": ("评分规则版本", "scoring rule set"),
     "error.scoring_first_of_month": ("生效日期须为某月 1 日", "must be the first day of a month"),
     "error.scoring_version_exists": ("版本“{version}”已存在", "the version \u201c{version}\u201d already exists"),

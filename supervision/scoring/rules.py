@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 
 from supervision import audit
 from supervision.access import Permission, Principal
-from supervision.errors import Conflict, InvalidInput, NotFound
+from supervision.errors import Conflict, Forbidden, InvalidInput, NotFound
 from supervision.i18n import has_message, translate
 from supervision.scoring.models import RuleSetCreate, RuleSetPublic, ScoringItem, ScoringItemPublic, ScoringRuleSet
 
@@ -73,6 +73,9 @@ def rule_sets(session: Session, *, actor: Principal, locale: str = "zh-CN") -> l
 def create_rule_set(session: Session, *, actor: Principal, body: RuleSetCreate, ip: str = "") -> ScoringRuleSet:
     """Write a new version in force from the first of a month; earlier months keep their rules."""
     actor.require(Permission.SCORING_WRITE)
+    # The rules hold for the whole installation: only an admin of the top of the site tree sets them.
+    if actor.kind != "system" and actor.site_path.count("/") > 2:
+        raise Forbidden("error.scoring_top_only")
     if body.effective_from.day != 1:
         raise InvalidInput("effective_from", "error.scoring_first_of_month")
     if session.exec(select(ScoringRuleSet).where(col(ScoringRuleSet.version) == body.version.strip())).first():

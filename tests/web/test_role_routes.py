@@ -135,6 +135,11 @@ UNBOUND = {
     # The working-day calendar is city-wide; who may change it is issue 10 §4's (calendar tests).
     ("PUT", "/api/v1/calendar/overrides"), ("POST", "/api/v1/calendar/years"),
     ("POST", "/calendar/overrides"), ("POST", "/calendar/years"),
+    # Punches are matched to staff inside the sender's jurisdiction (others are kept apart as unknown), a
+    # month is computed for the caller's own jurisdiction, and a 补卡 is asked for oneself:
+    # tests/supervision/test_attendance.py.
+    ("POST", "/api/v1/attendance/punches"), ("POST", "/api/v1/attendance/imports"), ("POST", "/attendance/import"),
+    ("POST", "/attendance/compute"), ("POST", "/api/v1/attendance/corrections"), ("POST", "/attendance/corrections"),
 }
 # The message of a reference outside the caller's jurisdiction (`error.unknown_ref`).
 OUTSIDE = "不在您的管辖范围内"
