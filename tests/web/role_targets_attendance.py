@@ -39,7 +39,7 @@ def targets(engine: Engine, org: SimpleNamespace) -> tuple[dict[str, Any], list[
         day_id = s.exec(select(AttendanceDay.id).where(col(AttendanceDay.staff_id) == org.staff)).one()
         asked = attendance.ask_correction(s, actor=org.principals["staff"], ask=CorrectionAsk(
             day=day, punch_time=time(8, 58), reason="市级补卡理由"))
-        values = {"day_id": day_id, "request_id": asked.id, "staff_id": org.staff}
+        values = {"day_id": day_id, "correction_id": asked.id, "staff_id": org.staff}
     return values, [UNKNOWN_CODE, DEVICE, "市级补卡理由"]
 
 
@@ -50,8 +50,8 @@ def bodies(org: SimpleNamespace) -> dict[tuple[str, str], dict[str, Any]]:
     return {
         ("POST", "/api/v1/attendance/days/{day_id}/correction"): correction,
         ("POST", "/attendance/days/{day_id}/correct"): correction,
-        ("POST", "/api/v1/attendance/corrections/{request_id}/decision"): {"approve": True, "note": "越权"},
-        ("POST", "/attendance/corrections/{request_id}/decide"): {"approve": "1", "note": "越权"},
+        ("POST", "/api/v1/attendance/corrections/{correction_id}/decision"): {"approve": True, "note": "越权"},
+        ("POST", "/attendance/corrections/{correction_id}/decide"): {"approve": "1", "note": "越权"},
         ("POST", "/api/v1/attendance/computations"): {"start": yesterday, "end": yesterday, "site_id": org.city},
         ("POST", "/api/v1/scoring/rule-sets"): {"version": "越权版本", "effective_from": "2027-01-01",
                                                 "items": [{"key": "attendance.absent_day", "points": -1}]},

@@ -134,8 +134,8 @@ def corrections(session: SessionDep, actor: Person, state: CorrectionState | Non
     return Page[CorrectionRow](data=rows, count=count)
 
 
-def _correction(session: SessionDep, actor: Principal, request_id: int) -> CorrectionRow:
-    return attendance.correction_row(session, actor=actor, request_id=request_id)
+def _correction(session: SessionDep, actor: Principal, correction_id: int) -> CorrectionRow:
+    return attendance.correction_row(session, actor=actor, request_id=correction_id)
 
 
 @router.post("/attendance/corrections", response_model=CorrectionRow, status_code=201, summary="Ask for a 补卡")
@@ -145,13 +145,13 @@ def ask(request: Request, session: SessionDep, actor: Person, body: Annotated[Co
     return _correction(session, actor, found.id or 0)
 
 
-@router.post("/attendance/corrections/{request_id}/decision", response_model=CorrectionRow,
+@router.post("/attendance/corrections/{correction_id}/decision", response_model=CorrectionRow,
              summary="Approve or reject a 补卡")
-def decide(request: Request, session: SessionDep, actor: Manager, request_id: int,
+def decide(request: Request, session: SessionDep, actor: Manager, correction_id: int,
            body: Annotated[CorrectionDecision, Body()]) -> CorrectionRow:
     """Approval adds the punch and computes the day again (ledger reversed and rewritten); rejection needs a note."""
-    attendance.decide_correction(session, actor=actor, request_id=request_id, decision=body, ip=client_ip(request))
-    return _correction(session, actor, request_id)
+    attendance.decide_correction(session, actor=actor, request_id=correction_id, decision=body, ip=client_ip(request))
+    return _correction(session, actor, correction_id)
 
 
 @router.get("/scoring/rule-sets", response_model=list[RuleSetPublic], tags=["scoring"], summary="Scoring rule sets")

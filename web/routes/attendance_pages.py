@@ -198,12 +198,12 @@ async def ask_correction(request: Request, session: SessionDep, actor: Person) -
     return RedirectResponse("/attendance/corrections?asked=1", status_code=303)
 
 
-@router.post("/attendance/corrections/{request_id}/decide")
-def decide_correction(request: Request, session: SessionDep, actor: Manager, request_id: int,
+@router.post("/attendance/corrections/{correction_id}/decide")
+def decide_correction(request: Request, session: SessionDep, actor: Manager, correction_id: int,
                       approve: Annotated[str, Form()] = "", note: Annotated[str, Form()] = "") -> Response:
     try:
         with all_or_nothing(session):
-            attendance.decide_correction(session, actor=actor, request_id=request_id,
+            attendance.decide_correction(session, actor=actor, request_id=correction_id,
                                          decision=CorrectionDecision(approve=approve == "1", note=note[:400]),
                                          ip=client_ip(request))
     except InvalidInput as exc:
