@@ -79,6 +79,10 @@ def seed_demo_everything(engine: Engine, settings: Settings, *, full: bool = Fal
 
     with session_scope(engine, write=True) as session:
         summary = seed_demo(session, full=full, password=settings.demo_password)
+    with session_scope(engine, write=True) as session:
+        from supervision.attendance.demo import seed_attendance_demo
+
+        seed_attendance_demo(session)
     for domain in domain_modules():
         domain.seed_demo(engine, settings, full=full)
     return [(a.username, a.role.value, a.site_name) for a in summary.accounts]

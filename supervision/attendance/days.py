@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from pydantic import BaseModel, Field
 from sqlalchemy import func, insert
@@ -109,7 +110,11 @@ class _Scorer:
 
     def sync(self, day: AttendanceDay, standing: list[LedgerEntry], reason: str) -> None:
         assert day.id is not None
-        wanted = self.wanted(day.day, _as_result(day))
+        self.sync_result(day.id, day.staff_id, day.site_id, day.day, _as_result(day), standing, reason)
+
+    def sync_result(self, day_id: int, staff_id: int, site_id: int, on: date, result: DayResult,
+                    standing: list[LedgerEntry], reason: str) -> None:
+        wanted = self.wanted(on, result)
         have = sorted((e.kind, e.points) for e in standing)
         if have == sorted((k, p) for k, p, _ in wanted):
             return
@@ -122,14 +127,15 @@ class _Scorer:
                               "recorded_at": now, "reverses_id": e.id})
             self.reversals += 1
         for kind, pts, detail in wanted:
-            self.rows.append({"staff_id": day.staff_id, "window_id": None, "site_id": day.site_id, "day": day.day,
-                              "kind": kind, "points": pts, "reason": f"考勤 {day.day.isoformat()}: {detail}",
-                              "source_kind": SOURCE_KIND, "source_id": str(day.id), "recorded_by": who,
+            self.rows.append({"staff_id": staff_id, "window_id": None, "site_id": site_id, "day": on,
+                              "kind": kind, "points": pts, "reason": f"考勤 {on.isoformat()}: {detail}",
+                              "source_kind": SOURCE_KIND, "source_id": str(day_id), "recorded_by": who,
                               "recorded_at": now, "reverses_id": None})
 
     def flush(self) -> int:
         if self.rows:
-            self.session.execute(insert(LedgerEntry), self.rows)
+            # Core executemany: thousands of rows at once (the demo's three months), no ORM objects.
+            self.session.connection().execute(insert(LedgerEntry), self.rows)
         written, self.rows = len(self.rows), []
         return written
 
@@ -172,7 +178,8 @@ def compute_days(session: Session, *, actor: Principal, start: date, end: date, 
                 col(AttendanceDay.day) <= end)):
             existing[(row.staff_id, row.day)] = row
     now = utcnow()
-    new_rows: list[dict[str, object]] = []
+    new_rows: list[dict[str, Any]] = []
+    new_results: dict[tuple[int, date], DayResult] = {}
     changed: list[AttendanceDay] = []
     day = start
     days = []
@@ -192,6 +199,7 @@ def compute_days(session: Session, *, actor: Principal, start: date, end: date, 
             summary.days += 1
             fields = _result_fields(result)
             if old is None:
+                new_results[(staff_id, day)] = result
                 new_rows.append({"staff_id": staff_id, "site_id": site, "day": day, "computed_at": now,
                                  "corrected": False, "correction_reason": "", "corrected_by": "", **fields})
             elif _as_result(old) != result:
@@ -199,24 +207,27 @@ def compute_days(session: Session, *, actor: Principal, start: date, end: date, 
                     setattr(old, name, value)
                 old.computed_at = now
                 changed.append(old)
-    if new_rows:
-        session.execute(insert(AttendanceDay), new_rows)
     session.flush()
-    summary.changed = len(new_rows) + len(changed)
-    # Score the new days (found again by their keys) and rescore the changed ones.
-    scorer = _Scorer(session, actor)
-    touched: list[AttendanceDay] = list(changed)
     if new_rows:
-        new_keys = {(r["staff_id"], r["day"]) for r in new_rows}
-        for chunk in _chunks(ids):
-            for row in session.exec(select(AttendanceDay).where(
-                    col(AttendanceDay.staff_id).in_(chunk), col(AttendanceDay.day) >= start,
-                    col(AttendanceDay.day) <= end)):
-                if (row.staff_id, row.day) in new_keys:
-                    touched.append(row)
+        session.connection().execute(insert(AttendanceDay), new_rows)
+    summary.changed = len(new_rows) + len(changed)
+    scorer = _Scorer(session, actor)
+    reason = "考勤重新计算 / attendance recomputed"
+    # New days that score something need their ids (most days score nothing and are not read back).
+    scored = {key for key, result in new_results.items() if scored_facts(result)}
+    if scored:
+        scored_ids = sorted({staff for staff, _ in scored})
+        for chunk in _chunks(scored_ids):
+            for day_id, staff_id, on, site in session.exec(
+                    select(col(AttendanceDay.id), col(AttendanceDay.staff_id), col(AttendanceDay.day),
+                           col(AttendanceDay.site_id)).where(
+                        col(AttendanceDay.staff_id).in_(chunk), col(AttendanceDay.day) >= start,
+                        col(AttendanceDay.day) <= end)):
+                if (staff_id, on) in scored and day_id is not None:
+                    scorer.sync_result(day_id, staff_id, site, on, new_results[(staff_id, on)], [], reason)
     standing = scorer.standing([d.id for d in changed if d.id is not None])
-    for row in touched:
-        scorer.sync(row, standing.get(row.id or 0, []), "考勤重新计算 / attendance recomputed")
+    for row in changed:
+        scorer.sync(row, standing.get(row.id or 0, []), reason)
     summary.reversals = scorer.reversals
     summary.ledger_entries = scorer.flush()
     if summary.changed:

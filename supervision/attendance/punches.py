@@ -138,8 +138,8 @@ def _insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
     maker = postgresql.insert if dialect == "postgresql" else sqlite.insert
     # Two gateways may send the same punch at once: the unique key settles it, the second insert is nothing.
     for i in range(0, len(rows), 2000):
-        stmt = maker(table).on_conflict_do_nothing(index_elements=["device", "record_id"])
-        session.execute(stmt, rows[i:i + 2000])
+        stmt = maker(table.__table__).on_conflict_do_nothing(index_elements=["device", "record_id"])
+        session.connection().execute(stmt, rows[i:i + 2000])
 
 
 def _store(session: Session, actor: Principal, checked: Sequence[_Checked], source: PunchSource,

@@ -1,0 +1,132 @@
+"""Demo attendance: three months of punches for every demo person (city, counties, parks, townships) with
+the noise of a real hall — a late arrival now and then, a forgotten punch, an early leave, some leave and a
+business trip — and the computed days, so the managers' pages are full at every level.
+
+Deterministic (seeded by person and day) and idempotent: punches have fixed record ids, a day that has its
+demo punches is not generated again, and days are computed only when something new was added.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time as _time
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import insert
+from sqlmodel import Session, col, select
+
+from supervision import officehours
+from supervision.access import SYSTEM
+from supervision.attendance.days import compute_days
+from supervision.attendance.models import Punch, PunchSource, VerifyMode
+from supervision.attendance.punches import _insert
+from supervision.db import utcnow
+from supervision.leave import LeaveKind, LeaveRequest, LeaveStatus
+from supervision.models import Site, Staff
+from supervision.settings import get_settings
+
+logger = logging.getLogger(__name__)
+
+DAYS_BACK = 91
+MODES = (VerifyMode.FACE, VerifyMode.FACE, VerifyMode.FINGERPRINT, VerifyMode.CARD)
+
+
+def _clock(base: time, minutes: int) -> time:
+    total = base.hour * 60 + base.minute + minutes
+    return time(total // 60 % 24, total % 60)
+
+
+def _leave_plan(session: Session, people: list[Staff], start: date, end: date) -> list[dict[str, object]]:
+    """About one person in fifteen takes a few days' leave, one in twenty goes on a trip (approved, demo)."""
+    have = set(session.exec(select(LeaveRequest.staff_id).where(
+        col(LeaveRequest.is_demo), col(LeaveRequest.end_day) >= start, col(LeaveRequest.start_day) <= end)).all())
+    rows: list[dict[str, object]] = []
+    span = (end - start).days
+    for person in people:
+        if person.id in have or person.id is None:
+            continue
+        rng = random.Random(f"leave-{person.code}")
+        plans = []
+        if rng.random() < 1 / 15:
+            plans.append((rng.choice([LeaveKind.ANNUAL, LeaveKind.SICK, LeaveKind.PERSONAL]), rng.randint(1, 3)))
+        if rng.random() < 1 / 20:
+            plans.append((LeaveKind.TRIP, rng.randint(2, 4)))
+        used: set[date] = set()
+        for kind, days in plans:
+            first = start + timedelta(days=rng.randrange(0, max(1, span - days)))
+            last = first + timedelta(days=days - 1)
+            if any(first + timedelta(days=k) in used for k in range(days)):
+                continue
+            used.update(first + timedelta(days=k) for k in range(days))
+            rows.append({"staff_id": person.id, "site_id": person.site_id, "kind": kind, "start_day": first,
+                         "end_day": last, "start_pm": False, "end_am": False, "half_days": days * 2,
+                         "reason_enc": "", "status": LeaveStatus.APPROVED, "needs_second": False,
+                         "created_at": utcnow(), "decision_note": "演示数据", "is_demo": True})
+    return rows
+
+
+def seed_attendance_demo(session: Session, *, today: date | None = None) -> int:
+    """Punches for the last three months of every active demo person, then their computed days; the count added."""
+    started = _time.perf_counter()
+    tz = get_settings().tz
+    today = today or datetime.now(tz).date()
+    start, end = today - timedelta(days=DAYS_BACK), today - timedelta(days=1)
+    people = list(session.exec(select(Staff).where(col(Staff.is_demo), col(Staff.active))
+                               .order_by(col(Staff.id))).all())
+    if not people:
+        return 0
+    leave_rows = _leave_plan(session, people, start, end)
+    if leave_rows:
+        session.execute(insert(LeaveRequest), leave_rows)
+    away: set[tuple[int, date]] = set()
+    for staff_id, leave_from, leave_to in session.exec(select(col(LeaveRequest.staff_id), col(LeaveRequest.start_day),
+                                                     col(LeaveRequest.end_day)).where(
+            col(LeaveRequest.status) == LeaveStatus.APPROVED, col(LeaveRequest.end_day) >= start,
+            col(LeaveRequest.start_day) <= end)):
+        day = leave_from
+        while day <= leave_to:
+            away.add((staff_id, day))
+            day += timedelta(days=1)
+    done = set(session.exec(select(col(Punch.staff_id), col(Punch.local_day)).where(
+        col(Punch.source) == PunchSource.DEMO, col(Punch.local_day) >= start)).all())
+    codes = {s.id: s.code for s in session.exec(select(Site)).all()}
+    hours = {site: officehours.hours_for_range(session, site_id=site, start=start, end=end)
+             for site in {p.site_id for p in people}}
+    now = utcnow()
+    rows: list[dict[str, object]] = []
+    for person in people:
+        assert person.id is not None
+        device = f"DEMO-{codes.get(person.site_id, 'X')}-01"
+        rng = random.Random(person.code)  # one stream per person: the same days come out the same each time
+        for day, day_hours in hours[person.site_id].items():
+            if (person.id, day) in done or (person.id, day) in away:
+                continue
+            first, last = day_hours.periods[0][0], day_hours.periods[-1][1]
+            roll = rng.random()
+            sign_in: time | None = _clock(first, -rng.randint(3, 25))
+            sign_out: time | None = _clock(last, rng.randint(0, 20))
+            if roll < 0.04:
+                sign_in = _clock(first, rng.randint(1, 25))  # late now and then
+            elif roll < 0.055:
+                sign_out = None  # forgot to punch out
+            elif roll < 0.065:
+                sign_in = None  # forgot to punch in
+            elif roll < 0.075:
+                sign_out = _clock(last, -rng.randint(3, 30))  # left early
+            elif roll < 0.078:
+                continue  # did not come: absent
+            mode = MODES[rng.randrange(len(MODES))]
+            for n, at in enumerate((sign_in, sign_out)):
+                if at is None:
+                    continue
+                moment = datetime.combine(day, at, tzinfo=tz)
+                rows.append({"staff_id": person.id, "site_id": person.site_id, "punched_at": moment, "local_day": day,
+                             "device": device, "record_id": f"demo-{person.id}-{day:%Y%m%d}-{n}",
+                             "verify_mode": mode, "source": PunchSource.DEMO, "received_at": now})
+    _insert(session, Punch, rows)
+    if rows or leave_rows:
+        compute_days(session, actor=SYSTEM, start=start, end=end)
+    logger.info("demo attendance: %d punches, %d leave requests added in %.1f s", len(rows), len(leave_rows),
+                _time.perf_counter() - started)
+    return len(rows)
