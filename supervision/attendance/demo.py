@@ -14,12 +14,12 @@ import time as _time
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import insert
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from supervision import officehours
 from supervision.access import SYSTEM
 from supervision.attendance.days import compute_days
-from supervision.attendance.models import Punch, PunchSource, VerifyMode
+from supervision.attendance.models import AttendanceDay, Punch, PunchSource, VerifyMode
 from supervision.attendance.punches import _insert
 from supervision.db import utcnow
 from supervision.leave import LeaveKind, LeaveRequest, LeaveStatus
@@ -88,8 +88,17 @@ def seed_attendance_demo(session: Session, *, today: date | None = None) -> int:
         while day <= leave_to:
             away.add((staff_id, day))
             day += timedelta(days=1)
-    done = set(session.exec(select(col(Punch.staff_id), col(Punch.local_day)).where(
-        col(Punch.source) == PunchSource.DEMO, col(Punch.local_day) >= start)).all())
+    # A day already computed or punched is done: generated days stay as they were (absent ones included).
+    done_until: dict[int, date] = {}
+    for staff_id, last_day in session.exec(select(col(AttendanceDay.staff_id), func.max(col(AttendanceDay.day)))
+                                           .where(col(AttendanceDay.day) >= start)
+                                           .group_by(col(AttendanceDay.staff_id))):
+        done_until[staff_id] = last_day
+    for staff_id, last_day in session.exec(select(col(Punch.staff_id), func.max(col(Punch.local_day))).where(
+            col(Punch.source) == PunchSource.DEMO, col(Punch.local_day) >= start).group_by(col(Punch.staff_id))):
+        done_until[staff_id] = max(last_day, done_until.get(staff_id, last_day))
+    if not leave_rows and all(done_until.get(p.id or 0, start) >= end for p in people):
+        return 0  # a restart the same day: everything is there
     codes = {s.id: s.code for s in session.exec(select(Site)).all()}
     hours = {site: officehours.hours_for_range(session, site_id=site, start=start, end=end)
              for site in {p.site_id for p in people}}
@@ -100,7 +109,7 @@ def seed_attendance_demo(session: Session, *, today: date | None = None) -> int:
         device = f"DEMO-{codes.get(person.site_id, 'X')}-01"
         rng = random.Random(person.code)  # one stream per person: the same days come out the same each time
         for day, day_hours in hours[person.site_id].items():
-            if (person.id, day) in done or (person.id, day) in away:
+            if day <= done_until.get(person.id, start - timedelta(days=1)) or (person.id, day) in away:
                 continue
             first, last = day_hours.periods[0][0], day_hours.periods[-1][1]
             roll = rng.random()
@@ -126,7 +135,10 @@ def seed_attendance_demo(session: Session, *, today: date | None = None) -> int:
                              "verify_mode": mode, "source": PunchSource.DEMO, "received_at": now})
     _insert(session, Punch, rows)
     if rows or leave_rows:
-        compute_days(session, actor=SYSTEM, start=start, end=end)
+        # Only from the first new day: a restart a day later computes one day, not three months.
+        firsts = [r["local_day"] for r in rows] + [r["start_day"] for r in leave_rows]
+        changed_from = min(d for d in firsts if isinstance(d, date))
+        compute_days(session, actor=SYSTEM, start=max(start, changed_from), end=end)
     logger.info("demo attendance: %d punches, %d leave requests added in %.1f s", len(rows), len(leave_rows),
                 _time.perf_counter() - started)
     return len(rows)
