@@ -34,6 +34,8 @@ class Permission(StrEnum):
     COMPLAINTS_READ = "complaints:read"
     COMPLAINTS_WRITE = "complaints:write"
     CONFIDENTIAL_READ = "confidential:read"
+    DUTY_READ = "duty:read"  # rosters and the duty log of the jurisdiction
+    DUTY_WRITE = "duty:write"  # generate and edit rosters, approve swaps
 
 
 _READ_ORG = {Permission.ORG_READ, Permission.CALENDAR_READ, Permission.OWN_RECORDS}
@@ -50,6 +52,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.LEDGER_READ,
             Permission.CAMERAS_VIEW,
             Permission.CAMERAS_MANAGE,
+            Permission.DUTY_READ,
         }
     ),
     Role.OFFICER: frozenset(
@@ -62,6 +65,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.RISK_WRITE,
             Permission.COMPLAINTS_READ,
             Permission.CONFIDENTIAL_READ,
+            Permission.DUTY_READ,
         }
     ),
     Role.SUPERVISOR: frozenset(
@@ -71,10 +75,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.COMPLAINTS_READ,
             Permission.COMPLAINTS_WRITE,
             Permission.HOTLINE_PUSH,
+            Permission.DUTY_READ,
         }
     ),
     Role.MANAGER: frozenset(
-        _READ_ORG | {Permission.LEDGER_READ, Permission.LEDGER_WRITE, Permission.RISK_READ}
+        _READ_ORG | {Permission.LEDGER_READ, Permission.LEDGER_WRITE, Permission.RISK_READ, Permission.DUTY_READ,
+                     Permission.DUTY_WRITE}
     ),
     Role.STAFF: frozenset({Permission.CALENDAR_READ, Permission.OWN_RECORDS}),
 }
