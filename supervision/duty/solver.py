@@ -10,9 +10,10 @@ Rules (issue 11 §2):
 - every day exactly one person of each role, never one who is unavailable (leave, trip, blocked day);
 - nobody twice within `min_gap` working days: any `min_gap` consecutive working days hold at most one
   duty of a person (gap 3: a duty on day 0 allows the next one on day 3);
-- duties spread evenly: per role, every person's count is within ±1 of everybody else's; a person
-  with unavailable days may fall below (they could not serve), never above;
-- heavier days (before and after a long holiday) weigh more: the spread of weighted load is minimised;
+- duties spread evenly: per role, each person's count is their share of the days in proportion to
+  the days they are free, rounded down or up — with everyone free all period, counts within ±1;
+- heavier days (before and after a long holiday) weigh more: weighted load above a person's share
+  of the total weight is penalised;
 - wishes (prefer / avoid a day) are soft: honoured when the rules above allow.
 """
 
@@ -89,7 +90,6 @@ class Infeasible:
 
 # Weights of the objective: fairness of the weighted load first, then the wishes.
 FAIRNESS_WEIGHT = 10
-SHORTFALL_WEIGHT = 50
 WISH_WEIGHT = 3
 
 
@@ -162,35 +162,30 @@ class _Model:
                             self.model.add_at_most_one(window)
             if not pool:
                 continue
-            counts = {p: sum(v for (q, _i), v in self.x.items() if q == p) for p in pool}
-            if spread:
-                total = len(self.days)
-                low, high = total // len(pool), -(-total // len(pool))
+            mine_by_person: dict[int, list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
+            for (q, i), v in self.x.items():
+                mine_by_person[q].append((i, v))
+            free = {p: len(mine_by_person[p]) for p in pool}  # the days each person could serve
+            free_total = sum(free.values())
+            if spread and free_total:
+                # Each person's share of the days in proportion to the days they are free, rounded down
+                # or up: with everyone free all period, every count is within ±1 of every other.
                 for p in pool:
-                    self.model.add(counts[p] <= high)
-                    has_gaps = any((p, d) in problem.unavailable for d in self.days)
-                    if has_gaps:
-                        short = self.model.new_int_var(0, low, f"short_{p}")
-                        self.model.add(counts[p] + short >= low)
-                        penalties.append(SHORTFALL_WEIGHT * short)
-                    else:
-                        self.model.add(counts[p] >= low)
-            if objective:
+                    count = sum(v for _i, v in mine_by_person[p])
+                    share = len(self.days) * free[p]
+                    self.model.add(count >= share // free_total)
+                    self.model.add(count <= -(-share // free_total))
+            if objective and free_total:
+                # Heavier days count more: each person's weighted load above their share of the total
+                # weight (rounded up) is penalised. Linear, so a year solves in seconds.
                 weight = {i: problem.weights.get(d, 1) for i, d in enumerate(self.days)}
-                top = sum(weight.values())
-                loads = []
+                total_weight = sum(weight.values())
                 for p in pool:
-                    if any((p, d) in problem.unavailable for d in self.days):
-                        continue  # absent people are not compared on load: their count rule covers them
-                    load = self.model.new_int_var(0, top, f"load_{p}")
-                    self.model.add(load == sum(weight[i] * v for (q, i), v in self.x.items() if q == p))
-                    loads.append(load)
-                if len(loads) > 1:
-                    hi = self.model.new_int_var(0, top, f"hi_{role}")
-                    lo = self.model.new_int_var(0, top, f"lo_{role}")
-                    self.model.add_max_equality(hi, loads)
-                    self.model.add_min_equality(lo, loads)
-                    penalties.append(FAIRNESS_WEIGHT * (hi - lo))
+                    load = sum(weight[i] * v for i, v in mine_by_person[p])
+                    allowed = -(-total_weight * free[p] // free_total)
+                    excess = self.model.new_int_var(0, total_weight, f"excess_{p}")
+                    self.model.add(excess >= load - allowed)
+                    penalties.append(FAIRNESS_WEIGHT * excess)
         if objective:
             for (p, day), kind in problem.wishes.items():
                 if day not in self.days:
@@ -198,7 +193,8 @@ class _Model:
                 wished = self.x.get((p, self.days.index(day)))
                 if wished is None:
                     continue
-                penalties.append(WISH_WEIGHT * (wished if kind == WishKind.AVOID else 1 - wished))
+                penalty = wished if kind == WishKind.AVOID else 1 - wished
+                penalties.append(WISH_WEIGHT * penalty)
             if penalties:
                 self.model.minimize(sum(penalties))
 
