@@ -74,6 +74,11 @@ def seed_demo_everything(engine: Engine, settings: Settings, *, full: bool = Fal
 
     with session_scope(engine, write=True) as session:
         summary = seed_demo(session, full=full, password=settings.demo_password)
+    from datetime import datetime
+
+    from supervision import hours_demo
+
+    hours_demo.seed_demo(engine, today=datetime.now(settings.tz).date(), full=full)
     for domain in domain_modules():
         domain.seed_demo(engine, settings, full=full)
     return [(a.username, a.role.value, a.site_name) for a in summary.accounts]
