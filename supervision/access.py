@@ -34,6 +34,7 @@ class Permission(StrEnum):
     COMPLAINTS_READ = "complaints:read"
     COMPLAINTS_WRITE = "complaints:write"
     CONFIDENTIAL_READ = "confidential:read"
+    LEAVE_APPROVE = "leave:approve"  # a manager: decides the leave of staff in the jurisdiction
     DUTY_READ = "duty:read"  # rosters and the duty log of the jurisdiction
     DUTY_WRITE = "duty:write"  # generate and edit rosters, approve swaps
 
@@ -79,8 +80,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         }
     ),
     Role.MANAGER: frozenset(
-        _READ_ORG | {Permission.LEDGER_READ, Permission.LEDGER_WRITE, Permission.RISK_READ, Permission.DUTY_READ,
-                     Permission.DUTY_WRITE}
+        _READ_ORG | {Permission.LEDGER_READ, Permission.LEDGER_WRITE, Permission.RISK_READ, Permission.LEAVE_APPROVE,
+                     Permission.DUTY_READ, Permission.DUTY_WRITE}
     ),
     Role.STAFF: frozenset({Permission.CALENDAR_READ, Permission.OWN_RECORDS}),
 }

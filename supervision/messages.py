@@ -150,3 +150,34 @@ add_messages({
     "field.file": ("文件", "File"),
     "field.days": ("天数", "Days"),
 })
+
+# office hours (supervision/officehours.py)
+add_messages({
+    "kind.office_timetable": ("办公时间表", "office timetable"),
+    "season.winter": ("冬季(无夏季时为全年)", "Winter (all year without a summer range)"),
+    "season.summer": ("夏季", "Summer"),
+    "error.range_order": ("结束不能早于开始", "must not be before the start"),
+    "error.naive_time": ("时间须带时区", "must carry a time zone"),
+    "error.month_day": ("须为有效的月-日,如 05-01", "must be a valid month-day such as 05-01"),
+    "error.period_order": ("时段 {start}–{end} 的结束须晚于开始", "period {start}–{end} must end after it starts"),
+    "error.period_overlap": ("时段 {start} 开始时上一时段({end} 结束)尚未结束",
+                             "a period starting at {start} overlaps the one ending at {end}"),
+    "error.clock": ("“{value}”不是有效的时刻(如 09:00)", "\u201c{value}\u201d is not a time of day such as 09:00"),
+    "error.period_text": ("“{value}”应写作 09:00-12:00", "\u201c{value}\u201d should read like 09:00-12:00"),
+    "field.periods": ("时段", "Periods"),
+    "field.weekday": ("星期", "Weekday"),
+    "field.summer_start": ("夏季开始", "Summer starts"),
+    "field.summer_end": ("夏季结束", "Summer ends"),
+    "field.at": ("时间", "Time"),
+    "field.end": ("结束", "End"),
+})
+
+_WEEKDAYS = (("星期一", "Monday"), ("星期二", "Tuesday"), ("星期三", "Wednesday"), ("星期四", "Thursday"),
+             ("星期五", "Friday"), ("星期六", "Saturday"), ("星期日", "Sunday"))
+# The office-hours form's fields: one per season and weekday, and its extended-hours periods.
+add_messages({
+    f"field.{season}_{n}{suffix}": (f"{zh_season}{zh_day}{zh_suffix}", f"{en_season} {en_day}{en_suffix}")
+    for season, zh_season, en_season in (("winter", "冬季", "Winter"), ("summer", "夏季", "Summer"))
+    for n, (zh_day, en_day) in enumerate(_WEEKDAYS)
+    for suffix, zh_suffix, en_suffix in (("", "", ""), ("_ext", "延时服务", " extended hours"))
+})

@@ -13,7 +13,7 @@ from supervision.settings import Settings
 
 # Each package keeps its own Alembic branch under <package>/migrations/versions; all heads are applied.
 # A package without that folder yet is skipped.
-MIGRATION_PACKAGES: tuple[str, ...] = ("supervision", "cameras", "risk", "complaints", "supervision.duty")
+MIGRATION_PACKAGES: tuple[str, ...] = ("supervision", "supervision.leave", "cameras", "risk", "complaints", "supervision.duty")
 
 # The core's route modules, in the order they are mounted; each domain adds its own (web/domains/*.py).
 CORE_ROUTE_MODULES: tuple[str, ...] = (
@@ -26,6 +26,8 @@ CORE_ROUTE_MODULES: tuple[str, ...] = (
     "web.routes.ledger_pages",
     "web.routes.api_core",
     "web.routes.api_org",
+    "web.routes.hours_pages",
+    "web.routes.api_hours",
 )
 
 DOMAINS: tuple[str, ...] = ("web.domains.cameras", "web.domains.risk", "web.domains.complaints")
@@ -72,6 +74,11 @@ def seed_demo_everything(engine: Engine, settings: Settings, *, full: bool = Fal
 
     with session_scope(engine, write=True) as session:
         summary = seed_demo(session, full=full, password=settings.demo_password)
+    from datetime import datetime
+
+    from supervision import hours_demo
+
+    hours_demo.seed_demo(engine, today=datetime.now(settings.tz).date(), full=full)
     for domain in domain_modules():
         domain.seed_demo(engine, settings, full=full)
     return [(a.username, a.role.value, a.site_name) for a in summary.accounts]

@@ -45,6 +45,8 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("/me", "ui.nav_me", "/me", Permission.OWN_RECORDS, staff_only=True),
     NavItem("/admin/users", "ui.nav_admin", "/admin", Permission.USERS_MANAGE),
     NavItem("/calendar", "ui.nav_calendar", "/calendar", Permission.CALENDAR_READ),
+    NavItem("/office-hours", "ui.nav_office_hours", "/office-hours", Permission.ORG_READ),
+    NavItem("/leave", "ui.nav_leave", "/leave", Permission.LEAVE_APPROVE),
 ]
 
 

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from sqlmodel import Session
 from starlette.responses import Response
 
-from supervision import audit, ledger, org
+from supervision import audit, leave, ledger, org
 from supervision import workdays as wd
 from supervision.access import Permission, Principal
 from supervision.models import Role
@@ -126,8 +126,25 @@ def my_records(
     request: Request, session: SessionDep, settings: SettingsDep,
     principal: Annotated[Principal, needs(Permission.OWN_RECORDS)],
 ) -> Response:
-    """A person's own records: profile and ledger entries (window staff see only these)."""
+    """A person's own records: profile, ledger entries, leave balance and requests (window staff see only these)."""
+    return me_page(request, session, settings, principal)
+
+
+def me_page(request: Request, session: Session, settings: Settings, principal: Principal, *,
+            leave_values: dict[str, str] | None = None, leave_problems: list[dict[str, Any]] | None = None,
+            status_code: int = 200) -> Response:
     data = _own_records(session, principal, settings)
     rows, total = ledger.entries(session, actor=principal, staff_id=principal.staff_id or -1, limit=200)
-    data.update(all_entries=rows, all_total=total)
-    return render(request, "me.html", data)
+    data.update(all_entries=rows, all_total=total, leave=_leave_context(session, principal, settings),
+                leave_values=leave_values or {}, leave_problems=leave_problems or [])
+    return render(request, "me.html", data, status_code=status_code)
+
+
+def _leave_context(session: Session, principal: Principal, settings: Settings) -> dict[str, Any]:
+    """What /me shows of leave: the year's annual balance and the person's requests."""
+    if principal.staff_id is None:
+        return {}
+    today = local_today(settings)
+    return {"balance": leave.annual_balance(session, staff_id=principal.staff_id, year=today.year),
+            "requests": leave.own_requests(session, principal), "kinds": list(leave.LeaveKind),
+            "holding": set(leave.HOLDING), "today": today}
