@@ -40,6 +40,7 @@ from supervision.duty.solver import (
     solve,
 )
 from supervision.errors import Conflict, InvalidInput, NotFound
+from supervision.leave import LeaveKind, absences
 from supervision.models import Site, Staff, StaffRank
 from supervision.workdays import WorkCalendar, load_calendar
 
@@ -187,14 +188,19 @@ def working_days(calendar: WorkCalendar, start: date, end: date) -> list[date]:
 
 def unavailable_days(session: Session, *, staff_ids: Sequence[int], start: date,
                      end: date) -> dict[tuple[int, date], Unavailability]:
-    """The (person, day) pairs nobody may put on the roster: blocked days (and leave, trips)."""
+    """The (person, day) pairs nobody may put on the roster: approved leave, trips and blocked days.
+
+    Half a day of leave counts as the whole day: the people on duty stand the whole day in the hall.
+    """
     out: dict[tuple[int, date], Unavailability] = {}
     if not staff_ids:
         return out
+    for key, absence in absences(session, staff_ids=staff_ids, start=start, end=end).items():
+        out[key] = Unavailability.TRIP if absence.kind == LeaveKind.TRIP else Unavailability.LEAVE
     for row in session.exec(select(DutyBlockedDay).where(col(DutyBlockedDay.staff_id).in_(staff_ids),
                                                          col(DutyBlockedDay.day) >= start,
                                                          col(DutyBlockedDay.day) <= end)):
-        out[(row.staff_id, row.day)] = Unavailability.BLOCKED
+        out.setdefault((row.staff_id, row.day), Unavailability.BLOCKED)
     return out
 
 
