@@ -28,6 +28,8 @@ CORE_ROUTE_MODULES: tuple[str, ...] = (
     "web.routes.api_org",
     "web.routes.hours_pages",
     "web.routes.api_hours",
+    "web.routes.duty_pages",
+    "web.routes.api_duty",
 )
 
 DOMAINS: tuple[str, ...] = ("web.domains.cameras", "web.domains.risk", "web.domains.complaints")

@@ -4,8 +4,19 @@ Part of the core: it imports no domain. Work orders made from log entries are cr
 """
 
 from supervision.duty import messages as _messages  # noqa: F401  (registers the texts)
+from supervision.duty.exports import month_workbook
 from supervision.duty.feeds import feed, has_calendar_token, rotate_calendar_token
-from supervision.duty.log import DutyLogCreate, MonthCount, get_entry, link_work_order, list_entries, month_counts
+from supervision.duty.log import (
+    DutyLogCreate,
+    MonthCount,
+    get_entry,
+    link_work_order,
+    list_entries,
+    log_sites,
+    month_counts,
+    parse_log_form,
+    site_windows,
+)
 from supervision.duty.log import record_entry as record_log_entry
 from supervision.duty.models import (
     AssignmentSource,
@@ -27,11 +38,14 @@ from supervision.duty.rosters import (
     PoolEntry,
     TodayPair,
     assign,
+    colleagues,
     counts,
     generate_roster,
     generation_input,
     get_assignment,
+    own_duties,
     pool,
+    public_site,
     roster_days,
     roster_sites,
     save_roster,
@@ -39,6 +53,7 @@ from supervision.duty.rosters import (
     set_pool,
     set_wish,
     solve_roster,
+    staff_names,
     today_for,
     today_pairs,
 )
@@ -68,6 +83,7 @@ __all__ = [
     "answer_swap",
     "ask_swap",
     "assign",
+    "colleagues",
     "counts",
     "decide_swap",
     "feed",
@@ -80,9 +96,14 @@ __all__ = [
     "link_work_order",
     "list_entries",
     "list_swaps",
+    "log_sites",
     "month_counts",
+    "month_workbook",
     "on_duty",
+    "own_duties",
+    "parse_log_form",
     "pool",
+    "public_site",
     "record_log_entry",
     "roster_days",
     "roster_sites",
@@ -91,7 +112,9 @@ __all__ = [
     "set_blocked_day",
     "set_pool",
     "set_wish",
+    "site_windows",
     "solve_roster",
+    "staff_names",
     "today_for",
     "today_pairs",
     "withdraw_swap",

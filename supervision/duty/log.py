@@ -16,9 +16,10 @@ from sqlmodel import Session, col, select
 
 from supervision import audit
 from supervision.access import Permission, Principal, check_site, site_path_clause
-from supervision.duty.models import DutyAssignment, DutyLogEntry
+from supervision.duty.models import DutyAssignment, DutyLogEntry, DutyPoolMember
 from supervision.errors import Conflict, InvalidInput, NotFound
 from supervision.models import Site, Window
+from supervision.org import parse
 
 
 class DutyLogCreate(BaseModel):
@@ -89,7 +90,8 @@ def get_entry(session: Session, actor: Principal, entry_id: int) -> DutyLogEntry
     entry = session.get(DutyLogEntry, entry_id)
     site = session.get(Site, entry.site_id) if entry is not None else None
     visible = site is not None and actor.covers_path(site.path) and (
-        actor.can(Permission.DUTY_READ) or (entry is not None and entry.recorded_by_id == actor.id))
+        actor.can(Permission.DUTY_READ) or (entry is not None and actor.id is not None
+                                            and entry.recorded_by_id == actor.id))
     if entry is None or not visible:
         raise NotFound("error.not_found_kind", kind="kind.duty_log_entry", id=entry_id)
     return entry
@@ -146,3 +148,30 @@ def month_counts(session: Session, actor: Principal, *, year: int, tz: ZoneInfo,
         entries, orders = session.exec(query).one()
         out.append(MonthCount(f"{year}-{month:02d}", int(entries), int(orders)))
     return out
+
+
+def parse_log_form(values: dict[str, str]) -> DutyLogCreate:
+    """A form's fields as an entry; problems by field (an empty window is none)."""
+    data: dict[str, object] = dict(values)
+    if not values.get("window_id"):
+        data["window_id"] = None
+    parsed: DutyLogCreate = parse(DutyLogCreate, data)
+    return parsed
+
+
+def log_sites(session: Session, actor: Principal, *, day: date) -> list[Site]:
+    """Where the actor may write the log today: a manager's roster sites, or where they are on duty."""
+    if actor.can(Permission.DUTY_WRITE):
+        ids = select(DutyPoolMember.site_id).distinct()
+        return list(session.exec(select(Site).where(col(Site.id).in_(ids), site_path_clause(actor))
+                                 .order_by(col(Site.path))))
+    if actor.staff_id is None:
+        return []
+    ids = select(DutyAssignment.site_id).where(DutyAssignment.staff_id == actor.staff_id, DutyAssignment.day == day)
+    return list(session.exec(select(Site).where(col(Site.id).in_(ids), site_path_clause(actor))))
+
+
+def site_windows(session: Session, site_ids: list[int]) -> list[Window]:
+    if not site_ids:
+        return []
+    return list(session.exec(select(Window).where(col(Window.site_id).in_(site_ids)).order_by(col(Window.code))))

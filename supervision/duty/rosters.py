@@ -458,3 +458,43 @@ def require_roster_change_ok(row: DutyAssignment, staff_id: int) -> None:
     if row.staff_id != staff_id:
         raise Conflict("error.duty_changed")
 
+
+
+# --- a person's own view ---------------------------------------------------------------------------
+
+
+def own_duties(session: Session, actor: Principal, *, start: date, end: date) -> list[tuple[DutyAssignment, Site]]:
+    """The actor's own duties over [start, end], at any site."""
+    if actor.staff_id is None:
+        return []
+    return [(a, s) for a, s in session.exec(
+        select(DutyAssignment, Site).join(Site, col(Site.id) == DutyAssignment.site_id).where(
+            DutyAssignment.staff_id == actor.staff_id, col(DutyAssignment.day) >= start,
+            col(DutyAssignment.day) <= end).order_by(col(DutyAssignment.day)))]
+
+
+def colleagues(session: Session, actor: Principal) -> dict[tuple[int, DutyRole], list[PoolEntry]]:
+    """For each pool the actor is in: the others of the same role (whom a swap may go to)."""
+    if actor.staff_id is None:
+        return {}
+    out: dict[tuple[int, DutyRole], list[PoolEntry]] = {}
+    for member in session.exec(select(DutyPoolMember).where(DutyPoolMember.staff_id == actor.staff_id)):
+        out[(member.site_id, member.role)] = [p for p in _pool(session, member.site_id)
+                                              if p.role == member.role and p.staff_id != actor.staff_id]
+    return out
+
+
+def staff_names(session: Session, staff_ids: Sequence[int]) -> dict[int, str]:
+    ids = sorted(set(staff_ids))
+    if not ids:
+        return {}
+    return {int(s.id or 0): s.name for s in session.exec(select(Staff).where(col(Staff.id).in_(ids)))}
+
+
+def public_site(session: Session, *, site_id: int) -> Site:
+    """A site that runs a roster, for the public hall screen (others do not exist there)."""
+    site = session.get(Site, site_id)
+    runs = session.exec(select(DutyPoolMember.id).where(DutyPoolMember.site_id == site_id)).first()
+    if site is None or runs is None:
+        raise NotFound("error.not_found")
+    return site
