@@ -13,7 +13,8 @@ from supervision.settings import Settings
 
 # Each package keeps its own Alembic branch under <package>/migrations/versions; all heads are applied.
 # A package without that folder yet is skipped.
-MIGRATION_PACKAGES: tuple[str, ...] = ("supervision", "supervision.leave", "cameras", "risk", "complaints", "supervision.duty")
+MIGRATION_PACKAGES: tuple[str, ...] = (
+    "supervision", "supervision.leave", "cameras", "risk", "complaints", "supervision.duty")
 
 # The core's route modules, in the order they are mounted; each domain adds its own (web/domains/*.py).
 CORE_ROUTE_MODULES: tuple[str, ...] = (

@@ -31,8 +31,9 @@ def work_order_from_log(session: Session, actor: Principal, log_id: int, *, requ
     content = entry.problem + ("\n" + entry.handling if entry.handling else "")
     order = complaints.create_work_order(session, registrar, {
         # The log keeps no citizen's name or phone (nothing personal to protect): the order is anonymous.
-        "channel": "walk_in", "type": request_type, "anonymous": True, "content": content[:5000], "site_id": entry.site_id,
-        "window_id": entry.window_id, "source_ref": f"duty-log:{entry.id}", "received_at": entry.occurred_at,
+        "channel": "walk_in", "type": request_type, "anonymous": True, "content": content[:5000],
+        "site_id": entry.site_id, "window_id": entry.window_id, "source_ref": f"duty-log:{entry.id}",
+        "received_at": entry.occurred_at,
     }, idempotency_key=f"duty-log:{entry.id}", ip=ip)
     duty.link_work_order(session, actor, entry_id=log_id, reference=order.number, ip=ip)
     session.flush()

@@ -40,8 +40,10 @@ def duty_world(engine: Engine, org_data: SimpleNamespace) -> SimpleNamespace:
             return int(org.create_entity(s, SYSTEM, OrgKind.STAFF, {
                 "code": code, "name": name, "site_id": ns.city, "rank": rank, "title": title}).id)
 
-        ns.leaders = [staff(f"L{i}", n, "bureau_leader", "副局长") for i, n in enumerate(["钱局", "孙局", "周局", "王局"])]
-        ns.cadres = [staff(f"C{i}", n, "section_level", "科长") for i, n in enumerate(["吴科", "郑科", "冯科", "陈科"])]
+        ns.leaders = [staff(f"L{i}", n, "bureau_leader", "副局长")
+                      for i, n in enumerate(["钱局", "孙局", "周局", "王局"])]
+        ns.cadres = [staff(f"C{i}", n, "section_level", "科长")
+                     for i, n in enumerate(["吴科", "郑科", "冯科", "陈科"])]
         duty.set_pool(s, SYSTEM, site_id=ns.city, staff_ids=ns.leaders + ns.cadres)
         accounts.create_user(s, SYSTEM, {"username": "wu", "display_name": "吴科", "password": PASSWORD,
                                          "role": Role.STAFF, "site_id": ns.city, "staff_id": ns.cadres[0]})
