@@ -82,6 +82,10 @@ def seed_demo_everything(engine: Engine, settings: Settings, *, full: bool = Fal
     from supervision import hours_demo
 
     hours_demo.seed_demo(engine, today=datetime.now(settings.tz).date(), full=full)
+    from supervision.duty.demo import seed_duty_demo
+
+    # After leave: the rosters keep the demo's leave and trips free.
+    seed_duty_demo(engine, today=datetime.now(settings.tz).date(), tz=settings.tz)
     for domain in domain_modules():
         domain.seed_demo(engine, settings, full=full)
     return [(a.username, a.role.value, a.site_name) for a in summary.accounts]
