@@ -35,6 +35,8 @@ class Permission(StrEnum):
     COMPLAINTS_WRITE = "complaints:write"
     CONFIDENTIAL_READ = "confidential:read"
     LEAVE_APPROVE = "leave:approve"  # a manager: decides the leave of staff in the jurisdiction
+    DUTY_READ = "duty:read"  # rosters and the duty log of the jurisdiction
+    DUTY_WRITE = "duty:write"  # generate and edit rosters, approve swaps
     ATTENDANCE_PUSH = "attendance:push"
     ATTENDANCE_READ = "attendance:read"
     ATTENDANCE_MANAGE = "attendance:manage"
@@ -56,6 +58,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.LEDGER_READ,
             Permission.CAMERAS_VIEW,
             Permission.CAMERAS_MANAGE,
+            Permission.DUTY_READ,
             Permission.SCORING_READ,
             Permission.SCORING_WRITE,
         }
@@ -70,6 +73,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.RISK_WRITE,
             Permission.COMPLAINTS_READ,
             Permission.CONFIDENTIAL_READ,
+            Permission.DUTY_READ,
         }
     ),
     Role.SUPERVISOR: frozenset(
@@ -79,6 +83,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.COMPLAINTS_READ,
             Permission.COMPLAINTS_WRITE,
             Permission.HOTLINE_PUSH,
+            Permission.DUTY_READ,
         }
     ),
     Role.MANAGER: frozenset(
@@ -88,6 +93,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.LEDGER_WRITE,
             Permission.RISK_READ,
             Permission.LEAVE_APPROVE,
+            Permission.DUTY_READ,
+            Permission.DUTY_WRITE,
             Permission.ATTENDANCE_READ,
             Permission.ATTENDANCE_MANAGE,
             Permission.ATTENDANCE_PUSH,

@@ -10,6 +10,7 @@ from typer.main import get_command
 from cameras.config import CameraSettings
 from complaints.settings import ComplaintsSettings
 from risk.settings import RiskSettings
+from supervision.duty.settings import DutySettings
 from supervision.leave.settings import LeaveSettings
 from supervision.settings import Settings
 from web.cli import app as cli_app
@@ -55,7 +56,7 @@ def test_the_short_forms_of_a_row_are_read_as_the_readme_means_them() -> None:
 def test_every_setting_is_documented() -> None:
     groups = (("SUPERVISION_", Settings), ("SUPERVISION_CAMERA_", CameraSettings),
               ("SUPERVISION_RISK_", RiskSettings), ("SUPERVISION_COMPLAINTS_", ComplaintsSettings),
-              ("SUPERVISION_LEAVE_", LeaveSettings))
+              ("SUPERVISION_LEAVE_", LeaveSettings), ("SUPERVISION_DUTY_", DutySettings))
     missing = [prefix + name.upper() for prefix, group in groups for name in group.model_fields
                if prefix + name.upper() not in DOCUMENTED]
     assert missing == []

@@ -14,8 +14,8 @@ from supervision.settings import Settings
 # Each package keeps its own Alembic branch under <package>/migrations/versions; all heads are applied.
 # A package without that folder yet is skipped.
 MIGRATION_PACKAGES: tuple[str, ...] = (
-    "supervision", "supervision.leave", "supervision.attendance", "supervision.scoring", "cameras", "risk",
-    "complaints",
+    "supervision", "supervision.leave", "cameras", "risk", "complaints", "supervision.duty", "supervision.attendance",
+    "supervision.scoring",
 )
 
 # The core's route modules, in the order they are mounted; each domain adds its own (web/domains/*.py).
@@ -31,6 +31,8 @@ CORE_ROUTE_MODULES: tuple[str, ...] = (
     "web.routes.api_org",
     "web.routes.hours_pages",
     "web.routes.api_hours",
+    "web.routes.duty_pages",
+    "web.routes.api_duty",
     "web.routes.attendance_pages",
     "web.routes.api_attendance",
 )
@@ -79,9 +81,19 @@ def seed_demo_everything(engine: Engine, settings: Settings, *, full: bool = Fal
 
     with session_scope(engine, write=True) as session:
         summary = seed_demo(session, full=full, password=settings.demo_password)
-    with session_scope(engine, write=True) as session:
-        from supervision.attendance.demo import seed_attendance_demo
+    from datetime import datetime
 
+    from supervision import hours_demo
+
+    hours_demo.seed_demo(engine, today=datetime.now(settings.tz).date(), full=full)
+    from supervision.duty.demo import seed_duty_demo
+
+    # After leave: the rosters keep the demo's leave and trips free.
+    seed_duty_demo(engine, today=datetime.now(settings.tz).date(), tz=settings.tz)
+    from supervision.attendance.demo import seed_attendance_demo
+
+    # After office hours, leave and the roster: the days are computed from them.
+    with session_scope(engine, write=True) as session:
         seed_attendance_demo(session)
     for domain in domain_modules():
         domain.seed_demo(engine, settings, full=full)

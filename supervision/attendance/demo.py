@@ -1,6 +1,7 @@
 """Demo attendance: three months of punches for every demo person (city, counties, parks, townships) with
-the noise of a real hall — a late arrival now and then, a forgotten punch, an early leave, some leave and a
-business trip — and the computed days, so the managers' pages are full at every level.
+the noise of a real hall — a late arrival now and then, a forgotten punch, an early leave, a day away — and
+the computed days, so the managers' pages are full at every level. Leave and business trips are the leave
+demo's (supervision.hours_demo, seeded before): nobody punches on a day they are away.
 
 Deterministic (seeded by person and day) and idempotent: punches have fixed record ids, a day that has its
 demo punches is not generated again, and days are computed only when something new was added.
@@ -13,7 +14,6 @@ import random
 import time as _time
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import insert
 from sqlmodel import Session, col, func, select
 
 from supervision import officehours
@@ -22,7 +22,7 @@ from supervision.attendance.days import compute_days
 from supervision.attendance.models import AttendanceDay, Punch, PunchSource, VerifyMode
 from supervision.attendance.punches import _insert
 from supervision.db import utcnow
-from supervision.leave import LeaveKind, LeaveRequest, LeaveStatus
+from supervision.leave import LeaveRequest, LeaveStatus
 from supervision.models import Site, Staff
 from supervision.settings import get_settings
 
@@ -37,35 +37,6 @@ def _clock(base: time, minutes: int) -> time:
     return time(total // 60 % 24, total % 60)
 
 
-def _leave_plan(session: Session, people: list[Staff], start: date, end: date) -> list[dict[str, object]]:
-    """About one person in fifteen takes a few days' leave, one in twenty goes on a trip (approved, demo)."""
-    have = set(session.exec(select(LeaveRequest.staff_id).where(
-        col(LeaveRequest.is_demo), col(LeaveRequest.end_day) >= start, col(LeaveRequest.start_day) <= end)).all())
-    rows: list[dict[str, object]] = []
-    span = (end - start).days
-    for person in people:
-        if person.id in have or person.id is None:
-            continue
-        rng = random.Random(f"leave-{person.code}")
-        plans = []
-        if rng.random() < 1 / 15:
-            plans.append((rng.choice([LeaveKind.ANNUAL, LeaveKind.SICK, LeaveKind.PERSONAL]), rng.randint(1, 3)))
-        if rng.random() < 1 / 20:
-            plans.append((LeaveKind.TRIP, rng.randint(2, 4)))
-        used: set[date] = set()
-        for kind, days in plans:
-            first = start + timedelta(days=rng.randrange(0, max(1, span - days)))
-            last = first + timedelta(days=days - 1)
-            if any(first + timedelta(days=k) in used for k in range(days)):
-                continue
-            used.update(first + timedelta(days=k) for k in range(days))
-            rows.append({"staff_id": person.id, "site_id": person.site_id, "kind": kind, "start_day": first,
-                         "end_day": last, "start_pm": False, "end_am": False, "half_days": days * 2,
-                         "reason_enc": "", "status": LeaveStatus.APPROVED, "needs_second": False,
-                         "created_at": utcnow(), "decision_note": "演示数据", "is_demo": True})
-    return rows
-
-
 def seed_attendance_demo(session: Session, *, today: date | None = None) -> int:
     """Punches for the last three months of every active demo person, then their computed days; the count added."""
     started = _time.perf_counter()
@@ -76,9 +47,6 @@ def seed_attendance_demo(session: Session, *, today: date | None = None) -> int:
                                .order_by(col(Staff.id))).all())
     if not people:
         return 0
-    leave_rows = _leave_plan(session, people, start, end)
-    if leave_rows:
-        session.execute(insert(LeaveRequest), leave_rows)
     away: set[tuple[int, date]] = set()
     for staff_id, leave_from, leave_to in session.exec(select(col(LeaveRequest.staff_id), col(LeaveRequest.start_day),
                                                      col(LeaveRequest.end_day)).where(
@@ -97,7 +65,7 @@ def seed_attendance_demo(session: Session, *, today: date | None = None) -> int:
     for staff_id, last_day in session.exec(select(col(Punch.staff_id), func.max(col(Punch.local_day))).where(
             col(Punch.source) == PunchSource.DEMO, col(Punch.local_day) >= start).group_by(col(Punch.staff_id))):
         done_until[staff_id] = max(last_day, done_until.get(staff_id, last_day))
-    if not leave_rows and all(done_until.get(p.id or 0, start) >= end for p in people):
+    if all(done_until.get(p.id or 0, start) >= end for p in people):
         return 0  # a restart the same day: everything is there
     codes = {s.id: s.code for s in session.exec(select(Site)).all()}
     hours = {site: officehours.hours_for_range(session, site_id=site, start=start, end=end)
@@ -134,11 +102,9 @@ def seed_attendance_demo(session: Session, *, today: date | None = None) -> int:
                              "device": device, "record_id": f"demo-{person.id}-{day:%Y%m%d}-{n}",
                              "verify_mode": mode, "source": PunchSource.DEMO, "received_at": now})
     _insert(session, Punch, rows)
-    if rows or leave_rows:
+    if rows:
         # Only from the first new day: a restart a day later computes one day, not three months.
-        firsts = [r["local_day"] for r in rows] + [r["start_day"] for r in leave_rows]
-        changed_from = min(d for d in firsts if isinstance(d, date))
+        changed_from = min(d for d in (r["local_day"] for r in rows) if isinstance(d, date))
         compute_days(session, actor=SYSTEM, start=max(start, changed_from), end=end)
-    logger.info("demo attendance: %d punches, %d leave requests added in %.1f s", len(rows), len(leave_rows),
-                _time.perf_counter() - started)
+    logger.info("demo attendance: %d punches added in %.1f s", len(rows), _time.perf_counter() - started)
     return len(rows)

@@ -1,7 +1,7 @@
 """What a day's computation reads besides the punches: office hours, leave and the duty roster.
 
 Office hours (supervision.officehours: seasons, lunch, extended hours, on the working-day calendar) and
-leave (supervision.leave: approved, not cancelled, halves) are the core's; the roster is supervision.duty's.
+leave (supervision.leave: approved, not cancelled, halves) and the roster (supervision.duty) are the core's.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from datetime import date, time
 
 from sqlmodel import Session
 
-from supervision import leave, officehours
+from supervision import duty, leave, officehours
 from supervision.attendance.rules import Leave
 
 Periods = tuple[tuple[time, time], ...]
@@ -32,5 +32,5 @@ def absences(session: Session, *, staff_ids: Iterable[int], start: date, end: da
 
 
 def on_duty(session: Session, *, staff_ids: Iterable[int], start: date, end: date) -> set[tuple[int, date]]:
-    """Who is on duty (值班) which day: supervision.duty's roster, once it is merged (none until then)."""
-    return set()
+    """Who is on duty (带班/值班) which day, from supervision.duty's roster."""
+    return duty.on_duty(session, staff_ids=list(staff_ids), start=start, end=end)

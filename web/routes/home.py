@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from sqlmodel import Session
 from starlette.responses import Response
 
-from supervision import audit, leave, ledger, org
+from supervision import audit, duty, leave, ledger, org
 from supervision import workdays as wd
 from supervision.access import Permission, Principal
 from supervision.models import Role
@@ -110,7 +110,8 @@ def home(request: Request, session: SessionDep, settings: SettingsDep, principal
     panels = [(p, p.load(session, principal, settings)) for p in panels_for(principal)]
     role = principal.role.value if principal.role else "machine"
     return render(request, "home.html", {"panels": panels, "role": role,
-                                         "calendar_reminder": _calendar_reminder(session, principal, settings)})
+                                         "calendar_reminder": _calendar_reminder(session, principal, settings),
+                                         "duty_today": duty.today_for(session, principal, day=local_today(settings))})
 
 
 def _calendar_reminder(session: Session, principal: Principal, settings: Settings) -> dict[str, Any] | None:
