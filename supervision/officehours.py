@@ -173,6 +173,9 @@ def _as_timetable(row: OfficeTimetable, periods: Iterable[OfficePeriod]) -> Time
 
 def hours_for_range(session: Session, *, site_id: int, start: date, end: date) -> dict[date, DayHours]:
     """Bulk form for a month's attendance: only the open days, one query set, not one per day."""
+    for name, value in (("start", start), ("end", end)):
+        if not 2000 <= value.year <= 2100:  # the years the calendar answers for (as its own API)
+            raise InvalidInput(name, "error.invalid_value", detail="2000–2100")
     if end < start:
         raise InvalidInput("end", "error.range_order")
     if (end - start).days > MAX_SPAN_DAYS:
