@@ -202,7 +202,13 @@ def local(at: datetime) -> datetime:
     """An aware moment in the centre's time zone (settings.tz); a naive one is refused."""
     if at.tzinfo is None or at.utcoffset() is None:
         raise InvalidInput("at", "error.naive_time")
-    return at.astimezone(get_settings().tz)
+    try:
+        moment = at.astimezone(get_settings().tz)
+    except OverflowError:  # 9999-12-31T23:59+00:00 is past the last local moment
+        raise InvalidInput("at", "error.invalid_value", detail="2000–2100") from None
+    if not 2000 <= moment.year <= 2100:
+        raise InvalidInput("at", "error.invalid_value", detail="2000–2100")
+    return moment
 
 
 def is_open_at(session: Session, *, site_id: int, at: datetime) -> bool:
