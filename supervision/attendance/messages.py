@@ -33,8 +33,6 @@ add_messages({
     "field.early_minutes": ("早退分钟", "minutes early"),
     "field.missed_punches": ("缺卡次数", "missed punches"),
     "field.leave_kind": ("假别", "kind of leave"),
-    "field.month": ("月份", "month"),
-    "field.start": ("开始日期", "start"),
     "field.approve": ("是否批准", "approve"),
 })
 

@@ -304,3 +304,18 @@ def test_approved_leave_and_a_sites_own_hours_shape_the_day(engine: Engine, org_
         county = _day(s, org_data.county_staff, day)
         assert (sick.status, sick.leave_kind, _ledger(s, sick.id or 0)) == (DayStatus.LEAVE, "sick", [])
         assert (county.status, county.late_minutes) == (DayStatus.LATE, 10)
+
+
+def test_a_day_on_the_roster_is_marked_on_duty(engine: Engine, org_data: SimpleNamespace) -> None:
+    from supervision.duty.models import AssignmentSource, DutyAssignment, DutyRole
+
+    day = _workday(engine)
+    with session_scope(engine, write=True) as s:
+        s.add(DutyAssignment(site_id=org_data.city, day=day, role=DutyRole.CADRE, staff_id=org_data.staff2,
+                             source=list(AssignmentSource)[0]))
+    _push_day(engine, org_data, day, [(8, 50), (17, 10)], "d")
+    with session_scope(engine, write=True) as s:
+        attendance.compute_days(s, actor=SYSTEM, start=day, end=day)
+    with session_scope(engine) as s:
+        assert _day(s, org_data.staff2, day).on_duty is True
+        assert _day(s, org_data.staff, day).on_duty is False
