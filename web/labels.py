@@ -16,6 +16,7 @@ SOURCE_LINKS = {
     "rating": "/complaints/ratings",
     "visit_finding": "/complaints/visits",
     "camera_alert": "/cameras/alerts",
+    "attendance": "/attendance/days/{id}",
 }
 _NOT_A_NUMBER = re.compile(r"\D")
 

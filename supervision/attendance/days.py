@@ -128,7 +128,7 @@ class _Scorer:
             self.reversals += 1
         for kind, pts, detail in wanted:
             self.rows.append({"staff_id": staff_id, "window_id": None, "site_id": site_id, "day": on,
-                              "kind": kind, "points": pts, "reason": f"考勤 {on.isoformat()}: {detail}",
+                              "kind": kind, "points": pts, "reason": f"考勤 {on.isoformat()}:{detail}",
                               "source_kind": SOURCE_KIND, "source_id": str(day_id), "recorded_by": who,
                               "recorded_at": now, "reverses_id": None})
 

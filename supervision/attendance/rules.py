@@ -157,7 +157,7 @@ class ScoredFact:
 
     item: str
     ledger_kind: str
-    detail: str
+    detail: str  # the reason the ledger keeps, in the bureau's language (like every stored reason)
 
 
 def scored_facts(result: DayResult) -> list[ScoredFact]:
@@ -166,15 +166,15 @@ def scored_facts(result: DayResult) -> list[ScoredFact]:
     if result.status in (DayStatus.LEAVE, DayStatus.TRIP, DayStatus.DUTY):
         return facts
     if result.absent_halves >= 2:
-        return [ScoredFact("attendance.absent_day", "absent_day", "absent")]
+        return [ScoredFact("attendance.absent_day", "absent_day", "旷工一天")]
     if result.absent_halves == 1:
-        facts.append(ScoredFact("attendance.absent_half", "absent_half_day", "absent_half"))
+        facts.append(ScoredFact("attendance.absent_half", "absent_half_day", "旷工半天"))
     for _ in range(result.missed_punches):
-        facts.append(ScoredFact("attendance.missed_punch", "missed_sign_in", "missed_punch"))
+        facts.append(ScoredFact("attendance.missed_punch", "missed_sign_in", "缺卡"))
     if result.late_minutes:
         size = "short" if result.late_minutes <= SHORT_MINUTES else "long"
-        facts.append(ScoredFact(f"attendance.late_{size}", "late", f"late {result.late_minutes} min"))
+        facts.append(ScoredFact(f"attendance.late_{size}", "late", f"迟到 {result.late_minutes} 分钟"))
     if result.early_minutes:
         size = "short" if result.early_minutes <= SHORT_MINUTES else "long"
-        facts.append(ScoredFact(f"attendance.early_{size}", "late", f"early {result.early_minutes} min"))
+        facts.append(ScoredFact(f"attendance.early_{size}", "late", f"早退 {result.early_minutes} 分钟"))
     return facts
