@@ -312,7 +312,7 @@ def test_a_day_on_the_roster_is_marked_on_duty(engine: Engine, org_data: SimpleN
     day = _workday(engine)
     with session_scope(engine, write=True) as s:
         s.add(DutyAssignment(site_id=org_data.city, day=day, role=DutyRole.CADRE, staff_id=org_data.staff2,
-                             source=list(AssignmentSource)[0]))
+                             source=AssignmentSource.MANUAL))
     _push_day(engine, org_data, day, [(8, 50), (17, 10)], "d")
     with session_scope(engine, write=True) as s:
         attendance.compute_days(s, actor=SYSTEM, start=day, end=day)
