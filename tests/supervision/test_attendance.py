@@ -319,3 +319,20 @@ def test_a_day_on_the_roster_is_marked_on_duty(engine: Engine, org_data: SimpleN
     with session_scope(engine) as s:
         assert _day(s, org_data.staff2, day).on_duty is True
         assert _day(s, org_data.staff, day).on_duty is False
+
+
+def test_the_daily_job_computes_the_past_week_and_is_listed(engine: Engine, org_data: SimpleNamespace,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from supervision.attendance.jobs import run_daily
+    from supervision.scheduler import registered_jobs
+
+    monkeypatch.setenv("SUPERVISION_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    get_settings.cache_clear()
+    assert {j.id: j.func for j in registered_jobs()}["attendance.daily"] == "supervision.attendance.jobs:run_daily"
+    day = _workday(engine, back=2)
+    _push_day(engine, org_data, day, [(8, 59), (17, 1)], "j")
+    summary = run_daily(today=day + timedelta(days=1))
+    assert summary.changed >= 3  # everyone's working days of the week before
+    with session_scope(engine) as s:
+        assert _day(s, org_data.staff, day).status == DayStatus.PRESENT
+    assert run_daily(today=day + timedelta(days=1)).changed == 0  # nothing new: nothing rewritten
