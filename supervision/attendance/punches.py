@@ -97,6 +97,11 @@ class _Checked:
 
 
 def _check_time(punch: PunchIn, tz: ZoneInfo, now: datetime) -> tuple[datetime | None, str | None]:
+    # Years far off are refused before any zone arithmetic (year 1 or 9999 would overflow converting).
+    if punch.punched_at.year < now.year - 2:
+        return None, "error.punch_too_old"
+    if punch.punched_at.year > now.year + 1:
+        return None, "error.punch_in_future"
     at = punch.punched_at if punch.punched_at.tzinfo else punch.punched_at.replace(tzinfo=tz)
     at = at.astimezone(UTC)
     if at > now + FUTURE_TOLERANCE:

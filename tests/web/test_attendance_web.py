@@ -54,6 +54,11 @@ def test_gateway_push_is_idempotent_and_needs_its_scope(app_client: TestClient, 
     too_many = {"punches": [dict(body["punches"][0], record_id=str(i)) for i in range(501)]}
     refused = app_client.post("/api/v1/attendance/punches", json=too_many, headers=headers)
     assert refused.status_code == 422 and refused.json()["error"]["fields"][0]["field"] == "punches"
+    # Years no terminal means (a reset clock, a typo) are refused by row, never a server error.
+    odd = app_client.post("/api/v1/attendance/punches", headers=headers, json={"punches": [
+        {"staff_code": "S001", "punched_at": "0001-01-01T00:00:00+14:00", "device": "ZK-01", "record_id": "o1"},
+        {"staff_code": "S001", "punched_at": "9999-12-31T23:59:59-12:00", "device": "ZK-01", "record_id": "o2"}]})
+    assert odd.status_code == 200 and [r["row"] for r in odd.json()["refused"]] == [1, 2]
     wrong_scope = app_client.post("/api/v1/attendance/punches", json=body,
                                   headers=_token(engine, org_data.city, ["ratings:push"]))
     assert wrong_scope.status_code == 403
