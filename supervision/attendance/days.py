@@ -358,4 +358,7 @@ def day_detail(session: Session, *, actor: Principal, day_id: int) -> DayRow:
         raise NotFound("error.not_found_kind", kind="kind.attendance_day", id=day_id)
     staff = session.get(Staff, row.staff_id)
     assert staff is not None
+    if row.staff_id != actor.staff_id:
+        audit.record(session, actor, "attendance.view_day", object_kind="attendance_day", object_id=day_id,
+                     site_id=row.site_id, summary=f"{staff.code} {row.day.isoformat()}")
     return _day_row(row, staff.code, staff.name)

@@ -46,6 +46,7 @@ add_messages({
     "audit_action.attendance.correction_ask": ("申请补卡", "Missed punch asked"),
     "audit_action.attendance.correction_decide": ("审批补卡", "Missed punch decided"),
     "audit_action.attendance.view_person": ("查看个人考勤", "Person's attendance viewed"),
+    "audit_action.attendance.view_day": ("查看考勤日详情", "Attendance day viewed"),
     "audit_action.scoring.rule_set": ("新增评分规则版本", "Scoring rules versioned"),
     "ui.nav_attendance": ("考勤", "Attendance"),
     "att.nav": ("考勤", "Attendance"),

@@ -153,3 +153,19 @@ def test_import_form_reports_rows_and_the_api_names_fields(logged_in: Login, eng
     ok = manager.post(f"/api/v1/attendance/days/{day_id}/correction", headers=headers,
                       json={"status": "present", "reason": "考勤机故障"})
     assert ok.status_code == 200 and ok.json()["corrected"] is True
+
+
+def test_a_managers_look_at_someones_day_is_audited(logged_in: Login, engine: Engine,
+                                                   org_data: SimpleNamespace) -> None:
+    from supervision.models import AuditEntry
+
+    day = _workday(engine)
+    _computed(engine, org_data, day)
+    with session_scope(engine) as s:
+        day_id = s.exec(select(AttendanceDay.id).where(col(AttendanceDay.staff_id) == org_data.staff)).one()
+    manager, _ = logged_in("manager")
+    assert manager.get(f"/attendance/days/{day_id}").status_code == 200
+    assert manager.get(f"/attendance/staff/{org_data.staff}?month={day:%Y-%m}").status_code == 200
+    with session_scope(engine) as s:
+        actions = [a for a in s.exec(select(AuditEntry.action)).all() if a.startswith("attendance.view")]
+    assert sorted(actions) == ["attendance.view_day", "attendance.view_person"]
