@@ -40,7 +40,7 @@ def _timetables() -> dict[str, tuple[tuple[tuple[int, int], tuple[int, int]] | N
                   + _weekdays(S, (time(8, 30), time(12)), (time(14, 30), time(18))),
                   "江油市夏季作息(6 月 1 日至 8 月 31 日)"),
         FC_CODE: (officehours.DEFAULT_SUMMER,
-                  city + [PeriodSpec(W, 2, time(17), time(19), True), PeriodSpec(S, 2, time(17, 30), time(19), True)],
+                  [*city, PeriodSpec(W, 2, time(17), time(19), True), PeriodSpec(S, 2, time(17, 30), time(19), True)],
                   "涪城区每周三延时服务至 19:00"),
     }
 

@@ -173,6 +173,9 @@ def _as_timetable(row: OfficeTimetable, periods: Iterable[OfficePeriod]) -> Time
 
 def hours_for_range(session: Session, *, site_id: int, start: date, end: date) -> dict[date, DayHours]:
     """Bulk form for a month's attendance: only the open days, one query set, not one per day."""
+    for name, value in (("start", start), ("end", end)):
+        if not 2000 <= value.year <= 2100:  # the years the calendar answers for (as its own API)
+            raise InvalidInput(name, "error.invalid_value", detail="2000–2100")
     if end < start:
         raise InvalidInput("end", "error.range_order")
     if (end - start).days > MAX_SPAN_DAYS:
@@ -199,7 +202,13 @@ def local(at: datetime) -> datetime:
     """An aware moment in the centre's time zone (settings.tz); a naive one is refused."""
     if at.tzinfo is None or at.utcoffset() is None:
         raise InvalidInput("at", "error.naive_time")
-    return at.astimezone(get_settings().tz)
+    try:
+        moment = at.astimezone(get_settings().tz)
+    except OverflowError:  # 9999-12-31T23:59+00:00 is past the last local moment
+        raise InvalidInput("at", "error.invalid_value", detail="2000–2100") from None
+    if not 2000 <= moment.year <= 2100:
+        raise InvalidInput("at", "error.invalid_value", detail="2000–2100")
+    return moment
 
 
 def is_open_at(session: Session, *, site_id: int, at: datetime) -> bool:

@@ -162,6 +162,18 @@ def test_office_hours_by_api_admins_write_others_read(app_client: TestClient, or
     overlap = app_client.put(f"/api/v1/office-hours/{org_data.county}", headers=county_admin, json={
         **body, "periods": [*WEEKDAY_HOURS, {"season": "winter", "weekday": 0, "start": "11:00", "end": "14:00"}]})
     assert overlap.status_code == 422 and overlap.json()["error"]["fields"][0]["field"] == "periods"
+    aware = app_client.put(f"/api/v1/office-hours/{org_data.county}", headers=county_admin, json={
+        **body, "periods": [{"season": "winter", "weekday": 0, "start": "09:00+08:00", "end": "12:00"}]})
+    assert aware.status_code == 422 and "periods" in aware.json()["error"]["fields"][0]["field"]
+    ancient = app_client.get(f"/api/v1/office-hours/{org_data.county}/days", headers=manager,
+                             params={"start": "0001-01-01", "end": "0001-01-31"})
+    assert ancient.status_code == 422 and ancient.json()["error"]["fields"][0]["field"] == "start"
+    naive = app_client.get(f"/api/v1/office-hours/{org_data.county}/open", headers=manager,
+                           params={"at": "2026-06-01T14:00:00"})
+    assert naive.status_code == 422 and naive.json()["error"]["fields"][0]["field"] == "at"
+    for far in ("9999-12-31T23:59:59+00:00", "0001-01-01T00:00:00+14:00"):
+        beyond = app_client.get(f"/api/v1/office-hours/{org_data.county}/open", headers=manager, params={"at": far})
+        assert beyond.status_code == 422 and beyond.json()["error"]["fields"][0]["field"] == "at", far
     staff = bearer(app_client, "staff")
     assert app_client.get(f"/api/v1/office-hours/{org_data.city}", headers=staff).status_code == 403
     assert app_client.delete(f"/api/v1/office-hours/{org_data.county}", headers=county_admin).status_code == 204

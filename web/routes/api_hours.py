@@ -6,7 +6,7 @@ from datetime import date, datetime, time
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from supervision import leave, officehours
 from supervision.access import Permission, Principal, check_site
@@ -33,6 +33,13 @@ class PeriodIO(BaseModel):
     start: time
     end: time
     extended: bool = Field(False, description="An extended-hours period (延时服务)")
+
+    @field_validator("start", "end")
+    @classmethod
+    def _local(cls, value: time) -> time:
+        if value.tzinfo is not None:
+            raise ValueError("a local time of day, without an offset (office hours are in the centre's time zone)")
+        return value
 
 
 class TimetableIn(BaseModel):
