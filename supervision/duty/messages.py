@@ -107,6 +107,7 @@ add_messages({
     "kind.duty_swap": ("调班申请", "swap request"),
     "kind.duty_log_entry": ("值班日志", "duty log entry"),
     "error.duty_rank": ("“{name}”不是局领导或科级干部,不能参加值班", "\u201c{name}\u201d is neither a bureau leader nor a section-level cadre and cannot stand duty"),
+    "error.duty_year_range": ("须在 2000 至 2100 年之间", "must lie between 2000 and 2100"),
     "error.duty_end_before_start": ("结束日期不能早于开始日期", "the end cannot be before the start"),
     "error.duty_period_too_long": ("一次最多排 {days} 天", "at most {days} days can be planned at once"),
     "error.duty_replan_past": ("只能从今天({today})起排班,已过去的值班保持不变", "a roster can only be planned from today ({today}); past duties stay as they were"),
