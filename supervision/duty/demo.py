@@ -1,6 +1,6 @@
 """Demo rosters and duty logs: the year's roster at the city centre and at each demo county/park and township
-with a demo account, and duty-log entries on past working days. Each part runs once per site; a restart adds
-nothing (and takes well under a second once seeded)."""
+with a demo account, duty-log entries on past working days, and a swap waiting for a manager. Each part runs
+once per site; a restart adds nothing (and takes well under a second once seeded)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from supervision.access import SYSTEM
 from supervision.db import session_scope
 from supervision.demo_data import CITY_CODE
 from supervision.duty.log import DutyLogCreate, record_entry
-from supervision.duty.models import DutyAssignment, DutyLogEntry, DutyPoolMember
+from supervision.duty.models import DutyAssignment, DutyLogEntry, DutyPoolMember, DutyRole, DutySwap, SwapStatus
 from supervision.duty.rosters import RANK_ROLE, generation_input, save_roster, set_pool, solve_roster
 from supervision.errors import SupervisionError
 from supervision.models import Employment, Site, Staff, StaffRank, User
@@ -125,6 +125,25 @@ def _seed_log(session: Session, site: Site, today: date, tz: ZoneInfo) -> int:
     return made
 
 
+def _seed_swap(session: Session, site: Site, today: date) -> int:
+    """One swap waiting for a manager at each demo centre: two cadres trade duties of the coming weeks."""
+    if session.exec(select(DutySwap.id).where(DutySwap.site_id == site.id)).first() is not None:
+        return 0
+    coming = session.exec(select(DutyAssignment).where(
+        DutyAssignment.site_id == site.id, DutyAssignment.role == DutyRole.CADRE, col(DutyAssignment.day) > today)
+        .order_by(col(DutyAssignment.day)).limit(12)).all()
+    if not coming:
+        return 0
+    mine = coming[0]
+    theirs = next((a for a in coming[1:] if a.staff_id != mine.staff_id), None)
+    if theirs is None:
+        return 0
+    session.add(DutySwap(site_id=site.id or 0, assignment_id=mine.id or 0, requester_id=mine.staff_id,
+                         counterpart_id=theirs.staff_id, counterpart_assignment_id=theirs.id,
+                         reason="当天需参加市级业务培训(演示)", status=SwapStatus.ACCEPTED))
+    return 1
+
+
 def seed_duty_demo(engine: Engine, *, today: date, tz: ZoneInfo) -> None:
     """Pools, the year's rosters and duty logs at the demo centres; nothing twice."""
     began = clock.perf_counter()
@@ -135,6 +154,8 @@ def seed_duty_demo(engine: Engine, *, today: date, tz: ZoneInfo) -> None:
     planned = sum(_seed_roster(engine, site, today.year) for site in sites)
     with session_scope(engine, write=True) as session:
         logged = sum(_seed_log(session, site, today, tz) for site in sites)
+        for site in sites:
+            _seed_swap(session, site, today)
     logger.info("demo duty: %d working days planned, %d log entries, in %.1f s", planned, logged,
                 clock.perf_counter() - began)
 

@@ -213,6 +213,9 @@ class GenerationInput:
 
 
 def _validate_period(start: date, end: date, today: date, settings: DutySettings) -> None:
+    for name, value in (("start", start), ("end", end)):
+        if not 2000 <= value.year <= 2100:  # the calendar's range; and no date arithmetic overflows near 9999
+            raise InvalidInput(name, "error.duty_year_range")
     if end < start:
         raise InvalidInput("end", "error.duty_end_before_start")
     if (end - start).days + 1 > settings.max_period_days:

@@ -21,6 +21,7 @@ from cameras.virtual import VirtualDeviceSpec, VirtualOnvifDevice, VirtualProfil
 from complaints.models import WorkOrder
 from risk.models import RiskPoint
 from supervision.demo_data import DIVISIONS
+from supervision.duty import DutyAssignment, DutyLogEntry, DutySwap
 from supervision.models import Hall, LedgerEntry, Site, SiteKind
 from supervision.settings import get_settings
 from web.app import create_app
@@ -28,11 +29,11 @@ from web.composition import seed_demo_everything
 
 # What each demo account must find non-empty in its own jurisdiction (README: the demo accounts).
 EXPECTED: dict[str, tuple[str, ...]] = {
-    "officer": ("cameras", "risk-points", "work-orders", "ledger", "integrity"),
-    "officer_fc": ("cameras", "risk-points", "work-orders", "ledger", "integrity"),
-    "manager_jy": ("risk-points", "ledger"),
-    "supervisor_gx": ("work-orders", "ledger"),
-    "supervisor_town": ("work-orders", "ledger"),
+    "officer": ("cameras", "risk-points", "work-orders", "ledger", "integrity", "duty-log"),
+    "officer_fc": ("cameras", "risk-points", "work-orders", "ledger", "integrity", "duty-log"),
+    "manager_jy": ("risk-points", "ledger", "duty-log"),
+    "supervisor_gx": ("work-orders", "ledger", "duty-log"),
+    "supervisor_town": ("work-orders", "ledger", "duty-log"),
 }
 SITE_OF = {"officer": "MY", "officer_fc": "MY-FC", "manager_jy": "MY-JY", "supervisor_gx": "MY-GX",
            "supervisor_town": "MY-FC-T01"}
@@ -58,7 +59,7 @@ def demo_devices() -> Iterator[list[DemoCamera]]:
 def _counts(engine: Engine) -> dict[str, int]:
     with Session(engine) as s:
         return {t.__name__: int(s.exec(select(func.count()).select_from(t)).one())
-                for t in (WorkOrder, RiskPoint, LedgerEntry, Camera)}
+                for t in (WorkOrder, RiskPoint, LedgerEntry, Camera, DutyAssignment, DutyLogEntry, DutySwap)}
 
 
 def test_every_demo_account_sees_its_own_jurisdiction_filled(engine: Engine,

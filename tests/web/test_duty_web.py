@@ -161,6 +161,11 @@ def test_the_api_reads_generates_and_refuses_other_jurisdictions(logged_in: Logi
     bad = client.post("/api/v1/duty-rosters/generate", headers=headers, json={
         "site_id": ns.city, "start": start.isoformat(), "end": (start - timedelta(days=3)).isoformat()})
     assert bad.status_code == 422 and bad.json()["error"]["fields"][0]["field"] == "end"
+    far = client.post("/api/v1/duty-rosters/generate", headers=headers, json={
+        "site_id": ns.city, "start": "9999-12-01", "end": "9999-12-31"})  # no overflow past the last date
+    assert far.status_code == 422 and far.json()["error"]["fields"][0]["field"] == "start"
+    far = client.get(f"/api/v1/duty-rosters?site_id={ns.city}&start=9999-12-30&end=9999-12-31", headers=headers)
+    assert far.status_code == 422 and far.json()["error"]["fields"][0]["field"] == "start"
 
 
 def test_the_duty_log_entry_becomes_a_work_order_and_is_counted(engine: Engine, logged_in: Login,

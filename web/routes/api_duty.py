@@ -54,6 +54,9 @@ def _person(staff: Staff | None) -> PersonOut | None:
 
 
 def check_span(start: date, end: date) -> None:
+    for name, value in (("start", start), ("end", end)):
+        if not 2000 <= value.year <= 2100:
+            raise InvalidInput(name, "error.duty_year_range")
     if end < start:
         raise InvalidInput("end", "error.duty_end_before_start")
     if (end - start).days > 400:

@@ -14,6 +14,7 @@ from starlette.responses import Response
 
 from supervision import duty, org
 from supervision.access import Permission, Principal, check_site
+from supervision.db import session_scope
 from supervision.duty import DutyRole, WishKind
 from supervision.errors import InvalidInput, NotFound, SupervisionError
 from supervision.models import Site
@@ -114,8 +115,6 @@ def generate_form(request: Request, engine: EngineDep, settings: SettingsDep, ac
         duty.generate_roster(engine, actor, site_id=site_id, start=start, end=end, today=local_today(settings),
                              ip=client_ip(request))
     except InvalidInput as exc:
-        from supervision.db import session_scope
-
         with session_scope(engine) as session:
             return _roster_page(request, session, settings, actor, site_id=site_id, month=start.strftime("%Y-%m"),
                                 problems=_problems(request, exc), status_code=422,
