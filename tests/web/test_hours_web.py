@@ -149,7 +149,7 @@ def test_office_hours_by_api_admins_write_others_read(app_client: TestClient, or
     days = app_client.get(f"/api/v1/office-hours/{org_data.township}/days", headers=manager,
                           params={"start": "2026-06-01", "end": "2026-06-07"}).json()
     assert [d["day"] for d in days["data"]] == ["2026-06-01", "2026-06-02", "2026-06-03", "2026-06-04", "2026-06-05"]
-    assert days["data"][0]["periods"] == [["08:30:00", "12:00:00"], ["15:00:00", "18:00:00"]]
+    assert days["data"][0]["periods"] == [["08:30", "12:00"], ["15:00", "18:00"]]
     opened = app_client.get(f"/api/v1/office-hours/{org_data.township}/open", headers=manager,
                             params={"at": "2026-06-01T07:30:00Z"}).json()  # 15:30 in Shanghai
     assert opened["open"] is True
