@@ -330,6 +330,12 @@ add_messages({
     "ui.leave_actions": ("操作", "Actions"),
     "ui.leave_ask": ("请假", "Ask for leave"),
     "ui.leave_submit": ("提交申请", "Send the request"),
+    "ui.leave_remaining": ("年休假剩余 {remaining} / {entitled} 天(含本申请)",
+                           "{remaining} of {entitled} annual days left (this request included)"),
+    "ui.leave_service_start_title": ("登记参加工作时间", "Record a service start date"),
+    "ui.leave_service_start_hint": ("年休假按截至 1 月 1 日已满的工作年限计算:满 1 年不满 10 年 5 天,满 10 年不满 20 年 10 天,满 20 年 15 天。",
+                                    "Annual leave follows the full years of service on 1 January: 1–10 years 5 days, "
+                                    "10–20 years 10, 20 or more 15."),
     "audit_action.leave.request": ("请假申请", "asked for leave"),
     "audit_action.leave.approve": ("同意请假", "approved leave"),
     "audit_action.leave.reject": ("不同意请假", "rejected leave"),

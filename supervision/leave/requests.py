@@ -140,7 +140,7 @@ def request_leave(session: Session, actor: Principal, *, kind: LeaveKind, start_
             raise Conflict("error.leave_overlap", id=other.id, start=other.start_day.isoformat(),
                            end=other.end_day.isoformat(), kind=f"leave_kind.{other.kind.value}")
     if kind == LeaveKind.ANNUAL:
-        _check_balance(session, calendar_staff=actor.staff_id, new=new)
+        _check_balance(session, staff_id=actor.staff_id, new=new)
     new.reason_enc = crypto.encrypt(reason.strip()) if reason.strip() else ""
     new.needs_second = count / 2 > get_leave_settings().second_level_days
     new.requested_by_id = actor.id if actor.kind == "user" else None
@@ -153,13 +153,13 @@ def request_leave(session: Session, actor: Principal, *, kind: LeaveKind, start_
     return new
 
 
-def _check_balance(session: Session, *, calendar_staff: int, new: LeaveRequest) -> None:
+def _check_balance(session: Session, *, staff_id: int, new: LeaveRequest) -> None:
     calendar = load_calendar(session)
     by_year: dict[int, int] = {}
     for day, half in working_days(calendar, new.start_day, new.start_pm, new.end_day, new.end_am):
         by_year[day.year] = by_year.get(day.year, 0) + (1 if half else 2)
     for year, asked in sorted(by_year.items()):
-        balance = annual_balance(session, staff_id=calendar_staff, year=year)
+        balance = annual_balance(session, staff_id=staff_id, year=year)
         if balance.service_start is None:
             raise Conflict("error.leave_no_service_start")
         if asked / 2 > balance.remaining:

@@ -46,4 +46,5 @@ def bodies(org: SimpleNamespace) -> dict[tuple[str, str], dict[str, Any]]:
         ("POST", "/api/v1/leave-requests/{request_id}/decision"): {"approve": True, "note": "越权"},
         ("POST", "/leave/{request_id}/decision"): {"approve": "1", "note": "越权"},
         ("PUT", "/api/v1/leave-profiles/{staff_id}"): {"service_start": "2010-03-01"},
+        ("POST", "/leave/service-start"): {"staff_id": org.staff, "service_start": "2010-03-01"},
     }

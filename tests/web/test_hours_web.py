@@ -149,7 +149,7 @@ def test_office_hours_by_api_admins_write_others_read(app_client: TestClient, or
     days = app_client.get(f"/api/v1/office-hours/{org_data.township}/days", headers=manager,
                           params={"start": "2026-06-01", "end": "2026-06-07"}).json()
     assert [d["day"] for d in days["data"]] == ["2026-06-01", "2026-06-02", "2026-06-03", "2026-06-04", "2026-06-05"]
-    assert days["data"][0]["periods"] == [["08:30:00", "12:00:00"], ["15:00:00", "18:00:00"]]
+    assert days["data"][0]["periods"] == [["08:30", "12:00"], ["15:00", "18:00"]]
     opened = app_client.get(f"/api/v1/office-hours/{org_data.township}/open", headers=manager,
                             params={"at": "2026-06-01T07:30:00Z"}).json()  # 15:30 in Shanghai
     assert opened["open"] is True
@@ -203,3 +203,30 @@ def test_office_hours_page_form(logged_in: Login, org_data: SimpleNamespace) -> 
     assert 'data-testid="office-hours-form"' not in read.text
     outside, _ = logged_in("county_manager")
     assert outside.get("/office-hours", params={"site_id": org_data.city}).status_code == 404
+
+
+def test_the_manager_records_service_starts_and_sees_the_balance_beside_annual_leave(
+        logged_in: Login, org_data: SimpleNamespace) -> None:
+    manager, csrf = logged_in("manager")
+    page = manager.get("/leave")
+    assert 'data-testid="service-start-form"' in page.text and "张三" in page.text
+    bad = manager.post("/leave/service-start", data={"csrf_token": csrf, "staff_id": str(org_data.staff),
+                                                     "service_start": "1900-01-01"})
+    assert bad.status_code == 422 and "参加工作时间" in bad.text and 'value="1900-01-01"' in bad.text
+    year = date.today().year
+    saved = manager.post("/leave/service-start", data={"csrf_token": csrf, "staff_id": str(org_data.staff),
+                                                       "service_start": f"{year - 25}-05-01"})
+    assert saved.status_code == 303
+    county, county_csrf = logged_in("county_manager")
+    assert "张三" not in county.get("/leave").text
+    assert county.post("/leave/service-start", data={"csrf_token": county_csrf, "staff_id": str(org_data.staff),
+                                                     "service_start": "2001-05-01"}).status_code == 404
+    staff, staff_csrf = logged_in("staff")
+    start = _working_monday(4)
+    asked = staff.post("/me/leave", data={"csrf_token": staff_csrf, "kind": "annual", "start_day": start.isoformat(),
+                                          "end_day": (start + timedelta(days=1)).isoformat()})
+    assert asked.status_code == 303, asked.text
+    # 24 or 25 full years on 1 January: 15 days, 2 of them asked (the queue shows the year of the leave).
+    assert "年休假剩余 13 / 15 天" in manager.get("/leave").text
+    if start.year == year:  # /me shows this year's
+        assert "剩余 13 天" in staff.get("/me").text

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Query, Request
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 
 from supervision import leave, officehours
 from supervision.access import Permission, Principal, check_site
@@ -27,19 +27,16 @@ Approver = Annotated[Principal, needs(Permission.LEAVE_APPROVE)]
 # --- office hours -------------------------------------------------------------------------------
 
 
+# Times of day as "HH:MM" local time: JSON Schema's `time` format is RFC 3339's, which demands an offset.
+CLOCK = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+
 class PeriodIO(BaseModel):
     season: Season
     weekday: int = Field(ge=0, le=6, description="0 = Monday … 6 = Sunday")
-    start: time
-    end: time
+    start: str = Field(pattern=CLOCK, description="Local time of day, HH:MM", examples=["09:00"])
+    end: str = Field(pattern=CLOCK, description="Local time of day, HH:MM", examples=["12:00"])
     extended: bool = Field(False, description="An extended-hours period (延时服务)")
-
-    @field_validator("start", "end")
-    @classmethod
-    def _local(cls, value: time) -> time:
-        if value.tzinfo is not None:
-            raise ValueError("a local time of day, without an offset (office hours are in the centre's time zone)")
-        return value
 
 
 class TimetableIn(BaseModel):
@@ -61,7 +58,7 @@ class TimetableOut(BaseModel):
 
 class DayHoursOut(BaseModel):
     day: date
-    periods: list[tuple[time, time]]
+    periods: list[tuple[str, str]] = Field(description="Opening periods as local HH:MM pairs; lunch is the gap")
     extended: bool
 
 
@@ -71,7 +68,8 @@ def _timetable_out(site_id: int, timetable: officehours.Timetable) -> TimetableO
         site_id=site_id, inherited_from=timetable.site_id, own=timetable.site_id == site_id,
         summer_start="" if summer is None else f"{summer[0][0]:02d}-{summer[0][1]:02d}",
         summer_end="" if summer is None else f"{summer[1][0]:02d}-{summer[1][1]:02d}",
-        periods=[PeriodIO(season=p.season, weekday=p.weekday, start=p.start, end=p.end, extended=p.extended)
+        periods=[PeriodIO(season=p.season, weekday=p.weekday, start=f"{p.start:%H:%M}", end=f"{p.end:%H:%M}",
+                          extended=p.extended)
                  for p in sorted(timetable.periods, key=lambda p: (p.season, p.weekday, p.start))],
         note=timetable.note)
 
@@ -90,7 +88,8 @@ def office_days(session: SessionDep, actor: HoursReader, site_id: int, start: da
     if (end - start).days > 366:
         raise InvalidInput("end", "error.calendar_span")
     days = officehours.hours_for_range(session, site_id=site_id, start=start, end=end)
-    rows = [DayHoursOut(day=d.day, periods=list(d.periods), extended=d.extended) for d in days.values()]
+    rows = [DayHoursOut(day=d.day, periods=[(f"{a:%H:%M}", f"{b:%H:%M}") for a, b in d.periods], extended=d.extended)
+            for d in days.values()]
     return Page[DayHoursOut](data=rows, count=len(rows))
 
 
@@ -120,7 +119,8 @@ def put_office_hours(request: Request, session: SessionDep, actor: HoursWriter, 
     if (start is None) != (end is None):
         raise InvalidInput("summer_end" if end is None else "summer_start", "error.required")
     summer = None if start is None or end is None else (start, end)
-    periods = [PeriodSpec(p.season, p.weekday, p.start, p.end, p.extended) for p in body.periods]
+    periods = [PeriodSpec(p.season, p.weekday, officehours.parse_clock(p.start, "periods"),
+                          officehours.parse_clock(p.end, "periods"), p.extended) for p in body.periods]
     result = officehours.set_timetable(session, actor, site_id=site_id, summer=summer, periods=periods,
                                        note=body.note, ip=client_ip(request))
     return _timetable_out(site_id, result)

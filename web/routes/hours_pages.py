@@ -10,12 +10,13 @@ from fastapi.responses import RedirectResponse
 from sqlmodel import Session
 from starlette.responses import Response
 
-from supervision import leave, officehours
+from supervision import leave, officehours, org
 from supervision.access import Permission, Principal, check_site
 from supervision.errors import Conflict, Forbidden, InvalidInput, SupervisionError
 from supervision.i18n import translate
 from supervision.leave import LeaveKind
 from supervision.officehours import PeriodSpec, Season
+from supervision.org import OrgKind
 from supervision.settings import Settings
 from web.deps import SessionDep, SettingsDep, client_ip, needs, request_locale
 from web.forms import all_or_nothing
@@ -128,13 +129,19 @@ def clear_office_hours(request: Request, session: SessionDep, actor: HoursWriter
 
 
 def _leave_page(request: Request, session: Session, settings: Settings, actor: Principal, *,
-                problems: list[dict[str, Any]] | None = None, status_code: int = 200) -> Response:
+                problems: list[dict[str, Any]] | None = None, values: dict[str, str] | None = None,
+                status_code: int = 200) -> Response:
     waiting = leave.queue(session, actor)
     recent = leave.requests_in_jurisdiction(session, actor, limit=100)
     reasons = {r.id: leave.reason_of(session, actor, r) for r, _ in waiting}
+    # For annual leave, what the person has left in the year of its first day (pending requests included).
+    balances = {r.id: leave.annual_balance(session, staff_id=r.staff_id, year=r.start_day.year)
+                for r, _ in waiting if r.kind == LeaveKind.ANNUAL}
+    staff_rows, _ = org.list_entities(session, actor, OrgKind.STAFF, limit=3000)
     return render(request, "hours/leave_queue.html", {
-        "waiting": waiting, "recent": recent, "reasons": reasons, "problems": problems or [],
-        "second_level_days": leave.second_level_days(),
+        "waiting": waiting, "recent": recent, "reasons": reasons, "balances": balances, "problems": problems or [],
+        "second_level_days": leave.second_level_days(), "staff_options": staff_rows,
+        "values": values or {},
     }, status_code=status_code)
 
 
@@ -157,6 +164,24 @@ def decide_leave(request: Request, session: SessionDep, settings: SettingsDep, a
         return _leave_page(request, session, settings, actor, status_code=exc.status,
                            problems=_problems(exc, request_locale(request), "note"))
     return RedirectResponse("/leave?decided=1", status_code=303)
+
+
+@router.post("/leave/service-start")
+def record_service_start(request: Request, session: SessionDep, settings: SettingsDep, actor: Approver,
+                         staff_id: Annotated[str, Form()] = "", service_start: Annotated[str, Form()] = "",
+                         ) -> Response:
+    """Record a staff member's service start date (参加工作时间), which gives the annual leave."""
+    values = {"staff_id": staff_id, "service_start": service_start}
+    try:
+        if not staff_id.isdigit():
+            raise InvalidInput("staff_id", "error.required")
+        day = _date(values, "service_start")
+        with all_or_nothing(session):
+            leave.set_service_start(session, actor, staff_id=int(staff_id), day=day, ip=client_ip(request))
+    except InvalidInput as exc:
+        return _leave_page(request, session, settings, actor, status_code=422, values=values,
+                           problems=_problems(exc, request_locale(request), "service_start"))
+    return RedirectResponse("/leave?recorded=1", status_code=303)
 
 
 def _problems(exc: SupervisionError, locale: str, field: str) -> list[dict[str, Any]]:
