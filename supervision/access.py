@@ -34,6 +34,8 @@ class Permission(StrEnum):
     COMPLAINTS_READ = "complaints:read"
     COMPLAINTS_WRITE = "complaints:write"
     CONFIDENTIAL_READ = "confidential:read"
+    # A unit's handler: sign, reply, ask for extensions and send back the orders of their departments.
+    COMPLAINTS_HANDLE = "complaints:handle"
 
 
 _READ_ORG = {Permission.ORG_READ, Permission.CALENDAR_READ, Permission.OWN_RECORDS}
@@ -76,6 +78,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.MANAGER: frozenset(
         _READ_ORG | {Permission.LEDGER_READ, Permission.LEDGER_WRITE, Permission.RISK_READ}
     ),
+    Role.HANDLER: frozenset({Permission.CALENDAR_READ, Permission.OWN_RECORDS, Permission.COMPLAINTS_HANDLE}),
     Role.STAFF: frozenset({Permission.CALENDAR_READ, Permission.OWN_RECORDS}),
 }
 
@@ -109,6 +112,8 @@ class Principal:
     staff_id: int | None = None
     locale: str = "zh-CN"
     permissions: frozenset[Permission] = field(default_factory=frozenset)
+    # The departments a handler acts for (empty for every other role).
+    department_ids: frozenset[int] = field(default_factory=frozenset)
 
     def can(self, permission: Permission) -> bool:
         return permission in self.permissions

@@ -119,6 +119,7 @@ add_messages({
     "ui.jurisdiction": ("管辖范围", "Jurisdiction"),
     "ui.last_login": ("最近登录", "Last login"),
     "ui.staff_link_hint": ("窗口工作人员必填", "required for window staff"),
+    "ui.handler_departments_hint": ("承办人必选,可多选", "required for handlers; choose one or more"),
     "ui.password_keep": ("留空则不修改", "leave empty to keep"),
     "ui.tokens_hint": ("供热线话务系统、评价器、视频采集节点等机器调用接口使用;令牌只显示一次,仅保存其摘要。",
                        "For machines (hotline telephony, rating pads, camera workers); the secret is shown once and "

@@ -15,7 +15,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.responses import Response
 
 import complaints
-from complaints.lookups import dispatch_choices, form_choices, org_names, window_groups
+from complaints.lookups import dispatch_choices, form_choices, org_names, responsible_choices, window_groups
 from supervision.access import Permission, Principal
 from supervision.errors import Conflict, FieldProblem, InvalidInput, SupervisionError
 from supervision.models import Role
@@ -229,6 +229,7 @@ def _order_page(request: Request, session: Session, actor: Principal, order_ref:
         "departments": dispatch.departments, "preselect": dispatch.preselect, "problems": problems or [],
         "values": values or {}, "outcomes": list(complaints.Outcome), "dispositions": list(complaints.Disposition),
         "methods": list(complaints.CallbackMethod), "levels": [5, 4, 3, 2, 1],
+        "responsible": responsible_choices(session, actor, site_id=order.site_id),
         "level_names": {5: "very_satisfied", 4: "satisfied", 3: "basic", 2: "dissatisfied", 1: "very_dissatisfied"},
         "can_reveal": actor.can(Permission.COMPLAINTS_WRITE) or actor.can(Permission.CONFIDENTIAL_READ),
         "phone": getattr(request.state, "revealed_phone", ""),
@@ -251,10 +252,13 @@ def _transition_data(form: FormData) -> dict[str, Any]:
     assisting = _ints(form, "assisting_department_ids")
     if assisting:
         data["assisting_department_ids"] = assisting
-    for name in ("into", "reply", "method", "outcome"):
+    for name in ("into", "reply", "method", "outcome", "finding", "facts"):
         value = _text(form, name)
         if value:
             data[name] = value
+    if form.get("responsible_given"):
+        # The outcome forms always send the list: an empty choice holds nobody responsible.
+        data["responsible_staff_ids"] = _ints(form, "responsible_staff_ids")
     disposition = [v for v in form.getlist("disposition") if isinstance(v, str) and v]
     if disposition:
         data["disposition"] = disposition
