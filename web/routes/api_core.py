@@ -38,6 +38,7 @@ class MeOut(BaseModel):
     staff_id: int | None
     locale: str
     permissions: list[str]
+    department_ids: list[int] = Field(default_factory=list, description="The departments a handler acts for")
 
 
 @router.get("/me", response_model=MeOut, tags=["auth"])
@@ -46,7 +47,8 @@ def me(principal: CurrentPrincipal) -> MeOut:
     return MeOut(kind=principal.kind, id=principal.id, name=principal.name,
                  role=principal.role.value if principal.role else None, site_id=principal.site_id,
                  staff_id=principal.staff_id, locale=principal.locale,
-                 permissions=sorted(p.value for p in principal.permissions))
+                 permissions=sorted(p.value for p in principal.permissions),
+                 department_ids=sorted(principal.department_ids))
 
 
 # --- users ------------------------------------------------------------------------------------
