@@ -356,6 +356,7 @@ add_messages(
         ),
         "complaints.ui.days": ("延期工作日数", "Working days"),
         "complaints.ui.method": ("回访方式", "Method"),
+        "complaints.ui.nav_unit_orders": ("本单位工单", "Our orders"),
         "complaints.ui.callback_tries": ("已记录 {n} 次未接通", "{n} unanswered tries recorded"),
         "complaints.ui.callback_try_n": ("第 {n} 次回访未接通 · {method}", "try {n} reached nobody · {method}"),
         "complaints.ui.responsible_hint": (

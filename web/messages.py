@@ -34,6 +34,7 @@ add_messages({
     "ui.home_title_officer": ("纪检监察工作台", "Discipline officer's desk"),
     "ui.home_title_supervisor": ("监督员工作台", "Supervisor's desk"),
     "ui.home_title_manager": ("管理者工作台:本月考评", "Manager's desk: this month's scores"),
+    "ui.home_title_handler": ("承办人工作台:本单位工单", "Handler's desk: your units' orders"),
     "ui.home_title_staff": ("我的工作台", "My desk"),
     "ui.home_title_machine": ("接口令牌", "Machine token"),
     "ui.panel_jurisdiction": ("管辖范围", "Jurisdiction"),

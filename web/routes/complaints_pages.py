@@ -39,6 +39,9 @@ PAGE = 50
 # One entry in the top bar; the section's own tabs lead to intake, calls, ratings, visits, notices, statistics.
 add_nav_item(NavItem("/complaints/orders", "complaints.ui.section", "/complaints", Permission.COMPLAINTS_READ),
              before="/ledger")
+# A handler's entry: the orders of their units (the list shows them only those).
+add_nav_item(NavItem("/complaints/orders?due=open", "complaints.ui.nav_unit_orders", "/complaints",
+                     Permission.COMPLAINTS_HANDLE), before="/ledger")
 add_nav_item(NavItem("/notices", "complaints.ui.nav_notices", "/notices"), before="/ledger")
 
 
@@ -653,8 +656,10 @@ def _board_panel(session: Session, principal: Principal, settings: Settings) -> 
     return {"rows": rows, "total": total}
 
 
-register_panel(HomePanel("complaints_due", "complaints/_home_due.html", frozenset({Role.SUPERVISOR, Role.OFFICER}),
+register_panel(HomePanel("complaints_due", "complaints/_home_due.html",
+                         frozenset({Role.SUPERVISOR, Role.OFFICER, Role.HANDLER}),
                          _due_panel, order=5, wide=True))
 register_panel(HomePanel("notice_board", "complaints/_home_board.html",
-                         frozenset({Role.ADMIN, Role.OFFICER, Role.SUPERVISOR, Role.MANAGER, Role.STAFF}),
+                         frozenset({Role.ADMIN, Role.OFFICER, Role.SUPERVISOR, Role.MANAGER, Role.HANDLER,
+                                    Role.STAFF}),
                          _board_panel, order=70))
