@@ -26,7 +26,8 @@ CALLER, PHONE = "周来电", "13987654321"
 
 def _intake(client: TestClient, supervisor: dict[str, str], org: SimpleNamespace, **extra: Any) -> dict[str, Any]:
     call = client.post("/api/v1/hotline-calls", headers=supervisor, json={
-        "type": "complaint", "content": ("户籍窗口张三态度恶劣,当众训斥办事群众。我排队一个多小时,轮到我时他说材料不全却不说缺什么,"
+        "type": "complaint",
+        "content": ("户籍窗口张三态度恶劣,当众训斥办事群众。我排队一个多小时,轮到我时他说材料不全却不说缺什么,"
                     "让我改天再来,要求严肃处理并一次性告知所需材料"),
         "caller_name": CALLER, "phone": PHONE, "site_id": org.city, "window_id": org.window,
         "staff_id": org.staff, **extra})
