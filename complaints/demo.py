@@ -1,9 +1,10 @@
 """Demo data of the complaints loop: a month of orders in every state, calls, ratings, a visit and notices.
 
 The seed's own story comes first: a supervisor reports a window worker's poor attitude; the order is
-dispatched, handled, replied, called back, found upheld with a criticism notice, and the notice is
-drafted, approved and published to the board. Everything goes through the services, as the demo's
-own accounts where a person acts, so history and audit look like real use.
+dispatched, signed and answered by the unit's handler (承办人) with the finding "属实", called back,
+the finding confirmed with a criticism notice, and the notice drafted, approved and published to the
+board. Everything goes through the services, as the demo's own accounts where a person acts (a unit's
+actions by its handler `handler-<department code>`), so history and audit look like real use.
 """
 
 from __future__ import annotations
@@ -21,11 +22,13 @@ from complaints.models import Channel, RequestType, WorkOrder
 from complaints.notices import approve_notice, draft_notice, publish_notice
 from complaints.ratings import push_rating
 from complaints.visits import finding_to_order, record_visit
+from complaints.workflow import UNIT_ACTIONS
 from complaints.workorders import create_work_order, transition
 from supervision import accounts
 from supervision.access import SYSTEM, Principal
 from supervision.db import writer
-from supervision.models import Site, SiteKind, Staff, User, Window
+from supervision.models import Department, Role, Site, SiteKind, Staff, User, Window
+from supervision.passwords import hash_password
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +59,56 @@ INTEGRITY_TIPS = [
     "举报{window}负责人为亲属经营的中介公司优先办理、违规减免材料",
     "反映{window}工作人员利用职务便利向办事企业推荐指定中介并收取好处费",
 ]
+
+
+HANDLER_PREFIX = "handler-"
+
+
+def handler_username(department_code: str) -> str:
+    return f"{HANDLER_PREFIX}{department_code}"[:60]
+
+
+def seed_handlers(engine: Engine, *, password: str) -> list[str]:
+    """A handler (承办人) for every demo department that serves a window at city, county or park level.
+
+    Those are the departments the demo's orders are dispatched to; each handler sits at its department's
+    centre. Idempotent: an existing handler is left as it is. Returns the usernames created.
+    """
+    made: list[str] = []
+    with Session(writer(engine), expire_on_commit=False) as session:
+        served = select(Window.department_id).where(col(Window.department_id).is_not(None))
+        rows = session.exec(
+            select(Department, Site)
+            .join(Site, col(Site.id) == col(Department.site_id))
+            .where(col(Site.is_demo), col(Site.kind).in_([SiteKind.CITY.value, SiteKind.COUNTY.value,
+                                                           SiteKind.PARK.value]),
+                   col(Department.id).in_(served))
+            .order_by(col(Site.path), col(Department.code))
+        ).all()
+        existing = set(session.exec(select(User.username).where(col(User.username).startswith(HANDLER_PREFIX))))
+        digest: str | None = None
+        for dept, site in rows:
+            username = handler_username(dept.code)
+            if username in existing:
+                continue
+            digest = digest or hash_password(password)  # one hash for all: argon2 costs ~0.1 s a call
+            user = accounts.create_user(session, SYSTEM, {
+                "username": username, "display_name": f"{dept.name}承办人"[:60], "password": password,
+                "role": Role.HANDLER, "site_id": site.id, "department_ids": [dept.id],
+            }, ip="demo", password_hash=digest)
+            user.is_demo = True
+            session.add(user)
+            made.append(username)
+        session.commit()
+    return made
+
+
+def _unit_actor(session: Session, supervisor: Principal, action: str, department_id: int | None) -> Principal:
+    """Who takes a step: the lead unit's handler for the unit's actions, the supervisor for the rest."""
+    if action not in UNIT_ACTIONS or department_id is None:
+        return supervisor
+    dept = session.get(Department, department_id)
+    return _principal(session, handler_username(dept.code)) if dept is not None else supervisor
 
 
 def seed_complaints(engine: Engine, *, orders: int = 36, now: datetime | None = None,
@@ -174,13 +227,15 @@ def _story(session: Session, supervisor: Principal, manager: Principal, city: Si
         ("dispatch", {"lead_department_id": lead, "reason": "请核实并整改"}, 0),
         ("sign", {}, 1),
         ("progress", {"reason": "已调取大厅监控并约谈当事人"}, 2),
-        ("reply", {"reply": "经核实,反映情况属实。已对当事人进行批评教育,并在科室内通报。"}, 4),
+        ("reply", {"reply": "经核实,反映情况属实。已对当事人进行批评教育,并在科室内通报。", "finding": "upheld",
+                   "facts": f"调取大厅监控录像,{worker.name}接待群众时语气生硬、未起身接待,与反映一致。"}, 4),
         ("callback", {"level": 4, "method": "phone", "reason": "对处理结果满意"}, 5),
-        ("outcome", {"outcome": "upheld", "disposition": ["criticism_notice"], "reason": "监控录像证实"}, 5),
+        ("confirm_finding", {"disposition": ["criticism_notice"], "reason": "监控录像证实"}, 5),
         ("close", {"reason": "处理完毕"}, 6),
     ]
     for action, data, days in steps:
-        transition(session, supervisor, order.id, action, data, ip="demo", now=at + timedelta(days=days, hours=2))
+        actor = _unit_actor(session, supervisor, action, lead)
+        transition(session, actor, order.id, action, data, ip="demo", now=at + timedelta(days=days, hours=2))
     notice = draft_notice(session, supervisor, {
         "kind": "criticism", "site_id": city.id, "source_ref": f"work_order:{order.number}",
         "title": f"关于{worker.name}服务态度问题的通报批评",
@@ -204,7 +259,9 @@ def _the_month(session: Session, supervisor: Principal, city: Site, windows: lis
     types = [RequestType.COMPLAINT] * 4 + [RequestType.HELP, RequestType.SUGGESTION, RequestType.CONSULT,
                                            RequestType.PRAISE]
     for n in range(count):
-        kind = types[n % len(types)]
+        # The orders that reach the callback are complaints: each centre shows a finding confirmed (and the city
+        # callers nobody reached).
+        kind = RequestType.COMPLAINT if n % 6 == 5 else types[n % len(types)]
         window = windows[rng.randrange(len(windows))]
         person = next((s for s in staff if s.window_id == window.id), None) if n % 3 == 0 else None
         at = now - timedelta(days=rng.randrange(1, 30), hours=rng.randrange(0, 8))
@@ -230,15 +287,26 @@ def _the_month(session: Session, supervisor: Principal, city: Site, windows: lis
         if stage >= 3:
             plan.append(("progress", {"reason": "正在核实"}))
         if stage >= 4:
-            plan.append(("reply", {"reply": "已按规定办理并答复来电人。"}))
-        if stage >= 5:
-            plan += [("callback", {"level": rng.choice([5, 4, 3, 2]), "method": "phone", "reason": "回访"}),
-                     ("close", {"reason": "办结"})]
+            reply: dict[str, Any] = {"reply": "已按规定办理并答复来电人。"}
+            if kind is RequestType.COMPLAINT:
+                reply.update(finding=rng.choice(["upheld", "partly", "not_upheld"]),
+                             facts="调阅办件记录和大厅监控,询问当班工作人员,核实了来电反映的情况。")
+            plan.append(("reply", reply))
+        if stage >= 5 and n % 12 == 11:
+            # A caller nobody reaches: the set number of tries recorded, then closed without a callback.
+            plan += [("callback_try", {"method": "phone", "reason": "无人接听"})] * 3
+            plan.append(("close", {"reason": "三次回访均未接通,按规定办结"}))
+        elif stage >= 5:
+            plan.append(("callback", {"level": rng.choice([5, 4, 3, 2]), "method": "phone", "reason": "回访"}))
+            if kind is RequestType.COMPLAINT:
+                plan.append(("confirm_finding", {"reason": "核查属实情况清楚"}))
+            plan.append(("close", {"reason": "办结"}))
         if stage == 0:
             plan = []
         for i, (action, step) in enumerate(plan):
             try:
-                transition(session, supervisor, order_id, action, step, ip="demo",
+                actor = _unit_actor(session, supervisor, action, window.department_id)
+                transition(session, actor, order_id, action, step, ip="demo",
                            now=min(at + timedelta(hours=4 + 20 * i), now))
             except Exception as exc:  # a demo step refused (e.g. a type that closes at intake): keep going
                 logger.debug("demo step %s skipped: %s", action, exc)

@@ -36,7 +36,7 @@ _ATTRS: dict[str, tuple[str, ...]] = {
     "window": ("window_id",),
     "department": ("department_id", "lead_department_id", "assisting_department_ids"),
     "post": ("post_id",),
-    "staff": ("staff_id",),
+    "staff": ("staff_id", "responsible_staff_ids"),
 }
 
 
@@ -87,6 +87,22 @@ def form_choices(session: Session, actor: Principal, *, people: bool = True) -> 
         staff, _ = org.list_entities(session, actor, org.OrgKind.STAFF, limit=OPTION_LIMIT)
         out.staff = [(int(r.id), f"{r.name} ({r.code})") for r in staff]
     return out
+
+
+def responsible_choices(session: Session, actor: Principal, *, site_id: int) -> list[tuple[int, str]]:
+    """The staff an outcome may hold responsible: the people of the order's centre, for those who record outcomes."""
+    if not actor.can(Permission.COMPLAINTS_WRITE) and not actor.can(Permission.CONFIDENTIAL_READ):
+        return []
+    site = session.get(Site, site_id)
+    if site is None or not actor.covers_path(site.path):
+        return []
+    rows = session.exec(
+        select(Staff.id, Staff.name, Staff.code)
+        .where(col(Staff.site_id) == site_id, col(Staff.active).is_(True))
+        .order_by(col(Staff.code))
+        .limit(OPTION_LIMIT)
+    ).all()
+    return [(int(i or 0), f"{n} ({c})") for i, n, c in rows]
 
 
 @dataclass

@@ -21,6 +21,10 @@ _FIELDS: dict[str, tuple[str, str]] = {
     "field.level": ("满意度", "Satisfaction"),
     "field.outcome": ("诉求属实情况", "Outcome"),
     "field.disposition": ("处理方式", "Disposition"),
+    "field.finding": ("核查结论", "Finding"),
+    "field.facts": ("查明事实", "Facts found"),
+    "field.responsible_staff_ids": ("责任人", "People held responsible"),
+    "field.method": ("回访方式", "Method"),
     "field.idempotency_key": ("提交标识", "Idempotency key"),
     "field.case_no": ("办件编号", "Case number"),
     "field.decision": ("复核结论", "Decision"),
@@ -88,6 +92,16 @@ add_messages(
         "complaints.error.order_cancelled": (
             "该工单已撤销(起因已不成立),不能认定或改判",
             "this order was cancelled (its cause fell away): no outcome can be recorded or revised",
+        ),
+        "complaints.error.no_finding": ("承办单位尚未提出核查结论", "the unit has given no finding yet"),
+        "complaints.error.finding_to_confirm": (
+            "承办单位的核查结论为“{finding}”:请确认结论或退回承办单位",
+            "the unit found \u201c{finding}\u201d: confirm the finding or send it back to the unit",
+        ),
+        "complaints.error.callback_first": (
+            "须先回访:来电人未匿名且有联系电话,已记录 {tries} 次未接通(满 {needed} 次方可不回访办结)",
+            "call back first: the caller is named and has a number; {tries} unanswered tries recorded "
+            "({needed} are needed to close without a callback)",
         ),
         "complaints.error.no_outcome": ("尚未认定,无需改判", "no outcome is recorded yet: record it first"),
         "complaints.error.outcome_unchanged": (
@@ -198,6 +212,9 @@ add_messages(
         "wo_action.merge": ("并单", "merge"),
         "wo_action.absorb": ("并入重复件", "take in a duplicate"),
         "wo_action.reply": ("答复", "reply"),
+        "wo_action.return_finding": ("退回核查结论", "send the finding back"),
+        "wo_action.confirm_finding": ("确认核查结论", "confirm the finding"),
+        "wo_action.callback_try": ("回访未接通", "callback try: unreachable"),
         "wo_action.callback": ("回访", "call back"),
         "wo_action.reopen": ("重办", "reopen"),
         "wo_action.close": ("办结", "close"),
@@ -339,6 +356,13 @@ add_messages(
         ),
         "complaints.ui.days": ("延期工作日数", "Working days"),
         "complaints.ui.method": ("回访方式", "Method"),
+        "complaints.ui.nav_unit_orders": ("本单位工单", "Our orders"),
+        "complaints.ui.callback_tries": ("已记录 {n} 次未接通", "{n} unanswered tries recorded"),
+        "complaints.ui.callback_try_n": ("第 {n} 次回访未接通 · {method}", "try {n} reached nobody · {method}"),
+        "complaints.ui.responsible_hint": (
+            "默认为被投诉人,可多选或不选",
+            "the person complained about by default; choose several or none",
+        ),
         "complaints.ui.method_phone": ("电话", "Phone"),
         "complaints.ui.method_sms": ("短信", "SMS"),
         "complaints.ui.method_visit": ("上门", "Visit"),

@@ -201,6 +201,10 @@ class WorkOrder(SQLModel, table=True):
     card: str = Field(default="", max_length=8)  # "", "yellow", "red": the highest the chase job gave
     reply: str = Field(default="", sa_type=Text)
     replied_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    # The unit's finding (诉求属实?) with the facts it rests on; the supervisor confirms it as the outcome.
+    finding: str = Field(default="", max_length=12)  # an Outcome value, "" before the reply
+    finding_facts: str = Field(default="", sa_type=Text)
+    callback_tries: int = 0  # recorded tries that reached nobody (each one an event with time and method)
     callback_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     callback_method: str = Field(default="", max_length=12)
     callback_level: int | None = None
@@ -208,6 +212,8 @@ class WorkOrder(SQLModel, table=True):
     reopen_count: int = 0
     outcome: str = Field(default="", max_length=12)
     disposition: str = Field(default="", max_length=120)  # space-separated Disposition values
+    # The staff held responsible by the outcome (space-separated ids), chosen by the supervisor.
+    responsible: str = Field(default="", max_length=400)
     closed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     closed_on: date | None = None
     on_time: bool | None = None
@@ -654,6 +660,9 @@ class WorkOrderView(BaseModel):
     extended_days: int
     reply: str
     replied_at: datetime | None
+    finding: str
+    finding_facts: str
+    callback_tries: int
     callback_at: datetime | None
     callback_method: str
     callback_level: int | None
@@ -661,6 +670,7 @@ class WorkOrderView(BaseModel):
     reopen_count: int
     outcome: str
     disposition: list[str]
+    responsible_staff_ids: list[int]
     closed_at: datetime | None
     on_time: bool | None
     merged_into_id: int | None

@@ -28,6 +28,9 @@ class ComplaintsSettings(BaseSettings):
     red_card_workdays_late: int = Field(
         0, ge=0, le=10, description="Red card when the order is this many working days past due"
     )
+    callback_tries: int = Field(
+        3, ge=1, le=10, description="Recorded callback tries after which an unreachable caller's order may close"
+    )
     rating_answer_workdays: int = Field(1, ge=0, le=10, description="A bad rating is answered within this")
     rating_fix_workdays: int = Field(15, ge=1, le=60, description="A bad rating is put right within this")
     # Ledger points: negative deductions, positive bonuses (the bureau sets them; these are defaults).

@@ -9,8 +9,13 @@
   COMPLAINTS_WRITE for ordinary orders, CONFIDENTIAL_READ for confidential ones.
 - A person named in an order never sees that order (the person complained about must not learn who
   complained, nor read the complaint before it is investigated).
-- The people of a unit are users whose staff record belongs to that department; they act on the
-  orders their department leads (sign, send back, progress, extension request, reply).
+- A unit acts through its handlers (承办人, role handler, COMPLAINTS_HANDLE): users assigned to one or more
+  departments, who read the orders those departments lead or assist within their jurisdiction, and act
+  on the ones they lead (sign, send back, progress, extension request, reply with a finding). They see the
+  caller as above (name and masked phone, nothing on a confidential order) and never the full number.
+- Window staff read no orders: what concerns their own rectification reaches them as the outcome's
+  ledger entry on their own page (/me), without the order, its caller or who made it. A clerk who
+  belongs to a department is not its handler.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from sqlmodel import Session, col, select
 from complaints.models import WorkOrder, WorkOrderUnit
 from supervision import crypto
 from supervision.access import Permission, Principal
-from supervision.models import Site, Staff
+from supervision.models import Site
 
 
 @dataclass(frozen=True)
@@ -30,7 +35,7 @@ class Viewer:
     """A principal with what the order rules need to know about them, looked up once."""
 
     principal: Principal
-    department_id: int | None
+    department_ids: frozenset[int]
 
     @property
     def confidential(self) -> bool:
@@ -42,11 +47,8 @@ class Viewer:
 
 
 def viewer_for(session: Session, principal: Principal) -> Viewer:
-    department_id = None
-    if principal.staff_id is not None:
-        staff = session.get(Staff, principal.staff_id)
-        department_id = staff.department_id if staff is not None else None
-    return Viewer(principal, department_id)
+    handles = principal.can(Permission.COMPLAINTS_HANDLE)
+    return Viewer(principal, principal.department_ids if handles else frozenset())
 
 
 def in_jurisdiction(session: Session, principal: Principal, site_id: int) -> bool:
@@ -60,11 +62,14 @@ def assisting_units(session: Session, order_id: int) -> list[int]:
 
 
 def is_unit_member(session: Session, viewer: Viewer, order: WorkOrder, *, lead_only: bool = False) -> bool:
-    if viewer.department_id is None or order.integrity:
+    """A handler of the lead unit (or of an assisting one, unless `lead_only`) whose jurisdiction holds the order."""
+    if not viewer.department_ids or order.integrity:
         return False
-    if order.lead_department_id == viewer.department_id:
-        return True
-    return not lead_only and viewer.department_id in assisting_units(session, order.id or 0)
+    if order.lead_department_id in viewer.department_ids:
+        member = True
+    else:
+        member = not lead_only and bool(viewer.department_ids & set(assisting_units(session, order.id or 0)))
+    return member and in_jurisdiction(session, viewer.principal, order.site_id)
 
 
 def can_read(session: Session, viewer: Viewer, order: WorkOrder) -> bool:

@@ -36,7 +36,10 @@ class Action(StrEnum):
     APPROVE_EXTENSION = "approve_extension"
     REJECT_EXTENSION = "reject_extension"
     MERGE = "merge"
-    REPLY = "reply"
+    REPLY = "reply"  # with the unit's finding (属实 / 部分属实 / 不属实) and its facts
+    RETURN_FINDING = "return_finding"  # 退回: the supervisor sends the reply and finding back to the unit
+    CONFIRM_FINDING = "confirm_finding"  # the supervisor confirms the finding: it becomes the outcome
+    CALLBACK_TRY = "callback_try"  # a callback that reached nobody, recorded with its time and method
     CALLBACK = "callback"
     REOPEN = "reopen"
     CLOSE = "close"
@@ -65,12 +68,16 @@ TRANSITIONS: dict[Action, tuple[frozenset[State], State | None]] = {
     Action.REJECT_EXTENSION: (_IN_UNIT, None),
     Action.MERGE: (_BEFORE_REPLY, S.MERGED),
     Action.REPLY: (_IN_UNIT, S.REPLIED),
+    Action.RETURN_FINDING: (frozenset({S.REPLIED, S.CALLED_BACK}), S.HANDLING),
+    Action.CALLBACK_TRY: (frozenset({S.REPLIED}), None),
     Action.CALLBACK: (frozenset({S.REPLIED}), S.CALLED_BACK),
     Action.REOPEN: (frozenset({S.CALLED_BACK}), S.HANDLING),
     # From received: a consultation answered on the spot (or a call that needs nothing) closes at once;
-    # from replied: when no callback is possible (anonymous, no number), with a reason.
+    # from replied: only when no callback is possible (anonymous, no number, unreachable after the set
+    # number of recorded tries), with a reason; the service checks which.
     Action.CLOSE: (frozenset({S.RECEIVED, S.REPLIED, S.CALLED_BACK}), S.CLOSED),
     Action.OUTCOME: (frozenset({S.REPLIED, S.CALLED_BACK, S.CLOSED}), None),
+    Action.CONFIRM_FINDING: (frozenset({S.REPLIED, S.CALLED_BACK, S.CLOSED}), None),
     Action.REVISE_OUTCOME: (frozenset({S.REPLIED, S.CALLED_BACK, S.CLOSED}), None),
     # Taken by the service that voids the cause (never by a user directly); an order already closed stays
     # closed and still records why its cause fell away.

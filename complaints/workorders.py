@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -18,8 +18,9 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import instance_state
 from sqlmodel import Session, col, func, select
 
-from complaints import deadlines, guards, rollup, visibility
+from complaints import deadlines, guards, rollup, titles, visibility
 from complaints.models import (
+    CallbackMethod,
     Channel,
     Disposition,
     Outcome,
@@ -335,7 +336,7 @@ def prepare_order(
         phone_hash=crypto.keyed_hash("phone:" + phone) if phone else "",
         confidential=model.confidential or integrity,
         integrity=integrity,
-        title=model.title or model.content[:60],
+        title=model.title or titles.derive_title(model.content),
         content=model.content,
         window_id=model.window_id,
         post_id=model.post_id,
@@ -440,6 +441,10 @@ class TransitionInput(BaseModel):
     method: str = PydField("phone", max_length=12)
     outcome: Outcome | None = None
     disposition: list[Disposition] = []
+    finding: Outcome | None = None  # the unit's finding (诉求属实?) with its reply
+    facts: str = PydField("", max_length=5000)  # the facts the finding rests on
+    # The people the outcome holds responsible; None: the person the order is about.
+    responsible_staff_ids: list[int] | None = None
 
 
 def transition(
@@ -485,6 +490,40 @@ def transition(
 _INTERNAL = frozenset({Action.RECEIVE, Action.CHASE, Action.ESCALATE, Action.CANCEL})
 
 
+@dataclass
+class _Step:
+    """One action being applied: what its handler reads, and the calendar loaded only when needed."""
+
+    session: Session
+    actor: Principal
+    order: WorkOrder
+    action: Action
+    data: TransitionInput
+    before: State
+    clock: Clock
+    settings: ComplaintsSettings
+    ip: str
+    data_detail: dict[str, Any]
+    calendar: WorkCalendar | None = None
+
+    @property
+    def reason(self) -> str:
+        return self.data.reason
+
+    def cal(self) -> WorkCalendar:
+        # Most actions need no calendar: load it only for those that count working days.
+        if self.calendar is None:
+            self.calendar = load_memo_calendar(self.session)
+        return self.calendar
+
+    def need(self, field: str, value: object) -> None:
+        if value in (None, "", []):
+            raise InvalidInput(field, "error.required")
+
+
+_Handler = Callable[[_Step], dict[str, Any]]
+
+
 def _apply(
     session: Session,
     actor: Principal,
@@ -500,200 +539,15 @@ def _apply(
     rollup_change: bool = True,
     data_detail: dict[str, Any] | None = None,
 ) -> None:
-    settings = settings or get_complaints_settings()
+    """Apply one action: its handler (from `_HANDLERS`) checks and changes the order, then one event and audit entry."""
     before = State(order.state)
     counted = rollup.contribution(order) if rollup_change else None
     after = next_state(before, action)
-    loaded: list[WorkCalendar] = [calendar] if calendar is not None else []
-
-    def cal() -> WorkCalendar:
-        # Most actions need no calendar: load it only for those that count working days.
-        if not loaded:
-            loaded.append(load_memo_calendar(session))
-        return loaded[0]
-
-    detail: dict[str, Any] = {}
+    step = _Step(session, actor, order, action, data, before, clock, settings or get_complaints_settings(), ip,
+                 data_detail or {}, calendar)
+    handler = _HANDLERS.get(action)
+    detail = handler(step) if handler is not None else {}
     reason = data.reason
-    data_detail = data_detail or {}
-
-    def need(field: str, value: object) -> None:
-        if value in (None, "", []):
-            raise InvalidInput(field, "error.required")
-
-    if action in (Action.DISPATCH, Action.REASSIGN):
-        need("lead_department_id", data.lead_department_id)
-        if action is Action.REASSIGN:
-            need("reason", reason)
-        site = session.get(Site, order.site_id)
-        assert site is not None and data.lead_department_id is not None
-        _department(session, site, data.lead_department_id, "lead_department_id")
-        assisting = sorted(set(data.assisting_department_ids) - {data.lead_department_id})
-        for dept_id in assisting:
-            _department(session, site, dept_id, "assisting_department_ids")
-        old_units = visibility.assisting_units(session, order.id or 0)
-        for unit in session.exec(select(WorkOrderUnit).where(col(WorkOrderUnit.order_id) == order.id)):
-            session.delete(unit)
-        session.flush()
-        for dept_id in assisting:
-            session.add(WorkOrderUnit(order_id=order.id or 0, department_id=dept_id))
-        detail = {
-            "lead": data.lead_department_id,
-            "assisting": assisting,
-            "previous_lead": order.lead_department_id,
-            "previous_assisting": old_units,
-        }
-        order.lead_department_id = data.lead_department_id
-        order.dispatched_on = clock.today
-    elif action is Action.SIGN:
-        order.responded_at = order.responded_at or clock.now
-    elif action is Action.SEND_BACK:
-        need("reason", reason)
-        since = order.dispatched_on or order.received_on
-        if not deadlines.within_workdays(cal(), since, clock.today, settings.send_back_workdays):
-            raise Conflict("complaints.error.send_back_late", days=settings.send_back_workdays)
-        order.responded_at = order.responded_at or clock.now
-        detail = {"from_unit": order.lead_department_id}
-    elif action is Action.PROGRESS:
-        need("reason", reason)
-    elif action is Action.REQUEST_EXTENSION:
-        need("days", data.days)
-        need("reason", reason)
-        assert data.days is not None
-        if data.days > settings.extension_max_workdays:
-            raise InvalidInput("days", "complaints.error.extension_too_long", max=settings.extension_max_workdays)
-        if order.extension_pending_days is not None:
-            raise Conflict("complaints.error.extension_pending")
-        order.extension_pending_days = data.days
-        order.extension_pending_reason = reason[:400]
-        detail = {"days": data.days}
-    elif action in (Action.APPROVE_EXTENSION, Action.REJECT_EXTENSION):
-        if order.extension_pending_days is None:
-            raise Conflict("complaints.error.no_extension_pending")
-        days = order.extension_pending_days
-        if action is Action.APPROVE_EXTENSION:
-            new_due = deadlines.due_date(cal(), order.due_on, days)
-            detail = {
-                "days": days,
-                "due_on": new_due.due_on.isoformat(),
-                "previous_due_on": order.due_on.isoformat(),
-            }
-            order.due_on, order.due_provisional, order.due_source = (
-                new_due.due_on,
-                new_due.provisional,
-                new_due.source,
-            )
-            order.extended_days += days
-            order.card = ""
-        else:
-            need("reason", reason)
-            detail = {"days": days}
-        order.extension_pending_days = None
-        order.extension_pending_reason = ""
-    elif action is Action.MERGE:
-        need("into", data.into)
-        # Locked like the order itself: a target closed or merged meanwhile must refuse the merge.
-        target = _find(session, str(data.into), lock=True)
-        if (
-            target is None
-            or target.id == order.id
-            or not visibility.can_supervise(session, viewer_for(session, actor), target)
-        ):
-            raise InvalidInput("into", "error.unknown_ref", kind="kind.work_order", value=data.into)
-        if not target.is_open:
-            raise Conflict("complaints.error.merge_into_closed", number=target.number)
-        order.merged_into_id = target.id
-        order.is_open = False
-        detail = {"into": target.number}
-        target.version += 1
-        _event(
-            session,
-            actor,
-            target,
-            "absorb",
-            target.state,
-            State(target.state),
-            clock.now,
-            reason=reason,
-            detail={"merged": order.number},
-        )
-        session.add(target)
-    elif action is Action.REPLY:
-        need("reply", data.reply)
-        order.reply = data.reply
-        order.replied_at = clock.now
-        order.responded_at = order.responded_at or clock.now
-    elif action is Action.CALLBACK:
-        need("level", data.level)
-        assert data.level is not None
-        if data.level <= Satisfaction.DISSATISFIED:
-            need("reason", reason)
-        order.callback_at = clock.now
-        order.callback_level = int(data.level)
-        order.callback_method = data.method[:12]
-        order.callback_reason = reason[:400]
-        detail = {"level": int(data.level), "method": data.method}
-    elif action is Action.REOPEN:
-        need("reason", reason)
-        if order.callback_level is not None and order.callback_level > Satisfaction.DISSATISFIED:
-            raise Conflict("complaints.error.reopen_satisfied")
-        due = deadlines.due_date(cal(), clock.today, order.time_limit_days)
-        detail = {"due_on": due.due_on.isoformat(), "previous_due_on": order.due_on.isoformat()}
-        order.due_on, order.due_provisional, order.due_source = due.due_on, due.provisional, due.source
-        order.reopen_count += 1
-        order.card = ""
-        order.reply, order.replied_at = "", None
-        order.callback_at, order.callback_level, order.callback_method, order.callback_reason = (
-            None,
-            None,
-            "",
-            "",
-        )
-    elif action is Action.CLOSE:
-        if before is State.RECEIVED:
-            need("reply", data.reply)
-            order.reply = data.reply
-            order.replied_at = clock.now
-        elif before is State.REPLIED or (
-            order.callback_level is not None and order.callback_level <= Satisfaction.DISSATISFIED
-        ):
-            need("reason", reason)
-        order.closed_at = clock.now
-        order.closed_on = clock.today
-        order.on_time = clock.today <= order.due_on
-        order.is_open = False
-        detail = {"on_time": order.on_time}
-    elif action in (Action.OUTCOME, Action.REVISE_OUTCOME) and _was_cancelled(session, order):
-        raise Conflict("complaints.error.order_cancelled")
-    elif action is Action.OUTCOME:
-        need("outcome", data.outcome)
-        assert data.outcome is not None
-        if order.outcome:
-            raise Conflict("complaints.error.outcome_recorded", outcome=f"outcome.{order.outcome}")
-        order.outcome = data.outcome.value
-        order.disposition = " ".join(sorted({d.value for d in data.disposition}))
-        detail = {"outcome": order.outcome, "disposition": order.disposition.split()}
-        detail.update(_outcome_effects(session, actor, order, data.outcome, clock, settings, ip))
-    elif action is Action.REVISE_OUTCOME:
-        detail = _revise_outcome(session, actor, order, data, clock, settings, ip)
-    elif action is Action.CANCEL:
-        need("reason", reason)
-        detail = {"was_open": order.is_open, **data_detail}
-        if order.outcome:
-            # An outcome recorded on an order whose cause fell away counts nowhere: not in the ledger, the
-            # risk register or the statistics; its history keeps it.
-            reversed_ids = _reverse_outcome_effects(session, actor, order, reason, at=clock.now, ip=ip)
-            detail.update(previous_outcome=order.outcome, previous_disposition=order.disposition.split(),
-                          reversed_ledger_entry_ids=reversed_ids)
-            order.outcome, order.disposition = "", ""
-        if order.is_open:
-            order.closed_at = clock.now
-            order.closed_on = clock.today
-            order.on_time = clock.today <= order.due_on
-            order.is_open = False
-            order.extension_pending_days = None
-            order.extension_pending_reason = ""
-    elif action in (Action.CHASE, Action.ESCALATE):
-        detail = {"card": order.card, "due_on": order.due_on.isoformat()}
     order.state = after.value
     order.version += 1
     session.add(order)
@@ -716,6 +570,309 @@ def _apply(
     )
 
 
+def _on_dispatch(step: _Step) -> dict[str, Any]:
+    session, order, data = step.session, step.order, step.data
+    step.need("lead_department_id", data.lead_department_id)
+    if step.action is Action.REASSIGN:
+        step.need("reason", step.reason)
+    site = session.get(Site, order.site_id)
+    assert site is not None and data.lead_department_id is not None
+    _department(session, site, data.lead_department_id, "lead_department_id")
+    assisting = sorted(set(data.assisting_department_ids) - {data.lead_department_id})
+    for dept_id in assisting:
+        _department(session, site, dept_id, "assisting_department_ids")
+    old_units = visibility.assisting_units(session, order.id or 0)
+    for unit in session.exec(select(WorkOrderUnit).where(col(WorkOrderUnit.order_id) == order.id)):
+        session.delete(unit)
+    session.flush()
+    for dept_id in assisting:
+        session.add(WorkOrderUnit(order_id=order.id or 0, department_id=dept_id))
+    detail = {
+        "lead": data.lead_department_id,
+        "assisting": assisting,
+        "previous_lead": order.lead_department_id,
+        "previous_assisting": old_units,
+    }
+    order.lead_department_id = data.lead_department_id
+    order.dispatched_on = step.clock.today
+    return detail
+
+
+def _on_sign(step: _Step) -> dict[str, Any]:
+    step.order.responded_at = step.order.responded_at or step.clock.now
+    return {}
+
+
+def _on_send_back(step: _Step) -> dict[str, Any]:
+    order = step.order
+    step.need("reason", step.reason)
+    since = order.dispatched_on or order.received_on
+    if not deadlines.within_workdays(step.cal(), since, step.clock.today, step.settings.send_back_workdays):
+        raise Conflict("complaints.error.send_back_late", days=step.settings.send_back_workdays)
+    order.responded_at = order.responded_at or step.clock.now
+    return {"from_unit": order.lead_department_id}
+
+
+def _on_progress(step: _Step) -> dict[str, Any]:
+    step.need("reason", step.reason)
+    return {}
+
+
+def _on_request_extension(step: _Step) -> dict[str, Any]:
+    order, data, settings = step.order, step.data, step.settings
+    step.need("days", data.days)
+    step.need("reason", step.reason)
+    assert data.days is not None
+    if data.days > settings.extension_max_workdays:
+        raise InvalidInput("days", "complaints.error.extension_too_long", max=settings.extension_max_workdays)
+    if order.extension_pending_days is not None:
+        raise Conflict("complaints.error.extension_pending")
+    order.extension_pending_days = data.days
+    order.extension_pending_reason = step.reason[:400]
+    return {"days": data.days}
+
+
+def _on_decide_extension(step: _Step) -> dict[str, Any]:
+    order = step.order
+    if order.extension_pending_days is None:
+        raise Conflict("complaints.error.no_extension_pending")
+    days = order.extension_pending_days
+    detail: dict[str, Any]
+    if step.action is Action.APPROVE_EXTENSION:
+        new_due = deadlines.due_date(step.cal(), order.due_on, days)
+        detail = {"days": days, "due_on": new_due.due_on.isoformat(), "previous_due_on": order.due_on.isoformat()}
+        order.due_on, order.due_provisional, order.due_source = new_due.due_on, new_due.provisional, new_due.source
+        order.extended_days += days
+        order.card = ""
+    else:
+        step.need("reason", step.reason)
+        detail = {"days": days}
+    order.extension_pending_days = None
+    order.extension_pending_reason = ""
+    return detail
+
+
+def _on_merge(step: _Step) -> dict[str, Any]:
+    session, actor, order, data = step.session, step.actor, step.order, step.data
+    step.need("into", data.into)
+    # Locked like the order itself: a target closed or merged meanwhile must refuse the merge.
+    target = _find(session, str(data.into), lock=True)
+    if target is None or target.id == order.id or not visibility.can_supervise(
+        session, viewer_for(session, actor), target
+    ):
+        raise InvalidInput("into", "error.unknown_ref", kind="kind.work_order", value=data.into)
+    if not target.is_open:
+        raise Conflict("complaints.error.merge_into_closed", number=target.number)
+    order.merged_into_id = target.id
+    order.is_open = False
+    target.version += 1
+    _event(session, actor, target, "absorb", target.state, State(target.state), step.clock.now,
+           reason=step.reason, detail={"merged": order.number})
+    session.add(target)
+    return {"into": target.number}
+
+
+def _on_reply(step: _Step) -> dict[str, Any]:
+    order, data = step.order, step.data
+    step.need("reply", data.reply)
+    # A complaint's reply states whether it was true (诉求属实?) and the facts found; other requests may.
+    if order.type == RequestType.COMPLAINT.value:
+        step.need("finding", data.finding)
+        step.need("facts", data.facts)
+    order.reply = data.reply
+    order.replied_at = step.clock.now
+    order.responded_at = order.responded_at or step.clock.now
+    order.finding = data.finding.value if data.finding is not None else ""
+    order.finding_facts = data.facts
+    return {"finding": order.finding} if order.finding else {}
+
+
+def _on_return_finding(step: _Step) -> dict[str, Any]:
+    """退回: the supervisor does not accept the unit's reply and finding; the unit works on."""
+    order = step.order
+    step.need("reason", step.reason)
+    if order.outcome:
+        raise Conflict("complaints.error.outcome_recorded", outcome=f"outcome.{order.outcome}")
+    detail = {"previous_finding": order.finding}
+    order.reply, order.replied_at = "", None
+    order.finding, order.finding_facts = "", ""
+    _clear_callback(order)
+    return detail
+
+
+def _on_callback_try(step: _Step) -> dict[str, Any]:
+    """A callback that reached nobody: counted, with its time (the event's) and method."""
+    order, data = step.order, step.data
+    if data.method not in {m.value for m in CallbackMethod}:
+        raise InvalidInput("method", "error.choice", choices=", ".join(m.value for m in CallbackMethod))
+    order.callback_tries += 1
+    return {"try": order.callback_tries, "method": data.method}
+
+
+def _on_callback(step: _Step) -> dict[str, Any]:
+    order, data = step.order, step.data
+    step.need("level", data.level)
+    assert data.level is not None
+    if data.level <= Satisfaction.DISSATISFIED:
+        step.need("reason", step.reason)
+    order.callback_at = step.clock.now
+    order.callback_level = int(data.level)
+    order.callback_method = data.method[:12]
+    order.callback_reason = step.reason[:400]
+    return {"level": int(data.level), "method": data.method}
+
+
+def _on_reopen(step: _Step) -> dict[str, Any]:
+    order = step.order
+    step.need("reason", step.reason)
+    if order.callback_level is not None and order.callback_level > Satisfaction.DISSATISFIED:
+        raise Conflict("complaints.error.reopen_satisfied")
+    due = deadlines.due_date(step.cal(), step.clock.today, order.time_limit_days)
+    detail = {"due_on": due.due_on.isoformat(), "previous_due_on": order.due_on.isoformat()}
+    order.due_on, order.due_provisional, order.due_source = due.due_on, due.provisional, due.source
+    order.reopen_count += 1
+    order.card = ""
+    order.reply, order.replied_at = "", None
+    order.finding, order.finding_facts = "", ""
+    _clear_callback(order)
+    return detail
+
+
+def _clear_callback(order: WorkOrder) -> None:
+    order.callback_at, order.callback_level, order.callback_method, order.callback_reason = None, None, "", ""
+    order.callback_tries = 0
+
+
+def callback_waived(order: WorkOrder, settings: ComplaintsSettings) -> str:
+    """Why a replied order may close without a callback ("" when it may not): 12345 calls back first."""
+    if order.anonymous:
+        return "anonymous"
+    if not order.phone_enc or not crypto.decrypt(order.phone_enc):
+        return "no_number"
+    if order.callback_tries >= settings.callback_tries:
+        return "unreachable"
+    return ""
+
+
+def _on_close(step: _Step) -> dict[str, Any]:
+    order, data, before = step.order, step.data, step.before
+    detail: dict[str, Any] = {}
+    if before is State.RECEIVED:
+        step.need("reply", data.reply)
+        order.reply = data.reply
+        order.replied_at = step.clock.now
+    elif before is State.REPLIED:
+        waived = callback_waived(order, step.settings)
+        if not waived:
+            raise Conflict("complaints.error.callback_first", tries=order.callback_tries,
+                           needed=step.settings.callback_tries)
+        step.need("reason", step.reason)
+        detail["without_callback"] = waived
+    elif order.callback_level is not None and order.callback_level <= Satisfaction.DISSATISFIED:
+        step.need("reason", step.reason)
+    order.closed_at = step.clock.now
+    order.closed_on = step.clock.today
+    order.on_time = step.clock.today <= order.due_on
+    order.is_open = False
+    return {"on_time": order.on_time, **detail}
+
+
+def _on_outcome(step: _Step) -> dict[str, Any]:
+    session, order, data = step.session, step.order, step.data
+    if _was_cancelled(session, order):
+        raise Conflict("complaints.error.order_cancelled")
+    if step.action is Action.REVISE_OUTCOME:
+        return _revise_outcome(session, step.actor, order, data, step.clock, step.settings, step.ip)
+    if order.outcome:
+        raise Conflict("complaints.error.outcome_recorded", outcome=f"outcome.{order.outcome}")
+    if step.action is Action.CONFIRM_FINDING:
+        if not order.finding:
+            raise Conflict("complaints.error.no_finding")
+        outcome = Outcome(order.finding)
+    else:
+        if order.finding:
+            # The unit's finding is confirmed or sent back, never silently replaced.
+            raise Conflict("complaints.error.finding_to_confirm", finding=f"outcome.{order.finding}")
+        step.need("outcome", data.outcome)
+        assert data.outcome is not None
+        outcome = data.outcome
+    responsible = _responsible(session, step.actor, order, data)
+    order.outcome = outcome.value
+    order.disposition = " ".join(sorted({d.value for d in data.disposition}))
+    order.responsible = " ".join(str(i) for i in responsible)
+    detail: dict[str, Any] = {"outcome": order.outcome, "disposition": order.disposition.split(),
+                              "responsible_staff_ids": responsible}
+    detail.update(_outcome_effects(session, step.actor, order, outcome, step.clock, step.settings, step.ip))
+    return detail
+
+
+def _on_cancel(step: _Step) -> dict[str, Any]:
+    session, order, clock = step.session, step.order, step.clock
+    step.need("reason", step.reason)
+    detail = {"was_open": order.is_open, **step.data_detail}
+    if order.outcome:
+        # An outcome recorded on an order whose cause fell away counts nowhere: not in the ledger, the
+        # risk register or the statistics; its history keeps it.
+        reversed_ids = _reverse_outcome_effects(session, step.actor, order, step.reason, at=clock.now, ip=step.ip)
+        detail.update(previous_outcome=order.outcome, previous_disposition=order.disposition.split(),
+                      reversed_ledger_entry_ids=reversed_ids)
+        order.outcome, order.disposition, order.responsible = "", "", ""
+    if order.is_open:
+        order.closed_at = clock.now
+        order.closed_on = clock.today
+        order.on_time = clock.today <= order.due_on
+        order.is_open = False
+        order.extension_pending_days = None
+        order.extension_pending_reason = ""
+    return detail
+
+
+def _on_chase(step: _Step) -> dict[str, Any]:
+    return {"card": step.order.card, "due_on": step.order.due_on.isoformat()}
+
+
+_HANDLERS: dict[Action, _Handler] = {
+    Action.DISPATCH: _on_dispatch,
+    Action.REASSIGN: _on_dispatch,
+    Action.SIGN: _on_sign,
+    Action.SEND_BACK: _on_send_back,
+    Action.PROGRESS: _on_progress,
+    Action.REQUEST_EXTENSION: _on_request_extension,
+    Action.APPROVE_EXTENSION: _on_decide_extension,
+    Action.REJECT_EXTENSION: _on_decide_extension,
+    Action.MERGE: _on_merge,
+    Action.REPLY: _on_reply,
+    Action.RETURN_FINDING: _on_return_finding,
+    Action.CALLBACK_TRY: _on_callback_try,
+    Action.CALLBACK: _on_callback,
+    Action.REOPEN: _on_reopen,
+    Action.CLOSE: _on_close,
+    Action.OUTCOME: _on_outcome,
+    Action.CONFIRM_FINDING: _on_outcome,
+    Action.REVISE_OUTCOME: _on_outcome,
+    Action.CANCEL: _on_cancel,
+    Action.CHASE: _on_chase,
+    Action.ESCALATE: _on_chase,
+}
+
+
+def _responsible(session: Session, actor: Principal, order: WorkOrder, data: TransitionInput) -> list[int]:
+    """The staff an outcome holds responsible: as chosen, else the person the order is about."""
+    if data.responsible_staff_ids is None:
+        return [order.staff_id] if order.staff_id is not None else []
+    chosen = list(dict.fromkeys(data.responsible_staff_ids))
+    for staff_id in chosen:
+        staff = session.get(Staff, staff_id)
+        site = session.get(Site, staff.site_id) if staff is not None else None
+        if site is None or not actor.covers_path(site.path):
+            raise InvalidInput("responsible_staff_ids", "error.unknown_ref", kind="kind.staff", value=staff_id)
+    return chosen
+
+
+def responsible_ids(order: WorkOrder) -> list[int]:
+    return [int(i) for i in order.responsible.split()]
+
+
 def _outcome_effects(
     session: Session,
     actor: Principal,
@@ -725,8 +882,9 @@ def _outcome_effects(
     settings: ComplaintsSettings,
     ip: str,
 ) -> dict[str, Any]:
-    """An upheld complaint about a person or window goes to the ledger and the incident link."""
-    if order.staff_id is None and order.window_id is None:
+    """An upheld complaint goes to the ledger of each person held responsible (or the window) and to the incidents."""
+    people = responsible_ids(order)
+    if not people and order.window_id is None:
         return {}
     if order.type == RequestType.PRAISE.value and outcome is Outcome.UPHELD:
         kind, points = "praise", settings.points_praise
@@ -736,34 +894,52 @@ def _outcome_effects(
         kind, points = "complaint_partly_upheld", settings.points_partly_upheld
     else:
         return {}
-    entry = ledger.record_entry(
-        session,
-        actor=actor,
-        day=clock.today,
-        kind=kind,
-        points=points,
-        reason=f"{order.number} {order.title}"[:400],
-        source_kind="work_order",
-        source_id=order.number,
-        staff_id=order.staff_id,
-        window_id=order.window_id if order.staff_id is None else _staff_window(session, order),
-        ip=ip,
-    )
-    out: dict[str, Any] = {"ledger_entry_id": entry.id}
-    if kind != "praise":
+    # Each person named, or the window alone when the outcome names nobody.
+    subjects: list[int | None] = list(people) or [None]
+    entry_ids: list[int] = []
+    incident_ids: list[int] = []
+    for n, staff_id in enumerate(subjects):
+        subject = staff_id is not None and staff_id == order.staff_id
+        # The window alone, or the subject's own window; another person's entry names no window.
+        window_id = order.window_id if staff_id is None else (_staff_window(session, order) if subject else None)
+        entry = ledger.record_entry(
+            session,
+            actor=actor,
+            day=clock.today,
+            kind=kind,
+            points=points,
+            reason=f"{order.number} {order.title}"[:400],
+            source_kind="work_order",
+            source_id=order.number,
+            staff_id=staff_id,
+            window_id=window_id,
+            ip=ip,
+        )
+        entry_ids.append(entry.id or 0)
+        if kind == "praise":
+            continue
         incident = incidents.record_incident(
             session,
             kind="complaint",
             source_kind="work_order",
-            source_id=order.id,
+            source_id=_incident_source(order, n, staff_id),
             occurred_at=order.received_at,
-            post_id=order.post_id,
-            window_id=order.window_id,
-            staff_id=order.staff_id,
+            post_id=order.post_id if subject or staff_id is None else None,
+            window_id=order.window_id if subject or staff_id is None else None,
+            staff_id=staff_id,
             summary=f"{order.number} {outcome.value}",
         )
-        out["incident_id"] = incident.id
+        incident_ids.append(incident.id or 0)
+    out: dict[str, Any] = {"ledger_entry_id": entry_ids[0], "ledger_entry_ids": entry_ids}
+    if incident_ids:
+        out["incident_id"] = incident_ids[0]
+        out["incident_ids"] = incident_ids
     return out
+
+
+def _incident_source(order: WorkOrder, n: int, staff_id: int | None) -> str:
+    """The first person's incident keeps the order's id as its source; each further person's adds theirs."""
+    return str(order.id) if n == 0 or staff_id is None else f"{order.id}:{staff_id}"
 
 
 OUTCOME_LEDGER_KINDS = ("praise", "complaint_upheld", "complaint_partly_upheld")
@@ -786,18 +962,27 @@ def _revise_outcome(
     if not data.reason:
         raise InvalidInput("reason", "complaints.error.revision_reason")
     disposition = " ".join(sorted({d.value for d in data.disposition}))
-    if data.outcome.value == order.outcome and disposition == order.disposition:
+    if (data.outcome.value == order.outcome and disposition == order.disposition
+            and (data.responsible_staff_ids is None
+                 or list(dict.fromkeys(data.responsible_staff_ids)) == responsible_ids(order))):
         raise Conflict("complaints.error.outcome_unchanged", outcome=f"outcome.{order.outcome}")
-    previous = {"previous_outcome": order.outcome, "previous_disposition": order.disposition.split()}
+    previous = {"previous_outcome": order.outcome, "previous_disposition": order.disposition.split(),
+                "previous_responsible_staff_ids": responsible_ids(order)}
+    if data.responsible_staff_ids is not None or not order.responsible:
+        responsible = _responsible(session, actor, order, data)
+    else:
+        responsible = responsible_ids(order)
     # The old outcome's incident stops counting for the risk register; an upheld new one stands again below.
     reversed_ids = _reverse_outcome_effects(session, actor, order, f"改判 outcome revised: {data.reason}",
                                             at=clock.now, ip=ip)
     order.outcome = data.outcome.value
     order.disposition = disposition
+    order.responsible = " ".join(str(i) for i in responsible)
     detail: dict[str, Any] = {
         **previous,
         "outcome": order.outcome,
         "disposition": order.disposition.split(),
+        "responsible_staff_ids": responsible,
         "reversed_ledger_entry_ids": reversed_ids,
     }
     detail.update(_outcome_effects(session, actor, order, data.outcome, clock, settings, ip))
@@ -827,8 +1012,11 @@ def _reverse_outcome_effects(
         reversal = ledger.reverse_entry(session, entry.id, actor=actor, reason=reason[:400], ip=ip)
         reversed_ids.append(entry.id)
         logger.info("work order %s: ledger entry %s reversed by %s", order.number, entry.id, reversal.id)
-    incidents.withdraw_incident(session, kind="complaint", source_kind="work_order", source_id=order.id,
-                                reason=f"{order.number} {reason}"[:400], at=at)
+    people: list[int | None] = list(responsible_ids(order)) or [None]
+    for n, staff_id in enumerate(people):
+        incidents.withdraw_incident(session, kind="complaint", source_kind="work_order",
+                                    source_id=_incident_source(order, n, staff_id),
+                                    reason=f"{order.number} {reason}"[:400], at=at)
     return reversed_ids
 
 
@@ -1019,6 +1207,9 @@ def order_view(
         extended_days=order.extended_days,
         reply=order.reply,
         replied_at=order.replied_at,
+        finding=order.finding,
+        finding_facts=order.finding_facts,
+        callback_tries=order.callback_tries,
         callback_at=order.callback_at,
         callback_method=order.callback_method,
         callback_level=order.callback_level,
@@ -1026,6 +1217,7 @@ def order_view(
         reopen_count=order.reopen_count,
         outcome=order.outcome,
         disposition=order.disposition.split(),
+        responsible_staff_ids=responsible_ids(order),
         closed_at=order.closed_at,
         on_time=order.on_time,
         merged_into_id=order.merged_into_id,
@@ -1074,9 +1266,16 @@ def get_order(session: Session, actor: Principal, order_ref: int | str, *, ip: s
     supervisor = visibility.can_supervise(session, viewer, order)
     unit = visibility.is_unit_member(session, viewer, order, lead_only=True)
     # An outcome is recorded once, then only revised; an order whose cause fell away takes none.
-    hidden = _INTERNAL | {Action.OUTCOME if order.outcome else Action.REVISE_OUTCOME}
+    hidden = set(_INTERNAL) | {Action.OUTCOME if order.outcome else Action.REVISE_OUTCOME}
+    # A unit's finding is confirmed or sent back (not replaced by an outcome of the supervisor's own).
+    if order.outcome or not order.finding:
+        hidden |= {Action.CONFIRM_FINDING, Action.RETURN_FINDING}
+    if order.finding:
+        hidden.add(Action.OUTCOME)
+    if order.anonymous or not order.phone_enc:
+        hidden.add(Action.CALLBACK_TRY)
     if any(e.action == Action.CANCEL.value for e in events):
-        hidden |= {Action.OUTCOME, Action.REVISE_OUTCOME}
+        hidden |= {Action.OUTCOME, Action.REVISE_OUTCOME, Action.CONFIRM_FINDING, Action.RETURN_FINDING}
     actions = [
         a.value
         for a in allowed_actions(order.state)
@@ -1141,12 +1340,14 @@ def _visible_clause(session: Session, viewer: Viewer) -> ColumnElement[bool]:
     if viewer.reads_complaints:
         in_area = col(WorkOrder.site_id).in_(sites)
         clauses.append(in_area if viewer.confidential else and_(in_area, col(WorkOrder.integrity).is_(False)))
-    if viewer.department_id is not None:
-        assisted = select(WorkOrderUnit.order_id).where(col(WorkOrderUnit.department_id) == viewer.department_id)
+    if viewer.department_ids:
+        units = sorted(viewer.department_ids)
+        assisted = select(WorkOrderUnit.order_id).where(col(WorkOrderUnit.department_id).in_(units))
         clauses.append(
             and_(
                 col(WorkOrder.integrity).is_(False),
-                or_(col(WorkOrder.lead_department_id) == viewer.department_id, col(WorkOrder.id).in_(assisted)),
+                col(WorkOrder.site_id).in_(sites),
+                or_(col(WorkOrder.lead_department_id).in_(units), col(WorkOrder.id).in_(assisted)),
             )
         )
     if not clauses:
@@ -1206,7 +1407,7 @@ def list_orders(
     if f.card:
         where.append(col(WorkOrder.card) == f.card)
     if f.mine:
-        where.append(col(WorkOrder.lead_department_id) == (viewer.department_id or -1))
+        where.append(col(WorkOrder.lead_department_id).in_(sorted(viewer.department_ids) or [-1]))
     if f.q:
         like = f"%{f.q}%"
         where.append(or_(col(WorkOrder.number).ilike(like), col(WorkOrder.title).ilike(like)))

@@ -42,6 +42,8 @@ class Permission(StrEnum):
     ATTENDANCE_MANAGE = "attendance:manage"
     SCORING_READ = "scoring:read"
     SCORING_WRITE = "scoring:write"
+    # A unit's handler: sign, reply, ask for extensions and send back the orders of their departments.
+    COMPLAINTS_HANDLE = "complaints:handle"
 
 
 _READ_ORG = {Permission.ORG_READ, Permission.CALENDAR_READ, Permission.OWN_RECORDS}
@@ -101,6 +103,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.SCORING_READ,
         }
     ),
+    Role.HANDLER: frozenset({Permission.CALENDAR_READ, Permission.OWN_RECORDS, Permission.COMPLAINTS_HANDLE}),
     Role.STAFF: frozenset({Permission.CALENDAR_READ, Permission.OWN_RECORDS}),
 }
 
@@ -135,6 +138,8 @@ class Principal:
     staff_id: int | None = None
     locale: str = "zh-CN"
     permissions: frozenset[Permission] = field(default_factory=frozenset)
+    # The departments a handler acts for (empty for every other role).
+    department_ids: frozenset[int] = field(default_factory=frozenset)
 
     def can(self, permission: Permission) -> bool:
         return permission in self.permissions

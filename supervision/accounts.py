@@ -21,7 +21,17 @@ from supervision.access import MACHINE_SCOPES, ROLE_PERMISSIONS, Permission, Pri
 from supervision.db import session_scope, utcnow
 from supervision.errors import Conflict, InvalidInput, NotFound, TooManyAttempts, Unauthorized
 from supervision.i18n import LOCALES
-from supervision.models import ApiToken, AuthSession, LoginAttempt, Role, Site, Staff, User
+from supervision.models import (
+    ApiToken,
+    AuthSession,
+    Department,
+    LoginAttempt,
+    Role,
+    Site,
+    Staff,
+    User,
+    UserDepartment,
+)
 from supervision.org import CODE_RE, parse
 from supervision.passwords import MIN_PASSWORD_LENGTH, hash_password, new_token, token_digest, verify_password
 from supervision.settings import Settings, get_settings
@@ -40,6 +50,7 @@ class UserCreate(BaseModel):
     site_id: int | None = None
     staff_id: int | None = None
     locale: str = "zh-CN"
+    department_ids: list[int] = []  # a handler's departments
 
 
 class UserUpdate(UpdateModel):
@@ -52,6 +63,7 @@ class UserUpdate(UpdateModel):
     locale: str | None = None
     active: bool | None = None
     password: str | None = None
+    department_ids: list[int] | None = None
 
 
 class UserPublic(BaseModel):
@@ -64,19 +76,58 @@ class UserPublic(BaseModel):
     locale: str
     active: bool
     last_login_at: datetime | None
+    department_ids: list[int] = []
+
+
+def user_public(session: Session, user: User) -> UserPublic:
+    """A user as the users API shows it, with the departments a handler acts for."""
+    return UserPublic.model_validate({**user.model_dump(), "department_ids": user_departments(session, user.id)})
+
+
+def user_departments(session: Session, user_id: int | None) -> list[int]:
+    rows = session.exec(select(UserDepartment.department_id).where(col(UserDepartment.user_id) == user_id))
+    return sorted(rows)
+
+
+def _set_departments(session: Session, actor: Principal, user: User, department_ids: list[int]) -> list[int]:
+    """Replace a user's departments: only a handler has them, each within the user's and the actor's reach."""
+    wanted = sorted(set(department_ids))
+    if user.role != Role.HANDLER and wanted:
+        raise InvalidInput("department_ids", "error.departments_for_handlers")
+    if user.role == Role.HANDLER and not wanted:
+        raise InvalidInput("department_ids", "error.handler_needs_department")
+    user_site = session.get(Site, user.site_id)
+    for dept_id in wanted:
+        dept = session.get(Department, dept_id)
+        site = session.get(Site, dept.site_id) if dept is not None else None
+        # A city department may handle a county's order; its handler is still placed at or under its site.
+        if site is None or user_site is None or not actor.covers_path(site.path) or not (
+                user_site.path.startswith(site.path) or site.path.startswith(user_site.path)):
+            raise InvalidInput("department_ids", "error.unknown_ref", kind="kind.department", value=dept_id)
+    before = user_departments(session, user.id)
+    if before != wanted:
+        for row in session.exec(select(UserDepartment).where(col(UserDepartment.user_id) == user.id)):
+            session.delete(row)
+        session.flush()
+        for dept_id in wanted:
+            session.add(UserDepartment(user_id=user.id or 0, department_id=dept_id))
+        session.flush()
+    return before
 
 
 def principal_for_user(session: Session, user: User) -> Principal:
-    return _principal(user, session.get(Site, user.site_id))
+    departments = user_departments(session, user.id) if user.role == Role.HANDLER else []
+    return _user_principal(user.id, user.username, user.site_id, _site_path(session, user.site_id), user.role,
+                           user.staff_id, user.locale, departments)
 
 
-def _principal(user: User, site: Site | None) -> Principal:
-    return _user_principal(user.id, user.username, user.site_id, site.path if site else None, user.role,
-                           user.staff_id, user.locale)
+def _site_path(session: Session, site_id: int | None) -> str | None:
+    site = session.get(Site, site_id) if site_id is not None else None
+    return site.path if site is not None else None
 
 
 def _user_principal(user_id: int | None, username: str, site_id: int | None, site_path: str | None,
-                    role: str, staff_id: int | None, locale: str) -> Principal:
+                    role: str, staff_id: int | None, locale: str, department_ids: Sequence[int] = ()) -> Principal:
     return Principal(
         kind="user",
         id=user_id,
@@ -88,6 +139,7 @@ def _user_principal(user_id: int | None, username: str, site_id: int | None, sit
         staff_id=staff_id,
         locale=locale,
         permissions=ROLE_PERMISSIONS[Role(role)],
+        department_ids=frozenset(department_ids),
     )
 
 
@@ -116,7 +168,9 @@ def _check_password(password: str) -> None:
         raise InvalidInput("password", "error.password_short", min=MIN_PASSWORD_LENGTH)
 
 
-def create_user(session: Session, actor: Principal, data: dict[str, Any], *, ip: str = "") -> User:
+def create_user(session: Session, actor: Principal, data: dict[str, Any], *, ip: str = "",
+                password_hash: str | None = None) -> User:
+    """Create a user; `password_hash`, when given, is the hash of the password (seeding many with one)."""
     actor.require(Permission.USERS_MANAGE)
     body = parse(UserCreate, data)
     if not CODE_RE.match(body.username):
@@ -125,7 +179,8 @@ def create_user(session: Session, actor: Principal, data: dict[str, Any], *, ip:
         raise InvalidInput("username", "error.duplicate_code", code=body.username)
     _check_password(body.password)
     user = User(
-        username=body.username, display_name=body.display_name, password_hash=hash_password(body.password),
+        username=body.username, display_name=body.display_name,
+        password_hash=password_hash or hash_password(body.password),
         role=body.role, site_id=body.site_id or 0, staff_id=body.staff_id, locale=body.locale,
     )
     if body.site_id is None:
@@ -133,8 +188,10 @@ def create_user(session: Session, actor: Principal, data: dict[str, Any], *, ip:
     _check_user_refs(session, actor, user)
     session.add(user)
     session.flush()
+    _set_departments(session, actor, user, body.department_ids)
     audit.record(session, actor, "user.create", object_kind="user", object_id=user.id, site_id=user.site_id,
-                 summary=f"{user.username} ({user.role})", ip=ip)
+                 summary=f"{user.username} ({user.role})", detail={"department_ids": sorted(set(body.department_ids))},
+                 ip=ip)
     return user
 
 
@@ -151,6 +208,7 @@ def update_user(session: Session, actor: Principal, user_id: int, data: dict[str
     user = get_user(session, actor, user_id)
     changes = parse(UserUpdate, data).model_dump(exclude_unset=True)
     password = changes.pop("password", None)
+    departments = changes.pop("department_ids", None)
     if "site_id" in changes and changes["site_id"] is None:
         raise InvalidInput("site_id", "error.user_needs_jurisdiction")
     before = {k: getattr(user, k) for k in changes}
@@ -161,7 +219,15 @@ def update_user(session: Session, actor: Principal, user_id: int, data: dict[str
         _check_password(password)
         user.password_hash = hash_password(password)
     diff: dict[str, Any] = {k: [before[k], changes[k]] for k in changes if before[k] != changes[k]}
-    if password or {"active", "role", "site_id"} & diff.keys():
+    if departments is None and user.role != Role.HANDLER:
+        departments = []  # a user who stops being a handler keeps no departments
+    if departments is not None or "role" in diff:
+        old = user_departments(session, user.id)
+        _set_departments(session, actor, user, old if departments is None else departments)
+        new = user_departments(session, user.id)
+        if old != new:
+            diff["department_ids"] = [old, new]
+    if password or {"active", "role", "site_id", "department_ids"} & diff.keys():
         # A changed password, role or jurisdiction ends the sessions that were opened under the old one.
         _revoke_sessions(session, user.id or 0)
     session.add(user)
@@ -374,8 +440,10 @@ def resolve_session(session: Session, token: str, kind: str) -> LiveSession | No
         return None
     if found.kind != kind or found.revoked_at is not None or found.expires_at <= utcnow() or not found.active:
         return None
+    # A second small query only for handlers, whose departments decide which orders they act on.
+    departments = user_departments(session, found.user_id) if found.role == Role.HANDLER else []
     principal = _user_principal(found.user_id, found.username, found.site_id, found.path, found.role,
-                                found.staff_id, found.locale)
+                                found.staff_id, found.locale, departments)
     return LiveSession(principal, found.csrf_token)
 
 

@@ -39,6 +39,7 @@ class Role(StrEnum):
     OFFICER = "officer"
     SUPERVISOR = "supervisor"
     MANAGER = "manager"
+    HANDLER = "handler"  # 承办人: signs and replies for the orders of one or more departments
     STAFF = "staff"
 
 
@@ -171,6 +172,15 @@ class User(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
     last_login_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     locked_until: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class UserDepartment(SQLModel, table=True):
+    """A department a handler (承办人) acts for: they sign and reply for the orders it leads."""
+
+    __tablename__ = "user_department"
+
+    user_id: int = Field(foreign_key="user.id", primary_key=True)
+    department_id: int = Field(foreign_key="department.id", primary_key=True, index=True)
 
 
 class AuthSession(SQLModel, table=True):

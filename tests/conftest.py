@@ -165,12 +165,16 @@ def make_org(engine: Engine) -> SimpleNamespace:
             "county_admin": (Role.ADMIN, ns.county, None),
             "county_manager": (Role.MANAGER, ns.county, None),
             "county_supervisor": (Role.SUPERVISOR, ns.county, None),
+            # The handlers (承办人) of 市公安局 and of the county's 市场监管局.
+            "handler": (Role.HANDLER, ns.city, None),
+            "county_handler": (Role.HANDLER, ns.county, None),
         }
+        handled = {"handler": [ns.dept], "county_handler": [ns.county_dept]}
         ns.users = {}
         for username, (role, site, staff) in users.items():
             user = accounts.create_user(s, SYSTEM, {
                 "username": username, "display_name": username, "password": PASSWORD, "role": role,
-                "site_id": site, "staff_id": staff,
+                "site_id": site, "staff_id": staff, "department_ids": handled.get(username, []),
             })
             ns.users[username] = int(user.id or 0)
     with Session(engine) as s:

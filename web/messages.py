@@ -34,6 +34,7 @@ add_messages({
     "ui.home_title_officer": ("纪检监察工作台", "Discipline officer's desk"),
     "ui.home_title_supervisor": ("监督员工作台", "Supervisor's desk"),
     "ui.home_title_manager": ("管理者工作台:本月考评", "Manager's desk: this month's scores"),
+    "ui.home_title_handler": ("承办人工作台:本单位工单", "Handler's desk: your units' orders"),
     "ui.home_title_staff": ("我的工作台", "My desk"),
     "ui.home_title_machine": ("接口令牌", "Machine token"),
     "ui.panel_jurisdiction": ("管辖范围", "Jurisdiction"),
@@ -119,6 +120,7 @@ add_messages({
     "ui.jurisdiction": ("管辖范围", "Jurisdiction"),
     "ui.last_login": ("最近登录", "Last login"),
     "ui.staff_link_hint": ("窗口工作人员必填", "required for window staff"),
+    "ui.handler_departments_hint": ("承办人必选,可多选", "required for handlers; choose one or more"),
     "ui.password_keep": ("留空则不修改", "leave empty to keep"),
     "ui.tokens_hint": ("供热线话务系统、评价器、视频采集节点等机器调用接口使用;令牌只显示一次,仅保存其摘要。",
                        "For machines (hotline telephony, rating pads, camera workers); the secret is shown once and "

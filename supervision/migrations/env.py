@@ -24,7 +24,9 @@ def run_migrations_online() -> None:
         from supervision.db import get_engine
 
         engine = get_engine()
-    with engine.begin() as connection:
+    # Alembic owns the transaction (not an outer engine.begin()): a migration that must run outside one,
+    # such as PostgreSQL's ALTER TYPE ... ADD VALUE (core_0006), can then open an autocommit block.
+    with engine.connect() as connection:
         context.configure(
             connection=connection,
             target_metadata=target_metadata,

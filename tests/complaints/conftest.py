@@ -31,8 +31,10 @@ def world(engine: Engine, org_data: SimpleNamespace) -> SimpleNamespace:
         city = s.get(Site, ns.city)
         assert city is not None
         ns.city_path = city.path
+    # A handler (承办人) of the police department who is also on its staff (orders about them stay hidden).
     ns.handler = Principal(kind="user", id=9001, name="handler", site_id=ns.city, site_path=ns.city_path,
-                           role=Role.STAFF, staff_id=ns.handler_staff, permissions=ROLE_PERMISSIONS[Role.STAFF])
+                           role=Role.HANDLER, staff_id=ns.handler_staff, permissions=ROLE_PERMISSIONS[Role.HANDLER],
+                           department_ids=frozenset({ns.dept}))
     ns.pad = Principal(kind="token", id=7001, name="pad-A01", site_id=ns.city, site_path=ns.city_path,
                        permissions=frozenset({Permission.RATINGS_PUSH}))
     ns.phone_system = Principal(kind="token", id=7002, name="ivr", site_id=ns.city, site_path=ns.city_path,

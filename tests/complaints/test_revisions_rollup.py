@@ -25,10 +25,10 @@ def _closed_upheld(s: Session, w: SimpleNamespace, **extra: Any) -> int:
     sup = w.p["supervisor"]
     oid = complaints.create_work_order(s, sup, complaint(w, lead_department_id=w.dept, **extra), now=MONDAY).id
     act(s, w.handler, oid, "sign")
-    act(s, w.handler, oid, "reply", 1, reply="已批评教育")
+    act(s, w.handler, oid, "reply", 1, reply="已批评教育", finding="upheld", facts="监控录像证实")
     act(s, sup, oid, "callback", 2, level=4)
     act(s, sup, oid, "close", 2)
-    act(s, sup, oid, "outcome", 2, outcome="upheld", disposition=["deduction"])
+    act(s, sup, oid, "confirm_finding", 2, disposition=["deduction"])
     return oid
 
 
@@ -84,7 +84,7 @@ def test_revising_an_outcome_keeps_history_and_reverses_the_ledger(s: Session, w
     assert [e.reason for e in revisions] == ["复核录像:部分属实", "申诉复查不属实"]
     assert revisions[0].actor_name == "user:supervisor"
     assert '"previous_outcome": "upheld"' in revisions[0].detail
-    assert [e.action for e in events][-3:] == ["outcome", "revise_outcome", "revise_outcome"]
+    assert [e.action for e in events][-3:] == ["confirm_finding", "revise_outcome", "revise_outcome"]
     audited = s.exec(select(AuditEntry.action).where(col(AuditEntry.object_id) == str(oid))).all()
     assert audited.count("work_order.revise_outcome") == 2
     back = act(s, sup, oid, "revise_outcome", 5, outcome="upheld", reason="纪检复查属实")
@@ -97,7 +97,7 @@ def test_an_outcome_not_recorded_cannot_be_revised(s: Session, world: SimpleName
     sup = world.p["supervisor"]
     oid = complaints.create_work_order(s, sup, complaint(world, lead_department_id=world.dept), now=MONDAY).id
     act(s, world.handler, oid, "sign")
-    act(s, world.handler, oid, "reply", reply="已处理")
+    act(s, world.handler, oid, "reply", reply="已处理", finding="upheld", facts="核实")
     with pytest.raises(Conflict) as err:
         act(s, sup, oid, "revise_outcome", outcome="upheld", reason="x")
     assert "record it first" in err.value.message("en") and "尚未认定" in err.value.message("zh-CN")
@@ -142,10 +142,10 @@ def test_granted_appeal_undoes_the_outcome_recorded_on_its_rectification(s: Sess
     order = s.get(WorkOrder, oid)
     assert order is not None
     act(s, world.handler, oid, "sign")
-    act(s, world.handler, oid, "reply", 1, reply="已整改")
+    act(s, world.handler, oid, "reply", 1, reply="已整改", finding="upheld", facts="录像核实")
     act(s, sup, oid, "callback", 2, level=4)
     act(s, sup, oid, "close", 2)
-    act(s, sup, oid, "outcome", 2, outcome="upheld", disposition=["talk"])
+    act(s, sup, oid, "confirm_finding", 2, disposition=["talk"])
     s.refresh(order)
     outcome_entries = _ledger(s, order.number)
     assert [e.points for e in outcome_entries] == [-5.0]
@@ -218,13 +218,13 @@ def test_rollup_equals_direct_counts_after_a_mix_of_transitions(s: Session, worl
     act(s, sup, oids[1], "merge", into=str(oids[2]))  # a merged order counts nowhere
     act(s, sup, oids[3], "dispatch", lead_department_id=world.dept)
     act(s, world.handler, oids[3], "sign")
-    act(s, world.handler, oids[3], "reply", 30, reply="答复")
+    act(s, world.handler, oids[3], "reply", 30, reply="答复", finding="not_upheld", facts="未查实")
     act(s, sup, oids[3], "callback", 30, level=2, reason="不满意")
     act(s, sup, oids[3], "reopen", 30, reason="重办")
-    act(s, world.handler, oids[3], "reply", 40, reply="再次答复")
+    act(s, world.handler, oids[3], "reply", 40, reply="再次答复", finding="partly", facts="部分查实")
     act(s, sup, oids[3], "callback", 40, level=3)
     act(s, sup, oids[3], "close", 40)  # late: due within 15 working days
-    act(s, sup, oids[3], "outcome", 40, outcome="partly")
+    act(s, sup, oids[3], "confirm_finding", 40)
     act(s, sup, closed, "revise_outcome", 41, outcome="not_upheld", reason="复核不属实")
     act(s, officer, tip, "close", 1, reply="已转纪检")
     rating = _bad_rating(s, world, "BJ-200")
@@ -259,8 +259,8 @@ def test_a_cancelled_rectification_takes_no_new_outcome(s: Session, world: Simpl
     rating = _bad_rating(s, world, "BJ-103")
     oid = rating.work_order_id or 0
     act(s, world.handler, oid, "sign")
-    act(s, world.handler, oid, "reply", 1, reply="已整改")
-    act(s, sup, oid, "outcome", 1, outcome="upheld")
+    act(s, world.handler, oid, "reply", 1, reply="已整改", finding="upheld", facts="录像核实")
+    act(s, sup, oid, "confirm_finding", 1)
     complaints.appeal_rating(s, world.p["staff"], rating.id or 0, "误评")
     complaints.decide_appeal(s, world.p["officer"], rating.id or 0, "granted", "核实为误评")
     order = s.get(WorkOrder, oid)
@@ -269,10 +269,10 @@ def test_a_cancelled_rectification_takes_no_new_outcome(s: Session, world: Simpl
     assert order.outcome == "" and order.state == "closed"  # the statistics no longer count it upheld
     assert rollup.differences(s) == []
     detail = complaints.get_order(s, sup, oid)
-    assert "outcome" not in detail.allowed_actions and "revise_outcome" not in detail.allowed_actions
+    assert not {"outcome", "confirm_finding", "revise_outcome"} & set(detail.allowed_actions)
     cancel = next(e for e in detail.history if e.action == "cancel")
     assert cancel.detail["previous_outcome"] == "upheld"
-    for action, data in (("outcome", {"outcome": "upheld"}), ("revise_outcome", {"outcome": "upheld",
+    for action, data in (("confirm_finding", {}), ("revise_outcome", {"outcome": "upheld",
                                                                                   "reason": "再议"})):
         with pytest.raises(Conflict) as err:
             act(s, sup, oid, action, 2, **data)

@@ -23,6 +23,9 @@ EXPECTED: dict[Action, dict[State, State]] = {
     Action.REJECT_EXTENSION: {SG: SG, H: H},
     Action.MERGE: {R: M, D: M, SG: M, H: M, RT: M},
     Action.REPLY: {SG: RP, H: RP},
+    Action.RETURN_FINDING: {RP: H, CB: H},  # the supervisor sends reply and finding back to the unit
+    Action.CONFIRM_FINDING: {RP: RP, CB: CB, C: C},
+    Action.CALLBACK_TRY: {RP: RP},  # a try that reached nobody: the order waits for the next
     Action.CALLBACK: {RP: CB},
     Action.REOPEN: {CB: H},
     Action.CLOSE: {R: C, RP: C, CB: C},
@@ -49,7 +52,7 @@ def test_every_transition_is_allowed_or_refused(state: State, action: Action) ->
 
 
 def test_closed_and_merged_orders_take_no_action() -> None:
-    assert allowed_actions(C) == [Action.OUTCOME, Action.REVISE_OUTCOME, Action.CANCEL]
+    assert allowed_actions(C) == [Action.OUTCOME, Action.CONFIRM_FINDING, Action.REVISE_OUTCOME, Action.CANCEL]
     assert allowed_actions(M) == []
     assert not is_open(C) and not is_open(M) and is_open(RT)
 

@@ -71,27 +71,29 @@ def test_the_whole_loop_leaves_an_event_for_every_step(s: Session, world: Simple
     act(s, handler, oid, "request_extension", days=5, reason="需调取录像")
     extended = act(s, sup, oid, "approve_extension")
     assert extended.due_on == date(2026, 11, 30) and extended.extended_days == 5
-    act(s, handler, oid, "reply", 1, reply="已批评教育当事人")
+    act(s, handler, oid, "reply", 1, reply="已批评教育当事人", finding="upheld", facts="监控录像证实")
     act(s, sup, oid, "callback", 2, level=2, reason="仍不满意")
     reopened = act(s, sup, oid, "reopen", 2, reason="回访不满意")
     assert reopened.state == "handling" and reopened.reopen_count == 1 and reopened.reply == ""
-    act(s, handler, oid, "reply", 3, reply="当事人已当面道歉")
+    act(s, handler, oid, "reply", 3, reply="当事人已当面道歉", finding="upheld", facts="当事人承认")
     act(s, sup, oid, "callback", 3, level=5)
     closed = act(s, sup, oid, "close", 3)
     assert closed.state == "closed" and closed.on_time is True
-    act(s, sup, oid, "outcome", 3, outcome="upheld", disposition=["criticism_notice", "deduction"])
+    act(s, sup, oid, "confirm_finding", 3, disposition=["criticism_notice", "deduction"])
     s.commit()
     events = s.exec(select(WorkOrderEvent).where(col(WorkOrderEvent.order_id) == oid)
                     .order_by(col(WorkOrderEvent.seq))).all()
     assert [e.seq for e in events] == list(range(len(events)))
     assert [e.action for e in events] == [
         "receive", "dispatch", "sign", "progress", "request_extension", "approve_extension", "reply", "callback",
-        "reopen", "reply", "callback", "close", "outcome"]
+        "reopen", "reply", "callback", "close", "confirm_finding"]
     assert events[3].actor_name == "user:handler" and events[3].reason == "已约谈当事人"
     entry = s.exec(select(LedgerEntry).where(col(LedgerEntry.source_kind) == "work_order")).one()
     assert entry.staff_id == world.staff and entry.points == -5.0 and entry.kind == "complaint_upheld"
     incident = s.exec(select(Incident).where(col(Incident.source_kind) == "work_order")).one()
     assert incident.post_id == world.post and incident.kind == "complaint"
+    with pytest.raises(Conflict):
+        act(s, sup, oid, "confirm_finding")
     with pytest.raises(Conflict):
         act(s, sup, oid, "outcome", outcome="not_upheld")
 
@@ -264,10 +266,10 @@ def test_statistics_and_excel_export(s: Session, world: SimpleNamespace) -> None
     a = complaints.create_work_order(s, sup, complaint(world, lead_department_id=world.dept), now=MONDAY)
     complaints.create_work_order(s, sup, complaint(world, channel="media"), now=MONDAY)
     act(s, world.handler, a.id, "sign")
-    act(s, world.handler, a.id, "reply", reply="已处理")
+    act(s, world.handler, a.id, "reply", reply="已处理", finding="partly", facts="部分查实")
     act(s, sup, a.id, "callback", level=4)
     act(s, sup, a.id, "close")
-    act(s, sup, a.id, "outcome", outcome="partly")
+    act(s, sup, a.id, "confirm_finding")
     rows = complaints.statistics(s, sup, group_by="channel", since=date(2026, 11, 1), until=date(2026, 11, 30),
                                  today=date(2026, 11, 30))
     by = {r.key: r for r in rows}

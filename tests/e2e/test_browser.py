@@ -15,6 +15,7 @@ HOMES = {
     "officer": ("纪检监察工作台", "Discipline officer's desk"),
     "supervisor": ("监督员工作台", "Supervisor's desk"),
     "manager": ("管理者工作台:本月考评", "Manager's desk: this month's scores"),
+    "handler-MY-D-GA": ("承办人工作台:本单位工单", "Handler's desk: your units' orders"),
     "staff": ("我的工作台", "My desk"),
 }
 

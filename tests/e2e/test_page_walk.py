@@ -25,7 +25,7 @@ def _login(page: Any, base: str, username: str) -> None:
     page.wait_for_load_state("domcontentloaded")
 
 
-@pytest.mark.parametrize("username", ["admin", "officer", "supervisor", "manager", "staff"])
+@pytest.mark.parametrize("username", ["admin", "officer", "supervisor", "manager", "handler-MY-D-GA", "staff"])
 def test_every_page_of_the_main_menu_passes_axe(live_server: str, browser: Any, username: str) -> None:
     """Each entry of the role's menu and each tab on it: the conftest's checks fail the test on any violation."""
     context = browser.new_context(locale="zh-CN", viewport=DESKTOP)

@@ -415,8 +415,9 @@ def _closed_with_outcome(engine: Engine, org: SimpleNamespace) -> complaints.Wor
     order = _order(engine, org, staff_id=org.staff)
     with session_scope(engine, write=True) as s:
         for action, data in (("dispatch", {"lead_department_id": org.dept}), ("sign", {}),
-                             ("reply", {"reply": "已约谈当事人"}), ("callback", {"level": 4}), ("close", {}),
-                             ("outcome", {"outcome": "upheld", "disposition": ["deduction"]})):
+                             ("reply", {"reply": "已约谈当事人", "finding": "upheld", "facts": "录像核实"}),
+                             ("callback", {"level": 4}), ("close", {}),
+                             ("confirm_finding", {"disposition": ["deduction"]})):
             complaints.transition(s, SYSTEM, order.id, action, data, now=AT)
     return order
 

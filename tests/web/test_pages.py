@@ -114,7 +114,7 @@ def test_org_import_page_takes_a_workbook_and_reports_problems_by_row(
 # --- No internal code on a page: every demo role's pages, walked by following their links. ---
 
 DEMO_USERS = ("admin", "officer", "supervisor", "manager", "staff", "officer_fc", "manager_jy", "supervisor_gx",
-              "supervisor_town", "staff_town")
+              "supervisor_town", "staff_town", "handler-MY-D-GA", "handler-MY-FC-D-RS")
 # What an internal code looks like in a page's text: snake_case tokens (bad_rating), `kind:value` codes
 # (user:supervisor, rating:8), an arrow between codes (received→closed), a bare id after a number ("161 #31"),
 # and pydantic's English messages.

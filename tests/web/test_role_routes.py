@@ -230,8 +230,9 @@ def test_every_route_declares_who_may_use_it(engine: Engine) -> None:
     assert undeclared == []
 
 
-@pytest.mark.parametrize("username", ["admin", "officer", "supervisor", "manager", "staff",
-                                      "county_admin", "county_officer", "county_manager", "county_supervisor"])
+@pytest.mark.parametrize("username", ["admin", "officer", "supervisor", "manager", "handler", "staff",
+                                      "county_admin", "county_officer", "county_manager", "county_supervisor",
+                                      "county_handler"])
 def test_role_and_jurisdiction_on_every_route(engine: Engine, world: SimpleNamespace, username: str) -> None:
     app = create_app(get_settings(), engine, migrate=False, services=[])
     role = world.principals[username].role

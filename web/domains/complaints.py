@@ -27,8 +27,9 @@ def service_factories(settings: Settings, *, web_elsewhere: bool = False) -> lis
 
 def seed_demo(engine: Engine, settings: Settings, *, full: bool = False) -> None:
     """A small, believable month of the loop: orders in every state, calls, ratings, a visit and notices."""
-    from complaints.demo import seed_complaints
+    from complaints.demo import seed_complaints, seed_handlers
 
     started = datetime.now(UTC)
+    seed_handlers(engine, password=settings.demo_password)
     seed_complaints(engine, orders=120 if full else 36, townships=not full)
     logger.info("complaints demo seeded in %.1f s", (datetime.now(UTC) - started) / timedelta(seconds=1))

@@ -41,6 +41,11 @@ def _staff_options(session: Session, actor: Principal) -> list[tuple[int, str]]:
     return [(r.id, f"{r.name} ({r.code})") for r in rows]
 
 
+def _department_options(session: Session, actor: Principal) -> list[tuple[int, str]]:
+    rows, _ = org.list_entities(session, actor, OrgKind.DEPARTMENT, limit=3000)
+    return [(r.id, f"{r.name} ({r.code})") for r in rows]
+
+
 # --- users ------------------------------------------------------------------------------------
 
 
@@ -66,6 +71,7 @@ def _user_form(request: Request, session: Session, actor: Principal, *, values: 
     return render(request, "admin/user_form.html", {
         "values": values, "user_id": user_id, "problems": problems or [], "roles": list(Role),
         "sites": _site_options(session, actor), "staff": _staff_options(session, actor), "tab": "users",
+        "departments": _department_options(session, actor),
     }, status_code=status_code)
 
 
@@ -82,6 +88,7 @@ def _user_data(form: Any, *, new: bool) -> dict[str, Any]:
         "site_id": form.get("site_id") or None,
         "staff_id": form.get("staff_id") or None,
         "locale": str(form.get("locale", "zh-CN")),
+        "department_ids": [int(v) for v in form.getlist("department_ids") if str(v).isdigit()],
     }
     password = str(form.get("password", ""))
     if new:
@@ -110,7 +117,8 @@ async def create_user_submit(request: Request, session: SessionDep, actor: UserA
 @router.get("/admin/users/{user_id}")
 def user_page(request: Request, session: SessionDep, actor: UserAdmin, user_id: int) -> Response:
     user = accounts.get_user(session, actor, user_id)
-    return _user_form(request, session, actor, values=user.model_dump(), user_id=user_id)
+    return _user_form(request, session, actor, values=accounts.user_public(session, user).model_dump(),
+                      user_id=user_id)
 
 
 @router.post("/admin/users/{user_id}")

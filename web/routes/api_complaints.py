@@ -101,6 +101,13 @@ def transition_work_order(request: Request, session: SessionDep, actor: CurrentP
                           body: Annotated[TransitionRequest, Body()]) -> complaints.WorkOrderView:
     """Dispatch, sign, send back, reassign, progress, extensions, merge, reply, callback, reopen, close, outcome.
 
+    The lead unit's handler signs, sends back, records progress, asks for extensions and replies; a
+    complaint's `reply` carries the unit's `finding` (upheld / partly / not_upheld) and the `facts`. The
+    supervisor answers it with `confirm_finding` (it becomes the outcome; `responsible_staff_ids` names the
+    people held responsible, by default the person complained about) or `return_finding` (with a `reason`,
+    back to the unit). `callback_try` records a callback that reached nobody (`method`); `close` after a
+    reply needs the callback unless the caller is anonymous, has no number or was tried the set number of times.
+
     `revise_outcome` replaces a recorded outcome (`outcome`, `disposition`, a `reason` is required): the
     order keeps both in its history, the old outcome's ledger entry is reversed and the new one records its own.
     """

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
 from pydantic import BaseModel, Field
+from sqlmodel import Session
 
 from supervision import accounts, audit, ledger
 from supervision import workdays as wd
@@ -37,6 +38,7 @@ class MeOut(BaseModel):
     staff_id: int | None
     locale: str
     permissions: list[str]
+    department_ids: list[int] = Field(default_factory=list, description="The departments a handler acts for")
 
 
 @router.get("/me", response_model=MeOut, tags=["auth"])
@@ -45,14 +47,15 @@ def me(principal: CurrentPrincipal) -> MeOut:
     return MeOut(kind=principal.kind, id=principal.id, name=principal.name,
                  role=principal.role.value if principal.role else None, site_id=principal.site_id,
                  staff_id=principal.staff_id, locale=principal.locale,
-                 permissions=sorted(p.value for p in principal.permissions))
+                 permissions=sorted(p.value for p in principal.permissions),
+                 department_ids=sorted(principal.department_ids))
 
 
 # --- users ------------------------------------------------------------------------------------
 
 
-def _user_out(user: Any) -> accounts.UserPublic:
-    return accounts.UserPublic.model_validate(user, from_attributes=True)
+def _user_out(session: Session, user: Any) -> accounts.UserPublic:
+    return accounts.user_public(session, user)
 
 
 @router.get("/users", response_model=Page[accounts.UserPublic], tags=["users"])
@@ -60,21 +63,21 @@ def list_users(session: SessionDep, actor: UserAdmin, role: Role | None = None, 
                offset: Annotated[int, Query(ge=0)] = 0,
                limit: Annotated[int, Query(ge=1, le=500)] = 50) -> Page[accounts.UserPublic]:
     rows, count = accounts.list_users(session, actor, role=role, q=q, offset=offset, limit=limit)
-    return Page[accounts.UserPublic](data=[_user_out(u) for u in rows], count=count)
+    return Page[accounts.UserPublic](data=[_user_out(session, u) for u in rows], count=count)
 
 
 @router.post("/users", response_model=accounts.UserPublic, status_code=201, tags=["users"])
 def create_user(request: Request, session: SessionDep, actor: UserAdmin,
                 body: Annotated[accounts.UserCreate, Body()]) -> accounts.UserPublic:
-    """Create a user with a role and a jurisdiction (a site)."""
-    return _user_out(accounts.create_user(session, actor, body.model_dump(), ip=client_ip(request)))
+    """Create a user with a role and a jurisdiction (a site); a handler with the departments they act for."""
+    return _user_out(session, accounts.create_user(session, actor, body.model_dump(), ip=client_ip(request)))
 
 
 @router.patch("/users/{user_id}", response_model=accounts.UserPublic, tags=["users"])
 def update_user(request: Request, session: SessionDep, actor: UserAdmin, user_id: int,
                 body: Annotated[accounts.UserUpdate, Body()]) -> accounts.UserPublic:
     data = body.model_dump(exclude_unset=True)
-    return _user_out(accounts.update_user(session, actor, user_id, data, ip=client_ip(request)))
+    return _user_out(session, accounts.update_user(session, actor, user_id, data, ip=client_ip(request)))
 
 
 # --- machine tokens ---------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.responses import Response
 
 import complaints
-from complaints.lookups import dispatch_choices, form_choices, org_names, window_groups
+from complaints.lookups import dispatch_choices, form_choices, org_names, responsible_choices, window_groups
 from supervision.access import Permission, Principal
 from supervision.errors import Conflict, FieldProblem, InvalidInput, SupervisionError
 from supervision.models import Role
@@ -39,6 +39,9 @@ PAGE = 50
 # One entry in the top bar; the section's own tabs lead to intake, calls, ratings, visits, notices, statistics.
 add_nav_item(NavItem("/complaints/orders", "complaints.ui.section", "/complaints", Permission.COMPLAINTS_READ),
              before="/ledger")
+# A handler's entry: the orders of their units (the list shows them only those).
+add_nav_item(NavItem("/complaints/orders?due=open", "complaints.ui.nav_unit_orders", "/complaints",
+                     Permission.COMPLAINTS_HANDLE), before="/ledger")
 add_nav_item(NavItem("/notices", "complaints.ui.nav_notices", "/notices"), before="/ledger")
 
 
@@ -229,6 +232,7 @@ def _order_page(request: Request, session: Session, actor: Principal, order_ref:
         "departments": dispatch.departments, "preselect": dispatch.preselect, "problems": problems or [],
         "values": values or {}, "outcomes": list(complaints.Outcome), "dispositions": list(complaints.Disposition),
         "methods": list(complaints.CallbackMethod), "levels": [5, 4, 3, 2, 1],
+        "responsible": responsible_choices(session, actor, site_id=order.site_id),
         "level_names": {5: "very_satisfied", 4: "satisfied", 3: "basic", 2: "dissatisfied", 1: "very_dissatisfied"},
         "can_reveal": actor.can(Permission.COMPLAINTS_WRITE) or actor.can(Permission.CONFIDENTIAL_READ),
         "phone": getattr(request.state, "revealed_phone", ""),
@@ -251,10 +255,13 @@ def _transition_data(form: FormData) -> dict[str, Any]:
     assisting = _ints(form, "assisting_department_ids")
     if assisting:
         data["assisting_department_ids"] = assisting
-    for name in ("into", "reply", "method", "outcome"):
+    for name in ("into", "reply", "method", "outcome", "finding", "facts"):
         value = _text(form, name)
         if value:
             data[name] = value
+    if form.get("responsible_given"):
+        # The outcome forms always send the list: an empty choice holds nobody responsible.
+        data["responsible_staff_ids"] = _ints(form, "responsible_staff_ids")
     disposition = [v for v in form.getlist("disposition") if isinstance(v, str) and v]
     if disposition:
         data["disposition"] = disposition
@@ -649,8 +656,10 @@ def _board_panel(session: Session, principal: Principal, settings: Settings) -> 
     return {"rows": rows, "total": total}
 
 
-register_panel(HomePanel("complaints_due", "complaints/_home_due.html", frozenset({Role.SUPERVISOR, Role.OFFICER}),
+register_panel(HomePanel("complaints_due", "complaints/_home_due.html",
+                         frozenset({Role.SUPERVISOR, Role.OFFICER, Role.HANDLER}),
                          _due_panel, order=5, wide=True))
 register_panel(HomePanel("notice_board", "complaints/_home_board.html",
-                         frozenset({Role.ADMIN, Role.OFFICER, Role.SUPERVISOR, Role.MANAGER, Role.STAFF}),
+                         frozenset({Role.ADMIN, Role.OFFICER, Role.SUPERVISOR, Role.MANAGER, Role.HANDLER,
+                                    Role.STAFF}),
                          _board_panel, order=70))
