@@ -37,9 +37,11 @@ from risk.models import (
 from risk.register import current_criteria
 from risk.scope import local_today
 from risk.settings import get_risk_settings
+from risk.signal import point_concerns
 from supervision import audit, incidents, org
 from supervision.access import SYSTEM
 from supervision.errors import InvalidInput
+from supervision.incidents import Concern
 from supervision.models import Department, Post, Site, SiteKind, Staff, StaffRank
 from supervision.org import OrgKind
 from supervision.workdays import WorkCalendar, load_calendar
@@ -649,15 +651,17 @@ class _DemoBuilder:
             self.counts["duties_changed"] += 1
 
     def incidents(self) -> None:
-        """A handful of demo incidents on a few posts: one post past the re-grading threshold."""
-        post_ids = sorted({p.post_id for p in self.points})
+        """A handful of demo bad ratings on a few posts with a service-attitude point: one post past the
+        re-grading threshold (its attitude point is flagged, its other points are not)."""
+        post_ids = sorted({p.post_id for p in self.points
+                           if Concern.ATTITUDE in point_concerns(p.name, p.manifestation, p.category)})
         threshold = self.settings.signal_threshold
         noon = datetime.combine(self.today, dtime(4), tzinfo=UTC)
         for n, post_id in enumerate(self.rng.sample(post_ids, min(3, len(post_ids)))):
             for k in range(threshold if n == 0 else 1):
                 incidents.record_incident(
                     self.session,
-                    kind=("complaint", "bad_rating", "video_alert")[k % 3],
+                    kind="bad_rating",
                     source_kind="risk_demo",
                     source_id=f"{post_id}-{k}",
                     occurred_at=noon - timedelta(days=3 + 7 * k),
