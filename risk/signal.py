@@ -97,8 +97,12 @@ def rule_links(
 # --- making links ---------------------------------------------------------------------------------
 
 
-def _apply_rules(session: Session, incidents: Sequence[Incident], *, by: str) -> int:
-    """Add the rule's links of these incidents that have no row yet (a removed link stays removed)."""
+def _apply_rules(session: Session, incidents: Sequence[Incident], *, by: str,
+                 concerns: Mapping[int, frozenset[Concern]] | None = None) -> int:
+    """Add the rule's links of these incidents that have no row yet (a removed link stays removed).
+
+    `concerns` (by incident id) replaces what the sources say (the demo's incidents have no source record).
+    """
     post_ids = {i.post_id for i in incidents if i.post_id is not None}
     if not post_ids:
         return 0
@@ -113,7 +117,8 @@ def _apply_rules(session: Session, incidents: Sequence[Incident], *, by: str) ->
             )
         ).all()
     )
-    concerns = concerns_of(session, incidents)
+    if concerns is None:
+        concerns = concerns_of(session, incidents)
     added = 0
     for i in incidents:
         if i.post_id is None:
@@ -131,6 +136,11 @@ def _apply_rules(session: Session, incidents: Sequence[Incident], *, by: str) ->
 def link_incident(session: Session, incident: Incident) -> None:
     """Link a newly recorded incident to the points it concerns (the core calls this when one is recorded)."""
     _apply_rules(session, [incident], by="rule")
+
+
+def link_as(session: Session, incident: Incident, concerns: frozenset[Concern]) -> int:
+    """Link an incident by the table as if its source said `concerns` (demo incidents, which have none)."""
+    return _apply_rules(session, [incident], by="rule", concerns={incident.id or 0: concerns})
 
 
 def relink_incidents(session: Session, *, today: date | None = None, window_days: int | None = None) -> int:
