@@ -118,7 +118,8 @@ def test_every_demo_account_sees_its_own_jurisdiction_filled(engine: Engine,
         assert seen.status_code == 200 and seen.json()["data"]
         assert not [row for row in seen.json()["data"] if row["integrity"]]
         # Issue 14: each jurisdiction's officer finds a point flagged by the incidents linked to it, and only
-        # points those incidents concern (service attitude or 刁难, not 优亲厚友); its manager finds an appeal to decide.
+        # points those incidents concern (service attitude or 刁难, not 优亲厚友); its manager finds an appeal
+        # to decide.
         for username in ("officer", "officer_fc"):
             token = client.post("/api/v1/auth/token", data={"username": username, "password": settings.demo_password})
             headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
