@@ -19,7 +19,7 @@ from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, or_
 from sqlmodel import Session, col, select
 
 from risk.models import IncidentLinkChange, LinkMaker, RiskCategory, RiskIncidentLink, RiskPoint
@@ -187,6 +187,8 @@ def change_link(
     ).first()
     now = utcnow()
     if change.linked:
+        if not point.active:
+            raise InvalidInput("point_id", "risk.error.point_retired", code=point.code)
         if link is not None and link.removed_at is None:
             raise Conflict("risk.error.already_linked")
         if link is None:
@@ -223,8 +225,6 @@ def counted(since: datetime) -> list[ColumnElement[bool]]:
 
     Standing incidents of the window, linked and not taken off, not yet weighed by the point's last review.
     """
-    from sqlalchemy import or_
-
     return [
         col(RiskIncidentLink.incident_id) == col(Incident.id),
         col(RiskIncidentLink.removed_at).is_(None),
