@@ -4,6 +4,7 @@ The web layer calls only the names below; every list returns (rows, total) with 
 """
 
 from complaints import messages  # noqa: F401  (registers the texts)
+from complaints.concerns import rating_concerns, work_order_concerns
 from complaints.deadlines import Card, card_for, due_date
 from complaints.guards import next_number
 from complaints.hotline import (
@@ -66,8 +67,10 @@ from complaints.ratings import (
     RatingFilter,
     appeal_rating,
     decide_appeal,
+    decides_appeals,
     get_appeal,
     list_ratings,
+    pending_appeals,
     push_rating,
 )
 from complaints.settings import ComplaintsSettings, get_complaints_settings
@@ -98,7 +101,11 @@ from complaints.workorders import (
     transition,
 )
 
+# What the risk register reads off each kind of source record (installed by the composition).
+CONCERN_READERS = {"work_order": work_order_concerns, "rating": rating_concerns}
+
 __all__ = [
+    "CONCERN_READERS",
     "PUBLIC",
     "Action",
     "AppealDecision",
@@ -157,6 +164,7 @@ __all__ = [
     "classify_call",
     "create_work_order",
     "decide_appeal",
+    "decides_appeals",
     "draft_notice",
     "due_date",
     "due_orders",
@@ -178,6 +186,7 @@ __all__ = [
     "next_number",
     "next_state",
     "notice_board",
+    "pending_appeals",
     "phone_history",
     "photo_file",
     "publish_notice",

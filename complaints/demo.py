@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 from complaints.hotline import log_call
 from complaints.models import Channel, RequestType, WorkOrder
 from complaints.notices import approve_notice, draft_notice, publish_notice
-from complaints.ratings import push_rating
+from complaints.ratings import appeal_rating, push_rating
 from complaints.visits import finding_to_order, record_visit
 from complaints.workflow import UNIT_ACTIONS
 from complaints.workorders import create_work_order, transition
@@ -162,6 +162,7 @@ def _seed_city(engine: Engine, city: Site, orders: int, now: datetime) -> int:
             session, supervisor, city, list(windows), staff, orders, now)
         made += _integrity_tips(session, supervisor, city, list(windows), now, count=2)
         _ratings(session, city, staff, now)
+        _appealed_rating(session, supervisor, staff[-1], now)
         _visit(session, supervisor, city, staff[min(3, len(staff) - 1)], now)
         session.commit()
     return made
@@ -183,6 +184,9 @@ def _seed_centre(engine: Engine, site: Site, now: datetime) -> int:
         if led and site.kind != SiteKind.TOWNSHIP.value:
             made = _the_month(session, supervisor, site, led, staff, 6, now, extra_calls=False)
             made += _integrity_tips(session, supervisor, site, led, now, count=1)
+            rated = [p for p in staff if p.window_id in {w.id for w in led}]
+            if rated:
+                _appealed_rating(session, supervisor, rated[0], now)
         else:
             made = 0
             for n, (kind, content) in enumerate([(RequestType.CONSULT, "咨询低保申请需要哪些材料"),
@@ -333,6 +337,15 @@ def _ratings(session: Session, city: Site, staff: list[Staff], now: datetime) ->
             "level": level, "reason": "办理时间过长,解释不清" if level <= 2 else "",
             "rated_at": now - timedelta(days=rng.randrange(0, 20), hours=1),
         }, ip="demo")
+
+
+def _appealed_rating(session: Session, supervisor: Principal, person: Staff, now: datetime) -> None:
+    """A very bad rating the clerk says was never theirs, appealed: the jurisdiction's managers decide it."""
+    rating, _ = push_rating(session, SYSTEM, {
+        "case_no": f"DEMO-SS-{person.site_id}-{now:%Y%m}", "window_id": person.window_id, "staff_id": person.id,
+        "level": 1, "reason": "态度很差", "rated_at": now - timedelta(days=2, hours=3),
+    }, ip="demo")
+    appeal_rating(session, supervisor, rating.id or 0, "当事人当天轮休,评价器误选窗口,申请复核", ip="demo")
 
 
 def _visit(session: Session, supervisor: Principal, city: Site, person: Staff, now: datetime) -> None:

@@ -144,6 +144,12 @@ add_messages(
         "complaints.error.appeal_exists": ("该评价已申诉", "the rating is already appealed"),
         "complaints.error.appeal_decided": ("该申诉已复核", "the appeal is already decided"),
         "complaints.error.decide_own_appeal": ("不能复核自己提出的申诉", "you cannot decide your own appeal"),
+        "complaints.error.not_appeal_decider": ("您的角色不复核评价申诉", "your role does not decide rating appeals"),
+        "complaints.ui.appeals_panel": ("待复核的评价申诉", "Rating appeals to decide"),
+        "complaints.ui.appeals_pending": ("{count} 件申诉待复核", "{count} appeals wait for your decision"),
+        "complaints.ui.appeals_none": ("暂无待复核的申诉", "No appeal waits for a decision"),
+        "complaints.ui.appeals_open": ("去复核", "Decide them"),
+        "complaints.ui.appeals_filter": ("只看待复核的申诉", "Pending appeals only"),
         "complaints.error.finding_has_order": ("该问题已生成工单", "the finding already has a work order"),
         "complaints.error.finding_has_ledger": (
             "该问题已记入绩效台账",

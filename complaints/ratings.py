@@ -29,7 +29,7 @@ from complaints.workorders import Clock, cancel_order, prepare_order
 from supervision import audit, incidents, ledger
 from supervision.access import Permission, Principal
 from supervision.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
-from supervision.models import Site, Staff, Window
+from supervision.models import Role, Site, Staff, Window
 from supervision.org import parse
 
 logger = logging.getLogger(__name__)
@@ -216,6 +216,7 @@ class RatingFilter(BaseModel):
     since: date | None = None
     until: date | None = None
     include_void: bool = True
+    appeal_pending: bool = False  # only ratings whose appeal waits for a decision
 
 
 def list_ratings(
@@ -228,10 +229,9 @@ def list_ratings(
 ) -> tuple[list[Rating], int]:
     """Ratings of the jurisdiction, newest first; window staff see their own."""
     f = filters if isinstance(filters, RatingFilter) else parse(RatingFilter, dict(filters or {}))
-    where: list[ColumnElement[bool]] = [
-        col(Rating.site_id).in_(select(Site.id).where(col(Site.path).startswith(actor.site_path, autoescape=True)))
-    ]
-    if not actor.can(Permission.COMPLAINTS_READ):
+    where: list[ColumnElement[bool]] = [_in_jurisdiction(actor)]
+    # Those who decide appeals (managers by default) read the jurisdiction's ratings to weigh them.
+    if not actor.can(Permission.COMPLAINTS_READ) and not decides_appeals(actor):
         if not actor.can(Permission.OWN_RECORDS) or actor.staff_id is None:
             raise Forbidden("error.forbidden_permission", permission=Permission.COMPLAINTS_READ.value)
         where.append(col(Rating.staff_id) == actor.staff_id)
@@ -247,6 +247,8 @@ def list_ratings(
         where.append(col(Rating.rated_on) <= f.until)
     if not f.include_void:
         where.append(col(Rating.void).is_(False))
+    if f.appeal_pending:
+        where.append(col(Rating.id).in_(select(RatingAppeal.rating_id).where(col(RatingAppeal.decision) == "")))
     total = session.exec(select(func.count()).select_from(Rating).where(*where)).one()
     rows = session.exec(
         select(Rating)
@@ -256,6 +258,36 @@ def list_ratings(
         .limit(min(max(limit, 1), 500))
     ).all()
     return list(rows), int(total)
+
+
+# Who may decide appeals under each value of the setting (SUPERVISION_RATING_APPEAL_DECIDERS).
+APPEAL_DECIDERS: dict[str, frozenset[Role]] = {
+    "managers": frozenset({Role.MANAGER}),
+    "officers": frozenset({Role.OFFICER}),
+    "both": frozenset({Role.MANAGER, Role.OFFICER}),
+}
+
+
+def decides_appeals(actor: Principal) -> bool:
+    """Whether the actor decides rating appeals in their jurisdiction (by role, as the setting says)."""
+    roles = APPEAL_DECIDERS[get_complaints_settings().rating_appeal_deciders]
+    return actor.kind == "user" and actor.role in roles and actor.can(Permission.LEDGER_WRITE)
+
+
+def pending_appeals(session: Session, actor: Principal) -> int:
+    """How many appeals of the actor's jurisdiction wait for a decision (0 for those who do not decide)."""
+    if not decides_appeals(actor):
+        return 0
+    return int(session.exec(
+        select(func.count()).select_from(RatingAppeal)
+        .join(Rating, col(Rating.id) == col(RatingAppeal.rating_id))
+        .where(col(RatingAppeal.decision) == "", _in_jurisdiction(actor))
+    ).one())
+
+
+def _in_jurisdiction(actor: Principal) -> ColumnElement[bool]:
+    return col(Rating.site_id).in_(
+        select(Site.id).where(col(Site.path).startswith(actor.site_path, autoescape=True)))
 
 
 def _rating_in_reach(session: Session, actor: Principal, rating_id: int) -> Rating:
@@ -303,8 +335,13 @@ def decide_appeal(
     *,
     ip: str = "",
 ) -> RatingAppeal:
-    """Decide an appeal; granted voids the rating and reverses its ledger entry (the rows stay)."""
+    """Decide an appeal; granted voids the rating and reverses its ledger entry (the rows stay).
+
+    Decided by the managers of the jurisdiction, its officers, or both (SUPERVISION_RATING_APPEAL_DECIDERS).
+    """
     actor.require(Permission.LEDGER_WRITE)
+    if not decides_appeals(actor):
+        raise Forbidden("complaints.error.not_appeal_decider")
     rating = _rating_in_reach(session, actor, rating_id)
     appeal = session.exec(select(RatingAppeal).where(col(RatingAppeal.rating_id) == rating_id)).first()
     if appeal is None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
+from typing import Literal
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -48,6 +49,14 @@ class ComplaintsSettings(BaseSettings):
         description="Space-separated content types accepted as visit photos",
     )
     import_max_rows: int = Field(20000, ge=1, description="Largest call log accepted in one import")
+    # Who decides appeals on ratings (申诉复核): the bureau's rule. Named without the COMPLAINTS_ prefix too.
+    rating_appeal_deciders: Literal["managers", "officers", "both"] = Field(
+        "managers",
+        validation_alias=AliasChoices(
+            "SUPERVISION_RATING_APPEAL_DECIDERS", "SUPERVISION_COMPLAINTS_RATING_APPEAL_DECIDERS"
+        ),
+        description="Who decides rating appeals in their jurisdiction: managers, officers or both",
+    )
 
     def time_limit(self, request_type: str) -> int:
         return {
@@ -65,11 +74,13 @@ def get_complaints_settings() -> ComplaintsSettings:
     Built once per distinct set of `SUPERVISION_COMPLAINTS_*` variables: reading them is cheap, building
     the settings (and reading `.env`) is not, and intake calls this on every order.
     """
-    env = tuple(sorted((k, v) for k, v in os.environ.items() if k.upper().startswith(_PREFIX)))
+    env = tuple(sorted((k, v) for k, v in os.environ.items()
+                       if k.upper().startswith(_PREFIX) or k.upper() in _UNPREFIXED))
     return _settings_for(env)
 
 
 _PREFIX = "SUPERVISION_COMPLAINTS_"
+_UNPREFIXED = frozenset({"SUPERVISION_RATING_APPEAL_DECIDERS"})
 
 
 @lru_cache(maxsize=8)

@@ -37,9 +37,11 @@ from risk.models import (
 from risk.register import current_criteria
 from risk.scope import local_today
 from risk.settings import get_risk_settings
+from risk.signal import link_as, point_concerns
 from supervision import audit, incidents, org
 from supervision.access import SYSTEM
 from supervision.errors import InvalidInput
+from supervision.incidents import Concern
 from supervision.models import Department, Post, Site, SiteKind, Staff, StaffRank
 from supervision.org import OrgKind
 from supervision.workdays import WorkCalendar, load_calendar
@@ -649,21 +651,36 @@ class _DemoBuilder:
             self.counts["duties_changed"] += 1
 
     def incidents(self) -> None:
-        """A handful of demo incidents on a few posts: one post past the re-grading threshold."""
-        post_ids = sorted({p.post_id for p in self.points})
+        """A handful of demo incidents about service attitude or obstruction (刁难) on a few posts, one post
+        past the re-grading threshold: only the points they concern are flagged, not the post's 优亲厚友 point.
+
+        They fall after the points' last review (whose signal they would otherwise not count towards).
+        """
         threshold = self.settings.signal_threshold
         noon = datetime.combine(self.today, dtime(4), tzinfo=UTC)
+        first = noon - timedelta(days=threshold + 1)
+        concern_of: dict[int, Concern] = {}
+        for p in sorted(self.points, key=lambda p: p.code):
+            mine = point_concerns(p.name, p.manifestation, p.category)
+            concern = next((c for c in (Concern.ATTITUDE, Concern.OBSTRUCTION) if c in mine), None)
+            if concern is None or p.post_id in concern_of:
+                continue
+            if p.signal_reset_at is not None and p.signal_reset_at.astimezone(UTC) >= first:
+                continue
+            concern_of[p.post_id] = concern
+        post_ids = sorted(concern_of)
         for n, post_id in enumerate(self.rng.sample(post_ids, min(3, len(post_ids)))):
             for k in range(threshold if n == 0 else 1):
-                incidents.record_incident(
+                incident = incidents.record_incident(
                     self.session,
-                    kind=("complaint", "bad_rating", "video_alert")[k % 3],
+                    kind=("complaint", "bad_rating")[k % 2],
                     source_kind="risk_demo",
                     source_id=f"{post_id}-{k}",
-                    occurred_at=noon - timedelta(days=3 + 7 * k),
+                    occurred_at=noon - timedelta(days=1 + k),
                     post_id=post_id,
                     summary="演示事件",
                 )
+                link_as(self.session, incident, frozenset({concern_of[post_id]}))
                 self.counts["incidents"] += 1
 
 

@@ -260,5 +260,40 @@ add_messages(
         "risk.incident.bad_rating": ("差评", "Bad rating"),
         "risk.incident.video_alert": ("视频告警", "Video alert"),
         "risk.incident.card": ("考评卡", "Card"),
+        # incidents in the reader's language (risk.views._incident_text)
+        "risk.incident_text.complaint": ("工单 {ref} 投诉{detail}", "Work order {ref} {detail}"),
+        "risk.incident_text.bad_rating": ("办件 {ref} 评价为“{detail}”", "Case {ref} rated \u201c{detail}\u201d"),
+        "risk.incident_text.demo": ("演示事件", "Demo incident"),
+        "risk.incident_outcome.upheld": ("属实", "upheld"),
+        "risk.incident_outcome.partly": ("部分属实", "partly upheld"),
+        "risk.incident_level.very_dissatisfied": ("非常不满意", "very dissatisfied"),
+        "risk.incident_level.dissatisfied": ("不满意", "dissatisfied"),
+        # links of incidents to points (risk.signal)
+        "kind.incident": ("事件", "incident"),
+        "risk.error.already_linked": ("该事件已关联到此风险点", "the incident is already linked to this point"),
+        "risk.error.not_linked": ("该事件未关联到此风险点", "the incident is not linked to this point"),
+        "risk.col_linked_points": ("关联风险点", "Risk points"),
+        "risk.link.rule": (
+            "按规则:{concern}(风险点含“{matched}”)", "By rule: {concern} (the point says \u201c{matched}\u201d)"
+        ),
+        "risk.link.officer": ("{by} 手工关联:{reason}", "Linked by {by}: {reason}"),
+        "risk.link.removed": ("{by} 已取消关联:{reason}", "Taken off by {by}: {reason}"),
+        "risk.link.none": ("未关联任何风险点", "Not linked to any point"),
+        "risk.link_title": ("调整关联", "Re-link"),
+        "risk.other_incidents_title": (
+            "本岗位其他事件(未计入此风险点)", "Other incidents of the post (not counted against this point)"
+        ),
+        "risk.link_add": ("关联到此风险点", "Link to this point"),
+        "risk.link_remove": ("取消关联", "Take off this point"),
+        "risk.link_reason": ("理由", "Reason"),
+        "risk.link_done": ("关联已调整", "Link changed"),
+        "risk.concern.attitude": ("服务态度", "service attitude"),
+        "risk.concern.delay": ("推诿拖延", "delay and buck-passing"),
+        "risk.concern.obstruction": ("故意刁难", "obstruction"),
+        "risk.concern.graft": ("吃拿卡要", "graft"),
+        "risk.concern.favouritism": ("优亲厚友", "favouritism"),
+        "risk.concern.fees": ("违规收费", "improper fees"),
+        "risk.concern.off_post": ("脱岗离岗", "off post"),
+        "risk.concern.lax_review": ("审查把关不严", "lax review"),
     }
 )

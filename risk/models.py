@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import IntEnum, StrEnum
 
-from sqlalchemy import Column, Enum, Index, Text
+from sqlalchemy import Column, Enum, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from supervision.db import UTCDateTime, utcnow
@@ -283,6 +283,48 @@ class ReviewCreate(SQLModel):
     criteria_version: str | None = None
     notes: str = ""
     trigger: str = Field(default="schedule", max_length=40)
+
+
+# --- incidents linked to points -------------------------------------------------------------------
+
+
+class LinkMaker(StrEnum):
+    RULE = "rule"  # the mapping table (risk.signal) linked it
+    OFFICER = "officer"  # an officer linked it by hand
+
+
+class RiskIncidentLink(SQLModel, table=True):
+    """An incident counted against a point: made by the mapping rule or an officer, removable with a reason.
+
+    A removed link keeps its row (removed_at set), so the re-link job never puts back what an officer took off.
+    """
+
+    __tablename__ = "risk_incident_link"
+    __table_args__ = (
+        UniqueConstraint("incident_id", "point_id", name="uq_risk_incident_link"),
+        Index("ix_risk_incident_link_point", "point_id", "removed_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id")
+    point_id: int = Field(foreign_key="risk_point.id")
+    made_by: LinkMaker = Field(sa_type=_enum(LinkMaker, "risk_link_maker"))
+    concern: str = Field(default="", max_length=40)  # the concern both share (rule links)
+    matched: str = Field(default="", max_length=40)  # the word of the point that matched it (rule links)
+    reason: str = Field(default="", max_length=400)  # an officer's reason for linking
+    created_by: str = Field(max_length=80)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    removed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    removed_by: str = Field(default="", max_length=80)
+    removed_reason: str = Field(default="", max_length=400)
+
+
+class IncidentLinkChange(SQLModel):
+    """An officer's re-link: link the incident to the point, or take it off, with a reason."""
+
+    incident_id: int
+    linked: bool
+    reason: str = Field(max_length=400)
 
 
 # --- reminders ------------------------------------------------------------------------------------

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from pydantic import BaseModel
-from sqlalchemy import or_
 from sqlmodel import Session, col, func, select
 
-from risk.models import Countermeasure, ReminderKind, RiskPoint, RiskReminder
+from risk.models import Countermeasure, ReminderKind, RiskIncidentLink, RiskPoint, RiskReminder
 from risk.scope import local_date_of, local_today, window_start
 from risk.settings import RiskSettings, get_risk_settings
+from risk.signal import counted, relink_incidents
 from supervision import audit
 from supervision.access import SYSTEM, Permission, Principal, site_path_clause
 from supervision.db import session_scope, utcnow
@@ -101,18 +101,14 @@ def generate_reminders(session: Session, *, today: date | None = None, settings:
                 f"{point.code} {post.name}",
             )
 
+    # Links the listener did not make (incidents from before the table, points added since) first.
+    relink_incidents(session, today=day, window_days=settings.signal_window_days)
     since = window_start(day, settings.signal_window_days)
     signal = session.exec(
         select(RiskPoint.id, func.count(col(Incident.id)))
-        .join(Incident, col(Incident.post_id) == col(RiskPoint.post_id))
-        .where(
-            col(RiskPoint.active),
-            col(Incident.occurred_at) >= since,
-            or_(
-                col(RiskPoint.signal_reset_at).is_(None),
-                col(Incident.occurred_at) >= col(RiskPoint.signal_reset_at),
-            ),
-        )
+        .join(RiskIncidentLink, col(RiskIncidentLink.point_id) == col(RiskPoint.id))
+        .join(Incident, col(Incident.id) == col(RiskIncidentLink.incident_id))
+        .where(col(RiskPoint.active), *counted(since))
         .group_by(col(RiskPoint.id))
         .having(func.count(col(Incident.id)) >= settings.signal_threshold)
     ).all()

@@ -6,18 +6,26 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from risk import deadlines
-from risk.models import ReminderKind, ReviewCreate, ReviewOutcome, RiskPoint, RiskReminder, RiskReview
+from risk.models import (
+    ReminderKind,
+    ReviewCreate,
+    ReviewOutcome,
+    RiskIncidentLink,
+    RiskPoint,
+    RiskReminder,
+    RiskReview,
+)
 from risk.register import criteria_by_version, get_risk_point
 from risk.scope import local_today, window_start
 from risk.settings import get_risk_settings
+from risk.signal import counted
 from supervision import audit
 from supervision.access import Permission, Principal
 from supervision.db import utcnow
 from supervision.errors import FieldProblem, InvalidInput
-from supervision.incidents import standing as incident_standing
 from supervision.models import Incident, Post
 from supervision.org import parse
 from supervision.workdays import load_calendar
@@ -151,28 +159,21 @@ def list_reviews(session: Session, actor: Principal, point_id: int) -> Sequence[
     ).all()
 
 
-def count_signal(session: Session, point: RiskPoint, *, today: date, window_days: int) -> int:
-    """Incidents of the point's post in the window that the last review has not yet weighed."""
-    stmt = (
-        select(func.count())
-        .select_from(Incident)
-        .where(
-            col(Incident.post_id) == point.post_id,
-            col(Incident.occurred_at) >= window_start(today, window_days),
-            incident_standing(),
-        )
+def _signal_query(point: RiskPoint, today: date, window_days: int) -> Any:
+    return (
+        select(Incident)
+        .join(RiskIncidentLink, col(RiskIncidentLink.incident_id) == col(Incident.id))
+        .join(RiskPoint, col(RiskPoint.id) == col(RiskIncidentLink.point_id))
+        .where(col(RiskIncidentLink.point_id) == point.id, *counted(window_start(today, window_days)))
     )
-    if point.signal_reset_at is not None:
-        stmt = stmt.where(col(Incident.occurred_at) >= point.signal_reset_at)
-    return int(session.exec(stmt).one())
+
+
+def count_signal(session: Session, point: RiskPoint, *, today: date, window_days: int) -> int:
+    """Incidents linked to the point in the window that the last review has not yet weighed."""
+    return len(signal_incidents(session, point, today=today, window_days=window_days))
 
 
 def signal_incidents(session: Session, point: RiskPoint, *, today: date, window_days: int) -> Sequence[Incident]:
     """The incidents behind the re-grading signal, newest first."""
-    stmt = select(Incident).where(
-        col(Incident.post_id) == point.post_id, col(Incident.occurred_at) >= window_start(today, window_days),
-        incident_standing(),
-    )
-    if point.signal_reset_at is not None:
-        stmt = stmt.where(col(Incident.occurred_at) >= point.signal_reset_at)
-    return session.exec(stmt.order_by(col(Incident.occurred_at).desc())).all()
+    stmt = _signal_query(point, today, window_days)
+    return list(session.exec(stmt.order_by(col(Incident.occurred_at).desc(), col(Incident.id).desc())).all())

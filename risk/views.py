@@ -24,6 +24,7 @@ from risk.models import (
     GradingCriteria,
     MeasureType,
     RiskCategory,
+    RiskIncidentLink,
     RiskPoint,
     RiskPointMeasure,
     RiskReview,
@@ -39,8 +40,10 @@ from risk.scope import (
     window_start,
 )
 from risk.settings import RiskSettings, get_risk_settings
+from risk.signal import LinkedPoint, counted, links_of_incidents
 from supervision.access import Principal
 from supervision.errors import InvalidInput, NotFound
+from supervision.i18n import has_message
 from supervision.incidents import standing as incident_standing
 from supervision.models import Department, Incident, Post, Site, Staff, Window
 
@@ -170,8 +173,13 @@ class IncidentRow(BaseModel):
     source_id: str
     occurred_at: datetime
     summary: str
+    # The summary as a text in the reader's language: t(text_key, ref=ref, detail=t(detail_key)); "" if none.
+    text_key: str = ""
+    ref: str = ""
+    detail_key: str = ""
     window_id: int | None
     staff_id: int | None
+    links: list[LinkedPoint] = []
 
 
 class HeatCell(BaseModel):
@@ -235,6 +243,8 @@ class RiskPointDetail(BaseModel):
     checks: list[CheckRow]
     reviews: list[ReviewRow]
     incidents: list[IncidentRow]
+    # The post's other incidents of the window: not linked to this point (or taken off), for an officer to link.
+    other_incidents: list[IncidentRow] = []
     signal: SignalSummary
 
 
@@ -281,14 +291,12 @@ def _today(today: date | None) -> date:
 
 
 def _points_with_signal(since: datetime, threshold: int) -> Any:
+    # Only the incidents linked to the point count (risk.signal): not every incident of its post.
     return (
         select(RiskPoint.id)
-        .join(Incident, col(Incident.post_id) == col(RiskPoint.post_id))
-        .where(
-            col(Incident.occurred_at) >= since,
-            or_(col(RiskPoint.signal_reset_at).is_(None), col(Incident.occurred_at) >= col(RiskPoint.signal_reset_at)),
-            incident_standing(),
-        )
+        .join(RiskIncidentLink, col(RiskIncidentLink.point_id) == col(RiskPoint.id))
+        .join(Incident, col(Incident.id) == col(RiskIncidentLink.incident_id))
+        .where(*counted(since))
         .group_by(col(RiskPoint.id))
         .having(func.count(col(Incident.id)) >= threshold)
     )
@@ -487,21 +495,16 @@ def point_rows(
 
 
 def _signal_counts(session: Session, points: Sequence[RiskPoint], since: datetime) -> dict[int, int]:
-    """Incidents per point in the window, not yet weighed by its last review."""
-    post_ids = {p.post_id for p in points}
-    by_post: dict[int, list[datetime]] = defaultdict(list)
-    for post_id, at in session.exec(
-        select(Incident.post_id, Incident.occurred_at).where(
-            col(Incident.post_id).in_(post_ids), col(Incident.occurred_at) >= since, incident_standing()
-        )
-    ):
-        if post_id is not None:
-            by_post[post_id].append(at)
-    out: dict[int, int] = {}
-    for p in points:
-        moments = by_post.get(p.post_id, [])
-        out[p.id or 0] = sum(1 for at in moments if p.signal_reset_at is None or at >= p.signal_reset_at)
-    return out
+    """Incidents linked to each point in the window, not yet weighed by its last review."""
+    rows = session.exec(
+        select(RiskPoint.id, func.count(col(Incident.id)))
+        .join(RiskIncidentLink, col(RiskIncidentLink.point_id) == col(RiskPoint.id))
+        .join(Incident, col(Incident.id) == col(RiskIncidentLink.incident_id))
+        .where(col(RiskPoint.id).in_([p.id for p in points]), *counted(since))
+        .group_by(col(RiskPoint.id))
+    ).all()
+    found = {int(pid): int(n) for pid, n in rows if pid is not None}
+    return {p.id or 0: found.get(p.id or 0, 0) for p in points}
 
 
 def _result(value: Any) -> CheckResult | None:
@@ -717,7 +720,7 @@ def post_risk_page(session: Session, actor: Principal, post_id: int, *, today: d
         measures=measure_rows(session, measures, today=day, settings=settings),
         checks=_check_rows(session, measures),
         reviews=_review_rows(session, points),
-        incidents=[_incident_row(i) for i in incidents],
+        incidents=_incident_rows(session, incidents),
         signal=SignalSummary(
             window_days=settings.signal_window_days,
             threshold=settings.signal_threshold,
@@ -736,12 +739,20 @@ def risk_point_detail(
     row = point_rows(session, [point], today=day, settings=settings)[0]
     measures = _measures_of_points(session, [point.id or 0])
     incidents = signal_incidents(session, point, today=day, window_days=settings.signal_window_days)
+    counted_ids = {i.id for i in incidents}
+    others = [i for i in session.exec(
+        select(Incident)
+        .where(col(Incident.post_id) == point.post_id,
+               col(Incident.occurred_at) >= window_start(day, settings.signal_window_days), incident_standing())
+        .order_by(col(Incident.occurred_at).desc(), col(Incident.id).desc())
+    ).all() if i.id not in counted_ids]
     return RiskPointDetail(
         point=row,
         measures=measure_rows(session, measures, today=day, settings=settings),
         checks=_check_rows(session, measures),
         reviews=_review_rows(session, [point]),
-        incidents=[_incident_row(i) for i in incidents],
+        incidents=_incident_rows(session, incidents),
+        other_incidents=_incident_rows(session, others),
         signal=SignalSummary(
             window_days=settings.signal_window_days,
             threshold=settings.signal_threshold,
@@ -877,7 +888,32 @@ def _review_rows(session: Session, points: Sequence[RiskPoint]) -> list[ReviewRo
     ]
 
 
-def _incident_row(i: Incident) -> IncidentRow:
+# How a source's summary ("GD20261105001 upheld", "BJ-102 level.very_dissatisfied") reads in the reader's
+# language: the text, and the prefix of the key its last word names. Other summaries are shown as they are.
+_SUMMARY_TEXTS: dict[tuple[str, str], tuple[str, str]] = {
+    ("complaint", "work_order"): ("risk.incident_text.complaint", "risk.incident_outcome."),
+    ("bad_rating", "rating"): ("risk.incident_text.bad_rating", "risk.incident_level."),
+}
+
+
+def _incident_text(i: Incident) -> tuple[str, str, str]:
+    if i.source_kind == "risk_demo":
+        return "risk.incident_text.demo", "", ""
+    shape = _SUMMARY_TEXTS.get((i.kind, i.source_kind))
+    ref, _, word = i.summary.rpartition(" ")
+    if shape is None or not ref:
+        return "", "", ""
+    detail = shape[1] + word.removeprefix("level.")
+    return (shape[0], ref, detail) if has_message(detail) else ("", "", "")
+
+
+def _incident_rows(session: Session, incidents: Sequence[Incident]) -> list[IncidentRow]:
+    links = links_of_incidents(session, [i.id or 0 for i in incidents])
+    return [_incident_row(i, links.get(i.id or 0, [])) for i in incidents]
+
+
+def _incident_row(i: Incident, links: list[LinkedPoint] | None = None) -> IncidentRow:
+    text_key, ref, detail_key = _incident_text(i)
     return IncidentRow(
         id=i.id or 0,
         kind=i.kind,
@@ -885,8 +921,12 @@ def _incident_row(i: Incident) -> IncidentRow:
         source_id=i.source_id,
         occurred_at=i.occurred_at,
         summary=i.summary,
+        text_key=text_key,
+        ref=ref,
+        detail_key=detail_key,
         window_id=i.window_id,
         staff_id=i.staff_id,
+        links=links or [],
     )
 
 

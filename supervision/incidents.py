@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, func, select
@@ -11,6 +13,71 @@ from sqlmodel import Session, col, func, select
 from supervision.db import utcnow
 from supervision.errors import InvalidInput
 from supervision.models import Incident, Post, Staff, Window
+
+
+class Concern(StrEnum):
+    """What an incident is about: the words the domains map their records to and the register its points to.
+
+    A complaint about a clerk's manner is an `attitude` incident; it concerns the points whose 表现形式 is
+    about manner, not the post's 优亲厚友 (`favouritism`) point.
+    """
+
+    ATTITUDE = "attitude"  # 服务态度 (冷硬横推、不耐烦)
+    DELAY = "delay"  # 推诿拖延、超时办理
+    OBSTRUCTION = "obstruction"  # 故意刁难、不予受理
+    GRAFT = "graft"  # 吃拿卡要、收受好处
+    FAVOURITISM = "favouritism"  # 优亲厚友、插队办理
+    FEES = "fees"  # 乱收费
+    OFF_POST = "off_post"  # 脱岗、离岗
+    LAX_REVIEW = "lax_review"  # 审查不严、违规审批
+
+
+# What an incident of each kind is about whatever its source says (a bad rating is the citizen's verdict on
+# the service; a video alert is an empty post). A source's reader adds what its own record tells.
+KIND_CONCERNS: Mapping[str, frozenset[Concern]] = {
+    "bad_rating": frozenset({Concern.ATTITUDE}),
+    "video_alert": frozenset({Concern.OFF_POST}),
+    "card": frozenset({Concern.DELAY}),
+}
+
+# The concerns a domain reads off its own records: source ids → concerns (ids it does not know are left out).
+ConcernReader = Callable[[Session, Sequence[str]], Mapping[str, frozenset[Concern]]]
+# Called with each newly recorded incident, in the recording transaction (the register links it to its points).
+IncidentListener = Callable[[Session, Incident], None]
+
+
+@dataclass
+class _Wiring:
+    readers: dict[str, ConcernReader] = field(default_factory=dict)
+    listeners: list[IncidentListener] = field(default_factory=list)
+
+
+_wiring = _Wiring()
+
+
+def wire(*, readers: Mapping[str, ConcernReader], listeners: Sequence[IncidentListener]) -> None:
+    """Install the domains' concern readers (by source kind) and incident listeners; called by the composition.
+
+    Replaces what was installed before, so calling it twice is harmless.
+    """
+    _wiring.readers = dict(readers)
+    _wiring.listeners = list(listeners)
+
+
+def concerns_of(session: Session, incidents: Sequence[Incident]) -> dict[int, frozenset[Concern]]:
+    """What each incident is about: its kind's concerns and what its source's reader finds in the record."""
+    out = {i.id or 0: KIND_CONCERNS.get(i.kind, frozenset()) for i in incidents}
+    by_source: dict[str, list[Incident]] = {}
+    for i in incidents:
+        by_source.setdefault(i.source_kind, []).append(i)
+    for source_kind, group in by_source.items():
+        reader = _wiring.readers.get(source_kind)
+        if reader is None:
+            continue
+        found = reader(session, [i.source_id for i in group])
+        for i in group:
+            out[i.id or 0] = out[i.id or 0] | found.get(i.source_id, frozenset())
+    return out
 
 
 def record_incident(
@@ -53,6 +120,8 @@ def record_incident(
     )
     session.add(incident)
     session.flush()
+    for listener in _wiring.listeners:
+        listener(session, incident)
     return incident
 
 

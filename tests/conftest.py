@@ -31,7 +31,7 @@ from supervision.db import make_engine, session_scope, upgrade
 from supervision.models import Role
 from supervision.settings import get_settings
 from tests.waits import WaitWatch
-from web.composition import MIGRATION_PACKAGES
+from web.composition import MIGRATION_PACKAGES, wire_incidents
 
 # A statement that writes in a transaction opened for reading fails the test (production only logs it).
 db.READ_GUARD = "raise"
@@ -102,6 +102,7 @@ def _reset_postgres(engine: Engine) -> None:
 @pytest.fixture
 def engine(_template: str, tmp_path: Path) -> Iterator[Engine]:
     """A migrated, empty database for one test."""
+    wire_incidents()  # as the app does: new incidents are linked to the risk points they concern
     if BACKEND == "postgres":
         eng = make_engine(_template)
         _reset_postgres(eng)

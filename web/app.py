@@ -20,7 +20,7 @@ from supervision.db import make_engine, upgrade
 from supervision.runtime import Runtime, ServiceFactory
 from supervision.settings import Settings, get_settings
 from web import errors
-from web.composition import MIGRATION_PACKAGES, router_modules, service_factories
+from web.composition import MIGRATION_PACKAGES, router_modules, service_factories, wire_incidents
 from web.deps import CountWriteTransactions
 from web.request_checks import refuse_impossible_input
 
@@ -86,6 +86,7 @@ def create_app(
     """Build the app; the lifespan applies migrations and starts the scheduler and services."""
     settings = settings or get_settings()
     engine = engine or make_engine(settings.effective_database_url)
+    wire_incidents()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -74,11 +74,22 @@ def service_factories(settings: Settings, *, web_elsewhere: bool = False) -> lis
     return factories
 
 
+def wire_incidents() -> None:
+    """Who reads what an incident is about (complaints: its orders and ratings), and who links each new one
+    to the risk points it concerns (risk). The core calls them; no domain imports another."""
+    import complaints
+    import risk
+    from supervision import incidents
+
+    incidents.wire(readers=complaints.CONCERN_READERS, listeners=[risk.link_incident])
+
+
 def seed_demo_everything(engine: Engine, settings: Settings, *, full: bool = False) -> list[tuple[str, str, str]]:
     """Seed the demo organisation, then each domain's demo data; return (username, role, jurisdiction)."""
     from supervision.db import session_scope
     from supervision.demo import seed_demo
 
+    wire_incidents()
     with session_scope(engine, write=True) as session:
         summary = seed_demo(session, full=full, password=settings.demo_password)
     from datetime import datetime

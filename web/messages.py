@@ -257,6 +257,8 @@ add_messages({
     "audit_action.risk.demo_seed": ("载入演示风险台账", "demo risk register loaded"),
     "audit_action.risk.evidence.view": ("查看检查佐证", "viewed check evidence"),
     "audit_action.risk.import": ("导入风险台账", "risk register imported"),
+    "audit_action.risk.incident_link": ("事件关联到风险点", "incident linked to a risk point"),
+    "audit_action.risk.incident_unlink": ("取消事件与风险点的关联", "incident taken off a risk point"),
     "audit_action.keys.rotate": ("更换密钥", "key rotated"),
     "audit_action.keys.reencrypt": ("以新密钥重新加密", "re-encrypted with the new key"),
     "audit_action.risk.point.review": ("复核风险点", "risk point reviewed"),

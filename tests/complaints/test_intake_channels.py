@@ -210,7 +210,7 @@ def test_appeal_of_a_malicious_rating_reverses_the_ledger(s: Session, world: Sim
         complaints.appeal_rating(s, world.p["staff"], rid, "再次申诉")
     with pytest.raises(Forbidden):
         complaints.decide_appeal(s, world.p["supervisor"], rid, "granted", "核实")
-    decided = complaints.decide_appeal(s, world.p["officer"], rid, "granted", "经调取录像核实为误评")
+    decided = complaints.decide_appeal(s, world.p["manager"], rid, "granted", "经调取录像核实为误评")
     assert decided.decision == "granted"
     assert s.get(Rating, rid).void  # type: ignore[union-attr]
     points = [e.points for e in s.exec(select(LedgerEntry).where(col(LedgerEntry.staff_id) == world.staff))]
@@ -218,4 +218,4 @@ def test_appeal_of_a_malicious_rating_reverses_the_ledger(s: Session, world: Sim
     rows, total = complaints.list_ratings(s, world.p["staff"])
     assert total == 1 and rows[0].void
     with pytest.raises(Conflict):
-        complaints.decide_appeal(s, world.p["officer"], rid, "rejected", "再议")
+        complaints.decide_appeal(s, world.p["manager"], rid, "rejected", "再议")

@@ -119,14 +119,14 @@ def test_granted_appeal_closes_the_rectification_and_reverses_the_rating(s: Sess
     order = s.get(WorkOrder, rating.work_order_id)
     assert order is not None and order.is_open and order.source_ref == f"rating:{rating.id}"
     complaints.appeal_rating(s, world.p["staff"], rating.id or 0, "当天并未办理该业务")
-    complaints.decide_appeal(s, world.p["officer"], rating.id or 0, "granted", "调取录像核实为误评")
+    complaints.decide_appeal(s, world.p["manager"], rating.id or 0, "granted", "调取录像核实为误评")
     s.refresh(order)
     assert order.state == "closed" and not order.is_open
     last = s.exec(select(WorkOrderEvent).where(col(WorkOrderEvent.order_id) == order.id)
                   .order_by(col(WorkOrderEvent.seq).desc())).first()
     assert last is not None and last.action == "cancel" and "BJ-100" in last.reason
     assert f'"rating_id": {rating.id}' in last.detail and '"appeal_id"' in last.detail
-    assert last.actor_name == "user:officer"
+    assert last.actor_name == "user:manager"
     points = [e.points for e in s.exec(select(LedgerEntry).where(col(LedgerEntry.source_kind) == "rating"))]
     assert sorted(points) == [-2.0, 2.0]
     assert _incident(s, "rating", rating.id).withdrawn_at is not None  # no longer a signal for the post
@@ -152,7 +152,7 @@ def test_granted_appeal_undoes_the_outcome_recorded_on_its_rectification(s: Sess
     assert _incident(s, "work_order", oid).withdrawn_at is None
 
     complaints.appeal_rating(s, world.p["staff"], rating.id or 0, "当天并未办理该业务")
-    complaints.decide_appeal(s, world.p["officer"], rating.id or 0, "granted", "调取录像核实为误评")
+    complaints.decide_appeal(s, world.p["manager"], rating.id or 0, "granted", "调取录像核实为误评")
     # The rating's entry and the outcome's entry are both reversed; every row stays.
     entries = _ledger(s, order.number)
     assert [e.points for e in entries] == [-5.0, 5.0] and entries[1].reverses_id == entries[0].id
@@ -168,7 +168,7 @@ def test_granted_appeal_undoes_the_outcome_recorded_on_its_rectification(s: Sess
 def test_refused_appeal_leaves_the_rectification_open(s: Session, world: SimpleNamespace) -> None:
     rating = _bad_rating(s, world, "BJ-101")
     complaints.appeal_rating(s, world.p["staff"], rating.id or 0, "评价不公")
-    complaints.decide_appeal(s, world.p["officer"], rating.id or 0, "rejected", "录像显示确有推诿")
+    complaints.decide_appeal(s, world.p["manager"], rating.id or 0, "rejected", "录像显示确有推诿")
     order = s.get(WorkOrder, rating.work_order_id)
     assert order is not None and order.is_open and order.state == "dispatched"
     assert not s.get(Rating, rating.id).void  # type: ignore[union-attr]
@@ -231,7 +231,7 @@ def test_rollup_equals_direct_counts_after_a_mix_of_transitions(s: Session, worl
     _bad_rating(s, world, "BJ-201")
     complaints.push_rating(s, world.pad, {"case_no": "BJ-202", "window_id": world.window, "level": 5}, now=MONDAY)
     complaints.appeal_rating(s, world.p["staff"], rating.id or 0, "误评")
-    complaints.decide_appeal(s, officer, rating.id or 0, "granted", "核实误评")
+    complaints.decide_appeal(s, world.p["manager"], rating.id or 0, "granted", "核实误评")
     s.flush()
     assert county and rollup.differences(s) == []
 
@@ -262,7 +262,7 @@ def test_a_cancelled_rectification_takes_no_new_outcome(s: Session, world: Simpl
     act(s, world.handler, oid, "reply", 1, reply="已整改", finding="upheld", facts="录像核实")
     act(s, sup, oid, "confirm_finding", 1)
     complaints.appeal_rating(s, world.p["staff"], rating.id or 0, "误评")
-    complaints.decide_appeal(s, world.p["officer"], rating.id or 0, "granted", "核实为误评")
+    complaints.decide_appeal(s, world.p["manager"], rating.id or 0, "granted", "核实为误评")
     order = s.get(WorkOrder, oid)
     assert order is not None
     s.refresh(order)

@@ -118,19 +118,23 @@ def test_incidents_past_the_threshold_flag_the_point_until_a_review(
 ) -> None:
     monkeypatch.setenv("SUPERVISION_RISK_SIGNAL_THRESHOLD", "2")
     officer = risk_org.principals["officer"]
-    point = add_point(session, risk_org)
+    # A service-attitude point: bad ratings concern it (video alerts about a camera do not).
+    point = add_point(session, risk_org, name="窗口服务态度生硬", manifestation="对群众冷硬横推", category="moral")
     flagged = risk.RiskPointFilter(flag=risk.PointFlag.REGRADE)
-    incidents.record_incident(session, kind="complaint", source_kind="work_order", source_id=1,
+    incidents.record_incident(session, kind="bad_rating", source_kind="rating", source_id=1,
                               occurred_at=datetime(2026, 5, 20, 2, tzinfo=UTC), staff_id=risk_org.staff)
     incidents.record_incident(session, kind="bad_rating", source_kind="rating", source_id=7,
                               occurred_at=datetime(2025, 12, 1, 2, tzinfo=UTC), post_id=risk_org.post)
-    assert risk.list_risk_points(session, officer, filters=flagged, today=TODAY)[1] == 0  # one is too old
     incidents.record_incident(session, kind="video_alert", source_kind="video_event", source_id=3,
                               occurred_at=datetime(2026, 5, 30, 2, tzinfo=UTC), post_id=risk_org.post)
+    assert risk.list_risk_points(session, officer, filters=flagged, today=TODAY)[1] == 0  # one is too old
+    incidents.record_incident(session, kind="bad_rating", source_kind="rating", source_id=9,
+                              occurred_at=datetime(2026, 5, 31, 2, tzinfo=UTC), post_id=risk_org.post)
     rows, total = risk.list_risk_points(session, officer, filters=flagged, today=TODAY)
     assert total == 1 and rows[0].incident_count == 2
     detail = risk.risk_point_detail(session, officer, point.id or 0, today=TODAY)
-    assert detail.signal.prompted and [i.kind for i in detail.incidents] == ["video_alert", "complaint"]
+    assert detail.signal.prompted and [i.source_id for i in detail.incidents] == ["9", "1"]
+    assert [i.kind for i in detail.other_incidents] == ["video_alert"]
     review = risk.record_review(session, officer, point.id or 0, {"reviewed_on": "2026-06-01", "trigger": "incidents"},
                                 today=TODAY)
     assert review.incident_count == 2

@@ -3,13 +3,14 @@ check with evidence, a review and an open reminder. County users must never see 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
 import risk
+from supervision import incidents
 from supervision.db import session_scope
 from tests.conftest import SYSTEM
 
@@ -39,8 +40,11 @@ def targets(engine: Engine, org: SimpleNamespace) -> tuple[dict[str, Any], list[
         risk.generate_reminders(s, today=today + timedelta(days=400))
         reminders, _ = risk.list_reminders(s, SYSTEM, limit=1, today=today)
         assert reminders, "no reminder to aim at"
+        # An incident of the city post, for the officer's re-link routes.
+        incident = incidents.record_incident(s, kind="bad_rating", source_kind="role_walk", source_id=1,
+                                             occurred_at=datetime.now(UTC), post_id=org.post, summary="RW-1")
         values = {"point_id": point.id, "measure_id": measure.id, "check_id": check.id, "post_id": org.post,
-                  "reminder_id": reminders[0].id}
+                  "reminder_id": reminders[0].id, "incident_id": incident.id}
     return values, [POINT_NAME, MEASURE_CONTENT, "RW-FX-1", "RW-CS-1"]
 
 
@@ -59,4 +63,8 @@ def bodies(org: SimpleNamespace) -> dict[tuple[str, str], dict[str, Any]]:
         ("POST", "/risk/points/{point_id}/reviews"): review,
         ("POST", "/api/v1/countermeasures/{measure_id}/checks"): check,
         ("POST", "/risk/measures/{measure_id}/checks"): check,
+        ("POST", "/api/v1/risk-points/{point_id}/incident-links"): {
+            "incident_id": org.path_values["incident_id"], "linked": True, "reason": "越权关联"},
+        ("POST", "/risk/points/{point_id}/incident-links"): {
+            "incident_id": org.path_values["incident_id"], "linked": "1", "reason": "越权关联"},
     }

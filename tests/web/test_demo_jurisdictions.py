@@ -19,11 +19,14 @@ from cameras.demo import DEMO_PASSWORD, DemoCamera, register_demo_cameras
 from cameras.models import Camera
 from cameras.virtual import VirtualDeviceSpec, VirtualOnvifDevice, VirtualProfile
 from complaints.models import WorkOrder
+from risk import point_concerns
 from risk.models import RiskPoint
 from supervision.demo_data import DIVISIONS
 from supervision.duty import DutyAssignment, DutyLogEntry, DutySwap
+from supervision.incidents import Concern
 from supervision.models import Hall, LedgerEntry, Site, SiteKind
 from supervision.settings import get_settings
+from tests.web.conftest import login
 from web.app import create_app
 from web.composition import seed_demo_everything
 
@@ -115,3 +118,20 @@ def test_every_demo_account_sees_its_own_jurisdiction_filled(engine: Engine,
         seen = client.get("/api/v1/work-orders?limit=500", headers=headers)
         assert seen.status_code == 200 and seen.json()["data"]
         assert not [row for row in seen.json()["data"] if row["integrity"]]
+        # Issue 14: each jurisdiction's officer finds a point flagged by the incidents linked to it, and only
+        # points those incidents concern (service attitude or 刁难, not 优亲厚友); its manager finds an appeal
+        # to decide.
+        for username in ("officer", "officer_fc"):
+            token = client.post("/api/v1/auth/token", data={"username": username, "password": settings.demo_password})
+            headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+            flagged = client.get("/api/v1/risk-points?flag=regrade&limit=500", headers=headers).json()["data"]
+            assert flagged, f"{username} sees no point flagged for re-grading"
+            concerns = [set(point_concerns(r["name"], r["manifestation"], r["category"])) for r in flagged]
+            # The demo's incidents are about service attitude or obstruction (刁难).
+            assert all(c & {Concern.ATTITUDE, Concern.OBSTRUCTION} and Concern.FAVOURITISM not in c
+                       for c in concerns), [r["name"] for r in flagged]
+        for username in ("manager", "manager_jy"):
+            client.cookies.clear()
+            login(client, username, settings.demo_password)
+            home = client.get("/")
+            assert 'href="/complaints/ratings?appeals=pending"' in home.text, f"{username} has no appeal to decide"

@@ -36,7 +36,8 @@ def seed_demo(engine: Engine, settings: Settings, *, full: bool = False) -> None
     for code in codes:
         with session_scope(engine, write=True) as session:
             try:
-                created += risk.seed_risk_demo(session, site_code=code, years=1, duties_changes=0).created
+                created += risk.seed_risk_demo(session, site_code=code, years=1, duties_changes=0,
+                                               with_incidents=True).created
             except InvalidInput:  # a centre without demo posts (an organisation imported by hand)
                 continue
     if created:

@@ -18,6 +18,7 @@ from risk import (
     CountermeasureRow,
     CountermeasureUpdate,
     HeatTable,
+    IncidentLinkChange,
     MeasureFlag,
     MeasureType,
     PointFlag,
@@ -124,6 +125,16 @@ def create_review(request: Request, session: SessionDep, actor: Writer, point_id
                                 ip=client_ip(request))
     rows = risk.risk_point_detail(session, actor, point_id).reviews
     return next(r for r in rows if r.id == review.id)
+
+
+@router.post("/risk-points/{point_id}/incident-links", response_model=RiskPointDetail,
+             summary="Link an incident to a point, or take it off")
+def change_incident_link(request: Request, session: SessionDep, actor: Writer, point_id: int,
+                         body: Annotated[IncidentLinkChange, Body()]) -> RiskPointDetail:
+    """An officer's re-link (audited): `linked` true links an incident of the point's post to it, false takes
+    the link off for good; a reason is required. Returns the point with the incidents now counted."""
+    risk.change_link(session, actor, point_id, body, ip=client_ip(request))
+    return risk.risk_point_detail(session, actor, point_id)
 
 
 # --- countermeasures --------------------------------------------------------------------------------

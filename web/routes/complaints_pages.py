@@ -347,13 +347,16 @@ def rating_list(request: Request, session: SessionDep, actor: CurrentPrincipal) 
     if request.query_params.get("bad_only"):
         filters["bad_only"] = True
         values["bad_only"] = "1"
+    if request.query_params.get("appeals") == "pending":
+        filters["appeal_pending"] = True
+        values["appeals"] = "pending"
     offset = _offset(request)
     rows, count = complaints.list_ratings(session, actor, filters, offset=offset, limit=PAGE)
     appeals = {r.id: complaints.get_appeal(session, actor, r.id or 0) for r in rows if r.level <= 2}
     return render(request, "complaints/ratings.html", {
         "rows": rows, "count": count, "offset": offset, "limit": PAGE, "values": values, "appeals": appeals,
         "names": org_names(session, rows), "choices": form_choices(session, actor, people=False),
-        "can_decide": actor.can(Permission.LEDGER_WRITE), "problems": [],
+        "can_decide": complaints.decides_appeals(actor), "problems": [],
     })
 
 
@@ -651,6 +654,12 @@ def _due_panel(session: Session, principal: Principal, settings: Settings) -> di
             "intake": principal.can(Permission.HOTLINE_PUSH)}
 
 
+def _appeals_panel(session: Session, principal: Principal, settings: Settings) -> dict[str, Any] | None:
+    if not complaints.decides_appeals(principal):
+        return None
+    return {"pending": complaints.pending_appeals(session, principal)}
+
+
 def _board_panel(session: Session, principal: Principal, settings: Settings) -> dict[str, Any]:
     rows, total = complaints.notice_board(session, principal, limit=5)
     return {"rows": rows, "total": total}
@@ -659,6 +668,8 @@ def _board_panel(session: Session, principal: Principal, settings: Settings) -> 
 register_panel(HomePanel("complaints_due", "complaints/_home_due.html",
                          frozenset({Role.SUPERVISOR, Role.OFFICER, Role.HANDLER}),
                          _due_panel, order=5, wide=True))
+register_panel(HomePanel("rating_appeals", "complaints/_home_appeals.html", frozenset({Role.MANAGER, Role.OFFICER}),
+                         _appeals_panel, order=8))
 register_panel(HomePanel("notice_board", "complaints/_home_board.html",
                          frozenset({Role.ADMIN, Role.OFFICER, Role.SUPERVISOR, Role.MANAGER, Role.HANDLER,
                                     Role.STAFF}),

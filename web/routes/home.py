@@ -22,7 +22,7 @@ from web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
-PanelLoader = Callable[[Session, Principal, Settings], dict[str, Any]]
+PanelLoader = Callable[[Session, Principal, Settings], dict[str, Any] | None]
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,8 @@ register_panel(HomePanel("own_records", "home/_own.html", frozenset({Role.STAFF}
 @router.get("/")
 def home(request: Request, session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal) -> Response:
     """The caller's home page, made of the panels of their role."""
-    panels = [(p, p.load(session, principal, settings)) for p in panels_for(principal)]
+    # A panel whose loader returns None has nothing for this person (e.g. appeals for one who does not decide).
+    panels = [(p, d) for p in panels_for(principal) if (d := p.load(session, principal, settings)) is not None]
     role = principal.role.value if principal.role else "machine"
     return render(request, "home.html", {"panels": panels, "role": role,
                                          "calendar_reminder": _calendar_reminder(session, principal, settings),

@@ -252,13 +252,14 @@ async def create_point(request: Request, session: SessionDep, actor: Writer) -> 
 
 def _point_page(request: Request, session: Session, actor: Principal, point_id: int, *,
                 review: dict[str, Any] | None = None, problems: list[dict[str, Any]] | None = None,
-                status_code: int = 200) -> Response:
+                link_problems: list[dict[str, Any]] | None = None, status_code: int = 200) -> Response:
     today = _today(request)
     detail = risk.risk_point_detail(session, actor, point_id, today=today)
     can_write = actor.can(Permission.RISK_WRITE)
     criteria = [c.version for c in risk.list_criteria(session, actor)] if can_write else []
     return render(request, "risk/point.html", {
         "d": detail, "p": detail.point, "can_write": can_write, "problems": problems or [],
+        "link_problems": link_problems or [],
         "review": review or {"reviewed_on": today.isoformat(), "outcome": "confirmed", "trigger": "schedule",
                              "reviewer_name": actor.name},
         "outcomes": list(ReviewOutcome), "levels": LEVELS, "triggers": REVIEW_TRIGGERS, "criteria": criteria,
@@ -316,6 +317,20 @@ async def review_point(request: Request, session: SessionDep, actor: Writer, poi
         return _point_page(request, session, actor, point_id, review=data, problems=_problems(request, exc),
                            status_code=422)
     return RedirectResponse(f"/risk/points/{point_id}?reviewed=1", status_code=303)
+
+
+@router.post("/risk/points/{point_id}/incident-links")
+async def relink_incident(request: Request, session: SessionDep, actor: Writer, point_id: int) -> Response:
+    """Link an incident of the post to the point, or take one off, with a reason (the officer's re-link)."""
+    form = await request.form()
+    data: dict[str, Any] = {"incident_id": _str(form, "incident_id") or None, "linked": _str(form, "linked") == "1",
+                            "reason": _str(form, "reason")}
+    try:
+        with all_or_nothing(session):
+            risk.change_link(session, actor, point_id, data, ip=client_ip(request))
+    except InvalidInput as exc:
+        return _point_page(request, session, actor, point_id, link_problems=_problems(request, exc), status_code=422)
+    return RedirectResponse(f"/risk/points/{point_id}?linked=1#incidents", status_code=303)
 
 
 @router.post("/risk/points/{point_id}/delete")
