@@ -48,15 +48,21 @@ def _ids(source_ids: Sequence[str]) -> list[int]:
     return [int(s) for s in source_ids if s.isascii() and s.isdigit() and len(s) < 12]
 
 
+def _order_part(source_id: str) -> str:
+    """The order's id in an incident's source: `<order id>`, or `<order id>:<staff id>` for a further person held responsible."""
+    return source_id.split(":", 1)[0]
+
+
 def work_order_concerns(session: Session, source_ids: Sequence[str]) -> dict[str, frozenset[Concern]]:
-    """Concerns of the work orders behind incidents (source kind `work_order`)."""
-    ids = _ids(source_ids)
+    """Concerns of the work orders behind incidents (source kind `work_order`), keyed by each source id given."""
+    ids = _ids([_order_part(s) for s in source_ids])
     if not ids:
         return {}
     rows = session.exec(
         select(WorkOrder.id, WorkOrder.title, WorkOrder.content, WorkOrder.integrity).where(col(WorkOrder.id).in_(ids))
     ).all()
-    return {str(i): order_concerns(t, c, integrity=bool(g)) for i, t, c, g in rows}
+    by_order = {str(i): order_concerns(t, c, integrity=bool(g)) for i, t, c, g in rows}
+    return {s: by_order[_order_part(s)] for s in source_ids if _order_part(s) in by_order}
 
 
 def rating_concerns(session: Session, source_ids: Sequence[str]) -> dict[str, frozenset[Concern]]:
