@@ -29,6 +29,8 @@ class Permission(StrEnum):
     CAMERAS_INGEST = "cameras:ingest"
     CAMERAS_VIEW = "cameras:view"
     CAMERAS_MANAGE = "cameras:manage"
+    # Drawing the zones analytics watch on a camera's picture: admins and discipline officers.
+    ZONES_MANAGE = "zones:manage"
     RISK_READ = "risk:read"
     RISK_WRITE = "risk:write"
     COMPLAINTS_READ = "complaints:read"
@@ -50,6 +52,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.LEDGER_READ,
             Permission.CAMERAS_VIEW,
             Permission.CAMERAS_MANAGE,
+            Permission.ZONES_MANAGE,
         }
     ),
     Role.OFFICER: frozenset(
@@ -58,6 +61,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.LEDGER_READ,
             Permission.LEDGER_WRITE,
             Permission.CAMERAS_VIEW,
+            Permission.ZONES_MANAGE,
             Permission.RISK_READ,
             Permission.RISK_WRITE,
             Permission.COMPLAINTS_READ,
