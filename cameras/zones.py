@@ -239,3 +239,40 @@ def presence_timeline(session: Session, actor: Principal, camera_id: int, zone_i
     if since is not None:
         stmt = stmt.where((col(ZonePresence.ended_at).is_(None)) | (col(ZonePresence.ended_at) >= since))
     return list(session.exec(stmt.order_by(col(ZonePresence.started_at).desc(), col(ZonePresence.id).desc()).limit(limit)).all())
+
+
+# --- the demo ---------------------------------------------------------------------------------------------------
+
+# Where the demo's rendered hall (cameras.demo.render_hall_clip) seats the staff of its four windows (around
+# the middle of each window), and its queue.
+DEMO_WINDOW_X = (0.09, 0.325, 0.56, 0.795)
+DEMO_POST_TOP, DEMO_POST_BOTTOM, DEMO_POST_WIDTH = 0.2, 0.47, 0.12
+DEMO_QUEUE = [(0.04, 0.6), (0.72, 0.6), (0.72, 0.92), (0.04, 0.92)]
+
+
+def seed_demo_zones(session: Session, actor: Principal, camera_id: int) -> int:
+    """Draw the demo hall's post zones (one per window with a post) and its queue zone, once per camera.
+
+    Idempotent: a camera that has zones already (a restarted demo) keeps them as they are.
+    """
+    camera = get_camera(session, actor, camera_id)
+    if session.exec(select(Zone.id).where(col(Zone.camera_id) == camera.id)).first() is not None:
+        return 0
+    windows = list(session.exec(select(Window).where(col(Window.site_id) == camera.site_id,
+                                                     col(Window.hall_id) == camera.hall_id)
+                                .order_by(col(Window.id))).all())
+    made = 0
+    for x, window in zip(DEMO_WINDOW_X, windows, strict=False):
+        post = session.exec(select(Post).where(col(Post.window_id) == window.id).order_by(col(Post.id))).first()
+        if post is None:
+            continue
+        polygon = [(x, DEMO_POST_TOP), (x + DEMO_POST_WIDTH, DEMO_POST_TOP), (x + DEMO_POST_WIDTH, DEMO_POST_BOTTOM),
+                   (x, DEMO_POST_BOTTOM)]
+        create_zone(session, actor, int(camera.id or 0), ZoneCreate(
+            name=f"{window.name} · {post.name}"[:80], kind=ZoneKind.POST, post_id=post.id, polygon=polygon))
+        made += 1
+    if camera.hall_id is not None:
+        create_zone(session, actor, int(camera.id or 0), ZoneCreate(
+            name="等候区", kind=ZoneKind.QUEUE, hall_id=camera.hall_id, polygon=DEMO_QUEUE))
+        made += 1
+    return made
