@@ -238,7 +238,8 @@ def presence_timeline(session: Session, actor: Principal, camera_id: int, zone_i
     stmt = select(ZonePresence).where(col(ZonePresence.zone_id) == zone.id)
     if since is not None:
         stmt = stmt.where((col(ZonePresence.ended_at).is_(None)) | (col(ZonePresence.ended_at) >= since))
-    return list(session.exec(stmt.order_by(col(ZonePresence.started_at).desc(), col(ZonePresence.id).desc()).limit(limit)).all())
+    stmt = stmt.order_by(col(ZonePresence.started_at).desc(), col(ZonePresence.id).desc()).limit(limit)
+    return list(session.exec(stmt).all())
 
 
 # --- the demo ---------------------------------------------------------------------------------------------------

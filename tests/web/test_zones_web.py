@@ -96,7 +96,8 @@ def test_a_post_zone_needs_its_post_and_a_foreign_post_is_refused(
                            json={"name": "无岗位", "kind": "post", "polygon": ROI})
     assert bare.status_code == 422 and bare.json()["error"]["fields"][0]["field"] == "post_id"
     foreign = app_client.post(f"/api/v1/cameras/{camera_id}/zones", headers=headers,
-                              json={"name": "他处岗位", "kind": "post", "post_id": org_data.county_post, "polygon": ROI})
+                              json={"name": "他处岗位", "kind": "post", "post_id": org_data.county_post,
+                                    "polygon": ROI})
     assert foreign.status_code == 422 and foreign.json()["error"]["fields"][0]["field"] == "post_id"
     queue = app_client.post(f"/api/v1/cameras/{camera_id}/zones", headers=headers,
                             json={"name": "等候区", "kind": "queue", "polygon": ROI})
@@ -169,8 +170,8 @@ def test_the_zone_page_draws_and_refuses_by_form(logged_in: Login, engine: Engin
     refused = client.post(f"/cameras/{camera_id}/zones", data=form)
     assert refused.status_code == 422 and "第 4 个点超出画面" in refused.text
     assert "1.44, 0.95" in refused.text  # what was typed is kept
-    saved = client.post(f"/cameras/{camera_id}/zones", data={**form, "polygon": form["polygon"].replace("1.44", "0.44")},
-                        follow_redirects=False)
+    fixed = form["polygon"].replace("1.44", "0.44")
+    saved = client.post(f"/cameras/{camera_id}/zones", data={**form, "polygon": fixed}, follow_redirects=False)
     assert saved.status_code == 303
     listed = client.get(f"/cameras/{camera_id}/zones")
     assert "户籍受理岗位" in listed.text and "未知" in listed.text
