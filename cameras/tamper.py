@@ -71,7 +71,7 @@ def _edges(grey: Grey) -> npt.NDArray[np.float32]:
     blurred = cv2.GaussianBlur(grey, (3, 3), 0)
     gx = cv2.Sobel(blurred, cv2.CV_32F, 1, 0)
     gy = cv2.Sobel(blurred, cv2.CV_32F, 0, 1)
-    mag: npt.NDArray[np.float32] = cv2.magnitude(gx, gy)
+    mag: npt.NDArray[np.float32] = np.asarray(cv2.magnitude(gx, gy), dtype=np.float32)
     return mag
 
 
