@@ -25,6 +25,14 @@ from cameras.models import (
     DiscoveredDevice,
     IngestLease,
     IngestWorker,
+    PresenceState,
+    Zone,
+    ZoneCreate,
+    ZoneKind,
+    ZonePresence,
+    ZonePresencePublic,
+    ZonePublic,
+    ZoneUpdate,
 )
 from cameras.onvif_client import OnvifDevice, describe_device, redact_uri
 from cameras.service import (
@@ -47,6 +55,17 @@ from cameras.service import (
 )
 from cameras.staleness import mark_silent_cameras
 from cameras.worker import IngestService, ingest_service_factory, run_worker
+from cameras.zones import (
+    PostZone,
+    create_zone,
+    delete_zone,
+    get_zone,
+    list_post_zones,
+    list_zones,
+    presence_timeline,
+    update_zone,
+    zone_public,
+)
 
 __all__ = [
     "FRAMES",
@@ -72,10 +91,21 @@ __all__ = [
     "IngestService",
     "IngestWorker",
     "OnvifDevice",
+    "PostZone",
+    "PresenceState",
     "Snapshot",
+    "Zone",
+    "ZoneCreate",
+    "ZoneKind",
+    "ZonePresence",
+    "ZonePresencePublic",
+    "ZonePublic",
+    "ZoneUpdate",
     "camera_status",
     "check_fresh",
+    "create_zone",
     "delete_camera",
+    "delete_zone",
     "demo_service_factory",
     "describe_device",
     "device_error_fields",
@@ -83,13 +113,17 @@ __all__ = [
     "discover_cameras",
     "get_camera",
     "get_camera_settings",
+    "get_zone",
     "ingest_service_factory",
     "latest_jpeg",
     "list_alerts",
     "list_cameras",
+    "list_post_zones",
+    "list_zones",
     "live_jpegs",
     "mark_silent_cameras",
     "open_password",
+    "presence_timeline",
     "probe_camera",
     "probe_device",
     "record_live_view",
@@ -100,4 +134,6 @@ __all__ = [
     "site_and_hall_names",
     "to_public",
     "update_camera",
+    "update_zone",
+    "zone_public",
 ]

@@ -39,7 +39,7 @@ SERVER_SCRIPT = Path(__file__).resolve().parents[1] / "tools" / "rtsp_server.py"
 SYSTEM_PYTHON = "/usr/bin/python3"
 DEMO_PASSWORD = "demo-cam-2026"
 # Part of the cached clip's file name: a change to the rendering renders the clips again.
-CLIP_VERSION = "v3"
+CLIP_VERSION = "v4"
 # Distinct hall scenes rendered (seconds each, the first time); more cameras reuse them.
 DEMO_CLIPS = 6
 
@@ -75,11 +75,14 @@ def render_hall_clip(path: Path, *, seed: int, seconds: int = 60, size: tuple[in
                 cv2.putText(img, f"A0{k + 1}", (x0 + 8, int(h * 0.16)), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
                             (40, 40, 40), 1)
                 start, length = away[k]
-                absent = (t - start) % seconds < length
+                # The clip opens on empty posts (staff coming on duty), so a post zone's detector, which starts
+                # from the first picture it sees, learns the counter without anyone at it.
+                absent = (t - start) % seconds < length or t < 4
                 if not absent:
                     cx = x0 + int(w * 0.1) + int(4 * math.sin(t * 1.3 + k))
-                    cv2.circle(img, (cx, int(h * 0.27)), int(h * 0.04), (60, 80, 200), -1)
-                    cv2.rectangle(img, (cx - 14, int(h * 0.31)), (cx + 14, int(h * 0.45)), (60, 80, 200), -1)
+                    # The staff's white uniform shirts against the dark counter: what the post zones see.
+                    cv2.circle(img, (cx, int(h * 0.27)), int(h * 0.04), (90, 120, 170), -1)
+                    cv2.rectangle(img, (cx - 14, int(h * 0.31)), (cx + 14, int(h * 0.45)), (235, 235, 235), -1)
             queue = int(3 + 3 * math.sin(2 * math.pi * t / seconds + seed))
             for q in range(queue):
                 cx = int(w * 0.15) + q * int(w * 0.08) + int(3 * math.sin(t * 2 + q))
@@ -349,6 +352,7 @@ def register_demo_cameras(engine: Engine, cams: list[DemoCamera]) -> list[int]:
 
     from cameras.models import Camera, CameraCreate
     from cameras.service import probe_camera, register_camera
+    from cameras.zones import seed_demo_zones
     from supervision import crypto
     from supervision.access import SYSTEM
     from supervision.db import session_scope
@@ -386,6 +390,8 @@ def register_demo_cameras(engine: Engine, cams: list[DemoCamera]) -> list[int]:
             with session_scope(engine, write=True) as s:
                 row = probe_camera(s, SYSTEM, int(existing.id or 0))
         ids.append(int(row.id or 0))
+        with session_scope(engine, write=True) as s:
+            seed_demo_zones(s, SYSTEM, int(row.id or 0))
     logger.info("demo cameras registered: %s", ids)
     return ids
 

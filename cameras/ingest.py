@@ -20,6 +20,7 @@ import numpy.typing as npt
 from cameras.config import CameraSettings
 from cameras.health import THUMB_SIZE, FreezeDetector, StreamStats
 from cameras.onvif_client import redact_uri
+from cameras.presence import CameraZones
 from supervision.db import utcnow
 
 logger = logging.getLogger(__name__)
@@ -159,6 +160,8 @@ class CameraReader(threading.Thread):
         self._stop_event = threading.Event()
         self._rng = random.Random(camera_id)
         self._container: Any = None
+        # The camera's post zones (set by the worker); analysed on every analysed frame.
+        self.zones = CameraZones()
 
     def __repr__(self) -> str:
         return f"CameraReader({self.camera_id}, {redact_uri(self._uri)})"
@@ -253,6 +256,16 @@ class CameraReader(threading.Thread):
         thumb = luma_thumbnail(frame)
         self.state.freeze.update(thumb, now)
         self.state.stats.on_analysed(now)
+        self.analyse_zones(frame, now)
+
+    def analyse_zones(self, frame: Any, now: float) -> None:
+        """Presence in the camera's post zones on this frame (nothing to do for a camera without zones)."""
+        if not self.zones:
+            return
+        try:
+            self.zones.analyse(luma_plane(frame), now, utcnow())
+        except Exception:  # a zone's analysis must never end the camera's stream
+            logger.exception("camera %s: zone analysis failed", self.camera_id)
 
 
 PROTOCOL_WHITELIST = "tcp,udp,rtp,rtsp,rtsps,tls,http,https,httpproxy,crypto"
@@ -275,6 +288,20 @@ def open_options(uri: str, s: CameraSettings) -> dict[str, str]:
     if uri.startswith(("http://", "https://")):
         return {**base, "reconnect": "0"}
     return base
+
+
+def luma_plane(frame: Any) -> npt.NDArray[np.uint8]:
+    """The decoded frame's grey picture at full size: its Y plane as is (no copy, no conversion)."""
+    if frame.format.name not in LUMA_FORMATS:
+        grey: npt.NDArray[np.uint8] = frame.reformat(format="gray").to_ndarray()
+        return grey
+    plane = frame.planes[0]
+    luma: npt.NDArray[np.uint8] = np.frombuffer(plane, np.uint8).reshape(frame.height, plane.line_size)[
+        :, :frame.width]
+    return luma
+
+
+LUMA_FORMATS = ("yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "nv12")
 
 
 def luma_thumbnail(frame: Any) -> npt.NDArray[np.uint8]:

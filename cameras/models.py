@@ -293,3 +293,111 @@ class DiscoveredDevice(BaseModel):
 
 def profiles_from_json(data: Any) -> list[CameraProfile]:
     return [CameraProfile.model_validate(p) for p in (data or [])]
+
+
+# --- zones and presence -------------------------------------------------------------------------
+
+
+class ZoneKind(StrEnum):
+    POST = "post"
+    QUEUE = "queue"
+    ENTRANCE = "entrance"
+
+
+class PresenceState(StrEnum):
+    OCCUPIED = "occupied"
+    VACANT = "vacant"
+    UNKNOWN = "unknown"
+
+
+Point = tuple[float, float]
+
+
+class ZoneBase(SQLModel):
+    name: str = Field(max_length=80, min_length=1)
+    kind: ZoneKind = ZoneKind.POST
+    # A post zone watches one post (and so its window); a queue zone is served by one hall's windows.
+    post_id: int | None = Field(default=None, foreign_key="post.id", index=True)
+    window_id: int | None = Field(default=None, foreign_key="window.id")
+    hall_id: int | None = Field(default=None, foreign_key="hall.id")
+    # Hysteresis: seconds the detector must agree before the state flips (a passer-by, a person turning away).
+    occupied_after_seconds: float = Field(default=2.0, ge=0, le=600)
+    vacant_after_seconds: float = Field(default=2.0, ge=0, le=3600)
+    # A queue zone: this many people waiting while a window it serves is vacant is an alert (issue 13 §4).
+    queue_alert_count: int = Field(default=3, ge=1, le=200)
+
+
+class Zone(ZoneBase, table=True):
+    """A polygon on a camera's picture, in coordinates from 0 to 1 so it survives a change of resolution.
+
+    `device_key` names the device (host, port, stream); a zone outlives its camera row and is attached again
+    when the same device is registered anew.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    camera_id: int | None = Field(default=None, sa_column=Column(
+        Integer, ForeignKey("camera.id", ondelete="SET NULL"), index=True, nullable=True))
+    site_id: int = Field(foreign_key="site.id", index=True)
+    device_key: str = Field(default="", max_length=800, index=True)
+    polygon_json: str = Field(default="[]", sa_type=Text)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+    @property
+    def polygon(self) -> list[Point]:
+        return [(float(x), float(y)) for x, y in json.loads(self.polygon_json or "[]")]
+
+
+class ZonePresence(SQLModel, table=True):
+    """One span of a zone's presence state; the span without an end is the state now.
+
+    Written only on a change (a few rows per post and day); vacancy events (issue 13 §3) read the real start
+    of a vacant span from here.
+    """
+
+    __tablename__ = "zone_presence"
+    __table_args__ = (Index("ix_zone_presence_open", "zone_id", "ended_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    zone_id: int = Field(sa_column=Column(Integer, ForeignKey("zone.id", ondelete="CASCADE"), nullable=False,
+                                          index=True))
+    state: PresenceState
+    started_at: datetime = Field(sa_column=_ts())
+    ended_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class ZoneCreate(ZoneBase):
+    """A zone to draw: at least 3 points, each (x, y) from 0 to 1 of the picture's width and height."""
+
+    polygon: list[tuple[float, float]] = Field(
+        min_length=3, max_length=64, description="Points (x, y) from 0 (left/top) to 1 (right/bottom) of the "
+        "picture; not self-intersecting", schema_extra={"examples": [[[0.4, 0.1], [0.7, 0.1], [0.7, 0.9],
+                                                                     [0.4, 0.9]]]})
+
+
+class ZoneUpdate(UpdateModel):
+    columns_of = Zone
+
+    name: str | None = Field(default=None, max_length=80, min_length=1)
+    kind: ZoneKind | None = None
+    post_id: int | None = None
+    window_id: int | None = None
+    hall_id: int | None = None
+    occupied_after_seconds: float | None = Field(default=None, ge=0, le=600)
+    vacant_after_seconds: float | None = Field(default=None, ge=0, le=3600)
+    queue_alert_count: int | None = Field(default=None, ge=1, le=200)
+    polygon: list[tuple[float, float]] | None = Field(default=None, min_length=3, max_length=64)
+
+
+class ZonePresencePublic(BaseModel):
+    state: PresenceState = PresenceState.UNKNOWN
+    since: datetime | None = None
+
+
+class ZonePublic(ZoneBase):
+    id: int
+    camera_id: int | None
+    site_id: int
+    polygon: list[tuple[float, float]]
+    presence: ZonePresencePublic
+    updated_at: datetime

@@ -428,6 +428,7 @@ class NativeCameraReader(CameraReader):
             if key or self.decode_all:
                 self.state.freeze.update(luma_thumbnail(frame), at)
                 self._analysed_at.append(at)
+                self.analyse_zones(frame, at)
             if key or at - self._last_live >= live_every or not self.registry.watched(self.camera_id):
                 self.registry.publish(self.camera_id, frame)
                 self._last_live = at

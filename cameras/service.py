@@ -173,6 +173,9 @@ def register_camera(session: Session, actor: Principal, data: CameraCreate, *, i
     session.add(camera)
     session.flush()
     session.add(CameraHealth(camera_id=int(camera.id or 0)))
+    from cameras.zones import attach_zones
+
+    attach_zones(session, camera)
     audit.record(session, actor, "camera.create", object_kind="camera", object_id=camera.id, site_id=site.id,
                  summary=camera.name, detail=_audit_view(camera), ip=ip)
     logger.info("camera %s registered at %s:%s by %s", camera.id, camera.host, camera.port, actor.audit_name)
@@ -233,6 +236,9 @@ def update_camera(session: Session, actor: Principal, camera_id: int, data: Came
     _check_tokens(camera)
     camera.updated_at = utcnow()
     session.add(camera)
+    from cameras.zones import rekey_zones
+
+    rekey_zones(session, camera)
     detail = {k: v for k, v in changes.items()}
     if password is not None:
         detail["password"] = "(changed)"
@@ -254,6 +260,10 @@ def delete_camera(session: Session, actor: Principal, camera_id: int, *, ip: str
     lease = session.get(IngestLease, camera_id)
     if lease is not None:
         session.delete(lease)
+    from cameras.zones import detach_zones
+
+    # Zones outlive the camera row: registering the same device again gives them back (cameras.zones).
+    detach_zones(session, camera_id)
     session.delete(camera)
 
 

@@ -38,8 +38,10 @@ from cameras.models import (
     IngestLease,
     IngestWorker,
 )
+from cameras.presence import PresenceChange
 from cameras.rtsp_reader import reader_class
 from cameras.service import stream_uri
+from cameras.zones import record_presence, zones_to_analyse
 from supervision.db import session_scope, utcnow
 from supervision.incidents import record_incident
 from supervision.settings import Settings
@@ -146,7 +148,8 @@ class IngestService:
                     logger.exception("lease round of %s failed", self.worker_id)
                 next_lease = now + period
             changes = self._evaluate()
-            if changes or now >= next_flush:
+            # A presence change is written at once (vacancy events wait on it), health every few seconds.
+            if changes or now >= next_flush or any(h.reader.zones.has_pending() for h in list(self.held.values())):
                 try:
                     self._flush(changes)
                 except Exception:
@@ -202,6 +205,7 @@ class IngestService:
             camera = cameras.get(cid)
             if camera is not None:
                 self._start_reader(camera, valid_until, i)
+        self.refresh_zones()
         if surplus:
             # Readers first, leases after: the camera is never read by two workers.
             self._stop_readers(list(surplus))
@@ -209,6 +213,16 @@ class IngestService:
                 s.execute(delete(IngestLease).where(col(IngestLease.camera_id).in_(surplus),
                                                     col(IngestLease.worker_id) == self.worker_id))
             logger.info("worker %s handed back cameras %s", self.worker_id, sorted(surplus))
+
+    def refresh_zones(self) -> None:
+        """Give each reader its camera's post zones as they are now (drawn, edited or deleted since)."""
+        held = dict(self.held)
+        if not held:
+            return
+        with session_scope(self.engine) as s:
+            zones = zones_to_analyse(s, sorted(held))
+        for cid, h in held.items():
+            h.reader.zones.configure(zones.get(cid, []))
 
     def _apply_edits(self, current: dict[int, Camera], mine: set[int], valid_until: float) -> None:
         """Restart the reader of every held camera whose stream changed since it started (an edit, a probe).
@@ -316,28 +330,41 @@ class IngestService:
     def _flush(self, changes: list[tuple[int, CameraStatus]]) -> None:
         now_m = time.monotonic()
         now = utcnow()
-        with session_scope(self.engine, write=True) as s:
-            for cid, held in list(self.held.items()):
-                st = held.reader.state
-                fps, kbps, key_interval, analysed = st.stats.figures(now_m)
-                last = st.stats.last_packet_at
-                values: dict[str, Any] = dict(
-                    status=held.tracker.status, fps=fps, analysed_fps=analysed, bitrate_kbps=kbps,
-                    width=st.width, height=st.height, codec=st.codec[:20], keyframe_interval_s=key_interval,
-                    reconnects=st.reconnects, last_error=st.last_error[:200], worker_id=self.worker_id,
-                    updated_at=now,
-                    last_frame_at=None if last is None else now - timedelta(seconds=now_m - last))
-                if any(c == cid for c, _ in changes):
-                    values["status_since"] = now
-                done = s.execute(update(CameraHealth).where(
-                    col(CameraHealth.camera_id) == cid, col(CameraHealth.worker_id) == self.worker_id,
-                ).values(**values))
-                if done.rowcount == 0:  # type: ignore[attr-defined]
-                    self._adopt(s, cid, held, values, now)
-            for cid, status in changes:
-                held_cam = self.held.get(cid)
-                if held_cam is not None:
-                    self._record_alerts(s, cid, held_cam, status, now)
+        presence: list[tuple[_Held, list[PresenceChange]]] = [(h, h.reader.zones.drain())
+                                                             for h in list(self.held.values())]
+        try:
+            with session_scope(self.engine, write=True) as s:
+                self._write_health(s, changes, now_m, now)
+                for _, found in presence:
+                    for change in found:
+                        record_presence(s, change.zone_id, change.state, change.at)
+        except Exception:
+            for held, found in presence:
+                held.reader.zones.give_back(found)
+            raise
+
+    def _write_health(self, s: Session, changes: list[tuple[int, CameraStatus]], now_m: float, now: Any) -> None:
+        for cid, held in list(self.held.items()):
+            st = held.reader.state
+            fps, kbps, key_interval, analysed = st.stats.figures(now_m)
+            last = st.stats.last_packet_at
+            values: dict[str, Any] = dict(
+                status=held.tracker.status, fps=fps, analysed_fps=analysed, bitrate_kbps=kbps,
+                width=st.width, height=st.height, codec=st.codec[:20], keyframe_interval_s=key_interval,
+                reconnects=st.reconnects, last_error=st.last_error[:200], worker_id=self.worker_id,
+                updated_at=now,
+                last_frame_at=None if last is None else now - timedelta(seconds=now_m - last))
+            if any(c == cid for c, _ in changes):
+                values["status_since"] = now
+            done = s.execute(update(CameraHealth).where(
+                col(CameraHealth.camera_id) == cid, col(CameraHealth.worker_id) == self.worker_id,
+            ).values(**values))
+            if done.rowcount == 0:  # type: ignore[attr-defined]
+                self._adopt(s, cid, held, values, now)
+        for cid, status in changes:
+            held_cam = self.held.get(cid)
+            if held_cam is not None:
+                self._record_alerts(s, cid, held_cam, status, now)
 
     def _adopt(self, s: Session, cid: int, held: _Held, values: dict[str, Any], now: Any) -> None:
         """Take over a health row last written by someone else: another worker, or the scheduler that found

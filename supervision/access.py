@@ -29,6 +29,8 @@ class Permission(StrEnum):
     CAMERAS_INGEST = "cameras:ingest"
     CAMERAS_VIEW = "cameras:view"
     CAMERAS_MANAGE = "cameras:manage"
+    # Drawing the zones analytics watch on a camera's picture: admins and discipline officers.
+    ZONES_MANAGE = "zones:manage"
     RISK_READ = "risk:read"
     RISK_WRITE = "risk:write"
     COMPLAINTS_READ = "complaints:read"
@@ -63,6 +65,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.DUTY_READ,
             Permission.SCORING_READ,
             Permission.SCORING_WRITE,
+            Permission.ZONES_MANAGE,
         }
     ),
     Role.OFFICER: frozenset(
@@ -71,6 +74,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.LEDGER_READ,
             Permission.LEDGER_WRITE,
             Permission.CAMERAS_VIEW,
+            Permission.ZONES_MANAGE,
             Permission.RISK_READ,
             Permission.RISK_WRITE,
             Permission.COMPLAINTS_READ,

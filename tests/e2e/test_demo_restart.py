@@ -68,6 +68,15 @@ def _wait_all_online(proc: subprocess.Popen[bytes], db: Path, log: Path, limit: 
                          + log.read_text(errors="replace")[-3000:])
 
 
+def _zones(db: Path) -> tuple[list[tuple[int, str, int]], int]:
+    """(camera id, zone kind, zones) of the demo cameras, and how many presence spans ingest has written."""
+    with sqlite3.connect(db, timeout=10) as conn:
+        zones = list(conn.execute("SELECT z.camera_id, z.kind, count(*) FROM zone z JOIN camera c ON c.id = "
+                                  "z.camera_id WHERE c.is_demo GROUP BY 1, 2 ORDER BY 1, 2"))
+        spans = int(conn.execute("SELECT count(*) FROM zone_presence").fetchone()[0])
+    return zones, spans
+
+
 def _children(pid: int) -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():
@@ -106,6 +115,13 @@ def test_second_and_third_start_bring_every_camera_back(tmp_path: Path) -> None:
     try:
         # The first start renders the clips; a loaded machine takes its time.
         _wait_all_online(first, db, log, 240)
+        # Every demo camera got its hall's zones, and ingest writes the posts' presence.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and _zones(db)[1] == 0:
+            time.sleep(0.5)
+        zones, spans = _zones(db)
+        assert len({cid for cid, _, _ in zones}) == CAMERAS and ("POST" in {k for _, k, _ in zones}), zones
+        assert spans > 0
     finally:
         _stop(first)
     second = _start(var, log)
@@ -127,5 +143,6 @@ def test_second_and_third_start_bring_every_camera_back(tmp_path: Path) -> None:
         # The killed server's leases expire first (one lease period, 15 s).
         took = _wait_all_online(third, db, log, 90)
         assert took < 60, f"a start after a crash took {took:.0f} s to bring the cameras back"
+        assert _zones(db)[0] == zones  # drawn once: restarts neither add nor lose zones
     finally:
         _stop(third)

@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from cameras import CameraCreate, register_camera
-from cameras.models import AlertKind, CameraAlert
+from cameras import CameraCreate, ZoneCreate, create_zone, register_camera
+from cameras.models import AlertKind, CameraAlert, ZoneKind
 from supervision.access import SYSTEM
 from supervision.db import session_scope, utcnow
 
@@ -22,4 +22,23 @@ def targets(engine: Engine, org: SimpleNamespace) -> tuple[dict[str, Any], list[
         s.add(CameraAlert(camera_id=camera.id or 0, site_id=org.city, kind=AlertKind.OFFLINE, started_at=utcnow(),
                           detail="role walk"))
         camera_id = camera.id
-    return {"camera_id": camera_id}, ["市中心公安窗口摄像机"]
+        zone = create_zone(s, SYSTEM, int(camera_id or 0), ZoneCreate(
+            name="市中心户籍岗位区域", kind=ZoneKind.POST, post_id=org.post, polygon=ROI))
+    return {"camera_id": camera_id, "zone_id": zone.id, "post_id": org.post}, ["市中心公安窗口摄像机",
+                                                                             "市中心户籍岗位区域"]
+
+
+ROI = [(0.44, 0.05), (0.74, 0.05), (0.74, 0.95), (0.44, 0.95)]
+
+
+def bodies(org: SimpleNamespace) -> dict[tuple[str, str], dict[str, Any]]:
+    """Zone bodies that would be accepted on a camera of the caller's own jurisdiction."""
+    zone = {"name": "越权区域", "kind": "post", "post_id": org.post, "polygon": [list(p) for p in ROI]}
+    form = {"name": "越权区域", "kind": "post", "post_id": org.post,
+            "polygon": "\n".join(f"{x}, {y}" for x, y in ROI)}
+    return {
+        ("POST", "/api/v1/cameras/{camera_id}/zones"): zone,
+        ("PATCH", "/api/v1/cameras/{camera_id}/zones/{zone_id}"): {"name": "越权改名", "polygon": zone["polygon"]},
+        ("POST", "/cameras/{camera_id}/zones"): form,
+        ("POST", "/cameras/{camera_id}/zones/{zone_id}"): form,
+    }

@@ -10,7 +10,8 @@ from cameras import IngestService, demo_service_factory, get_camera_settings, in
 from supervision.runtime import ServiceFactory
 from supervision.settings import Settings
 
-ROUTE_MODULES: tuple[str, ...] = ("web.routes.cameras_pages", "web.routes.api_cameras")
+ROUTE_MODULES: tuple[str, ...] = ("web.routes.cameras_pages", "web.routes.api_cameras", "web.routes.zones_pages",
+                                  "web.routes.api_zones")
 
 
 def service_factories(settings: Settings, *, web_elsewhere: bool = False) -> list[ServiceFactory]:
