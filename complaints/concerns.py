@@ -49,7 +49,7 @@ def _ids(source_ids: Sequence[str]) -> list[int]:
 
 
 def _order_part(source_id: str) -> str:
-    """The order's id in an incident's source: `<order id>`, or `<order id>:<staff id>` for a further person held responsible."""
+    """The order's id in an incident's source: `<order id>`, or `<order id>:<staff id>` for a further person."""
     return source_id.split(":", 1)[0]
 
 
