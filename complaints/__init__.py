@@ -4,6 +4,7 @@ The web layer calls only the names below; every list returns (rows, total) with 
 """
 
 from complaints import messages  # noqa: F401  (registers the texts)
+from complaints import trail  # where a point from the loop leads, for each reader (record views)
 from complaints.deadlines import Card, card_for, due_date
 from complaints.guards import next_number
 from complaints.hotline import (
@@ -191,6 +192,7 @@ __all__ = [
     "statistics",
     "submit_public",
     "track_public",
+    "trail",
     "transition",
     "withdraw_notice",
 ]

@@ -790,8 +790,9 @@ def _revise_outcome(
         raise Conflict("complaints.error.outcome_unchanged", outcome=f"outcome.{order.outcome}")
     previous = {"previous_outcome": order.outcome, "previous_disposition": order.disposition.split()}
     # The old outcome's incident stops counting for the risk register; an upheld new one stands again below.
-    reversed_ids = _reverse_outcome_effects(session, actor, order, f"改判 outcome revised: {data.reason}",
-                                            at=clock.now, ip=ip)
+    reversed_ids = _reverse_outcome_effects(
+        session, actor, order, ledger.keyed_reason("ledger_reason.outcome_revised", reason=data.reason),
+        at=clock.now, ip=ip)
     order.outcome = data.outcome.value
     order.disposition = disposition
     detail: dict[str, Any] = {
