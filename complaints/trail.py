@@ -90,11 +90,19 @@ def _reads_complaints_at(session: Session, reader: Principal, site_id: int) -> b
 # --- work orders ------------------------------------------------------------------------------------
 
 
-def _may_see_order_record(session: Session, reader: Principal, order: WorkOrder, points: _Points | None) -> bool:
+def _rating_of(order: WorkOrder) -> str | None:
+    """The rating a rectification order was opened for ("rating:12" → "12")."""
+    kind, _, ident = order.source_ref.partition(":")
+    return ident if order.channel == Channel.RATING.value and kind == "rating" and ident.isdigit() else None
+
+
+def _may_see_order_record(reader: Principal, order: WorkOrder, points: _Points | None,
+                          rating_points: _Points | None) -> bool:
     if _scores_it(reader, points):
         return True
-    # The rectification a bad rating opened is the person's to put right (DOMAIN.md: ratings).
-    return order.channel == Channel.RATING.value and _own(reader, order.staff_id)
+    # The rectification a bad rating opened is the person's to put right (DOMAIN.md: ratings), and part of
+    # that rating's story for whoever scores it.
+    return order.channel == Channel.RATING.value and (_own(reader, order.staff_id) or _scores_it(reader, rating_points))
 
 
 def order_access(session: Session, reader: Principal, numbers: Sequence[str]) -> dict[str, SourceAccess]:
@@ -103,13 +111,14 @@ def order_access(session: Session, reader: Principal, numbers: Sequence[str]) ->
         return {}
     orders = session.exec(select(WorkOrder).where(col(WorkOrder.number).in_(list(numbers)))).all()
     points = _points(session, "work_order", [o.number for o in orders])
+    ratings = _points(session, "rating", [r for r in map(_rating_of, orders) if r is not None])
     viewer = visibility.viewer_for(session, reader)
     found = {}
     for order in orders:
         view: View | None = None
         if visibility.can_read(session, viewer, order):
             view = View.FULL
-        elif _may_see_order_record(session, reader, order, points.get(order.number)):
+        elif _may_see_order_record(reader, order, points.get(order.number), ratings.get(_rating_of(order) or "")):
             view = View.RECORD
         found[order.number] = SourceAccess(order.id or 0, order.number, view)
     return found
@@ -141,14 +150,13 @@ def order_record(session: Session, reader: Principal, order_id: int) -> OrderRec
     """The record view of an order that is the source of points (404 for anyone it is not open to)."""
     order = session.get(WorkOrder, order_id)
     number = order.number if order is not None else ""
-    if order is None or not _may_see_order_record(session, reader, order,
-                                                  _points(session, "work_order", [number]).get(number)):
+    rating = _rating_of(order) if order is not None else None
+    if order is None or not _may_see_order_record(
+            reader, order, _points(session, "work_order", [number]).get(number),
+            _points(session, "rating", [rating]).get(rating) if rating is not None else None):
         raise NotFound("error.not_found_kind", kind="kind.work_order", id=order_id)
     viewer = visibility.viewer_for(session, reader)
-    rating_id = None
-    kind, _, ident = order.source_ref.partition(":")
-    if kind == "rating" and ident.isdigit():
-        rating_id = int(ident)
+    rating_id = int(rating) if rating is not None else None
     entries, _ = ledger.entries(session, actor=reader, source_kind="work_order", source_id=number, limit=50)
     return OrderRecord(
         order_id=order.id or 0, number=order.number, type=order.type, received_on=order.received_on,
@@ -211,7 +219,8 @@ def rating_record(session: Session, reader: Principal, rating_id: int) -> Rating
     entries, _ = ledger.entries(session, actor=reader, source_kind="rating", source_id=str(rating_id), limit=50)
     return RatingRecord(
         rating_id=rating_id, case_no=rating.case_no, window_id=rating.window_id, staff_id=rating.staff_id,
-        level=rating.level, level_key=LEVEL_KEYS[rating.level], reason=rating.reason, rated_at=rating.rated_at, void=rating.void, appeal=appeal,
+        level=rating.level, level_key=LEVEL_KEYS[rating.level], reason=rating.reason, rated_at=rating.rated_at,
+        void=rating.void, appeal=appeal,
         rectification_number=order.number if order is not None else None, own=_own(reader, rating.staff_id),
         entries=list(entries),
     )

@@ -529,4 +529,4 @@ def people_named(session: Session, usernames: Sequence[str]) -> dict[str, tuple[
     if not wanted:
         return {}
     rows = session.exec(select(User.username, User.display_name, User.role).where(col(User.username).in_(wanted)))
-    return {username: (display_name, role) for username, display_name, role in rows.all()}
+    return {username: (display_name, Role(role)) for username, display_name, role in rows.all()}

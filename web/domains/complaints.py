@@ -17,6 +17,7 @@ ROUTE_MODULES: tuple[str, ...] = (
     "web.routes.complaints_pages",
     "web.routes.public_pages",
     "web.routes.api_complaints",
+    "web.routes.records_pages",
 )
 
 
@@ -31,4 +32,8 @@ def seed_demo(engine: Engine, settings: Settings, *, full: bool = False) -> None
 
     started = datetime.now(UTC)
     seed_complaints(engine, orders=120 if full else 36, townships=not full)
+    # Points that lead to their source (a bad rating, a visit finding, a granted appeal) in every demo centre.
+    from complaints.demo_points import seed_point_sources
+
+    seed_point_sources(engine, townships=not full)
     logger.info("complaints demo seeded in %.1f s", (datetime.now(UTC) - started) / timedelta(seconds=1))

@@ -34,7 +34,8 @@ def _resolver(kind: str, access: Callable[[Session, Principal, Sequence[str]], M
               links: Mapping[View, Callable[[Access], str]]) -> SourceResolver:
     def resolve(session: Session, reader: Principal, ids: Sequence[str], locale: str) -> dict[str, Ref]:
         found = access(session, reader, ids)
-        return {ident: Ref(source_name(kind, a.name, locale), links[a.view](a) if a.view in links else None)
+        return {ident: Ref(source_name(kind, a.name, locale),
+                           links[a.view](a) if a.view is not None and a.view in links else None)
                 for ident, a in found.items()}
 
     return resolve
