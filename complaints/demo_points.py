@@ -1,8 +1,8 @@
 """Demo points that lead to their source in every demo centre: a bad rating, a visit finding, a granted appeal.
 
-Each centre's first window clerk (a township's staff account holds its first post) gets a bad rating and a
-visit finding in the ledger, and a second clerk a bad rating whose appeal was granted — its reversal reads in
-the reader's language. Seeded once per centre (a restart finds the centre's first rating and adds nothing),
+Each centre's window clerk with a demo account (else its first clerk) gets a bad rating and a visit finding
+in the ledger, and a second clerk a bad rating whose appeal was granted: its reversal reads in the reader's
+language. Seeded once per centre (a restart finds the centre's first rating and adds nothing),
 each centre in its own transaction.
 """
 
@@ -19,7 +19,7 @@ from complaints.ratings import appeal_rating, decide_appeal, push_rating
 from complaints.visits import finding_to_ledger, record_visit
 from supervision.access import SYSTEM
 from supervision.db import writer
-from supervision.models import Site, SiteKind, Staff
+from supervision.models import Site, SiteKind, Staff, User
 
 KINDS = (SiteKind.CITY, SiteKind.COUNTY, SiteKind.PARK, SiteKind.TOWNSHIP)
 
@@ -43,10 +43,13 @@ def _seed_site(engine: Engine, site: Site, now: datetime) -> int:
             return 0
         staff = list(session.exec(
             select(Staff).where(col(Staff.site_id) == site.id, col(Staff.window_id).is_not(None))
-            .order_by(col(Staff.id)).limit(2)).all())
+            .order_by(col(Staff.id)).limit(50)).all())
         if not staff:
             return 0
-        first, second = staff[0], staff[-1]
+        # A clerk with a demo account first, so that account's own page has points to follow.
+        with_account = set(session.exec(select(User.staff_id).where(col(User.staff_id).in_([p.id for p in staff]))))
+        staff.sort(key=lambda person: (person.id not in with_account, person.id))
+        first, second = staff[0], staff[1 if len(staff) > 1 else 0]
         supervisor, manager = _principal(session, "supervisor"), _principal(session, "manager")
         push_rating(session, SYSTEM, {
             "case_no": f"{marker}-1", "window_id": first.window_id, "staff_id": first.id, "level": 1,

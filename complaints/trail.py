@@ -132,7 +132,6 @@ class OrderRecord:
     number: str
     type: str
     received_on: date
-    title: str  # empty for an integrity tip
     window_id: int | None
     staff_id: int | None
     state: str
@@ -160,7 +159,7 @@ def order_record(session: Session, reader: Principal, order_id: int) -> OrderRec
     entries, _ = ledger.entries(session, actor=reader, source_kind="work_order", source_id=number, limit=50)
     return OrderRecord(
         order_id=order.id or 0, number=order.number, type=order.type, received_on=order.received_on,
-        title="" if order.integrity else order.title, window_id=order.window_id, staff_id=order.staff_id,
+        window_id=order.window_id, staff_id=order.staff_id,
         state=order.state, outcome=order.outcome, disposition=order.disposition.split(), closed_on=order.closed_on,
         due_on=order.due_on, rectification=order.channel == Channel.RATING.value, rating_id=rating_id,
         full_page=visibility.can_read(session, viewer, order), entries=list(entries),

@@ -742,7 +742,9 @@ def _outcome_effects(
         day=clock.today,
         kind=kind,
         points=points,
-        reason=f"{order.number} {order.title}"[:400],
+        # Not the title: it is cut from the complaint's text, which the person concerned may not read.
+        reason=ledger.keyed_reason("ledger_reason.work_order_outcome", number=order.number,
+                                   outcome=f"outcome.{outcome.value}"),
         source_kind="work_order",
         source_id=order.number,
         staff_id=order.staff_id,
