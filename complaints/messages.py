@@ -349,7 +349,7 @@ add_messages(
         "complaints.ui.import": ("导入", "Import"),
         "complaints.ui.import_hint": (
             "首行为列名,须含“来电时间”;通话编号重复的行将跳过",
-            "First row: column names, with received_at; rows with a known call id are skipped",
+            "First row: column names, with the time of the call (time); rows with a known call id are skipped",
         ),
         "complaints.ui.import_report": (
             "新增 {created} 条,跳过 {skipped} 条,生成工单 {orders} 件,待登记 {pending} 条",

@@ -59,14 +59,20 @@ class Ref:
 # Codes a free-text summary may carry (audit summaries are written by each domain and kept as written, since
 # the chain signs them): each known code is shown by its label, in this order of families.
 _SUMMARY_FAMILIES = ("wo_state", "ledger_kind", "outcome", "request_type", "disposition", "channel", "appeal")
-_SUMMARY_TOKEN = re.compile(r"\b[a-z][a-z_]*[a-z]\b")
+# A message key stored in a summary (a rating's `level.very_dissatisfied`), or a bare code (received, upheld).
+_SUMMARY_TOKEN = re.compile(r"\b[a-z][a-z_]*\.[a-z][a-z_]*\b|\b[a-z][a-z_]*[a-z]\b")
 
 
 def summary(text: str, locale: str) -> str:
-    """A stored summary with the codes it carries shown as labels (GD… received→closed → GD… 受理→已办结)."""
+    """A stored summary with the codes it carries shown as labels (GD… received→closed → GD… 受理→已办结).
+
+    A message key stored in it (a rating's `level.very_dissatisfied`) is shown as its text (非常不满意).
+    """
 
     def label(match: re.Match[str]) -> str:
         token = match.group(0)
+        if "." in token:
+            return _first(locale, token) or token
         return _first(locale, *(f"{family}.{token}" for family in _SUMMARY_FAMILIES)) or token
 
     return _SUMMARY_TOKEN.sub(label, text)
