@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 from complaints import visibility
 from complaints.models import Channel, Rating, RatingAppeal, Visit, VisitFinding, WorkOrder
 from complaints.ratings import LEVEL_KEYS
-from supervision import ledger
+from supervision import audit, ledger
 from supervision.access import Permission, Principal
 from supervision.errors import NotFound
 from supervision.models import LedgerEntry, Site
@@ -145,7 +145,7 @@ class OrderRecord:
     entries: list[LedgerEntry]
 
 
-def order_record(session: Session, reader: Principal, order_id: int) -> OrderRecord:
+def order_record(session: Session, reader: Principal, order_id: int, *, ip: str = "") -> OrderRecord:
     """The record view of an order that is the source of points (404 for anyone it is not open to)."""
     order = session.get(WorkOrder, order_id)
     number = order.number if order is not None else ""
@@ -154,6 +154,10 @@ def order_record(session: Session, reader: Principal, order_id: int) -> OrderRec
             reader, order, _points(session, "work_order", [number]).get(number),
             _points(session, "rating", [rating]).get(rating) if rating is not None else None):
         raise NotFound("error.not_found_kind", kind="kind.work_order", id=order_id)
+    if order.confidential or order.integrity:
+        # Like the order's own page: who looked at a confidential order, even at its bare facts, is on record.
+        audit.record(session, reader, "view.work_order", object_kind="work_order", object_id=order.id,
+                     site_id=order.site_id, summary=order.number, detail={"view": "record"}, ip=ip)
     viewer = visibility.viewer_for(session, reader)
     rating_id = int(rating) if rating is not None else None
     entries, _ = ledger.entries(session, actor=reader, source_kind="work_order", source_id=number, limit=50)

@@ -14,12 +14,12 @@ from types import SimpleNamespace
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 import complaints
 from supervision import accounts, ledger
 from supervision.db import session_scope
-from supervision.models import Role
+from supervision.models import AuditEntry, Role
 from supervision.settings import get_settings
 from tests.conftest import PASSWORD, SYSTEM
 from tests.web.conftest import bearer, csrf_of, login
@@ -162,6 +162,10 @@ def test_an_integrity_tip_shows_no_subject_matter_outside_discipline_officers(
     assert record.status_code == 200 and "来电人甲" not in record.text and tip.title not in record.text
     officer, _ = logged_in("officer")
     assert (f"/complaints/orders/{tip.id}", f"工单 {tip.number}") in _sources(officer.get("/ledger").text)
+    with Session(engine) as s:
+        views = s.exec(select(AuditEntry).where(col(AuditEntry.action) == "view.work_order",
+                                                col(AuditEntry.object_id) == str(tip.id))).all()
+    assert [(v.actor_name, v.detail) for v in views] == [("supervisor", '{"view": "record"}')]
 
 
 def test_a_reader_who_may_open_no_view_of_the_source_sees_it_as_plain_text(

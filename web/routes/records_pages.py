@@ -16,7 +16,7 @@ from starlette.responses import Response
 import complaints
 from complaints.lookups import org_names
 from supervision.access import Permission, Principal
-from web.deps import SessionDep, needs
+from web.deps import SessionDep, client_ip, needs
 from web.labels import Ref
 from web.sources import SourceResolver, source_name
 from web.templating import render
@@ -62,7 +62,7 @@ SOURCE_RESOLVERS: dict[str, SourceResolver] = {
 @router.get("/records/work-orders/{order_id}")
 def order_record(request: Request, session: SessionDep, reader: Reader, order_id: int) -> Response:
     """What a point from an order rests on: outcome and points, never the caller nor the complaint's text."""
-    record = complaints.trail.order_record(session, reader, order_id)
+    record = complaints.trail.order_record(session, reader, order_id, ip=client_ip(request))
     return render(request, "records/work_order.html", {
         "r": record, "names": org_names(session, [record]), "d": {"entries": record.entries},
     })
