@@ -253,7 +253,8 @@ def finding_access(session: Session, reader: Principal, ids: Sequence[str]) -> d
             view = View.FULL
         elif _may_see_finding_record(reader, finding, points.get(str(finding.id))):
             view = View.RECORD
-        found[str(finding.id)] = SourceAccess(finding.id or 0, str(finding.id), view, visit_id=visit.id)
+        # Named by the visit's day: "检查发现问题 2026-12-02" says more than a row number.
+        found[str(finding.id)] = SourceAccess(finding.id or 0, visit.visited_on.isoformat(), view, visit_id=visit.id)
     return found
 
 

@@ -1069,7 +1069,7 @@ def get_order(session: Session, actor: Principal, order_ref: int | str, *, ip: s
             to_state=e.to_state,
             at=e.at,
             actor_name=e.actor_name,
-            reason=e.reason,
+            reason=ledger.render_reason(e.reason, actor.locale),  # a reason the system wrote is a key
             detail=json.loads(e.detail),
         )
         for e in events

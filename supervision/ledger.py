@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 from supervision import audit
 from supervision.access import Permission, Principal, site_path_clause
 from supervision.errors import Conflict, InvalidInput, NotFound
+from supervision.i18n import has_message, translate
 from supervision.models import Department, Hall, LedgerEntry, Site, Staff, Window
 
 # A reason written by the system is stored as a message key and its parameters, never as text in one
@@ -40,6 +41,14 @@ def reason_key(reason: str) -> tuple[str, dict[str, Any]] | None:
     if not key or not isinstance(params, dict):
         return None
     return key, {str(k): str(v) for k, v in params.items()}
+
+
+def render_reason(reason: str, locale: str) -> str:
+    """A stored reason as the reader reads it: a keyed one in their language, a typed one as typed."""
+    keyed = reason_key(reason)
+    if keyed is None or not has_message(keyed[0]):
+        return reason
+    return translate(keyed[0], locale, **keyed[1])
 
 
 def record_entry(

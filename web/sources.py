@@ -121,7 +121,10 @@ class Trail:
         if person is None:
             return name
         display, role = person
-        return translate("label.person_role", self.locale, name=display, role=f"role.{role}")
+        role_label = translate(f"role.{role}", self.locale)
+        if display == role_label:  # an account named after its role ("系统管理员"): said once
+            return display
+        return translate("label.person_role", self.locale, name=display, role=role_label)
 
     def _person(self, username: str) -> tuple[str, str] | None:
         if username not in self._people:
@@ -134,11 +137,7 @@ class Trail:
 
     def reason(self, text: str) -> str:
         """A stored reason: what a person typed as typed; a keyed one in the reader's language."""
-        keyed = ledger.reason_key(text)
-        if keyed is None or not has_message(keyed[0]):
-            return text
-        key, params = keyed
-        return translate(key, self.locale, **params)
+        return ledger.render_reason(text, self.locale)
 
     def ledger_rows(self, entries: Sequence[LedgerEntry]) -> list[LedgerRow]:
         """The rows of a ledger table: subjects by name, the source as a link this reader may follow."""

@@ -200,6 +200,7 @@ def test_a_granted_appeal_and_a_rating_read_in_the_readers_language(
             "reason": "等候太久", "rated_at": AT}, now=AT)
         complaints.appeal_rating(s, org_data.principals["staff"], rating.id or 0, "当日系统停机")
         complaints.decide_appeal(s, org_data.principals["manager"], rating.id or 0, "granted", "停机记录属实")
+        rectification = rating.work_order_id
     staff, _ = logged_in("staff")
     me = staff.get("/me").text
     assert "申诉成立:停机记录属实" in me and "appeal granted" not in me.lower() and "@ledger_reason" not in me
@@ -213,6 +214,12 @@ def test_a_granted_appeal_and_a_rating_read_in_the_readers_language(
     assert "Bad rating" in me_en and "bad_rating" not in me_en
     record_en = staff.get(f"/records/ratings/{rating.id}").text
     assert "Very dissatisfied" in record_en and "非常不满意" not in record_en and "level." not in record_en
+    # The rectification the appeal closed says why in the reader's language, on its page and in the API.
+    supervisor, _ = logged_in("supervisor")
+    history = supervisor.get(f"/complaints/orders/{rectification}").text
+    assert "申诉成立(TR-CASE-1):停机记录属实" in history and "@wo_reason" not in history
+    api = app_client.get(f"/api/v1/work-orders/{rectification}", headers=bearer(app_client, "supervisor")).json()
+    assert "申诉成立(TR-CASE-1):停机记录属实" in [e["reason"] for e in api["history"]]
     # The API says it in the caller's language and gives the key for machines.
     rows = app_client.get("/api/v1/ledger", params={"source_kind": "rating"},
                           headers=bearer(app_client, "manager")).json()["data"]
