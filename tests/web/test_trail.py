@@ -218,6 +218,7 @@ def test_a_granted_appeal_and_a_rating_read_in_the_readers_language(
     supervisor, _ = logged_in("supervisor")
     history = supervisor.get(f"/complaints/orders/{rectification}").text
     assert "申诉成立(TR-CASE-1):停机记录属实" in history and "@wo_reason" not in history
+    assert f'data-testid="order-source"><a href="/records/ratings/{rating.id}">评价 TR-CASE-1</a>' in history
     api = app_client.get(f"/api/v1/work-orders/{rectification}", headers=bearer(app_client, "supervisor")).json()
     assert "申诉成立(TR-CASE-1):停机记录属实" in [e["reason"] for e in api["history"]]
     # The API says it in the caller's language and gives the key for machines.
