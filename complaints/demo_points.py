@@ -1,4 +1,5 @@
-"""Demo points that lead to their source in every demo centre: a bad rating, a visit finding, a granted appeal.
+"""Demo points that lead to their source in every demo account's centre: a bad rating, a visit finding, a granted
+appeal (the city, every county and park, the townships a demo account works in).
 
 Each centre's window clerk with a demo account (else its first clerk) gets a bad rating and a visit finding
 in the ledger, and a second clerk a bad rating whose appeal was granted: its reversal reads in the reader's
@@ -24,15 +25,19 @@ from supervision.models import Site, SiteKind, Staff, User
 KINDS = (SiteKind.CITY, SiteKind.COUNTY, SiteKind.PARK, SiteKind.TOWNSHIP)
 
 
-def seed_point_sources(engine: Engine, *, now: datetime | None = None, townships: bool = True) -> int:
+def seed_point_sources(engine: Engine, *, now: datetime | None = None) -> int:
     """Seed every demo centre that has window clerks once; return how many centres were seeded."""
     now = now or datetime.now(UTC)
-    kinds = [k.value for k in KINDS if townships or k is not SiteKind.TOWNSHIP]
+    kinds = [k.value for k in KINDS if k is not SiteKind.TOWNSHIP]
     with Session(engine) as session:
         sites = list(session.exec(
             select(Site).where(col(Site.kind).in_(kinds),
                                col(Site.is_demo) | (col(Site.kind) == SiteKind.CITY.value))
             .order_by(col(Site.path))).all())
+        # Of the townships, those a demo account works in (staff_town's): not 287 with --full.
+        sites += session.exec(
+            select(Site).where(col(Site.kind) == SiteKind.TOWNSHIP.value, col(Site.is_demo),
+                               col(Site.id).in_(select(User.site_id))).order_by(col(Site.path))).all()
     return sum(_seed_site(engine, site, now) for site in sites)
 
 
