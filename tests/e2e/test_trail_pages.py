@@ -25,9 +25,11 @@ def test_ledger_sources_open_and_pass_axe(live_server: str, browser: Any, userna
     page.fill("input[name=password]", DEMO_PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_selector("[data-testid=home-title]")
-    if locale == "en":  # kept on the account: switched back below, other tests share the server
-        page.click("[data-testid=switch-en]")
-        page.wait_for_selector("html[lang=en]")
+    # The language is kept on the account and other tests share the server: switch only if needed, and back.
+    before = page.get_attribute("html", "lang")
+    if before != locale:
+        page.click("[data-testid=switch-en]" if locale == "en" else "[data-testid=switch-zh]")
+        page.wait_for_selector(f"html[lang={locale}]")
     page.goto(live_server + start)
     links = page.eval_on_selector_all("[data-testid=ledger-source] a", "as => as.map(a => a.getAttribute('href'))")
     assert links, f"{username} has no source to follow on {start}"
@@ -35,7 +37,7 @@ def test_ledger_sources_open_and_pass_axe(live_server: str, browser: Any, userna
         response = page.goto(live_server + href)
         assert response is not None and response.status == 200, href
         assert page.locator("[data-testid=record-facts], [data-testid=order-number], [data-testid=findings]").count()
-    if locale == "en":
-        page.click("[data-testid=switch-zh]")
-        page.wait_for_selector("html[lang=zh-CN]")
+    if before != locale:
+        page.click("[data-testid=switch-zh]" if locale == "en" else "[data-testid=switch-en]")
+        page.wait_for_selector(f"html[lang={before}]")
     context.close()
