@@ -67,7 +67,7 @@ add_messages({
     "camera.stream_uri_hint": (
         "可选。没有 ONVIF 的编码器或录像机通道:填写 rtsp://用户名:密码@地址:端口/路径(也可为 rtsps、http、https),"
         "将直接读取该视频流,不再通过 ONVIF 询问设备",
-        "Optional. An encoder or NVR channel without ONVIF: give rtsp://user:password@host:port/path (or rtsps, "
+        "Optional. An encoder or NVR channel without ONVIF: give rtsp://USER:PASSWORD@HOST:PORT/path (or rtsps, "
         "http, https); that stream is read directly and the device is not asked over ONVIF",
     ),
     "camera.error.stream_scheme": (

@@ -3,7 +3,10 @@
 The web layer calls only the names below; every list returns (rows, total) with offset and limit.
 """
 
-from complaints import messages  # noqa: F401  (registers the texts)
+from complaints import (
+    messages,  # noqa: F401  (registers the texts)
+    trail,  # where a point from the loop leads, for each reader (record views)
+)
 from complaints.concerns import rating_concerns, work_order_concerns
 from complaints.deadlines import Card, card_for, due_date
 from complaints.guards import next_number
@@ -200,6 +203,7 @@ __all__ = [
     "statistics",
     "submit_public",
     "track_public",
+    "trail",
     "transition",
     "withdraw_notice",
 ]

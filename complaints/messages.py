@@ -379,7 +379,7 @@ add_messages(
         "complaints.ui.import": ("导入", "Import"),
         "complaints.ui.import_hint": (
             "首行为列名,须含“来电时间”;通话编号重复的行将跳过",
-            "First row: column names, with received_at; rows with a known call id are skipped",
+            "First row: column names, with the time of the call (time); rows with a known call id are skipped",
         ),
         "complaints.ui.import_report": (
             "新增 {created} 条,跳过 {skipped} 条,生成工单 {orders} 件,待登记 {pending} 条",
@@ -448,5 +448,35 @@ add_messages(
             "整月数据取自月度汇总表,不足整月部分及超期未办结件实时统计",
             "Whole months come from the monthly roll-up; part months and open overdue orders are counted live",
         ),
+    }
+)
+
+# The record view of a point's source (complaints/trail.py, /records/…): what the point rests on, for the
+# ledger's readers and the person it concerns.
+add_messages(
+    {
+        "records.hint": ("计分来源:本页只列出计分所依据的事实。", "The source of points: only the facts the points rest on."),
+        "records.confidential": (
+            "来电人、投诉人的身份及诉求原文依规保密,不在此显示。",
+            "Who called or complained, and the complaint's own words, are confidential and not shown here.",
+        ),
+        "records.points": ("由此产生的计分", "Points from this record"),
+        "records.rectify_by": ("整改期限", "Put right by"),
+        "records.from_rating": ("来源评价", "From the rating"),
+        "records.closed_on": ("办结日期", "Closed on"),
+        "records.open_order": ("打开完整工单", "Open the whole work order"),
+        "records.open_visit": ("打开检查记录", "Open the visit"),
+        "records.void": ("已作废", "Void"),
+        "records.rated_at": ("评价时间", "Rated at"),
+        "records.rater_reason": ("评价人所述原因", "The rater's reason"),
+        "records.no_appeal": ("未申诉", "No appeal"),
+        "records.appeal_pending": ("申诉待审核", "Appeal pending"),
+        "records.appeal_here": ("评价不实?到“评价”页提出申诉", "Rating wrong? Appeal on the ratings page"),
+        "records.visited_on": ("检查日期", "Visited on"),
+        "records.follow_up_order": ("后续工单", "Follow-up order"),
+        "ledger_reason.work_order_outcome": ("工单 {number}:{outcome}", "Work order {number}: {outcome}"),
+        "ledger_reason.appeal_granted": ("申诉成立:{reason}", "Appeal granted: {reason}"),
+        "ledger_reason.outcome_revised": ("改判:{reason}", "Outcome revised: {reason}"),
+        "wo_reason.appeal_granted": ("申诉成立({case_no}):{reason}", "Appeal granted ({case_no}): {reason}"),
     }
 )

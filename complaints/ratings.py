@@ -370,19 +370,20 @@ def decide_appeal(
                 session,
                 rating.ledger_entry_id,
                 actor=actor,
-                reason=f"申诉成立 appeal granted: {reason.strip()}"[:400],
+                reason=ledger.keyed_reason("ledger_reason.appeal_granted", reason=reason.strip()),
                 ip=ip,
             )
         # The risk register stops counting it (the incident row stays, marked withdrawn).
         incidents.withdraw_incident(session, kind="bad_rating", source_kind="rating", source_id=rating.id,
-                                    reason=f"申诉成立 appeal granted ({rating.case_no})", at=appeal.decided_at)
+                                    reason=ledger.keyed_reason("wo_reason.appeal_granted", case_no=rating.case_no,
+                                                               reason=reason.strip()), at=appeal.decided_at)
         if rating.work_order_id is not None:
             # The rectification the bad rating opened has no cause left: closed, naming the appeal.
             cancel_order(
                 session,
                 actor,
                 rating.work_order_id,
-                reason=f"申诉成立 appeal granted ({rating.case_no}): {reason.strip()}",
+                reason=ledger.keyed_reason("wo_reason.appeal_granted", case_no=rating.case_no, reason=reason.strip()),
                 detail={"appeal_id": appeal.id, "rating_id": rating.id, "case_no": rating.case_no},
                 ip=ip,
                 now=appeal.decided_at,

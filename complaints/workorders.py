@@ -908,7 +908,9 @@ def _outcome_effects(
             day=clock.today,
             kind=kind,
             points=points,
-            reason=f"{order.number} {order.title}"[:400],
+            # Not the title: it is cut from the complaint's text, which the person concerned may not read.
+            reason=ledger.keyed_reason("ledger_reason.work_order_outcome", number=order.number,
+                                       outcome=f"outcome.{outcome.value}"),
             source_kind="work_order",
             source_id=order.number,
             staff_id=staff_id,
@@ -973,8 +975,9 @@ def _revise_outcome(
     else:
         responsible = responsible_ids(order)
     # The old outcome's incident stops counting for the risk register; an upheld new one stands again below.
-    reversed_ids = _reverse_outcome_effects(session, actor, order, f"改判 outcome revised: {data.reason}",
-                                            at=clock.now, ip=ip)
+    reversed_ids = _reverse_outcome_effects(
+        session, actor, order, ledger.keyed_reason("ledger_reason.outcome_revised", reason=data.reason),
+        at=clock.now, ip=ip)
     order.outcome = data.outcome.value
     order.disposition = disposition
     order.responsible = " ".join(str(i) for i in responsible)
@@ -1258,7 +1261,7 @@ def get_order(session: Session, actor: Principal, order_ref: int | str, *, ip: s
             to_state=e.to_state,
             at=e.at,
             actor_name=e.actor_name,
-            reason=e.reason,
+            reason=ledger.render_reason(e.reason, actor.locale),  # a reason the system wrote is a key
             detail=json.loads(e.detail),
         )
         for e in events

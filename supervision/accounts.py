@@ -589,3 +589,12 @@ def touch_api_token(session: Session, token_id: int) -> None:
         if token.last_used_at is None or now - token.last_used_at > TOKEN_TOUCH_EVERY:
             token.last_used_at = now
             session.add(token)
+
+
+def people_named(session: Session, usernames: Sequence[str]) -> dict[str, tuple[str, Role]]:
+    """The display name and role of each of these user names (stored actors are user names)."""
+    wanted = sorted({name for name in usernames if name})
+    if not wanted:
+        return {}
+    rows = session.exec(select(User.username, User.display_name, User.role).where(col(User.username).in_(wanted)))
+    return {username: (display_name, Role(role)) for username, display_name, role in rows.all()}

@@ -2,15 +2,53 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlmodel import Session, col, select
 
 from supervision import audit
 from supervision.access import Permission, Principal, site_path_clause
 from supervision.errors import Conflict, InvalidInput, NotFound
-from supervision.models import LedgerEntry, Site, Staff, Window
+from supervision.i18n import has_message, translate
+from supervision.models import Department, Hall, LedgerEntry, Site, Staff, Window
+
+# A reason written by the system is stored as a message key and its parameters, never as text in one
+# language: "申诉成立 appeal granted: …" read wrong in both. `keyed_reason` writes one, `reason_key` reads it back;
+# pages and the API render it in the reader's language. What a person typed is kept as typed.
+_KEYED = "@"
+_FREE_TEXT_PARAM = 300  # the whole reason column holds 400 characters: the key and JSON need the rest
+
+
+def keyed_reason(key: str, **params: str) -> str:
+    """A reason stored as `key` and `params` (each param a plain text or a message key), to render later."""
+    short = {k: str(v)[:_FREE_TEXT_PARAM] for k, v in params.items()}
+    return f"{_KEYED}{key} {json.dumps(short, ensure_ascii=False, separators=(',', ':'))}"[:400]
+
+
+def reason_key(reason: str) -> tuple[str, dict[str, Any]] | None:
+    """The key and parameters of a keyed reason; None for a reason a person typed."""
+    if not reason.startswith(_KEYED):
+        return None
+    key, _, raw = reason[1:].partition(" ")
+    try:
+        params = json.loads(raw) if raw else {}
+    except ValueError:
+        return None
+    if not key or not isinstance(params, dict):
+        return None
+    return key, {str(k): str(v) for k, v in params.items()}
+
+
+def render_reason(reason: str, locale: str) -> str:
+    """A stored reason as the reader reads it: a keyed one in their language, a typed one as typed."""
+    keyed = reason_key(reason)
+    if keyed is None or not has_message(keyed[0]):
+        return reason
+    return translate(keyed[0], locale, **keyed[1])
 
 
 def record_entry(
@@ -115,6 +153,7 @@ def entries(
     since: date | None = None,
     until: date | None = None,
     source_kind: str | None = None,
+    source_id: str | None = None,
     offset: int = 0,
     limit: int = 100,
 ) -> tuple[Sequence[LedgerEntry], int]:
@@ -135,6 +174,8 @@ def entries(
         stmt = stmt.where(col(LedgerEntry.day) <= until)
     if source_kind:
         stmt = stmt.where(col(LedgerEntry.source_kind) == source_kind)
+    if source_id is not None:
+        stmt = stmt.where(col(LedgerEntry.source_id) == source_id)
     total = session.exec(select(func.count()).select_from(stmt.subquery())).one()
     newest_first = (col(LedgerEntry.day).desc(), col(LedgerEntry.id).desc())
     rows = session.exec(stmt.order_by(*newest_first).offset(offset).limit(limit)).all()
@@ -180,6 +221,32 @@ def display_names(session: Session, rows: Sequence[LedgerEntry]) -> dict[str, di
     staff = {s.id or 0: s.name for s in session.exec(select(Staff).where(col(Staff.id).in_(staff_ids)))}
     windows = {w.id or 0: w.name for w in session.exec(select(Window).where(col(Window.id).in_(window_ids)))}
     return {"staff": staff, "window": windows}
+
+
+@dataclass(frozen=True)
+class Subjects:
+    """What a page of entries calls the people and windows it names."""
+
+    staff: dict[int, str]
+    windows: dict[int, str]  # the window's name
+    window_places: dict[int, str]  # its hall and department ("公共服务大厅 · 市公安局"), empty when it has neither
+
+
+def subjects(session: Session, rows: Sequence[LedgerEntry]) -> Subjects:
+    """Names of the staff and windows a page of entries refers to, each window with its hall and department."""
+    names = display_names(session, rows)
+    window_ids = set(names["window"])
+    places: dict[int, str] = {}
+    if window_ids:
+        stmt = (
+            select(Window.id, Hall.name, Department.name)
+            .join(Hall, col(Hall.id) == Window.hall_id, isouter=True)
+            .join(Department, col(Department.id) == Window.department_id, isouter=True)
+            .where(col(Window.id).in_(window_ids))
+        )
+        for window_id, hall, department in session.exec(stmt).all():
+            places[window_id or 0] = " · ".join(part for part in (hall, department) if part)
+    return Subjects(staff=names["staff"], windows=names["window"], window_places=places)
 
 
 def reversed_among(session: Session, entry_ids: Sequence[int | None]) -> set[int]:

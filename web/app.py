@@ -20,7 +20,13 @@ from supervision.db import make_engine, upgrade
 from supervision.runtime import Runtime, ServiceFactory
 from supervision.settings import Settings, get_settings
 from web import errors
-from web.composition import MIGRATION_PACKAGES, router_modules, service_factories, wire_incidents
+from web.composition import (
+    MIGRATION_PACKAGES,
+    router_modules,
+    service_factories,
+    source_resolvers,
+    wire_incidents,
+)
 from web.deps import CountWriteTransactions
 from web.request_checks import refuse_impossible_input
 
@@ -125,4 +131,6 @@ def create_app(
     app.add_route("/favicon.ico", _favicon, include_in_schema=False)
     for module in router_modules():
         app.include_router(module.router)
+    # Where each kind of ledger source leads, for each reader (web/sources.py).
+    app.state.source_resolvers = source_resolvers()
     return app

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import importlib
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 
 from supervision.rekey import SealedColumn
 from supervision.runtime import ServiceFactory
 from supervision.settings import Settings
+
+if TYPE_CHECKING:
+    from web.sources import SourceResolver
 
 # Each package keeps its own Alembic branch under <package>/migrations/versions; all heads are applied.
 # A package without that folder yet is skipped.
@@ -61,6 +65,20 @@ def router_modules() -> list[ModuleType]:
     first = [name for name in FIRST_ROUTE_MODULES if name in names]
     ordered = first + [name for name in names if name not in first]
     return [importlib.import_module(name) for name in ordered]
+
+
+def source_resolvers() -> dict[str, SourceResolver]:
+    """Where each kind of ledger source leads (web/sources.py): the `SOURCE_RESOLVERS` of web.sources and of
+    every route module that has one — a package that writes a new kind of source names its resolver there."""
+    from web import sources
+
+    found: dict[str, SourceResolver] = dict(sources.SOURCE_RESOLVERS)
+    for module in router_modules():
+        for kind, resolver in getattr(module, "SOURCE_RESOLVERS", {}).items():
+            if kind in found and found[kind] is not resolver:
+                raise ValueError(f"two resolvers for the ledger source kind {kind!r}")
+            found[kind] = resolver
+    return found
 
 
 def service_factories(settings: Settings, *, web_elsewhere: bool = False) -> list[ServiceFactory]:

@@ -60,6 +60,8 @@ def get_session(request: Request) -> Iterator[Session]:
     engine = get_engine_dep(request)
     reading = request.method in SAFE_METHODS
     with read_session(engine) if reading else Session(writer(engine), expire_on_commit=False) as session:
+        # Pages name the people and records they show with this session (web.sources.Trail), while rendering.
+        request.state.db_session = session
         try:
             yield session
             session.commit()

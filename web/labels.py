@@ -6,19 +6,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 from supervision.i18n import has_message, translate
-
-# Where a ledger entry's source can be looked at (source_kind -> URL template with {id}).
-SOURCE_LINKS = {
-    "work_order": "/complaints/orders?q={id}",
-    "rating": "/complaints/ratings",
-    "visit_finding": "/complaints/visits",
-    "camera_alert": "/cameras/alerts",
-    "attendance": "/attendance/days/{id}",
-}
-_NOT_A_NUMBER = re.compile(r"\D")
 
 
 def _first(locale: str, *keys: str, **params: Any) -> str | None:
@@ -58,56 +47,32 @@ def audit_action(action: str, locale: str) -> str:
 
 @dataclass(frozen=True)
 class Ref:
-    """A reference to another record, as a reader sees it: a label and, where there is one, a link."""
+    """A reference to another record, as a reader sees it: a label and, where this reader may open it, a link.
+
+    Sources and actors need the reader and the database: `web.sources.Trail` names them on each page.
+    """
 
     label: str
     href: str | None = None
 
 
-def source_ref(source_kind: str, source_id: str, locale: str) -> Ref:
-    """Where a ledger entry comes from, e.g. 评价 #8 linked to the ratings (never `rating:8`)."""
-    if source_kind == "manual":
-        # The id of a hand-made entry is "<who>:<when>": who recorded it is the useful part.
-        who = source_id.split(":", 1)[0]
-        return Ref(translate("label.source_manual", locale, who=who))
-    if source_kind in ("demo", "risk_demo"):
-        return Ref(translate("label.source_demo", locale))
-    kind = _first(locale, f"kind.{source_kind}") or translate("label.unknown_kind", locale)
-    shown = f"#{source_id}" if not _NOT_A_NUMBER.search(source_id) else source_id
-    link = SOURCE_LINKS.get(source_kind)
-    return Ref(f"{kind} {shown}", link.format(id=quote(source_id)) if link else None)
-
-
-def actor(name: str, kind: str | None, locale: str) -> str:
-    """Who acted, as a person reads it: a user's name, a token's name (接口令牌), 系统 — never `user:supervisor`."""
-    if kind is None and ":" in name:  # a stored Principal label, "<kind>:<name>"
-        kind, name = name.split(":", 1)
-    if kind == "system" or (kind is None and name == "system"):
-        return translate("actor_kind.system", locale)
-    if kind == "token":
-        return translate("label.token_actor", locale, name=name)
-    return name
-
-
-def code_ref(ref: str, locale: str) -> Ref:
-    """A stored "<kind>:<id>" reference (a notice's source, work_order:GD20261123-0001) as a labelled link."""
-    kind, sep, ident = ref.partition(":")
-    if not sep or not re.fullmatch(r"[a-z_]+", kind):
-        return Ref(ref)
-    return source_ref(kind, ident, locale)
-
-
 # Codes a free-text summary may carry (audit summaries are written by each domain and kept as written, since
 # the chain signs them): each known code is shown by its label, in this order of families.
 _SUMMARY_FAMILIES = ("wo_state", "ledger_kind", "outcome", "request_type", "disposition", "channel", "appeal")
-_SUMMARY_TOKEN = re.compile(r"\b[a-z][a-z_]*[a-z]\b")
+# A message key stored in a summary (a rating's `level.very_dissatisfied`), or a bare code (received, upheld).
+_SUMMARY_TOKEN = re.compile(r"\b[a-z][a-z_]*\.[a-z][a-z_]*\b|\b[a-z][a-z_]*[a-z]\b")
 
 
 def summary(text: str, locale: str) -> str:
-    """A stored summary with the codes it carries shown as labels (GD… received→closed → GD… 受理→已办结)."""
+    """A stored summary with the codes it carries shown as labels (GD… received→closed → GD… 受理→已办结).
+
+    A message key stored in it (a rating's `level.very_dissatisfied`) is shown as its text (非常不满意).
+    """
 
     def label(match: re.Match[str]) -> str:
         token = match.group(0)
+        if "." in token:
+            return _first(locale, token) or token
         return _first(locale, *(f"{family}.{token}" for family in _SUMMARY_FAMILIES)) or token
 
     return _SUMMARY_TOKEN.sub(label, text)
@@ -127,9 +92,6 @@ LABELS: dict[str, Callable[..., Any]] = {
     "actor_kind": actor_kind,
     "object_kind": object_kind,
     "audit_action": audit_action,
-    "source_ref": source_ref,
     "workdays_left": workdays_left,
-    "actor": actor,
-    "code_ref": code_ref,
     "summary": summary,
 }

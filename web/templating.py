@@ -17,6 +17,7 @@ from supervision.access import Permission, Principal
 from supervision.i18n import has_message, translate
 from web.deps import request_locale
 from web.labels import LABELS
+from web.sources import Trail
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
@@ -99,5 +100,10 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, *
     }
     # One label function per kind of value (web/labels.py), in the reader's language.
     ctx.update({name: _in_locale(label, locale) for name, label in LABELS.items()})
+    # Sources and actors need the reader and the request's session: links only where this reader may follow them.
+    trail = Trail(getattr(request.state, "db_session", None), principal, locale,
+                  getattr(request.app.state, "source_resolvers", {}))
+    ctx.update(trail=trail, source_ref=trail.source, code_ref=trail.code_ref, actor=trail.actor,
+               ledger_rows=trail.ledger_rows, reason_text=trail.reason)
     ctx.update(context or {})
     return templates.TemplateResponse(request, name, ctx, status_code=status_code)

@@ -17,6 +17,7 @@ from supervision.attendance.days import (
     compute_days,
     correct_day,
     day_detail,
+    days_readable,
     list_days,
 )
 from supervision.attendance.models import (
@@ -90,6 +91,7 @@ __all__ = [
     "correct_day",
     "correction_row",
     "day_detail",
+    "days_readable",
     "decide_correction",
     "department_rates",
     "import_punches",

@@ -362,3 +362,24 @@ def day_detail(session: Session, *, actor: Principal, day_id: int) -> DayRow:
         audit.record(session, actor, "attendance.view_day", object_kind="attendance_day", object_id=day_id,
                      site_id=row.site_id, summary=f"{staff.code} {row.day.isoformat()}")
     return _day_row(row, staff.code, staff.name)
+
+
+def days_readable(session: Session, *, actor: Principal, ids: Sequence[str]) -> dict[str, date]:
+    """Of these attendance days (ids as a ledger entry names them), the ones this reader may open, with their dates.
+
+    A manager or officer who reads attendance opens the days of their jurisdiction; anyone else only their own.
+    """
+    wanted = [int(i) for i in ids if i.isascii() and i.isdigit() and len(i) < 10]
+    if not wanted:
+        return {}
+    rows = session.exec(
+        select(col(AttendanceDay.id), col(AttendanceDay.day), col(AttendanceDay.staff_id), col(Site.path))
+        .join(Site, col(Site.id) == AttendanceDay.site_id)
+        .where(col(AttendanceDay.id).in_(wanted))
+    ).all()
+    reads_all = actor.can(Permission.ATTENDANCE_READ)
+    return {
+        str(day_id): day
+        for day_id, day, staff_id, path in rows
+        if actor.covers_path(path) and (reads_all or (actor.staff_id is not None and staff_id == actor.staff_id))
+    }

@@ -123,6 +123,7 @@ RAW_CODE = re.compile(
     r"|\b[a-z_]+:[a-z0-9_]+\b"
     r"|\b[a-z_]+\s*→\s*[a-z_]+\b"
     r"|\b\d+ #\d+\b"
+    r"|\b[a-z]+\.[a-z]+(?:_[a-z]+)*\b|@[a-z_]+\."  # a message key (level.basic) or a stored keyed reason
     r"|Input should be|Field required|valid date|is not a valid|value_error"
     r"|剩 -\d"  # an overdue order said "剩 -16 个工作日" (16 working days *left*) instead of 超期 16 个工作日
 )
@@ -192,13 +193,16 @@ def demo_engine(engine: Engine) -> Engine:
     return engine
 
 
-def test_no_internal_code_on_any_page_of_any_demo_role(demo_engine: Engine) -> None:
+@pytest.mark.parametrize("locale", ["zh-CN", "en"])
+def test_no_internal_code_on_any_page_of_any_demo_role(demo_engine: Engine, locale: str) -> None:
     password = get_settings().demo_password
     problems: list[str] = []
     for username in DEMO_USERS:
         app = create_app(get_settings(), demo_engine, migrate=False, services=[])
         with TestClient(app, base_url="http://testserver", follow_redirects=False) as client:
-            login(client, username, password)
+            csrf = login(client, username, password)
+            if locale != "zh-CN":
+                assert client.post("/locale", data={"locale": locale, "csrf_token": csrf}).status_code == 303
             seen, found = _walk(client)
             assert len(seen) >= 3, f"{username} reached only {seen}"
             problems += [f"{username} {p}" for p in found]

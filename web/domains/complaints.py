@@ -17,6 +17,7 @@ ROUTE_MODULES: tuple[str, ...] = (
     "web.routes.complaints_pages",
     "web.routes.public_pages",
     "web.routes.api_complaints",
+    "web.routes.records_pages",
 )
 
 
@@ -32,4 +33,11 @@ def seed_demo(engine: Engine, settings: Settings, *, full: bool = False) -> None
     started = datetime.now(UTC)
     seed_handlers(engine, password=settings.demo_password)
     seed_complaints(engine, orders=120 if full else 36, townships=not full)
+    # Points that lead to their source (a bad rating, a visit finding, a granted appeal) in every demo centre.
+    from complaints.demo_points import seed_point_sources
+
+    points_started = datetime.now(UTC)
+    centres = seed_point_sources(engine)
+    logger.info("demo points of %d centres seeded in %.1f s", centres,
+                (datetime.now(UTC) - points_started) / timedelta(seconds=1))
     logger.info("complaints demo seeded in %.1f s", (datetime.now(UTC) - started) / timedelta(seconds=1))

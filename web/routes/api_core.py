@@ -13,6 +13,7 @@ from supervision import accounts, audit, ledger
 from supervision import workdays as wd
 from supervision.access import Permission, Principal
 from supervision.errors import InvalidInput
+from supervision.i18n import has_message, translate
 from supervision.models import LedgerEntry, Role
 from supervision.workdays import load_calendar
 from web.deps import CurrentPrincipal, SessionDep, client_ip, needs
@@ -253,7 +254,9 @@ class LedgerOut(BaseModel):
     day: date
     kind: str
     points: float
-    reason: str
+    reason: str = Field(description="In the caller's language (a reason the system wrote is stored as a key)")
+    reason_key: str | None = Field(None, description="The message key of a reason the system wrote")
+    reason_params: dict[str, str] = Field(default_factory=dict, description="Its parameters")
     source_kind: str
     source_id: str
     recorded_by: str
@@ -265,8 +268,13 @@ class ReverseIn(BaseModel):
     reason: str
 
 
-def _ledger_out(e: LedgerEntry) -> LedgerOut:
-    return LedgerOut.model_validate(e, from_attributes=True)
+def _ledger_out(e: LedgerEntry, locale: str) -> LedgerOut:
+    out = LedgerOut.model_validate(e, from_attributes=True)
+    keyed = ledger.reason_key(e.reason)
+    if keyed is not None and has_message(keyed[0]):
+        key, params = keyed
+        out.reason, out.reason_key, out.reason_params = translate(key, locale, **params), key, params
+    return out
 
 
 @router.get("/ledger", response_model=Page[LedgerOut], tags=["ledger"])
@@ -277,7 +285,7 @@ def list_ledger(session: SessionDep, actor: LedgerReader, staff_id: int | None =
     """Scored facts in the caller's jurisdiction (window staff: their own), newest first."""
     rows, count = ledger.entries(session, actor=actor, staff_id=staff_id, window_id=window_id, since=since,
                                  until=until, source_kind=source_kind, offset=offset, limit=limit)
-    return Page[LedgerOut](data=[_ledger_out(e) for e in rows], count=count)
+    return Page[LedgerOut](data=[_ledger_out(e, actor.locale) for e in rows], count=count)
 
 
 @router.post("/ledger", response_model=LedgerOut, status_code=201, tags=["ledger"])
@@ -288,7 +296,7 @@ def add_ledger(request: Request, session: SessionDep, actor: LedgerWriter,
     entry = ledger.record_entry(session, actor=actor, day=body.day, kind=body.kind, points=body.points,
                                 reason=body.reason, source_kind=body.source_kind, source_id=source_id,
                                 staff_id=body.staff_id, window_id=body.window_id, ip=client_ip(request))
-    return _ledger_out(entry)
+    return _ledger_out(entry, actor.locale)
 
 
 @router.post("/ledger/{entry_id}/reverse", response_model=LedgerOut, status_code=201, tags=["ledger"])
@@ -296,4 +304,4 @@ def reverse_ledger(request: Request, session: SessionDep, actor: LedgerWriter, e
                    body: Annotated[ReverseIn, Body()]) -> LedgerOut:
     """Undo an entry by a reversal (entries are never deleted)."""
     return _ledger_out(ledger.reverse_entry(session, entry_id, actor=actor, reason=body.reason,
-                                            ip=client_ip(request)))
+                                            ip=client_ip(request)), actor.locale)

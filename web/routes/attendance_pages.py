@@ -7,6 +7,7 @@ ask for 补卡 (OWN_RECORDS; the services decide what is seen).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, time
 from typing import Annotated, Any
 
@@ -26,7 +27,9 @@ from supervision.i18n import translate
 from supervision.org import OrgKind
 from web.deps import SessionDep, SettingsDep, client_ip, needs, request_locale
 from web.forms import all_or_nothing
+from web.labels import Ref
 from web.routes.home import local_today
+from web.sources import SourceResolver, source_name
 from web.templating import NavItem, add_nav_item, render
 
 router = APIRouter(include_in_schema=False)
@@ -34,6 +37,16 @@ router = APIRouter(include_in_schema=False)
 Person = Annotated[Principal, needs(Permission.OWN_RECORDS)]
 Reader = Annotated[Principal, needs(Permission.ATTENDANCE_READ)]
 Manager = Annotated[Principal, needs(Permission.ATTENDANCE_READ, Permission.ATTENDANCE_MANAGE)]
+
+
+
+def _day_sources(session: Session, reader: Principal, ids: Sequence[str], locale: str) -> dict[str, Ref]:
+    """A ledger point from an attendance day leads to that day's page, for whoever may open it."""
+    return {ident: Ref(source_name("attendance", day.isoformat(), locale), f"/attendance/days/{ident}")
+            for ident, day in attendance.days_readable(session, actor=reader, ids=ids).items()}
+
+
+SOURCE_RESOLVERS: dict[str, SourceResolver] = {"attendance": _day_sources}
 
 add_nav_item(NavItem("/attendance", "ui.nav_attendance", "/attendance", Permission.ATTENDANCE_READ), before="/me")
 

@@ -39,7 +39,7 @@ def _page(request: Request, session: Session, actor: Principal, *, params: dict[
     window_rows, _ = org.list_entities(session, actor, OrgKind.WINDOW, limit=3000)
     return render(request, "ledger/index.html", {
         "d": {"entries": rows}, "count": count, "offset": offset, "limit": 100,
-        "names": ledger.display_names(session, rows), "reversed_ids": reversed_ids,
+        "reversed_ids": reversed_ids,
         "show_actions": actor.can(Permission.LEDGER_WRITE), "staff_options": staff_rows,
         "window_options": window_rows, "kinds": MANUAL_KINDS, "f": dict(request.query_params),
         "problems": problems or [], "values": values or {"day": date.today().isoformat()},
