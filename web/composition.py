@@ -137,4 +137,5 @@ def sealed_columns() -> list[SealedColumn]:
         SealedColumn("work_order", "phone_enc", hash_column="phone_hash", hash_prefix="phone:"),
         SealedColumn("work_order", "tracking_secret_enc"),
         SealedColumn("hotline_call", "phone_enc", hash_column="phone_hash", hash_prefix="phone:"),
+        SealedColumn("leave_request", "reason_enc"),
     ]
