@@ -58,8 +58,9 @@ add_messages({
     "att.tab_me": ("我的考勤", "My attendance"),
     "att.legend": ("图例", "Legend"),
     "att.grid_title": ("月度考勤表", "Attendance month grid"),
-    "att.grid_caption": ("每格为一天:颜色与字母均表示考勤结果,点击查看当天详情",
-                         "One cell per day: colour and letter both give the result; open a cell for the day"),
+    "att.grid_caption": ("每格为一天:颜色与字母均表示考勤结果,右上角的“值”表示当天值班,点击查看当天详情",
+                         "One cell per day: colour and letter both give the result, a raised D marks a day on "
+                         "duty; open a cell for the day"),
     "att.computed": ("已重新计算,{n} 天有变化", "Computed again: {n} days changed"),
     "att.compute_month": ("重新计算本月(截至昨日)", "Compute this month (up to yesterday)"),
     "att.no_people": ("没有符合条件的人员", "Nobody matches the filters"),

@@ -43,6 +43,7 @@ class Totals:
 class GridCell:
     day_id: int
     status: str  # a DayStatus value
+    on_duty: bool = False  # on the duty roster that day (a working day keeps its own status)
 
 
 @dataclass
@@ -111,13 +112,14 @@ def month_grid(session: Session, *, actor: Principal, year: int, month: int, sit
         # Columns, not ORM objects: a month of 400 people is 12,000 rows (the page's budget is 300 ms).
         table = AttendanceDay.__table__  # type: ignore[attr-defined]
         day_stmt = (sa_select(table.c.id, table.c.staff_id, table.c.day, table.c.status, table.c.late_minutes,
-                              table.c.early_minutes, table.c.missed_punches, table.c.absent_halves)
+                              table.c.early_minutes, table.c.missed_punches, table.c.absent_halves,
+                              table.c.on_duty)
                     .join(Site.__table__, Site.__table__.c.id == table.c.site_id)  # type: ignore[attr-defined]
                     .where(site_path_clause(actor), table.c.day >= days[0], table.c.day <= days[-1]))
-        for day_id, staff_id, on, status, late, early, missed, halves in session.connection().execute(day_stmt):
+        for day_id, staff_id, on, status, late, early, missed, halves, duty in session.connection().execute(day_stmt):
             row = rows.get(staff_id)
             if row is not None:
-                row.cells[on] = GridCell(day_id, status.value)
+                row.cells[on] = GridCell(day_id, status.value, bool(duty))
                 _count(row.totals, status, late, early, missed, halves)
         for row in rows.values():
             row.line = [row.cells.get(d) for d in days]

@@ -104,12 +104,18 @@ def _cells_html(grid: attendance.MonthGrid, locale: str) -> dict[int, Markup]:
     """
     short = {s.value: escape(translate(f"att.short.{s.value}", locale)) for s in STATUSES}
     long = {s.value: escape(translate(f"att.status.{s.value}", locale)) for s in STATUSES}
+    # On the roster on a working day: the day keeps its result, with the duty mark beside it.
+    duty_short, duty_long = escape(translate("att.short.duty", locale)), escape(translate("att.on_duty", locale))
     out: dict[int, Markup] = {}
     for row in grid.rows:
         parts = []
         for cell in row.line:
             if cell is None:
                 parts.append("<td></td>")
+            elif cell.on_duty and cell.status != DayStatus.DUTY.value:
+                parts.append(f'<td><span class="st st-{cell.status}"><a href="/attendance/days/{cell.day_id}" '
+                             f'title="{long[cell.status]} · {duty_long}" data-duty="1">{short[cell.status]}'
+                             f'<sup class="duty-mark">{duty_short}</sup></a></span></td>')
             else:
                 parts.append(f'<td><span class="st st-{cell.status}"><a href="/attendance/days/{cell.day_id}" '
                              f'title="{long[cell.status]}">{short[cell.status]}</a></span></td>')
