@@ -31,6 +31,7 @@ add_messages({
     "duty.next_month": ("下个月", "Next month"),
     "duty.print": ("打印(A4)", "Print (A4)"),
     "duty.excel": ("导出 Excel", "Export to Excel"),
+    "duty.hall_link": ("大厅屏幕(今日值班,无需登录)", "Hall screen (today's pair, no login)"),
     "duty.pool_title": ("值班人员", "People on the roster"),
     "duty.pool_hint": ("勾选参加本站点值班的局领导(带班)和科级干部(值班)。", "Tick the bureau leaders (who lead) and section-level cadres (who stand duty) taking part at this site."),
     "duty.pool_people": ("局领导和科级干部", "Bureau leaders and section-level cadres"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from types import SimpleNamespace
@@ -9,9 +10,10 @@ from types import SimpleNamespace
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from supervision import attendance
+from supervision import attendance, duty, org
 from supervision.db import session_scope
 from supervision.duty import AssignmentSource, DutyAssignment, DutyRole
+from supervision.org import OrgKind
 from supervision.settings import get_settings
 from supervision.workdays import load_calendar
 from tests.conftest import SYSTEM
@@ -54,3 +56,21 @@ def test_the_month_grid_shows_who_was_on_duty_on_a_working_day(logged_in: Login,
     start = english.index(marked)
     assert "on duty" in english[start:start + 200]
 
+
+
+def test_the_roster_page_leads_to_the_public_hall_screen(engine: Engine, app_client: TestClient, logged_in: Login,
+                                                         org_data: SimpleNamespace) -> None:
+    """A manager finds the hall screen's address on the roster of a site that runs one (not elsewhere)."""
+    ns = org_data
+    with session_scope(engine, write=True) as s:
+        leader = org.create_entity(s, SYSTEM, OrgKind.STAFF, {"code": "L9", "name": "钱局", "site_id": ns.city,
+                                                               "rank": "bureau_leader", "title": "副局长"})
+        duty.set_pool(s, SYSTEM, site_id=ns.city, staff_ids=[int(leader.id)])
+    client, _ = logged_in("manager")
+    roster = client.get(f"/duty?site_id={ns.city}")
+    assert roster.status_code == 200
+    link = re.search(r'<a href="([^"]+)" data-testid="duty-hall-link">([^<]+)</a>', roster.text)
+    assert link is not None and link.group(1) == f"/hall/{ns.city}/duty" and "大厅屏幕" in link.group(2)
+    assert app_client.get(link.group(1)).status_code == 200  # the screen needs no login
+    county, _ = logged_in("county_manager")
+    assert 'data-testid="duty-hall-link"' not in county.get(f"/duty?site_id={ns.county}").text  # no roster there
