@@ -9,6 +9,7 @@ from supervision.duty.feeds import feed, has_calendar_token, rotate_calendar_tok
 from supervision.duty.log import (
     DutyLogCreate,
     MonthCount,
+    entry_places,
     get_entry,
     link_work_order,
     list_entries,
@@ -96,6 +97,7 @@ __all__ = [
     "link_work_order",
     "list_entries",
     "list_swaps",
+    "entry_places",
     "log_sites",
     "month_counts",
     "month_workbook",

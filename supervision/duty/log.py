@@ -123,6 +123,20 @@ def list_entries(session: Session, actor: Principal, *, site_id: int | None = No
     return list(session.exec(query.order_by(col(DutyLogEntry.occurred_at).desc()).offset(offset).limit(limit)))
 
 
+def entry_places(session: Session, entries: list[DutyLogEntry]) -> dict[int, tuple[str, str]]:
+    """Per entry id: the name of its centre and of its window ("" when none), for the list of entries."""
+    site_ids = {e.site_id for e in entries}
+    window_ids = {e.window_id for e in entries if e.window_id is not None}
+    sites: dict[int | None, str] = {}
+    for site_id, name in (session.exec(select(Site.id, Site.name).where(col(Site.id).in_(site_ids)))
+                          if site_ids else []):
+        sites[site_id] = name
+    windows: dict[int | None, str] = {}
+    for window in (session.exec(select(Window).where(col(Window.id).in_(window_ids))) if window_ids else []):
+        windows[window.id] = f"{window.name} {window.number}".strip() if window.number else window.name
+    return {e.id or 0: (sites.get(e.site_id, ""), windows.get(e.window_id, "")) for e in entries}
+
+
 @dataclass(frozen=True)
 class MonthCount:
     month: str  # YYYY-MM (local)

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
+from sqlmodel import select
 
 from supervision import attendance, duty, org
 from supervision.db import session_scope
-from supervision.duty import AssignmentSource, DutyAssignment, DutyRole
+from supervision.duty import AssignmentSource, DutyAssignment, DutyLogEntry, DutyRole
+from supervision.models import Site, User
 from supervision.org import OrgKind
 from supervision.settings import get_settings
 from supervision.workdays import load_calendar
@@ -74,3 +76,31 @@ def test_the_roster_page_leads_to_the_public_hall_screen(engine: Engine, app_cli
     assert app_client.get(link.group(1)).status_code == 200  # the screen needs no login
     county, _ = logged_in("county_manager")
     assert 'data-testid="duty-hall-link"' not in county.get(f"/duty?site_id={ns.county}").text  # no roster there
+
+
+def test_the_duty_log_says_where_each_problem_was(engine: Engine, logged_in: Login, org_data: SimpleNamespace) -> None:
+    """A city manager reads the log of every centre: each entry names its centre and window (or none)."""
+    ns = org_data
+    with session_scope(engine, write=True) as s:
+        writer = s.exec(select(User).where(User.username == "manager")).one()
+        city, county = s.get(Site, ns.city), s.get(Site, ns.county)
+        assert city is not None and county is not None
+        at = datetime.now(UTC) - timedelta(hours=1)
+        s.add(DutyLogEntry(site_id=ns.city, window_id=ns.window, occurred_at=at, problem="排队过长",
+                           handling="增开窗口", recorded_by_id=writer.id))
+        s.add(DutyLogEntry(site_id=ns.county, occurred_at=at, problem="自助机故障", handling="报修",
+                           recorded_by_id=writer.id))
+        names = city.name, county.name
+    client, _ = logged_in("manager")
+    page = client.get("/duty/log")
+    assert page.status_code == 200
+    rows = {r[3]: r for r in _table_rows(page.text, "duty-log")}
+    assert rows["排队过长"][1:3] == [names[0], "公安窗口 A01"]
+    assert rows["自助机故障"][1:3] == [names[1], "—"]
+
+
+def _table_rows(html: str, testid: str) -> list[list[str]]:
+    table = html[html.index(f'data-testid="{testid}"'):]
+    body = table[table.index("<tbody>"):table.index("</tbody>")]
+    return [[re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S)]
+            for row in re.findall(r"<tr>(.*?)</tr>", body, flags=re.S)]

@@ -270,7 +270,7 @@ def _log_page(request: Request, session: Session, settings: Settings, actor: Pri
         "values": values or {"occurred_at": datetime.now(settings.tz).strftime("%Y-%m-%dT%H:%M")},
         "stats": duty.month_counts(session, actor, year=today.year, tz=settings.tz) if reader else [],
         "windows": duty.site_windows(session, [s.id for s in sites if s.id is not None]),
-        "site_names": {s.id: s.name for s in sites},
+        "site_names": {s.id: s.name for s in sites}, "places": duty.entry_places(session, entries),
     }, status_code=status_code)
 
 
