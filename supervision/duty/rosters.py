@@ -345,6 +345,9 @@ class DutyDay:
     cadre: Staff | None
     leader_assignment_id: int | None = None
     cadre_assignment_id: int | None = None
+    # Leave, a trip or a blocked day that came after the person was put on duty: the day needs someone else.
+    leader_away: Unavailability | None = None
+    cadre_away: Unavailability | None = None
 
 
 def roster_days(session: Session, actor: Principal, *, site_id: int, start: date, end: date) -> list[DutyDay]:
@@ -360,11 +363,15 @@ def _roster_days(session: Session, site_id: int, start: date, end: date) -> list
     by_day: dict[date, dict[DutyRole, tuple[Staff, int]]] = defaultdict(dict)
     for assignment, staff in rows:
         by_day[assignment.day][assignment.role] = (staff, int(assignment.id or 0))
+    people = sorted({int(staff.id or 0) for pair in by_day.values() for staff, _ in pair.values()})
+    away = unavailable_days(session, staff_ids=people, start=start, end=end)
     out = []
     for day in sorted(by_day):
         leader, cadre = by_day[day].get(DutyRole.LEADER), by_day[day].get(DutyRole.CADRE)
         out.append(DutyDay(day, leader[0] if leader else None, cadre[0] if cadre else None,
-                           leader[1] if leader else None, cadre[1] if cadre else None))
+                           leader[1] if leader else None, cadre[1] if cadre else None,
+                           away.get((int(leader[0].id or 0), day)) if leader else None,
+                           away.get((int(cadre[0].id or 0), day)) if cadre else None))
     return out
 
 

@@ -14,6 +14,7 @@ from sqlmodel import select
 from supervision import attendance, duty, org
 from supervision.db import session_scope
 from supervision.duty import AssignmentSource, DutyAssignment, DutyLogEntry, DutyRole
+from supervision.leave import LeaveKind, LeaveRequest, LeaveStatus
 from supervision.models import Site, User
 from supervision.org import OrgKind
 from supervision.settings import get_settings
@@ -104,3 +105,31 @@ def _table_rows(html: str, testid: str) -> list[list[str]]:
     body = table[table.index("<tbody>"):table.index("</tbody>")]
     return [[re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S)]
             for row in re.findall(r"<tr>(.*?)</tr>", body, flags=re.S)]
+
+
+def test_leave_approved_after_the_roster_shows_on_the_roster_day(engine: Engine, logged_in: Login,
+                                                                 org_data: SimpleNamespace) -> None:
+    """A year's roster is made in advance: leave approved later marks the day for the manager to change."""
+    ns = org_data
+    day = _workday(engine)  # a working day on the calendar the tests know
+    with session_scope(engine, write=True) as s:
+        def person(code: str, name: str, rank: str) -> int:
+            return int(org.create_entity(s, SYSTEM, OrgKind.STAFF, {"code": code, "name": name, "site_id": ns.city,
+                                                                     "rank": rank, "title": "科长"}).id)
+
+        leader, cadre = person("L9", "钱局", "bureau_leader"), person("C9", "吴科", "section_level")
+        duty.set_pool(s, SYSTEM, site_id=ns.city, staff_ids=[leader, cadre])
+        for role, staff_id in ((DutyRole.LEADER, leader), (DutyRole.CADRE, cadre)):
+            s.add(DutyAssignment(site_id=ns.city, day=day, role=role, staff_id=staff_id,
+                                 source=AssignmentSource.GENERATED))
+        s.add(LeaveRequest(staff_id=cadre, site_id=ns.city, kind=LeaveKind.TRIP, start_day=day, end_day=day,
+                           half_days=2, status=LeaveStatus.APPROVED))
+    client, csrf = logged_in("manager")
+    page = client.get(f"/duty?site_id={ns.city}&month={day:%Y-%m}")
+    assert page.status_code == 200
+    cell = page.text[page.text.index(f'data-day="{day.isoformat()}"'):]
+    cell = cell[:cell.index("</td>")]
+    assert "钱局" in cell and "吴科" in cell
+    assert cell.count('data-testid="duty-away"') == 1 and "出差,请调整" in cell
+    client.post("/locale", data={"locale": "en", "csrf_token": csrf})
+    assert "on a trip: change this day" in client.get(f"/duty?site_id={ns.city}&month={day:%Y-%m}").text
