@@ -312,7 +312,7 @@ add_messages({
     "ui.closed": ("不开门", "Closed"),
     "ui.office_hours_edit": ("修改{site}的作息表", "Edit the timetable of {site}"),
     "ui.office_hours_form_hint": ("每格填写时段,如 09:00-12:00 13:30-17:00(午休即两段之间的空档);不填则当天不开门。夏季起止留空表示全年同一作息。",
-                                  "Type the periods of each day, e.g. 09:00-12:00 13:30-17:00 (lunch is the gap); "
+                                  "Type the periods of each day, for example 09:00-12:00 13:30-17:00 (lunch is the gap); "
                                   "empty means closed. Leave the summer dates empty for the same hours all year."),
     "ui.office_hours_clear": ("删除本站点作息表(改为沿用上级)", "Remove this site's timetable (inherit again)"),
     "ui.leave_levels_hint": ("超过 {days} 个工作日的请假,经本级管理者同意后,还须上级站点的管理者(市中心人员为另一位市级管理者)审批。",
