@@ -200,6 +200,31 @@ def test_the_outcome_names_the_people_held_responsible(s: Session, world: Simple
         assert incident.withdrawn_at is not None
 
 
+def test_a_revised_outcome_moves_the_incidents_with_the_people(s: Session, world: SimpleNamespace) -> None:
+    """Each person's incident stays theirs: revised from [李四, 张三] to [张三] only, 李四's entry and incident
+    are withdrawn and 张三's stand, about 张三 — not 李四's incident revived under the order's id."""
+    sup = world.p["supervisor"]
+    oid = _replied(s, world)
+    confirmed = act(s, sup, oid, "confirm_finding", 2, responsible_staff_ids=[world.staff2, world.staff])
+    revised = act(s, sup, oid, "revise_outcome", 3, outcome="upheld", responsible_staff_ids=[world.staff],
+                  reason="李四当日未当班")
+    assert revised.responsible_staff_ids == [world.staff]
+    entries = s.exec(select(LedgerEntry).where(col(LedgerEntry.source_id) == confirmed.number)).all()
+    by_person: dict[int, float] = {}
+    for e in entries:
+        by_person[e.staff_id or 0] = by_person.get(e.staff_id or 0, 0.0) + e.points
+    assert by_person == {world.staff: -5.0, world.staff2: 0.0}
+    found = s.exec(select(Incident).where(col(Incident.source_kind) == "work_order")).all()
+    standing = [(i.staff_id, i.source_id) for i in found if i.withdrawn_at is None]
+    assert [staff for staff, _ in standing] == [world.staff]
+    assert all(i.source_id.split(":")[0] == str(oid) for i in found)
+    # And back to both: each person's own incident stands again, none twice.
+    act(s, sup, oid, "revise_outcome", 4, outcome="upheld", responsible_staff_ids=[world.staff, world.staff2],
+        reason="复核后两人均有责任")
+    found = s.exec(select(Incident).where(col(Incident.source_kind) == "work_order")).all()
+    assert sorted(i.staff_id or 0 for i in found if i.withdrawn_at is None) == sorted([world.staff, world.staff2])
+
+
 def test_an_outcome_may_hold_nobody_responsible_but_the_window(s: Session, world: SimpleNamespace) -> None:
     sup = world.p["supervisor"]
     oid = _replied(s, world)
