@@ -1288,6 +1288,9 @@ def get_order(session: Session, actor: Principal, order_ref: int | str, *, ip: s
         hidden.add(Action.OUTCOME)
     if order.anonymous or not order.phone_enc:
         hidden.add(Action.CALLBACK_TRY)
+    # A replied order closes after its callback (回访), unless the caller cannot be called back: not offered before.
+    if order.state == State.REPLIED.value and not callback_waived(order, get_complaints_settings()):
+        hidden.add(Action.CLOSE)
     if any(e.action == Action.CANCEL.value for e in events):
         hidden |= {Action.OUTCOME, Action.REVISE_OUTCOME, Action.CONFIRM_FINDING, Action.RETURN_FINDING}
     actions = [

@@ -240,11 +240,14 @@ def test_an_outcome_may_hold_nobody_responsible_but_the_window(s: Session, world
 def test_an_order_is_not_closed_before_its_callback(s: Session, world: SimpleNamespace) -> None:
     sup = world.p["supervisor"]
     oid = _replied(s, world)
+    # Not offered on the order's page either: a supervisor is not shown a close the service refuses.
+    assert "close" not in complaints.get_order(s, sup, oid).allowed_actions
     with pytest.raises(Conflict) as err:
         act(s, sup, oid, "close", 2, reason="结束")
     assert err.value.key == "complaints.error.callback_first"
     assert "回访" in err.value.message("zh-CN") and "call back first" in err.value.message("en")
     act(s, sup, oid, "callback", 2, level=5)
+    assert "close" in complaints.get_order(s, sup, oid).allowed_actions
     assert act(s, sup, oid, "close", 2).state == "closed"
 
 
@@ -260,7 +263,9 @@ def test_an_unreachable_caller_closes_after_the_set_number_of_recorded_tries(
     with pytest.raises(InvalidInput) as err:
         act(s, sup, oid, "callback_try", 3, method="pigeon")
     assert err.value.problems[0].field == "method"
+    assert "close" not in complaints.get_order(s, sup, oid).allowed_actions
     act(s, sup, oid, "callback_try", 3, method="sms", reason="短信未回复")
+    assert "close" in complaints.get_order(s, sup, oid).allowed_actions
     with pytest.raises(InvalidInput):
         act(s, sup, oid, "close", 3)  # still says why
     closed = act(s, sup, oid, "close", 3, reason="三次回访均未接通")
@@ -282,7 +287,8 @@ def test_an_unreachable_caller_closes_after_the_set_number_of_recorded_tries(
 def test_an_anonymous_callers_order_closes_without_a_callback(s: Session, world: SimpleNamespace) -> None:
     sup = world.p["supervisor"]
     oid = _replied(s, world, anonymous=True, caller_name="", phone="")
-    assert "callback_try" not in complaints.get_order(s, sup, oid).allowed_actions
+    allowed = complaints.get_order(s, sup, oid).allowed_actions
+    assert "callback_try" not in allowed and "close" in allowed
     closed = act(s, sup, oid, "close", 2, reason="匿名来电,无法回访")
     assert closed.state == "closed"
     assert complaints.get_order(s, sup, oid).history[-1].detail["without_callback"] == "anonymous"
