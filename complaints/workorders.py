@@ -42,7 +42,7 @@ from supervision.access import Permission, Principal
 from supervision.batching import Staged
 from supervision.db import table_of, utcnow
 from supervision.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
-from supervision.models import Department, LedgerEntry, Post, Site, Staff, Window
+from supervision.models import Department, Incident, LedgerEntry, Post, Site, Staff, Window
 from supervision.org import PHONE_RE, parse
 from supervision.settings import get_settings
 from supervision.workdays import WorkCalendar, load_calendar
@@ -898,7 +898,7 @@ def _outcome_effects(
     subjects: list[int | None] = list(people) or [None]
     entry_ids: list[int] = []
     incident_ids: list[int] = []
-    for n, staff_id in enumerate(subjects):
+    for staff_id in subjects:
         subject = staff_id is not None and staff_id == order.staff_id
         # The window alone, or the subject's own window; another person's entry names no window.
         window_id = order.window_id if staff_id is None else (_staff_window(session, order) if subject else None)
@@ -924,7 +924,7 @@ def _outcome_effects(
             session,
             kind="complaint",
             source_kind="work_order",
-            source_id=_incident_source(order, n, staff_id),
+            source_id=_incident_source(order, staff_id),
             occurred_at=order.received_at,
             post_id=order.post_id if subject or staff_id is None else None,
             window_id=order.window_id if subject or staff_id is None else None,
@@ -939,9 +939,21 @@ def _outcome_effects(
     return out
 
 
-def _incident_source(order: WorkOrder, n: int, staff_id: int | None) -> str:
-    """The first person's incident keeps the order's id as its source; each further person's adds theirs."""
-    return str(order.id) if n == 0 or staff_id is None else f"{order.id}:{staff_id}"
+def _incident_source(order: WorkOrder, staff_id: int | None) -> str:
+    """The incident of the person the order is about (or of the window alone) has the order's id as its source;
+    anyone else held responsible, '<order id>:<staff id>'. A person's key never depends on their place in the
+    list, so a revised outcome stands again exactly the incidents of the people it names."""
+    return str(order.id) if staff_id is None or staff_id == order.staff_id else f"{order.id}:{staff_id}"
+
+
+def _order_incident_sources(session: Session, order: WorkOrder) -> list[str]:
+    """The sources of every incident an outcome of this order recorded, whoever was held responsible then."""
+    own = str(order.id)
+    found = session.exec(select(Incident.source_id).where(
+        col(Incident.kind) == "complaint", col(Incident.source_kind) == "work_order",
+        or_(col(Incident.source_id) == own, col(Incident.source_id).startswith(own + ":")),
+    )).all()
+    return sorted(set(found))
 
 
 OUTCOME_LEDGER_KINDS = ("praise", "complaint_upheld", "complaint_partly_upheld")
@@ -1015,10 +1027,9 @@ def _reverse_outcome_effects(
         reversal = ledger.reverse_entry(session, entry.id, actor=actor, reason=reason[:400], ip=ip)
         reversed_ids.append(entry.id)
         logger.info("work order %s: ledger entry %s reversed by %s", order.number, entry.id, reversal.id)
-    people: list[int | None] = list(responsible_ids(order)) or [None]
-    for n, staff_id in enumerate(people):
-        incidents.withdraw_incident(session, kind="complaint", source_kind="work_order",
-                                    source_id=_incident_source(order, n, staff_id),
+    # Every incident of the order, by query: also those keyed by an earlier rule (the first person named).
+    for source_id in _order_incident_sources(session, order):
+        incidents.withdraw_incident(session, kind="complaint", source_kind="work_order", source_id=source_id,
                                     reason=f"{order.number} {reason}"[:400], at=at)
     return reversed_ids
 
@@ -1277,6 +1288,9 @@ def get_order(session: Session, actor: Principal, order_ref: int | str, *, ip: s
         hidden.add(Action.OUTCOME)
     if order.anonymous or not order.phone_enc:
         hidden.add(Action.CALLBACK_TRY)
+    # A replied order closes after its callback (回访), unless the caller cannot be called back: not offered before.
+    if order.state == State.REPLIED.value and not callback_waived(order, get_complaints_settings()):
+        hidden.add(Action.CLOSE)
     if any(e.action == Action.CANCEL.value for e in events):
         hidden |= {Action.OUTCOME, Action.REVISE_OUTCOME, Action.CONFIRM_FINDING, Action.RETURN_FINDING}
     actions = [

@@ -200,6 +200,31 @@ def test_the_outcome_names_the_people_held_responsible(s: Session, world: Simple
         assert incident.withdrawn_at is not None
 
 
+def test_a_revised_outcome_moves_the_incidents_with_the_people(s: Session, world: SimpleNamespace) -> None:
+    """Each person's incident stays theirs: revised from [李四, 张三] to [张三] only, 李四's entry and incident
+    are withdrawn and 张三's stand, about 张三 — not 李四's incident revived under the order's id."""
+    sup = world.p["supervisor"]
+    oid = _replied(s, world)
+    confirmed = act(s, sup, oid, "confirm_finding", 2, responsible_staff_ids=[world.staff2, world.staff])
+    revised = act(s, sup, oid, "revise_outcome", 3, outcome="upheld", responsible_staff_ids=[world.staff],
+                  reason="李四当日未当班")
+    assert revised.responsible_staff_ids == [world.staff]
+    entries = s.exec(select(LedgerEntry).where(col(LedgerEntry.source_id) == confirmed.number)).all()
+    by_person: dict[int, float] = {}
+    for e in entries:
+        by_person[e.staff_id or 0] = by_person.get(e.staff_id or 0, 0.0) + e.points
+    assert by_person == {world.staff: -5.0, world.staff2: 0.0}
+    found = s.exec(select(Incident).where(col(Incident.source_kind) == "work_order")).all()
+    standing = [(i.staff_id, i.source_id) for i in found if i.withdrawn_at is None]
+    assert [staff for staff, _ in standing] == [world.staff]
+    assert all(i.source_id.split(":")[0] == str(oid) for i in found)
+    # And back to both: each person's own incident stands again, none twice.
+    act(s, sup, oid, "revise_outcome", 4, outcome="upheld", responsible_staff_ids=[world.staff, world.staff2],
+        reason="复核后两人均有责任")
+    found = s.exec(select(Incident).where(col(Incident.source_kind) == "work_order")).all()
+    assert sorted(i.staff_id or 0 for i in found if i.withdrawn_at is None) == sorted([world.staff, world.staff2])
+
+
 def test_an_outcome_may_hold_nobody_responsible_but_the_window(s: Session, world: SimpleNamespace) -> None:
     sup = world.p["supervisor"]
     oid = _replied(s, world)
@@ -215,11 +240,14 @@ def test_an_outcome_may_hold_nobody_responsible_but_the_window(s: Session, world
 def test_an_order_is_not_closed_before_its_callback(s: Session, world: SimpleNamespace) -> None:
     sup = world.p["supervisor"]
     oid = _replied(s, world)
+    # Not offered on the order's page either: a supervisor is not shown a close the service refuses.
+    assert "close" not in complaints.get_order(s, sup, oid).allowed_actions
     with pytest.raises(Conflict) as err:
         act(s, sup, oid, "close", 2, reason="结束")
     assert err.value.key == "complaints.error.callback_first"
     assert "回访" in err.value.message("zh-CN") and "call back first" in err.value.message("en")
     act(s, sup, oid, "callback", 2, level=5)
+    assert "close" in complaints.get_order(s, sup, oid).allowed_actions
     assert act(s, sup, oid, "close", 2).state == "closed"
 
 
@@ -235,7 +263,9 @@ def test_an_unreachable_caller_closes_after_the_set_number_of_recorded_tries(
     with pytest.raises(InvalidInput) as err:
         act(s, sup, oid, "callback_try", 3, method="pigeon")
     assert err.value.problems[0].field == "method"
+    assert "close" not in complaints.get_order(s, sup, oid).allowed_actions
     act(s, sup, oid, "callback_try", 3, method="sms", reason="短信未回复")
+    assert "close" in complaints.get_order(s, sup, oid).allowed_actions
     with pytest.raises(InvalidInput):
         act(s, sup, oid, "close", 3)  # still says why
     closed = act(s, sup, oid, "close", 3, reason="三次回访均未接通")
@@ -257,7 +287,8 @@ def test_an_unreachable_caller_closes_after_the_set_number_of_recorded_tries(
 def test_an_anonymous_callers_order_closes_without_a_callback(s: Session, world: SimpleNamespace) -> None:
     sup = world.p["supervisor"]
     oid = _replied(s, world, anonymous=True, caller_name="", phone="")
-    assert "callback_try" not in complaints.get_order(s, sup, oid).allowed_actions
+    allowed = complaints.get_order(s, sup, oid).allowed_actions
+    assert "callback_try" not in allowed and "close" in allowed
     closed = act(s, sup, oid, "close", 2, reason="匿名来电,无法回访")
     assert closed.state == "closed"
     assert complaints.get_order(s, sup, oid).history[-1].detail["without_callback"] == "anonymous"

@@ -247,3 +247,17 @@ def test_pydantic_never_speaks_english_on_a_chinese_answer(app_client: TestClien
     fields = answer.json()["error"]["fields"]
     assert fields[0]["field"] == "day" and "YYYY-MM-DD" in fields[0]["message"]
     assert not RAW_CODE.search(fields[0]["message"])  # "Input should be a valid date…" was shown as is
+
+
+@pytest.mark.parametrize("username", ["manager", "officer", "supervisor", "staff", "handler"])
+def test_the_jurisdiction_panel_links_open(logged_in: Callable[[str], tuple[TestClient, str]],
+                                            org_data: SimpleNamespace, username: str) -> None:
+    """Each count of the home's jurisdiction panel leads to its list (/org/staff, not /org/staffs), or is text."""
+    client, _ = logged_in(username)
+    home = client.get("/")
+    panel = home.text.split('data-panel="jurisdiction"', 1)
+    links = re.findall(r'href="(/org/[^"]*)"', panel[1].split("</section>", 1)[0]) if len(panel) == 2 else []
+    for href in links:
+        assert client.get(href).status_code == 200, href
+    if username in ("manager", "officer", "supervisor"):
+        assert "/org/staff" in links and "/org/sites" in links

@@ -18,6 +18,7 @@ from supervision.models import Role
 from supervision.settings import Settings
 from supervision.workdays import load_calendar
 from web.deps import CurrentPrincipal, SessionDep, SettingsDep, needs
+from web.routes.org_pages import SLUG_OF
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -57,7 +58,9 @@ def local_today(settings: Settings) -> date:
 
 def _jurisdiction(session: Session, principal: Principal, settings: Settings) -> dict[str, Any]:
     _, _, site = org.own_profile(session, principal)
-    return {"site": site, "counts": org.counts(session, principal)}
+    # Each count links to its list (/org/staff, /org/sites…) for those who may open it, else it is plain text.
+    links = {kind.value: f"/org/{slug}" for kind, slug in SLUG_OF.items()} if principal.can(Permission.ORG_READ) else {}
+    return {"site": site, "counts": org.counts(session, principal), "links": links}
 
 
 def _calendar_status(session: Session, principal: Principal, settings: Settings) -> dict[str, Any]:
