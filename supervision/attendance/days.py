@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, insert
 from sqlmodel import Session, col, select
 
-from supervision import audit
+from supervision import audit, ledger
 from supervision.access import Permission, Principal, site_path_clause
 from supervision.attendance import sources
 from supervision.attendance.models import AttendanceDay, DayStatus, Punch
@@ -92,8 +92,10 @@ class _Scorer:
 
     def wanted(self, day: date, result: DayResult) -> list[tuple[str, float, str]]:
         points = self._points(day)
-        return [(f.ledger_kind, points.get(f.item, 0.0), f.detail) for f in scored_facts(result)
-                if points.get(f.item, 0.0)]
+        # Stored as a key and parameters (supervision.ledger.keyed_reason): each reader sees it in their language.
+        return [(f.ledger_kind, points.get(f.item, 0.0),
+                 ledger.keyed_reason(f.detail, day=day.isoformat(), minutes=str(f.minutes)))
+                for f in scored_facts(result) if points.get(f.item, 0.0)]
 
     def standing(self, day_ids: Sequence[int]) -> dict[int, list[LedgerEntry]]:
         """The entries of these days that no reversal has undone."""
@@ -128,7 +130,7 @@ class _Scorer:
             self.reversals += 1
         for kind, pts, detail in wanted:
             self.rows.append({"staff_id": staff_id, "window_id": None, "site_id": site_id, "day": on,
-                              "kind": kind, "points": pts, "reason": f"考勤 {on.isoformat()}:{detail}",
+                              "kind": kind, "points": pts, "reason": detail,
                               "source_kind": SOURCE_KIND, "source_id": str(day_id), "recorded_by": who,
                               "recorded_at": now, "reverses_id": None})
 
@@ -212,7 +214,7 @@ def compute_days(session: Session, *, actor: Principal, start: date, end: date, 
         session.connection().execute(insert(AttendanceDay), new_rows)
     summary.changed = len(new_rows) + len(changed)
     scorer = _Scorer(session, actor)
-    reason = "考勤重新计算 / attendance recomputed"
+    reason = ledger.keyed_reason("ledger_reason.attendance_recomputed")
     # New days that score something need their ids (most days score nothing and are not read back).
     scored = {key for key, result in new_results.items() if scored_facts(result)}
     if scored:
@@ -282,7 +284,8 @@ def correct_day(session: Session, *, actor: Principal, day_id: int, correction: 
     session.add(row)
     session.flush()
     scorer = _Scorer(session, actor)
-    scorer.sync(row, scorer.standing([day_id]).get(day_id, []), f"考勤更正 / corrected: {correction.reason}")
+    scorer.sync(row, scorer.standing([day_id]).get(day_id, []),
+               ledger.keyed_reason("ledger_reason.attendance_corrected", reason=correction.reason))
     scorer.flush()
     audit.record(session, actor, "attendance.correct", object_kind="attendance_day", object_id=day_id,
                  site_id=row.site_id, summary=f"{before.status} -> {row.status}",

@@ -39,6 +39,13 @@ add_messages({
 # Pages (web/templates/attendance).
 add_messages({
     "kind.attendance": ("考勤", "attendance"),
+    "ledger_reason.attendance_absent_day": ("考勤 {day}:旷工一天", "Attendance {day}: absent all day"),
+    "ledger_reason.attendance_absent_half": ("考勤 {day}:旷工半天", "Attendance {day}: absent half a day"),
+    "ledger_reason.attendance_missed_punch": ("考勤 {day}:缺卡", "Attendance {day}: missed punch"),
+    "ledger_reason.attendance_late": ("考勤 {day}:迟到 {minutes} 分钟", "Attendance {day}: {minutes} min late"),
+    "ledger_reason.attendance_early": ("考勤 {day}:早退 {minutes} 分钟", "Attendance {day}: left {minutes} min early"),
+    "ledger_reason.attendance_recomputed": ("考勤重新计算", "Attendance recomputed"),
+    "ledger_reason.attendance_corrected": ("考勤更正:{reason}", "Attendance corrected: {reason}"),
     "audit_action.attendance.push": ("考勤机推送打卡", "Punches pushed"),
     "audit_action.attendance.import": ("导入考勤机数据", "Punches imported"),
     "audit_action.attendance.compute": ("计算考勤", "Attendance computed"),

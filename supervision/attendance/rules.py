@@ -157,7 +157,8 @@ class ScoredFact:
 
     item: str
     ledger_kind: str
-    detail: str  # the reason the ledger keeps, in the bureau's language (like every stored reason)
+    detail: str  # the message key of the ledger reason (ledger_reason.attendance_*), rendered in the reader's language
+    minutes: int = 0
 
 
 def scored_facts(result: DayResult) -> list[ScoredFact]:
@@ -166,15 +167,17 @@ def scored_facts(result: DayResult) -> list[ScoredFact]:
     if result.status in (DayStatus.LEAVE, DayStatus.TRIP, DayStatus.DUTY):
         return facts
     if result.absent_halves >= 2:
-        return [ScoredFact("attendance.absent_day", "absent_day", "旷工一天")]
+        return [ScoredFact("attendance.absent_day", "absent_day", "ledger_reason.attendance_absent_day")]
     if result.absent_halves == 1:
-        facts.append(ScoredFact("attendance.absent_half", "absent_half_day", "旷工半天"))
+        facts.append(ScoredFact("attendance.absent_half", "absent_half_day", "ledger_reason.attendance_absent_half"))
     for _ in range(result.missed_punches):
-        facts.append(ScoredFact("attendance.missed_punch", "missed_sign_in", "缺卡"))
+        facts.append(ScoredFact("attendance.missed_punch", "missed_sign_in", "ledger_reason.attendance_missed_punch"))
     if result.late_minutes:
         size = "short" if result.late_minutes <= SHORT_MINUTES else "long"
-        facts.append(ScoredFact(f"attendance.late_{size}", "late", f"迟到 {result.late_minutes} 分钟"))
+        facts.append(ScoredFact(f"attendance.late_{size}", "late", "ledger_reason.attendance_late",
+                                result.late_minutes))
     if result.early_minutes:
         size = "short" if result.early_minutes <= SHORT_MINUTES else "long"
-        facts.append(ScoredFact(f"attendance.early_{size}", "late", f"早退 {result.early_minutes} 分钟"))
+        facts.append(ScoredFact(f"attendance.early_{size}", "late", "ledger_reason.attendance_early",
+                                result.early_minutes))
     return facts

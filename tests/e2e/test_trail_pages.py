@@ -36,7 +36,8 @@ def test_ledger_sources_open_and_pass_axe(live_server: str, browser: Any, userna
     for href in sorted(set(links))[:6]:
         response = page.goto(live_server + href)
         assert response is not None and response.status == 200, href
-        assert page.locator("[data-testid=record-facts], [data-testid=order-number], [data-testid=findings]").count()
+        assert page.locator("[data-testid=record-facts], [data-testid=order-number], [data-testid=findings], "
+                           "[data-testid=att-day-status]").count()
     if before != locale:
         page.click("[data-testid=switch-zh]" if locale == "en" else "[data-testid=switch-en]")
         page.wait_for_selector(f"html[lang={before}]")

@@ -13,7 +13,7 @@ from openpyxl import Workbook
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from supervision import attendance, scoring
+from supervision import attendance, ledger, scoring
 from supervision.access import Permission, Principal
 from supervision.attendance import (
     AttendanceDay,
@@ -205,6 +205,15 @@ def test_compute_scores_to_the_ledger_once_and_a_correction_reverses(engine: Eng
         assert (fixed.status, fixed.corrected, fixed.leave_kind) == (DayStatus.TRIP, True, "trip")
         audited = s.exec(select(AuditEntry).where(col(AuditEntry.action) == "attendance.correct")).all()
         assert len(audited) == 1 and "外出办事" in str(audited[0].detail)
+        # Each reason reads in the reader's language alone, never "考勤更正 / corrected".
+        reasons = [e.reason for e in s.exec(select(LedgerEntry).where(
+            col(LedgerEntry.source_kind) == "attendance", col(LedgerEntry.source_id).in_(
+                [str(late.id), str(absent.id)])).order_by(col(LedgerEntry.id))).all()]
+        assert [ledger.render_reason(r, "zh-CN") for r in reasons] == [
+            f"考勤 {day.isoformat()}:迟到 7 分钟", f"考勤 {day.isoformat()}:旷工一天", "考勤更正:外出办事,已补出差单"]
+        assert [ledger.render_reason(r, "en") for r in reasons] == [
+            f"Attendance {day.isoformat()}: 7 min late", f"Attendance {day.isoformat()}: absent all day",
+            "Attendance corrected: 外出办事,已补出差单"]
     # A recomputation keeps the hand correction.
     with session_scope(engine, write=True) as s:
         attendance.compute_days(s, actor=manager, start=day, end=day)

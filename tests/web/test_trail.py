@@ -84,8 +84,9 @@ def test_every_source_link_on_the_ledger_pages_opens_for_the_role_that_sees_it(d
         kinds = {re.sub(r"\d+", "N", h.split("#")[0]) for h in followed[username]}
         # Every reader finds points that lead somewhere: ratings and visit findings in every demo centre.
         assert kinds & {"/records/ratings/N", "/records/visit-findings/N", "/complaints/visits/N"}, (username, kinds)
-    # Window staff are led to their own view of a record, never to the pages of those who work it.
-    assert all(h.startswith("/records/") for h in followed["staff"] | followed["staff_town"])
+    # Window staff are led to their own view of a record (or their own attendance day), never to the pages of
+    # those who work it.
+    assert all(h.startswith(("/records/", "/attendance/days/")) for h in followed["staff"] | followed["staff_town"])
     assert "/records/work-orders/N" in {re.sub(r"\d+", "N", h) for h in followed["staff"]}
     assert any(h.startswith("/complaints/orders/") for h in followed["supervisor"])
 
