@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import os
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
+
+import cv2
+import numpy as np
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from cameras.geometry import PolygonProblem, check_polygon
+from cameras.geometry import PolygonProblem, check_polygon, crop_mask
 from cameras.models import (
     Camera,
     PresenceState,
@@ -199,6 +205,70 @@ def rekey_zones(session: Session, camera: Camera) -> None:
 # --- presence state, written by ingest ------------------------------------------------------------------------
 
 
+def reference_file(media_dir: Path, sha256: str) -> Path:
+    """Where a zone's reference still lives: content-addressed under the media dir."""
+    return media_dir / "zones" / f"{sha256}.png"
+
+
+def reference_crop(jpeg: bytes, polygon: list[tuple[float, float]]) -> tuple[bytes, str]:
+    """The zone's crop of a camera frame (JPEG) as PNG bytes and their sha256; InvalidInput when no picture."""
+    picture = cv2.imdecode(np.frombuffer(jpeg, dtype=np.uint8), cv2.IMREAD_GRAYSCALE)
+    if picture is None or not picture.size:
+        raise InvalidInput("reference", "zone.error.no_picture")
+    (x0, y0, x1, y1), _ = crop_mask(polygon, picture.shape[1], picture.shape[0])
+    ok, png = cv2.imencode(".png", picture[y0:y1, x0:x1])
+    if not ok:
+        raise InvalidInput("reference", "zone.error.no_picture")
+    data = png.tobytes()
+    return data, hashlib.sha256(data).hexdigest()
+
+
+def store_reference(media_dir: Path, data: bytes, sha256: str) -> Path:
+    """Write the still (atomically: a temporary file renamed) unless the same content is there already."""
+    path = reference_file(media_dir, sha256)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    return path
+
+
+def set_reference(session: Session, actor: Principal, camera_id: int, zone_id: int, *, jpeg: bytes,
+                  media_dir: Path, ip: str = "") -> Zone:
+    """Take the camera's current frame (JPEG, fetched by the caller outside any transaction) as the zone's still
+    of the empty post: its crop is stored on disk, its sha256 on the zone, and the detector starts from it."""
+    actor.require(Permission.ZONES_MANAGE)
+    _, zone = get_zone(session, actor, camera_id, zone_id)
+    if zone.kind != ZoneKind.POST:
+        raise InvalidInput("reference", "zone.error.reference_post_only")
+    data, sha = reference_crop(jpeg, zone.polygon)
+    store_reference(media_dir, data, sha)
+    before = zone.reference_sha256
+    zone.reference_sha256 = sha
+    zone.reference_taken_at = zone.updated_at = utcnow()
+    session.add(zone)
+    audit.record(session, actor, "zone.reference", "zone", str(zone.id),
+                 {"before": before, "after": sha}, ip=ip)
+    return zone
+
+
+def load_reference(media_dir: Path, sha256: str | None) -> Any:
+    """The stored still as a grey picture, or None when there is none or its content no longer matches."""
+    if not sha256:
+        return None
+    path = reference_file(media_dir, sha256)
+    try:
+        data = path.read_bytes()
+    except OSError:
+        logger.warning("zone reference still %s is missing", path)
+        return None
+    if hashlib.sha256(data).hexdigest() != sha256:
+        logger.warning("zone reference still %s does not match its sha256; ignored", path)
+        return None
+    return cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_GRAYSCALE)
+
+
 def zones_to_analyse(session: Session, camera_ids: list[int]) -> dict[int, list[AnalysedZone]]:
     """The post zones of these cameras, by camera."""
     if not camera_ids:
@@ -208,7 +278,7 @@ def zones_to_analyse(session: Session, camera_ids: list[int]) -> dict[int, list[
                                              col(Zone.kind) == ZoneKind.POST).order_by(col(Zone.id))).all():
         out[int(z.camera_id or 0)].append(AnalysedZone(int(z.id or 0), z.kind, z.polygon,
                                                        z.occupied_after_seconds, z.vacant_after_seconds,
-                                                       z.updated_at))
+                                                       z.updated_at, z.reference_sha256))
     return out
 
 

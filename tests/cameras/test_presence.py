@@ -12,12 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import av
+import cv2
 import numpy as np
 import pytest
 
 from cameras.geometry import PolygonProblem, check_polygon
 from cameras.models import PresenceState
 from cameras.presence import AnalysedZone, CameraZones, Hysteresis, PostPresence
+from cameras.zones import reference_crop
 
 FOOTAGE = Path(__file__).resolve().parents[2].parent / "shared" / "footage" / "post-dev.mp4"
 
@@ -38,14 +40,23 @@ def labels() -> dict[str, Any]:
     return dict(json.loads(FOOTAGE.with_name("post-dev.labels.json").read_text()))
 
 
+def empty_still(grey: Any) -> Any:
+    """The officer's reference still of the empty post: the zone's crop of a frame (as cameras.zones stores it)."""
+    ok, jpeg = cv2.imencode(".jpg", grey)
+    assert ok
+    data, _ = reference_crop(jpeg.tobytes(), [tuple(p) for p in labels()["post_roi_normalized"]])
+    return cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_GRAYSCALE)
+
+
 def states_per_second(frames: list[tuple[float, Any]], change: Any = None) -> dict[int, PresenceState]:
     """The stored timeline: each change dated from the first frame that showed it (as ingest stores it).
 
     Also checks that the live state changed within 3 s of each labelled arrival and departure.
     """
     lab = labels()
-    post = PostPresence.for_zone(1, [tuple(p) for p in lab["post_roi_normalized"]], 2.0, 2.0)
     rng = np.random.default_rng(5)
+    first = frames[0][1] if change is None else change(frames[0][0], frames[0][1], np.random.default_rng(6))
+    post = PostPresence.for_zone(1, [tuple(p) for p in lab["post_roi_normalized"]], 2.0, 2.0, empty_still(first))
     changes: list[tuple[float, PresenceState, float]] = []
     for t, grey in frames:
         found = post.update(grey if change is None else change(t, grey, rng), t)
@@ -95,7 +106,8 @@ def test_detector_holds_up_when_the_hall_changes() -> None:
 def test_an_empty_post_with_changing_light_stays_vacant() -> None:
     frames = [f for f in key_frames() if f[0] < 6]  # nobody at the post yet
     lab = labels()
-    post = PostPresence.for_zone(1, [tuple(p) for p in lab["post_roi_normalized"]], 2.0, 3.0)
+    post = PostPresence.for_zone(1, [tuple(p) for p in lab["post_roi_normalized"]], 2.0, 3.0,
+                                 empty_still(frames[0][1]))
     seen = []
     for i in range(60):  # a minute of the empty post while the lights go from full to 40 % and back
         _t, grey = frames[i % len(frames)]
@@ -104,6 +116,49 @@ def test_an_empty_post_with_changing_light_stays_vacant() -> None:
         seen.append(post.hysteresis.state)
     assert PresenceState.OCCUPIED not in seen
     assert seen[-1] == PresenceState.VACANT
+
+
+# --- a person at the post when analysis starts -----------------------------------------------------------------
+
+
+def run_from(frames: list[tuple[float, Any]], start: float, reference: Any) -> list[tuple[float, PresenceState, float]]:
+    lab = labels()
+    post = PostPresence.for_zone(1, [tuple(p) for p in lab["post_roi_normalized"]], 2.0, 2.0, reference)
+    out = []
+    for t, grey in frames:
+        if t >= start:
+            found = post.update(grey, t)
+            if found is not None:
+                out.append((t, found[0], found[1]))
+    return out
+
+
+def test_analysis_started_mid_occupation_with_the_reference_still_sees_the_person() -> None:
+    frames = key_frames()
+    # Analysis starts at 10 s, while someone stands at the post (7–17 s); the officer's still shows it empty.
+    changes = run_from(frames, 10.0, empty_still(frames[0][1]))
+    assert changes[0][1] == PresenceState.OCCUPIED and changes[0][0] <= 13
+    left = next(c for c in changes if c[1] == PresenceState.VACANT)
+    assert 18 <= left[0] <= 21  # left at 18 s: vacant within 3 s
+    assert [c[1] for c in changes][:3] == [PresenceState.OCCUPIED, PresenceState.VACANT, PresenceState.OCCUPIED]
+
+
+def test_without_a_reference_a_person_there_at_the_start_is_never_called_vacant() -> None:
+    frames = key_frames()
+    changes = run_from(frames, 10.0, None)
+    # Before the fix the first picture was the empty post: "vacant" while the person stood there, "occupied"
+    # once they left. Now the state stays unknown until an empty post is known for sure.
+    assert all(not (c[1] == PresenceState.VACANT and c[2] < 18) for c in changes)
+    assert all(not (c[1] == PresenceState.OCCUPIED and 18 <= c[2] < 23) for c in changes)
+
+
+def test_without_a_reference_the_empty_post_is_known_once_a_visit_came_and_went() -> None:
+    frames = key_frames()
+    changes = run_from(frames, 0.0, None)
+    # Empty at the start (unknown: nobody says so), someone 7–17 s, gone at 18 s: the first picture matches
+    # again, so it was the empty post; from then on the state is known.
+    assert changes and changes[0][1] == PresenceState.VACANT and 18 <= changes[0][0] <= 21
+    assert any(c[1] == PresenceState.OCCUPIED and 23 <= c[2] <= 26 for c in changes)
 
 
 # --- hysteresis ---------------------------------------------------------------------------------------------
@@ -146,7 +201,7 @@ def test_camera_zones_report_changes_with_the_picture_time() -> None:
     zones = CameraZones()
     zone = AnalysedZone(7, "post", [tuple(p) for p in lab["post_roi_normalized"]], 2.0, 3.0,  # type: ignore[arg-type]
                         datetime(2026, 12, 1, tzinfo=UTC))
-    zones.configure([zone])
+    zones.configure([zone], lambda _sha: empty_still(frames[0][1]))
     base = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
     from datetime import timedelta
     for t, grey in frames[:16]:
@@ -187,7 +242,8 @@ def test_a_concave_polygon_is_fine() -> None:
 def test_a_person_staying_long_at_the_post_is_not_learnt_into_the_background() -> None:
     frames = key_frames()
     lab = labels()
-    post = PostPresence.for_zone(1, [tuple(p) for p in lab["post_roi_normalized"]], 2.0, 2.0)
+    post = PostPresence.for_zone(1, [tuple(p) for p in lab["post_roi_normalized"]], 2.0, 2.0,
+                                 empty_still(frames[0][1]))
     for t, grey in frames[:6]:  # the empty post first
         post.update(grey, t)
     present = [g for t, g in frames if 26 <= t <= 41]  # then someone at the post, moving a little
