@@ -54,6 +54,7 @@ from cameras.service import (
     update_camera,
 )
 from cameras.staleness import mark_silent_cameras
+from cameras.vacancy import evaluate_vacancies
 from cameras.worker import IngestService, ingest_service_factory, run_worker
 from cameras.zones import (
     PostZone,
@@ -104,6 +105,7 @@ __all__ = [
     "camera_status",
     "check_fresh",
     "create_zone",
+    "evaluate_vacancies",
     "delete_camera",
     "delete_zone",
     "demo_service_factory",

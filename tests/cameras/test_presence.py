@@ -272,8 +272,15 @@ def test_ingest_writes_the_post_presence_of_real_footage(engine: Any, org_data: 
                          stream_uri_override=server.url("post1"))
             s.add(cam)
             s.flush()
+            # The officer's still of the empty post, as the zone page stores it; the worker reads it from disk.
+            from cameras.zones import store_reference
+            from supervision.settings import get_settings
+            ok, jpeg = cv2.imencode(".jpg", key_frames()[0][1])
+            data, sha = reference_crop(jpeg.tobytes(), [tuple(p) for p in labels()["post_roi_normalized"]])
+            store_reference(get_settings().media_dir, data, sha)
             zone = Zone(camera_id=cam.id, site_id=org_data.city, name="台前", kind=ZoneKind.POST,
-                        post_id=org_data.post, polygon_json=json.dumps(labels()["post_roi_normalized"]))
+                        post_id=org_data.post, polygon_json=json.dumps(labels()["post_roi_normalized"]),
+                        reference_sha256=sha)
             s.add(zone)
             s.flush()
             zone_id = zone.id

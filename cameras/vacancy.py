@@ -1,0 +1,168 @@
+"""Vacancy events (issue 13 §3): a post zone vacant longer than N minutes while the post should be staffed.
+
+"Should be staffed" is the schedule rule: inside one of the site's office-hours periods (so never on a day the
+calendar says is not a working day, a swapped working weekend day included, and never in the lunch break
+between two periods), and not while the post's staff member is on approved leave or a trip (supervision.leave).
+The rule is pure (`watched_periods`, `vacancy_start`); `evaluate_vacancies` applies it to the presence spans the
+ingest worker writes, run by the scheduler: reads first, then one short write, no I/O inside it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, tzinfo
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from cameras.models import (
+    PresenceState,
+    VideoEvent,
+    VideoEventKind,
+    VideoEventStatus,
+    Zone,
+    ZoneKind,
+    ZonePresence,
+)
+from supervision.db import session_scope, utcnow
+from supervision.leave import absences
+from supervision.models import Staff
+from supervision.officehours import DayHours, hours_for
+from supervision.scheduler import JobSpec, register_job
+from supervision.settings import get_settings
+
+logger = logging.getLogger(__name__)
+
+NOON = time(12, 0)
+Span = tuple[datetime, datetime]
+
+
+class VacancySettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SUPERVISION_CAMERAS_", env_file=".env", extra="ignore")
+
+    vacancy_minutes: float = Field(15.0, gt=0, le=480,
+                                   description="A post vacant this long in office hours opens a vacancy event")
+
+
+def watched_periods(hours: DayHours | None, tz: tzinfo, away: str | None) -> list[Span]:
+    """The moments of a day when the post should be staffed, as aware datetimes.
+
+    `hours` None: the site is closed that day (not a working day, or no hours that weekday). The lunch break is
+    the gap between two periods and is never watched. `away`: "day" (approved leave or a trip all day), "am" /
+    "pm" (half a day: the periods starting before / from noon are not watched) or None.
+    """
+    if hours is None or away == "day":
+        return []
+    out: list[Span] = []
+    for start, end in hours.periods:
+        if away == "am" and start < NOON or away == "pm" and start >= NOON:
+            continue
+        out.append((datetime.combine(hours.day, start, tz), datetime.combine(hours.day, end, tz)))
+    return out
+
+
+def vacancy_start(vacant_since: datetime | None, now: datetime, watched: Sequence[Span],
+                  threshold: timedelta) -> datetime | None:
+    """The start of the vacancy event that should be open at `now`, or None when none should be.
+
+    The event's real start is the start of the vacancy, or of the watched period if that is later (a post left
+    empty over lunch counts from 13:30); it exists only once the threshold is passed inside a watched period.
+    """
+    if vacant_since is None:
+        return None
+    for start, end in watched:
+        if start <= now < end:
+            begin = max(vacant_since, start)
+            return begin if now - begin >= threshold else None
+    return None
+
+
+@dataclass(frozen=True)
+class _Zone:
+    id: int
+    camera_id: int | None
+    site_id: int
+    post_id: int | None
+    staff_id: int | None
+    state: PresenceState
+    since: datetime | None  # start of the open presence span
+
+
+def _away(session: Session, staff_id: int | None, day: date) -> str | None:
+    if staff_id is None:
+        return None
+    absence = absences(session, staff_ids=[staff_id], start=day, end=day).get((staff_id, day))
+    if absence is None:
+        return None
+    return absence.half or "day"
+
+
+def _decide(session: Session, zone: _Zone, now: datetime, threshold: timedelta) -> datetime | None:
+    if zone.state != PresenceState.VACANT or zone.since is None:
+        return None
+    tz = get_settings().tz
+    day = now.astimezone(tz).date()
+    watched = watched_periods(hours_for(session, site_id=zone.site_id, day=day), tz, _away(session, zone.staff_id, day))
+    return vacancy_start(zone.since, now, watched, threshold)
+
+
+def evaluate_vacancies(engine: Engine | None = None, *, now: datetime | None = None,
+                       threshold: timedelta | None = None) -> tuple[int, int]:
+    """Open and close vacancy events for every post zone; returns (opened, closed)."""
+    now = now or utcnow()
+    threshold = threshold or timedelta(minutes=VacancySettings().vacancy_minutes)
+    with session_scope(engine) as s:
+        rows = s.exec(select(Zone, ZonePresence).join(
+            ZonePresence, (col(ZonePresence.zone_id) == col(Zone.id)) & col(ZonePresence.ended_at).is_(None),
+            isouter=True).where(col(Zone.kind) == ZoneKind.POST, col(Zone.camera_id).is_not(None))).all()
+        staff = {int(st.post_id): int(st.id or 0) for st in s.exec(
+            select(Staff).where(col(Staff.active), col(Staff.post_id).is_not(None)).order_by(col(Staff.id).desc()))}
+        zones = [_Zone(int(z.id or 0), z.camera_id, z.site_id, z.post_id,
+                       staff.get(int(z.post_id)) if z.post_id is not None else None,
+                       p.state if p is not None else PresenceState.UNKNOWN, p.started_at if p is not None else None)
+                 for z, p in rows]
+        wanted = {z.id: _decide(s, z, now, threshold) for z in zones}
+        open_events = {int(e.zone_id or 0): e.id for e in s.exec(
+            select(VideoEvent).where(col(VideoEvent.ended_at).is_(None),
+                                     col(VideoEvent.kind) == VideoEventKind.POST_VACANT)).all()}
+    opened = closed = 0
+    to_open = [z for z in zones if wanted[z.id] is not None and z.id not in open_events]
+    to_close = [z for z in zones if wanted[z.id] is None and z.id in open_events]
+    gone = [eid for zid, eid in open_events.items() if zid not in wanted]
+    if not (to_open or to_close or gone):
+        return 0, 0
+    with session_scope(engine, write=True) as s:
+        for z in to_open:
+            start = wanted[z.id]
+            assert start is not None
+            if s.exec(select(VideoEvent.id).where(col(VideoEvent.zone_id) == z.id,
+                                                  col(VideoEvent.ended_at).is_(None))).first() is not None:
+                continue  # another run opened it in between
+            s.add(VideoEvent(kind=VideoEventKind.POST_VACANT, site_id=z.site_id, camera_id=z.camera_id, zone_id=z.id,
+                             post_id=z.post_id, staff_id=z.staff_id, started_at=start))
+            opened += 1
+        ends = {z.id: (z.since if z.state != PresenceState.VACANT and z.since is not None else now)
+                for z in to_close}
+        for zid, eid in [(z.id, open_events[z.id]) for z in to_close] + [(0, e) for e in gone]:
+            event = s.get(VideoEvent, eid)
+            if event is None or event.ended_at is not None:
+                continue
+            event.ended_at = max(event.started_at, min(now, ends.get(zid, now)))
+            event.status = VideoEventStatus.PENDING_REVIEW
+            s.add(event)
+            closed += 1
+    if opened or closed:
+        logger.info("vacancy events: %d opened, %d closed", opened, closed)
+    return opened, closed
+
+
+def run_vacancy_job() -> None:
+    """The scheduler's job."""
+    evaluate_vacancies()
+
+
+register_job(JobSpec("cameras.vacancies", "cameras.vacancy:run_vacancy_job", "interval", {"seconds": 30}))
