@@ -23,14 +23,16 @@ from cameras.models import (
     PresenceState,
     VideoEvent,
     VideoEventKind,
+    VideoEventPublic,
     VideoEventStatus,
     Zone,
     ZoneKind,
     ZonePresence,
 )
+from supervision.access import Permission, Principal
 from supervision.db import session_scope, utcnow
 from supervision.leave import absences
-from supervision.models import Staff
+from supervision.models import Site, Staff
 from supervision.officehours import DayHours, hours_for
 from supervision.scheduler import JobSpec, register_job
 from supervision.settings import get_settings
@@ -59,7 +61,7 @@ def watched_periods(hours: DayHours | None, tz: tzinfo, away: str | None) -> lis
         return []
     out: list[Span] = []
     for start, end in hours.periods:
-        if away == "am" and start < NOON or away == "pm" and start >= NOON:
+        if (away == "am" and start < NOON) or (away == "pm" and start >= NOON):
             continue
         out.append((datetime.combine(hours.day, start, tz), datetime.combine(hours.day, end, tz)))
     return out
@@ -166,3 +168,21 @@ def run_vacancy_job() -> None:
 
 
 register_job(JobSpec("cameras.vacancies", "cameras.vacancy:run_vacancy_job", "interval", {"seconds": 30}))
+
+
+def list_events(session: Session, actor: Principal, *, open_only: bool = False, limit: int = 100
+                ) -> list[VideoEventPublic]:
+    """Video events of the actor's jurisdiction, newest first (an officer's queue to review)."""
+    actor.require(Permission.CAMERAS_VIEW)
+    stmt = (select(VideoEvent).join(Site, col(Site.id) == col(VideoEvent.site_id))
+            .where(col(Site.path).startswith(actor.site_path, autoescape=True)))
+    if open_only:
+        stmt = stmt.where(col(VideoEvent.ended_at).is_(None))
+    rows = session.exec(stmt.order_by(col(VideoEvent.started_at).desc(), col(VideoEvent.id).desc())
+                        .limit(limit)).all()
+    now = utcnow()
+    return [VideoEventPublic(id=int(e.id or 0), kind=e.kind, status=e.status, site_id=e.site_id,
+                             camera_id=e.camera_id, zone_id=e.zone_id, post_id=e.post_id, staff_id=e.staff_id,
+                             started_at=e.started_at, ended_at=e.ended_at,
+                             minutes=round(((e.ended_at or now) - e.started_at).total_seconds() / 60, 1))
+            for e in rows]

@@ -13,7 +13,6 @@ from typing import Any
 
 import cv2
 import numpy as np
-
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 

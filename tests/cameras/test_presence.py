@@ -275,7 +275,7 @@ def test_ingest_writes_the_post_presence_of_real_footage(engine: Any, org_data: 
             # The officer's still of the empty post, as the zone page stores it; the worker reads it from disk.
             from cameras.zones import store_reference
             from supervision.settings import get_settings
-            ok, jpeg = cv2.imencode(".jpg", key_frames()[0][1])
+            _ok, jpeg = cv2.imencode(".jpg", key_frames()[0][1])
             data, sha = reference_crop(jpeg.tobytes(), [tuple(p) for p in labels()["post_roi_normalized"]])
             store_reference(get_settings().media_dir, data, sha)
             zone = Zone(camera_id=cam.id, site_id=org_data.city, name="台前", kind=ZoneKind.POST,

@@ -110,8 +110,8 @@ def test_no_event_on_a_weekend_or_a_swapped_working_saturday_counts(engine: Engi
 def test_no_event_while_the_staff_member_is_on_approved_leave(engine: Engine, org_data: Any) -> None:
     _post_zone(engine, org_data, PresenceState.VACANT, at(9, 0))
     with session_scope(engine, write=True) as s:
-        s.add(LeaveRequest(staff_id=org_data.staff, site_id=org_data.city, kind=LeaveKind.TRIP, start_day=DAY, end_day=DAY,
-                           status=LeaveStatus.APPROVED))
+        s.add(LeaveRequest(staff_id=org_data.staff, site_id=org_data.city, kind=LeaveKind.TRIP, start_day=DAY,
+                           end_day=DAY, status=LeaveStatus.APPROVED))
     assert evaluate_vacancies(engine, now=at(11, 0), threshold=T15) == (0, 0)
     assert _events(engine) == []
 

@@ -11,6 +11,8 @@ from pydantic import BaseModel
 
 import cameras as zones
 from cameras import PresenceState, ZoneCreate, ZonePublic, ZoneUpdate
+from cameras.models import VideoEventPublic
+from cameras.vacancy import list_events
 from supervision.access import Permission, Principal
 from web.deps import SessionDep, client_ip, needs
 from web.routes.api_org import Page
@@ -97,3 +99,14 @@ def post_zones(session: SessionDep, actor: Viewer, post_id: int) -> Page[PostZon
     rows = zones.list_post_zones(session, actor, post_id)
     data = [PostZonePublic(camera_name=r.camera_name, zone=r.zone) for r in rows]
     return Page[PostZonePublic](data=data, count=len(data))
+
+
+@router.get("/video-events", response_model=Page[VideoEventPublic], summary="Video events (posts left vacant)")
+def video_events(
+    session: SessionDep, actor: Viewer,
+    open_only: Annotated[bool, Query(description="Only events still going on")] = False,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> Page[VideoEventPublic]:
+    """Vacancy events of the caller's jurisdiction, newest first; none reaches a score before an officer's review."""
+    rows = list_events(session, actor, open_only=open_only, limit=limit)
+    return Page[VideoEventPublic](data=rows, count=len(rows))
