@@ -121,7 +121,7 @@ def evaluate_vacancies(engine: Engine | None = None, *, now: datetime | None = N
         rows = s.exec(select(Zone, ZonePresence).join(
             ZonePresence, (col(ZonePresence.zone_id) == col(Zone.id)) & col(ZonePresence.ended_at).is_(None),
             isouter=True).where(col(Zone.kind) == ZoneKind.POST, col(Zone.camera_id).is_not(None))).all()
-        staff = {int(st.post_id): int(st.id or 0) for st in s.exec(
+        staff = {int(st.post_id or 0): int(st.id or 0) for st in s.exec(
             select(Staff).where(col(Staff.active), col(Staff.post_id).is_not(None)).order_by(col(Staff.id).desc()))}
         zones = [_Zone(int(z.id or 0), z.camera_id, z.site_id, z.post_id,
                        staff.get(int(z.post_id)) if z.post_id is not None else None,

@@ -247,8 +247,8 @@ def set_reference(session: Session, actor: Principal, camera_id: int, zone_id: i
     zone.reference_sha256 = sha
     zone.reference_taken_at = zone.updated_at = utcnow()
     session.add(zone)
-    audit.record(session, actor, "zone.reference", "zone", str(zone.id),
-                 {"before": before, "after": sha}, ip=ip)
+    audit.record(session, actor, "zone.reference", object_kind="zone", object_id=zone.id, site_id=zone.site_id,
+                 summary=zone.name, detail={"before": before, "after": sha}, ip=ip)
     return zone
 
 

@@ -62,7 +62,7 @@ def _post_zone(engine: Engine, org_data: SimpleNamespace, state: PresenceState, 
                     polygon_json=json.dumps([[0.1, 0.1], [0.5, 0.1], [0.5, 0.5], [0.1, 0.5]]))
         s.add(zone)
         s.flush()
-        s.add(ZonePresence(zone_id=zone.id, state=state, started_at=since.astimezone(UTC)))
+        s.add(ZonePresence(zone_id=int(zone.id or 0), state=state, started_at=since.astimezone(UTC)))
         return int(zone.id or 0)
 
 
