@@ -305,4 +305,32 @@ add_messages({
     "presence.occupied": ("在岗", "at the post"),
     "presence.vacant": ("离岗", "away"),
     "presence.unknown": ("未知", "unknown"),
+    "zone.reference": ("空岗参考图", "Empty-post still"),
+    "zone.reference_take": ("拍摄空岗参考图", "Take the empty-post still"),
+    "zone.reference_help": (
+        "在岗位无人时拍摄:以当前画面为空岗基准,分析开始时已在岗的人员不会被误认为背景。",
+        "Take it while nobody is at the post: the current picture becomes the empty post, so a person already "
+        "there when analysis starts is not taken for the background.",
+    ),
+    "zone.reference_none": ("未拍摄(状态在确认空岗前为未知)", "none (the state stays unknown until the post is seen empty)"),
+    "zone.reference_saved": ("已保存空岗参考图", "The empty-post still is saved"),
+    "zone.error.no_picture": ("未能读取摄像机当前画面", "The camera's current picture could not be read"),
+    "zone.error.reference_post_only": ("只有岗位区域需要空岗参考图", "Only a post zone takes an empty-post still"),
+    "video_event.title": ("视频事件", "Video events"),
+    "video_event.kind.post_vacant": ("离岗超时", "Post left vacant"),
+    "video_event.status.open": ("进行中", "going on"),
+    "video_event.status.pending_review": ("待审核", "pending review"),
+    "video_event.status.closed": ("已审核", "reviewed"),
+    "video_event.none": ("暂无视频事件", "No video events"),
+    "video_event.started": ("开始", "Started"),
+    "video_event.ended": ("结束", "Ended"),
+    "video_event.minutes": ("时长(分钟)", "Minutes"),
+    "video_event.post": ("岗位", "Post"),
+    "video_event.staff": ("人员", "Staff member"),
+    "video_event.camera": ("摄像机", "Camera"),
+    "video_event.help": (
+        "办公时间内(工作日、午休除外、人员未请假或出差)岗位区域无人超过设定分钟数时生成;经监察人员审核确认前不计分。",
+        "Opened when a post zone stays empty longer than the set minutes in office hours (a working day, outside "
+        "lunch, its staff member not on leave or a trip); nothing counts towards a score before an officer confirms.",
+    ),
 })

@@ -14,11 +14,16 @@ from typing import Any
 import cv2
 import numpy as np
 from sqlalchemy import update
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from cameras.geometry import PolygonProblem, check_polygon, crop_mask
+from cameras.config import get_camera_settings
+from cameras.frames import check_fresh, latest_jpeg
 from cameras.models import (
     Camera,
+    CameraHealth,
+    CameraStatus,
     PresenceState,
     Zone,
     ZoneCreate,
@@ -30,10 +35,10 @@ from cameras.models import (
 )
 from cameras.onvif_client import redact_uri
 from cameras.presence import AnalysedZone
-from cameras.service import get_camera
+from cameras.service import get_camera, health_public
 from supervision import audit, org
 from supervision.access import Permission, Principal
-from supervision.db import utcnow
+from supervision.db import session_scope, utcnow
 from supervision.errors import InvalidInput, NotFound
 from supervision.models import Hall, Post, Window
 from supervision.org import OrgKind
@@ -250,6 +255,21 @@ def set_reference(session: Session, actor: Principal, camera_id: int, zone_id: i
     audit.record(session, actor, "zone.reference", object_kind="zone", object_id=zone.id, site_id=zone.site_id,
                  summary=zone.name, detail={"before": before, "after": sha}, ip=ip)
     return zone
+
+
+def current_frame(engine: Engine, actor: Principal, camera_id: int, zone_id: int) -> bytes:
+    """The camera's live frame (JPEG) to take a zone's still from: checked in a short read, then fetched (from
+    this process or the camera's worker) with no transaction open; NotFound / FrameStale when there is none."""
+    actor.require(Permission.ZONES_MANAGE)
+    with session_scope(engine) as s:
+        get_zone(s, actor, camera_id, zone_id)
+        health = health_public(s.get(CameraHealth, camera_id))
+    shot = latest_jpeg(engine, camera_id)
+    if shot is None:
+        raise NotFound("camera.error.no_frame")
+    check_fresh(shot, offline=health.status == CameraStatus.OFFLINE, keyframe_interval_s=health.keyframe_interval_s,
+                offline_after_seconds=get_camera_settings().offline_after_seconds)
+    return shot.jpeg
 
 
 def load_reference(media_dir: Path, sha256: str | None) -> Any:

@@ -14,6 +14,7 @@ from cameras import PresenceState, ZoneCreate, ZonePublic, ZoneUpdate
 from cameras.models import VideoEventPublic
 from cameras.vacancy import list_events
 from supervision.access import Permission, Principal
+from supervision.settings import get_settings
 from web.deps import SessionDep, client_ip, needs
 from web.routes.api_org import Page
 
@@ -110,3 +111,15 @@ def video_events(
     """Vacancy events of the caller's jurisdiction, newest first; none reaches a score before an officer's review."""
     rows = list_events(session, actor, open_only=open_only, limit=limit)
     return Page[VideoEventPublic](data=rows, count=len(rows))
+
+
+@router.post("/cameras/{camera_id}/zones/{zone_id}/reference", response_model=ZonePublic,
+             summary="Take the post zone's empty-post still from the camera's live picture")
+def take_reference(request: Request, session: SessionDep, actor: Drawer, camera_id: int, zone_id: int) -> ZonePublic:
+    """Take it while nobody is at the post: the zone's crop of the live frame is stored (sha256 recorded) and the
+    detector starts from it, so a person already at the post when analysis starts is not learnt as the background.
+    404 when the camera has no frame; 503 when its frame is stale."""
+    jpeg = zones.current_frame(request.app.state.engine, actor, camera_id, zone_id)  # no transaction open
+    zone = zones.set_reference(session, actor, camera_id, zone_id, jpeg=jpeg, media_dir=get_settings().media_dir,
+                               ip=client_ip(request))
+    return zones.zone_public(zone, None)
