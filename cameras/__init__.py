@@ -55,6 +55,7 @@ from cameras.service import (
 )
 from cameras.staleness import mark_silent_cameras
 from cameras.vacancy import evaluate_vacancies
+from cameras.vacancy import list_events as list_video_events
 from cameras.worker import IngestService, ingest_service_factory, run_worker
 from cameras.zones import (
     PostZone,
@@ -124,6 +125,7 @@ __all__ = [
     "list_alerts",
     "list_cameras",
     "list_post_zones",
+    "list_video_events",
     "list_zones",
     "set_reference",
     "live_jpegs",

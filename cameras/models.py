@@ -462,3 +462,6 @@ class VideoEventPublic(BaseModel):
     started_at: datetime
     ended_at: datetime | None
     minutes: float
+    camera_name: str = ""
+    post_name: str = ""
+    staff_name: str = ""

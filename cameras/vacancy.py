@@ -13,6 +13,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Any
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -20,6 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from cameras.models import (
+    Camera,
     PresenceState,
     VideoEvent,
     VideoEventKind,
@@ -32,7 +34,7 @@ from cameras.models import (
 from supervision.access import Permission, Principal
 from supervision.db import session_scope, utcnow
 from supervision.leave import absences
-from supervision.models import Site, Staff
+from supervision.models import Post, Site, Staff
 from supervision.officehours import DayHours, hours_for
 from supervision.scheduler import JobSpec, register_job
 from supervision.settings import get_settings
@@ -178,11 +180,23 @@ def list_events(session: Session, actor: Principal, *, open_only: bool = False, 
             .where(col(Site.path).startswith(actor.site_path, autoescape=True)))
     if open_only:
         stmt = stmt.where(col(VideoEvent.ended_at).is_(None))
-    rows = session.exec(stmt.order_by(col(VideoEvent.started_at).desc(), col(VideoEvent.id).desc())
-                        .limit(limit)).all()
+    rows = list(session.exec(stmt.order_by(col(VideoEvent.started_at).desc(), col(VideoEvent.id).desc())
+                             .limit(limit)).all())
+
+    def names(model: Any, ids: set[int | None]) -> dict[int, str]:
+        wanted = [i for i in ids if i is not None]
+        if not wanted:
+            return {}
+        return {int(r.id): r.name for r in session.exec(select(model).where(col(model.id).in_(wanted))).all()}
+
+    cams = names(Camera, {e.camera_id for e in rows})
+    posts = names(Post, {e.post_id for e in rows})
+    staff = names(Staff, {e.staff_id for e in rows})
     now = utcnow()
     return [VideoEventPublic(id=int(e.id or 0), kind=e.kind, status=e.status, site_id=e.site_id,
                              camera_id=e.camera_id, zone_id=e.zone_id, post_id=e.post_id, staff_id=e.staff_id,
                              started_at=e.started_at, ended_at=e.ended_at,
-                             minutes=round(((e.ended_at or now) - e.started_at).total_seconds() / 60, 1))
+                             minutes=round(((e.ended_at or now) - e.started_at).total_seconds() / 60, 1),
+                             camera_name=cams.get(e.camera_id or 0, ""), post_name=posts.get(e.post_id or 0, ""),
+                             staff_name=staff.get(e.staff_id or 0, ""))
             for e in rows]

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from cameras import CameraCreate, ZoneCreate, create_zone, register_camera
-from cameras.models import AlertKind, CameraAlert, ZoneKind
+from cameras.models import AlertKind, CameraAlert, VideoEvent, ZoneKind
 from supervision.access import SYSTEM
 from supervision.db import session_scope, utcnow
 
@@ -24,6 +24,7 @@ def targets(engine: Engine, org: SimpleNamespace) -> tuple[dict[str, Any], list[
         camera_id = camera.id
         zone = create_zone(s, SYSTEM, int(camera_id or 0), ZoneCreate(
             name="市中心户籍岗位区域", kind=ZoneKind.POST, post_id=org.post, polygon=ROI))
+        s.add(VideoEvent(site_id=org.city, camera_id=camera_id, zone_id=zone.id, post_id=org.post, started_at=utcnow()))
     return {"camera_id": camera_id, "zone_id": zone.id, "post_id": org.post}, ["市中心公安窗口摄像机",
                                                                              "市中心户籍岗位区域"]
 

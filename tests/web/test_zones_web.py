@@ -265,3 +265,21 @@ def test_video_events_are_listed_by_jurisdiction(app_client: TestClient, engine:
     assert app_client.get("/api/v1/video-events?open_only=true", headers=bearer(
         app_client, "officer")).json()["count"] == 1
     assert app_client.get("/api/v1/video-events", headers=bearer(app_client, "staff")).status_code == 403
+
+
+def test_the_video_events_page_names_post_staff_and_camera_in_both_languages(
+        logged_in: Login, engine: Engine, org_data: SimpleNamespace, camera_id: int) -> None:
+    from cameras.models import VideoEvent
+    with session_scope(engine, write=True) as s:
+        s.add(VideoEvent(site_id=org_data.city, camera_id=camera_id, post_id=org_data.post, staff_id=org_data.staff,
+                         started_at=utcnow() - timedelta(minutes=20)))
+    client, csrf = logged_in("officer")
+    page = client.get("/cameras/video-events")
+    assert page.status_code == 200
+    assert "户籍受理岗" in page.text and "张三" in page.text and "公共服务大厅 2 号机" in page.text
+    assert "离岗超时" in page.text and "进行中" in page.text and "post_vacant" not in page.text
+    client.post("/locale", data={"csrf_token": csrf, "locale": "en", "next": "/"})
+    english = client.get("/cameras/video-events?open=true")
+    assert "Post left vacant" in english.text and "going on" in english.text
+    county, _ = logged_in("county_officer")
+    assert "张三" not in county.get("/cameras/video-events").text

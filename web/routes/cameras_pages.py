@@ -223,6 +223,16 @@ def camera_list(
     })
 
 
+@router.get("/cameras/video-events")
+def video_events_page(
+    request: Request, session: SessionDep, actor: Viewer,
+    open_only: Annotated[bool, Query(alias="open")] = False,
+) -> Response:
+    """Video events of the jurisdiction (posts left vacant in office hours), newest first, for officers to review."""
+    rows = cameras.list_video_events(session, actor, open_only=open_only, limit=300)
+    return render(request, "cameras/video_events.html", {"events": rows, "open_only": open_only})
+
+
 @router.get("/cameras/alerts")
 def alerts_page(
     request: Request, session: SessionDep, actor: Viewer,
