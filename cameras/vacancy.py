@@ -164,6 +164,39 @@ def evaluate_vacancies(engine: Engine | None = None, *, now: datetime | None = N
     return opened, closed
 
 
+def seed_demo_events(session: Session, camera_id: int, *, today: date | None = None) -> int:
+    """Demo: a reviewed-to-be vacancy at the camera's first two post zones on the last working day (once per zone).
+
+    So an officer of every demo jurisdiction finds events to look at at any hour; live ones follow in office
+    hours whenever a demo post stays empty past the threshold.
+    """
+    tz = get_settings().tz
+    today = today or utcnow().astimezone(tz).date()
+    zones = list(session.exec(select(Zone).where(col(Zone.camera_id) == camera_id, col(Zone.kind) == ZoneKind.POST)
+                              .order_by(col(Zone.id)).limit(2)).all())
+    made = 0
+    for n, zone in enumerate(zones):
+        if session.exec(select(VideoEvent.id).where(col(VideoEvent.zone_id) == zone.id)).first() is not None:
+            continue
+        day, hours = today, None
+        for back in range(1, 15):
+            day = today - timedelta(days=back)
+            hours = hours_for(session, site_id=zone.site_id, day=day)
+            if hours is not None:
+                break
+        if hours is None:
+            continue
+        watched = watched_periods(hours, tz, None)
+        start = watched[min(n, len(watched) - 1)][0] + timedelta(minutes=35 + 20 * n)
+        staff = session.exec(select(Staff.id).where(col(Staff.post_id) == zone.post_id, col(Staff.active))
+                             .order_by(col(Staff.id))).first() if zone.post_id is not None else None
+        session.add(VideoEvent(kind=VideoEventKind.POST_VACANT, status=VideoEventStatus.PENDING_REVIEW,
+                               site_id=zone.site_id, camera_id=camera_id, zone_id=zone.id, post_id=zone.post_id,
+                               staff_id=staff, started_at=start, ended_at=start + timedelta(minutes=18 + 7 * n)))
+        made += 1
+    return made
+
+
 def run_vacancy_job() -> None:
     """The scheduler's job."""
     evaluate_vacancies()

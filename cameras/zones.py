@@ -17,9 +17,9 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from cameras.geometry import PolygonProblem, check_polygon, crop_mask
 from cameras.config import get_camera_settings
 from cameras.frames import check_fresh, latest_jpeg
+from cameras.geometry import PolygonProblem, check_polygon, crop_mask
 from cameras.models import (
     Camera,
     CameraHealth,
@@ -364,5 +364,19 @@ def seed_demo_zones(session: Session, actor: Principal, camera_id: int) -> int:
     if camera.hall_id is not None:
         create_zone(session, actor, int(camera.id or 0), ZoneCreate(
             name="等候区", kind=ZoneKind.QUEUE, hall_id=camera.hall_id, polygon=DEMO_QUEUE))
+        made += 1
+    return made
+
+
+def seed_demo_references(session: Session, camera_id: int, jpeg: bytes, media_dir: Path) -> int:
+    """Give the demo camera's post zones the empty hall as their still of the empty post (once; idempotent)."""
+    made = 0
+    for zone in session.exec(select(Zone).where(col(Zone.camera_id) == camera_id, col(Zone.kind) == ZoneKind.POST,
+                                                col(Zone.reference_sha256).is_(None))).all():
+        data, sha = reference_crop(jpeg, zone.polygon)
+        store_reference(media_dir, data, sha)
+        zone.reference_sha256 = sha
+        zone.reference_taken_at = zone.updated_at = utcnow()
+        session.add(zone)
         made += 1
     return made

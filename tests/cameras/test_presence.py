@@ -307,9 +307,20 @@ def test_ingest_writes_the_post_presence_of_real_footage(engine: Any, org_data: 
 
 def test_demo_zones_follow_the_rendered_hall_and_are_drawn_once(engine: Any, org_data: Any, tmp_path: Path) -> None:
     """The demo hall's post zones see its staff come and go; a restarted demo does not draw them twice."""
+    from sqlmodel import Session, col, select
+
     from cameras import CameraCreate, register_camera
-    from cameras.demo import render_hall_clip
-    from cameras.zones import DEMO_POST_BOTTOM, DEMO_POST_TOP, DEMO_POST_WIDTH, DEMO_WINDOW_X, seed_demo_zones
+    from cameras.demo import empty_post_jpeg, render_hall_clip
+    from cameras.models import VideoEvent, Zone
+    from cameras.vacancy import seed_demo_events
+    from cameras.zones import (
+        DEMO_POST_BOTTOM,
+        DEMO_POST_TOP,
+        DEMO_POST_WIDTH,
+        DEMO_WINDOW_X,
+        seed_demo_references,
+        seed_demo_zones,
+    )
     from supervision.access import SYSTEM
     from supervision.db import session_scope
 
@@ -319,16 +330,30 @@ def test_demo_zones_follow_the_rendered_hall_and_are_drawn_once(engine: Any, org
         # The city hall: the police window has a post, the comprehensive window none; and the queue.
         assert seed_demo_zones(s, SYSTEM, int(cam.id or 0)) == 2
         assert seed_demo_zones(s, SYSTEM, int(cam.id or 0)) == 0
+        # The empty hall as the posts' still; and a vacancy to review on the last working day: once each.
+        assert seed_demo_references(s, int(cam.id or 0), empty_post_jpeg(), tmp_path) == 1
+        assert seed_demo_references(s, int(cam.id or 0), empty_post_jpeg(), tmp_path) == 0
+        assert seed_demo_events(s, int(cam.id or 0)) == 1
+        assert seed_demo_events(s, int(cam.id or 0)) == 0
+    with Session(engine) as s:
+        event = s.exec(select(VideoEvent)).one()
+        assert event.staff_id == org_data.staff and event.ended_at is not None
+        assert (event.ended_at - event.started_at).total_seconds() >= 15 * 60
+        assert s.exec(select(Zone).where(col(Zone.reference_sha256).is_not(None))).one().post_id == org_data.post
     clip = render_hall_clip(tmp_path / "hall.mp4", seed=3, seconds=60)
     states: list[set[PresenceState]] = []
     with av.open(str(clip)) as container:
         stream = container.streams.video[0]
         stream.codec_context.skip_frame = "NONKEY"
-        posts = [PostPresence.for_zone(k, [(x, DEMO_POST_TOP), (x + DEMO_POST_WIDTH, DEMO_POST_TOP),
-                                           (x + DEMO_POST_WIDTH, DEMO_POST_BOTTOM), (x, DEMO_POST_BOTTOM)], 2, 2)
-                 for k, x in enumerate(DEMO_WINDOW_X)]
+        polygons = [[(x, DEMO_POST_TOP), (x + DEMO_POST_WIDTH, DEMO_POST_TOP), (x + DEMO_POST_WIDTH, DEMO_POST_BOTTOM),
+                     (x, DEMO_POST_BOTTOM)] for x in DEMO_WINDOW_X]
+        stills = [reference_crop(empty_post_jpeg(), p)[0] for p in polygons]
+        posts = [PostPresence.for_zone(k, p, 2, 2, cv2.imdecode(np.frombuffer(still, np.uint8), cv2.IMREAD_GRAYSCALE))
+                 for k, (p, still) in enumerate(zip(polygons, stills, strict=True))]
         states = [set() for _ in posts]
         for frame in container.decode(stream):
+            if (frame.time or 0.0) < 5:
+                continue  # analysis starts with the staff at their posts: the still says what empty looks like
             grey = frame.to_ndarray(format="gray")
             for k, post in enumerate(posts):
                 post.update(grey, float(frame.time or 0.0))
