@@ -55,7 +55,10 @@ from cameras.service import (
 )
 from cameras.staleness import mark_silent_cameras
 from cameras.vacancy import evaluate_vacancies
+from cameras.vacancy import event_public as video_event_public
+from cameras.vacancy import events_readable as video_events_readable
 from cameras.vacancy import list_events as list_video_events
+from cameras.vacancy import review_event as review_video_event
 from cameras.worker import IngestService, ingest_service_factory, run_worker
 from cameras.zones import (
     PostZone,
@@ -136,6 +139,7 @@ __all__ = [
     "record_live_view",
     "redact_uri",
     "register_camera",
+    "review_video_event",
     "run_worker",
     "seal_password",
     "set_reference",
@@ -143,5 +147,7 @@ __all__ = [
     "to_public",
     "update_camera",
     "update_zone",
+    "video_event_public",
+    "video_events_readable",
     "zone_public",
 ]

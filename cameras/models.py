@@ -422,6 +422,11 @@ class VideoEventStatus(StrEnum):
     CLOSED = "closed"  # reviewed
 
 
+class ReviewOutcome(StrEnum):
+    CONFIRMED = "confirmed"
+    DISMISSED = "dismissed"
+
+
 class VideoEvent(SQLModel, table=True):
     """Something a camera saw that an officer should review: no ledger entry until an officer confirms it.
 
@@ -446,6 +451,20 @@ class VideoEvent(SQLModel, table=True):
     started_at: datetime = Field(sa_column=_ts())
     ended_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    # The officer's review: confirmed (a ledger entry by the rule set in force) or dismissed (a false alarm),
+    # with the reason either way.
+    review_outcome: ReviewOutcome | None = None
+    review_reason: str = Field(default="", max_length=400)
+    reviewed_by: str = Field(default="", max_length=80)
+    reviewed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    ledger_entry_id: int | None = Field(default=None, foreign_key="ledger_entry.id")
+
+
+class VideoEventReview(SQLModel):
+    """An officer's decision on a video event: confirm (it counts) or dismiss (a false alarm), with the reason."""
+
+    outcome: ReviewOutcome
+    reason: str = Field(min_length=1, max_length=400)
 
 
 class VideoEventPublic(BaseModel):
@@ -465,3 +484,7 @@ class VideoEventPublic(BaseModel):
     camera_name: str = ""
     post_name: str = ""
     staff_name: str = ""
+    review_outcome: ReviewOutcome | None = None
+    review_reason: str = ""
+    reviewed_at: datetime | None = None
+    ledger_entry_id: int | None = None

@@ -23,20 +23,25 @@ from sqlmodel import Session, col, select
 from cameras.models import (
     Camera,
     PresenceState,
+    ReviewOutcome,
     VideoEvent,
     VideoEventKind,
     VideoEventPublic,
+    VideoEventReview,
     VideoEventStatus,
     Zone,
     ZoneKind,
     ZonePresence,
 )
+from supervision import audit, ledger
 from supervision.access import Permission, Principal
 from supervision.db import session_scope, utcnow
+from supervision.errors import Conflict, InvalidInput, NotFound
 from supervision.leave import absences
 from supervision.models import Post, Site, Staff
 from supervision.officehours import DayHours, hours_for
 from supervision.scheduler import JobSpec, register_job
+from supervision.scoring import points as scoring_points
 from supervision.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -164,6 +169,67 @@ def evaluate_vacancies(engine: Engine | None = None, *, now: datetime | None = N
     return opened, closed
 
 
+def get_event(session: Session, actor: Principal, event_id: int) -> VideoEvent:
+    """One event of the actor's jurisdiction (NotFound otherwise, as for an unknown id)."""
+    actor.require(Permission.CAMERAS_VIEW)
+    event = session.get(VideoEvent, event_id)
+    site = session.get(Site, event.site_id) if event is not None else None
+    if event is None or site is None or not actor.covers_path(site.path):
+        raise NotFound("error.not_found_kind", kind="kind.video", id=event_id)
+    return event
+
+
+def events_readable(session: Session, reader: Principal, ids: Sequence[str]) -> set[str]:
+    """Which of these event ids (ledger sources `video:<id>`) this reader may open."""
+    if not reader.can(Permission.CAMERAS_VIEW):
+        return set()
+    wanted = [int(i) for i in ids if i.isdigit()]
+    if not wanted:
+        return set()
+    rows = session.exec(select(VideoEvent.id).join(Site, col(Site.id) == col(VideoEvent.site_id)).where(
+        col(VideoEvent.id).in_(wanted), col(Site.path).startswith(reader.site_path, autoescape=True))).all()
+    return {str(r) for r in rows}
+
+
+def event_public(session: Session, actor: Principal, event_id: int) -> VideoEventPublic:
+    event = get_event(session, actor, event_id)
+    return _public(session, [event])[0]
+
+
+def review_event(session: Session, actor: Principal, event_id: int, data: VideoEventReview, *,
+                 ip: str = "") -> VideoEvent:
+    """Confirm (a ledger entry for the post's staff member by the rule set in force on the day, source
+    `video:<id>`) or dismiss (kept as a false alarm) an ended event, with the reason; audited."""
+    actor.require(Permission.LEDGER_WRITE)
+    event = get_event(session, actor, event_id)
+    if event.review_outcome is not None:
+        raise Conflict("video_event.error.reviewed")
+    if event.ended_at is None:
+        raise Conflict("video_event.error.still_open")
+    reason = data.reason.strip()
+    if not reason:
+        raise InvalidInput("reason", "error.required")
+    if data.outcome == ReviewOutcome.CONFIRMED:
+        if event.staff_id is None:
+            raise InvalidInput("outcome", "video_event.error.no_staff")
+        day = event.started_at.astimezone(get_settings().tz).date()
+        minutes = round((event.ended_at - event.started_at).total_seconds() / 60)
+        entry = ledger.record_entry(
+            session, actor=actor, day=day, kind="off_post", points=scoring_points(session, "video.off_post", on=day),
+            reason=ledger.keyed_reason("ledger_reason.video_off_post", minutes=str(minutes), note=reason[:300]),
+            source_kind="video", source_id=event.id, staff_id=event.staff_id, ip=ip)
+        event.ledger_entry_id = entry.id
+    event.review_outcome = data.outcome
+    event.review_reason = reason[:400]
+    event.reviewed_by = actor.audit_name[:80]
+    event.reviewed_at = utcnow()
+    event.status = VideoEventStatus.CLOSED
+    session.add(event)
+    audit.record(session, actor, f"video_event.{data.outcome.value}", object_kind="video_event", object_id=event.id,
+                 site_id=event.site_id, summary=event.kind.value, detail={"reason": reason}, ip=ip)
+    return event
+
+
 def seed_demo_events(session: Session, camera_id: int, *, today: date | None = None) -> int:
     """Demo: a reviewed-to-be vacancy at the camera's first two post zones on the last working day (once per zone).
 
@@ -215,7 +281,10 @@ def list_events(session: Session, actor: Principal, *, open_only: bool = False, 
         stmt = stmt.where(col(VideoEvent.ended_at).is_(None))
     rows = list(session.exec(stmt.order_by(col(VideoEvent.started_at).desc(), col(VideoEvent.id).desc())
                              .limit(limit)).all())
+    return _public(session, rows)
 
+
+def _public(session: Session, rows: list[VideoEvent]) -> list[VideoEventPublic]:
     def names(model: Any, ids: set[int | None]) -> dict[int, str]:
         wanted = [i for i in ids if i is not None]
         if not wanted:
@@ -231,5 +300,7 @@ def list_events(session: Session, actor: Principal, *, open_only: bool = False, 
                              started_at=e.started_at, ended_at=e.ended_at,
                              minutes=round(((e.ended_at or now) - e.started_at).total_seconds() / 60, 1),
                              camera_name=cams.get(e.camera_id or 0, ""), post_name=posts.get(e.post_id or 0, ""),
-                             staff_name=staff.get(e.staff_id or 0, ""))
+                             staff_name=staff.get(e.staff_id or 0, ""), review_outcome=e.review_outcome,
+                             review_reason=e.review_reason, reviewed_at=e.reviewed_at,
+                             ledger_entry_id=e.ledger_entry_id)
             for e in rows]

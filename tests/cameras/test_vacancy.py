@@ -122,3 +122,60 @@ def test_an_open_event_closes_at_the_lunch_break(engine: Engine, org_data: Any) 
     assert evaluate_vacancies(engine, now=at(12, 5), threshold=T15) == (0, 1)
     assert evaluate_vacancies(engine, now=at(13, 50), threshold=T15) == (1, 0)  # a new one from 13:30
     assert [e.started_at for e in _events(engine)] == [at(11, 0), at(13, 30)]
+
+
+# --- review ---------------------------------------------------------------------------------------------------
+
+
+def _ended_event(engine: Engine, org_data: Any, *, staff: bool = True) -> int:
+    with session_scope(engine, write=True) as s:
+        event = VideoEvent(site_id=org_data.city, post_id=org_data.post, staff_id=org_data.staff if staff else None,
+                           started_at=at(10, 0).astimezone(UTC), ended_at=at(10, 22).astimezone(UTC),
+                           status=VideoEventStatus.PENDING_REVIEW)
+        s.add(event)
+        s.flush()
+        return int(event.id or 0)
+
+
+def test_a_confirmed_event_is_a_ledger_entry_by_the_rule_in_force_and_a_dismissed_one_is_kept(
+        engine: Engine, org_data: Any) -> None:
+    import pytest
+
+    from cameras.models import ReviewOutcome, VideoEventReview
+    from cameras.vacancy import review_event
+    from supervision.errors import Conflict, NotFound
+    from supervision.models import LedgerEntry
+
+    officer = org_data.principals["officer"]
+    confirmed, dismissed = _ended_event(engine, org_data), _ended_event(engine, org_data)
+    with session_scope(engine, write=True) as s:
+        with pytest.raises(NotFound):  # another county's officer: as if it did not exist
+            review_event(s, org_data.principals["county_officer"], confirmed,
+                         VideoEventReview(outcome=ReviewOutcome.CONFIRMED, reason="x"))
+        review_event(s, officer, confirmed, VideoEventReview(outcome=ReviewOutcome.CONFIRMED, reason="录像核实离岗"))
+        review_event(s, officer, dismissed, VideoEventReview(outcome=ReviewOutcome.DISMISSED, reason="在柜台下取材料"))
+    with session_scope(engine, write=True) as s, pytest.raises(Conflict):
+        review_event(s, officer, confirmed, VideoEventReview(outcome=ReviewOutcome.DISMISSED, reason="again"))
+    with Session(engine) as s:
+        [entry] = s.exec(select(LedgerEntry)).all()
+        assert (entry.source_kind, entry.source_id, entry.staff_id) == ("video", str(confirmed), org_data.staff)
+        assert entry.points == -3.0 and entry.kind == "off_post" and entry.day == DAY
+        kept = s.get(VideoEvent, dismissed)
+        assert kept is not None and kept.review_outcome == ReviewOutcome.DISMISSED
+        assert kept.review_reason == "在柜台下取材料" and kept.ledger_entry_id is None
+        assert kept.status == VideoEventStatus.CLOSED
+
+
+def test_an_event_still_going_on_cannot_be_reviewed(engine: Engine, org_data: Any) -> None:
+    import pytest
+
+    from cameras.models import ReviewOutcome, VideoEventReview
+    from cameras.vacancy import review_event
+    from supervision.errors import Conflict
+
+    _post_zone(engine, org_data, PresenceState.VACANT, at(10, 0))
+    evaluate_vacancies(engine, now=at(10, 30), threshold=T15)
+    [event] = _events(engine)
+    with session_scope(engine, write=True) as s, pytest.raises(Conflict):
+        review_event(s, org_data.principals["officer"], int(event.id or 0),
+                     VideoEventReview(outcome=ReviewOutcome.CONFIRMED, reason="x"))

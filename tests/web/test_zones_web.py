@@ -284,3 +284,38 @@ def test_the_video_events_page_names_post_staff_and_camera_in_both_languages(
     assert "Post left vacant" in english.text and "going on" in english.text
     county, _ = logged_in("county_officer")
     assert "张三" not in county.get("/cameras/video-events").text
+
+
+def test_an_officer_confirms_an_event_on_its_page_and_the_ledger_row_leads_back(
+        logged_in: Login, app_client: TestClient, engine: Engine, org_data: SimpleNamespace, camera_id: int) -> None:
+    from cameras.models import VideoEvent, VideoEventStatus
+    with session_scope(engine, write=True) as s:
+        ended = utcnow() - timedelta(hours=1)
+        event = VideoEvent(site_id=org_data.city, camera_id=camera_id, post_id=org_data.post, staff_id=org_data.staff,
+                           started_at=ended - timedelta(minutes=21), ended_at=ended,
+                           status=VideoEventStatus.PENDING_REVIEW)
+        s.add(event)
+        s.flush()
+        event_id = int(event.id or 0)
+    client, csrf = logged_in("officer")
+    page = client.get(f"/cameras/video-events/{event_id}")
+    assert page.status_code == 200 and 'data-testid="review-form"' in page.text
+    refused = client.post(f"/cameras/video-events/{event_id}/review", data={"csrf_token": csrf, "outcome": "confirmed"})
+    assert refused.status_code == 422 and 'data-testid="problem"' in refused.text  # no reason
+    done = client.post(f"/cameras/video-events/{event_id}/review",
+                       data={"csrf_token": csrf, "outcome": "confirmed", "reason": "录像核实离岗 21 分钟"})
+    assert done.status_code == 303
+    shown = client.get(f"/cameras/video-events/{event_id}")
+    assert "确认(计入考核)" in shown.text and "review-form" not in shown.text
+    api = app_client.get(f"/api/v1/video-events/{event_id}", headers=bearer(app_client, "officer")).json()
+    assert api["review_outcome"] == "confirmed" and api["ledger_entry_id"]
+    assert app_client.post(f"/api/v1/video-events/{event_id}/review", headers=bearer(app_client, "officer"),
+                           json={"outcome": "dismissed", "reason": "x"}).status_code == 409
+    assert app_client.get(f"/api/v1/video-events/{event_id}",
+                          headers=bearer(app_client, "county_officer")).status_code == 404
+    from web.composition import source_resolvers
+    from web.labels import Ref
+    with Session(engine) as s:
+        refs = source_resolvers()["video"](s, org_data.principals["officer"], [str(event_id)], "zh-CN")
+        assert refs == {str(event_id): Ref(refs[str(event_id)].label, f"/cameras/video-events/{event_id}")}
+        assert source_resolvers()["video"](s, org_data.principals["county_officer"], [str(event_id)], "zh-CN") == {}

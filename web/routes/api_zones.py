@@ -11,8 +11,8 @@ from pydantic import BaseModel
 
 import cameras as zones
 from cameras import PresenceState, ZoneCreate, ZonePublic, ZoneUpdate
-from cameras.models import VideoEventPublic
-from cameras.vacancy import list_events
+from cameras.models import VideoEventPublic, VideoEventReview
+from cameras.vacancy import event_public, list_events, review_event
 from supervision.access import Permission, Principal
 from supervision.settings import get_settings
 from web.deps import SessionDep, client_ip, needs
@@ -22,6 +22,7 @@ router = APIRouter(prefix="/api/v1", tags=["zones"])
 
 Viewer = Annotated[Principal, needs(Permission.CAMERAS_VIEW)]
 Drawer = Annotated[Principal, needs(Permission.CAMERAS_VIEW, Permission.ZONES_MANAGE)]
+Reviewer = Annotated[Principal, needs(Permission.CAMERAS_VIEW, Permission.LEDGER_WRITE)]
 
 ZONE_EXAMPLES: dict[str, Any] = {
     "post": {"summary": "A post zone over a window's counter", "value": {
@@ -123,3 +124,20 @@ def take_reference(request: Request, session: SessionDep, actor: Drawer, camera_
     zone = zones.set_reference(session, actor, camera_id, zone_id, jpeg=jpeg, media_dir=get_settings().media_dir,
                                ip=client_ip(request))
     return zones.zone_public(zone, None)
+
+
+@router.get("/video-events/{event_id}", response_model=VideoEventPublic, summary="One video event")
+def video_event(session: SessionDep, actor: Viewer, event_id: int) -> VideoEventPublic:
+    return event_public(session, actor, event_id)
+
+
+@router.post("/video-events/{event_id}/review", response_model=VideoEventPublic,
+             summary="Confirm or dismiss a video event, with the reason")
+def video_event_review(request: Request, session: SessionDep, actor: Reviewer, event_id: int,
+                       data: VideoEventReview) -> VideoEventPublic:
+    """Confirmed: a ledger entry for the post's staff member by the rule set in force that day (DOMAIN.md: off post
+    more than 15 minutes), source `video:<id>`. Dismissed: kept as a false alarm with its reason. 409 when the event
+    is still going on or was reviewed already."""
+    review_event(session, actor, event_id, data, ip=client_ip(request))
+    session.flush()
+    return event_public(session, actor, event_id)

@@ -32,6 +32,12 @@ def upgrade() -> None:
     sa.Column('started_at', supervision.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('ended_at', supervision.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_at', supervision.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('review_outcome', sa.Enum('CONFIRMED', 'DISMISSED', name='reviewoutcome'), nullable=True),
+    sa.Column('review_reason', sa.String(length=400), nullable=False),
+    sa.Column('reviewed_by', sa.String(length=80), nullable=False),
+    sa.Column('reviewed_at', supervision.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('ledger_entry_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['ledger_entry_id'], ['ledger_entry.id'], ),
     sa.ForeignKeyConstraint(['camera_id'], ['camera.id'], ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['zone_id'], ['zone.id'], ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['post_id'], ['post.id'], ),
@@ -53,6 +59,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_video_event_staff_id'))
         batch_op.drop_index(batch_op.f('ix_video_event_post_id'))
     op.drop_table('video_event')
+    sa.Enum(name='reviewoutcome').drop(op.get_bind(), checkfirst=True)
     sa.Enum(name='videoeventstatus').drop(op.get_bind(), checkfirst=True)
     sa.Enum(name='videoeventkind').drop(op.get_bind(), checkfirst=True)
     with op.batch_alter_table('zone', schema=None) as batch_op:
