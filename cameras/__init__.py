@@ -54,15 +54,22 @@ from cameras.service import (
     update_camera,
 )
 from cameras.staleness import mark_silent_cameras
+from cameras.vacancy import evaluate_vacancies
+from cameras.vacancy import event_public as video_event_public
+from cameras.vacancy import events_readable as video_events_readable
+from cameras.vacancy import list_events as list_video_events
+from cameras.vacancy import review_event as review_video_event
 from cameras.worker import IngestService, ingest_service_factory, run_worker
 from cameras.zones import (
     PostZone,
     create_zone,
+    current_frame,
     delete_zone,
     get_zone,
     list_post_zones,
     list_zones,
     presence_timeline,
+    set_reference,
     update_zone,
     zone_public,
 )
@@ -104,6 +111,7 @@ __all__ = [
     "camera_status",
     "check_fresh",
     "create_zone",
+    "current_frame",
     "delete_camera",
     "delete_zone",
     "demo_service_factory",
@@ -111,6 +119,7 @@ __all__ = [
     "device_error_fields",
     "discover",
     "discover_cameras",
+    "evaluate_vacancies",
     "get_camera",
     "get_camera_settings",
     "get_zone",
@@ -119,6 +128,7 @@ __all__ = [
     "list_alerts",
     "list_cameras",
     "list_post_zones",
+    "list_video_events",
     "list_zones",
     "live_jpegs",
     "mark_silent_cameras",
@@ -129,11 +139,15 @@ __all__ = [
     "record_live_view",
     "redact_uri",
     "register_camera",
+    "review_video_event",
     "run_worker",
     "seal_password",
+    "set_reference",
     "site_and_hall_names",
     "to_public",
     "update_camera",
     "update_zone",
+    "video_event_public",
+    "video_events_readable",
     "zone_public",
 ]

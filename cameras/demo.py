@@ -28,6 +28,7 @@ from typing import Any
 import av
 import cv2
 import numpy as np
+import numpy.typing as npt
 from sqlalchemy.engine import Engine
 
 from cameras.virtual import VirtualDeviceSpec, VirtualOnvifDevice, VirtualProfile
@@ -42,6 +43,25 @@ DEMO_PASSWORD = "demo-cam-2026"
 CLIP_VERSION = "v4"
 # Distinct hall scenes rendered (seconds each, the first time); more cameras reuse them.
 DEMO_CLIPS = 6
+
+
+def empty_hall(size: tuple[int, int] = (640, 360), windows: int = 4) -> npt.NDArray[np.uint8]:
+    """The demo hall with nobody in it: floor, counters and window numbers (BGR); what the clip draws people on."""
+    w, h = size
+    img = np.full((h, w, 3), (200, 205, 210), np.uint8)
+    cv2.rectangle(img, (0, int(h * 0.55)), (w, h), (150, 160, 170), -1)
+    for k in range(windows):
+        x0 = int(w * (0.05 + k * 0.235))
+        cv2.rectangle(img, (x0, int(h * 0.18)), (x0 + int(w * 0.2), int(h * 0.45)), (120, 90, 60), -1)
+        cv2.putText(img, f"A0{k + 1}", (x0 + 8, int(h * 0.16)), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (40, 40, 40), 1)
+    return img
+
+
+def empty_post_jpeg(size: tuple[int, int] = (640, 360)) -> bytes:
+    """The empty demo hall as a camera's JPEG: the demo zones' still of the empty post."""
+    ok, data = cv2.imencode(".jpg", empty_hall(size), [cv2.IMWRITE_JPEG_QUALITY, 90])
+    assert ok
+    return bytes(data.tobytes())
 
 
 def render_hall_clip(path: Path, *, seed: int, seconds: int = 60, size: tuple[int, int] = (640, 360),
@@ -67,13 +87,9 @@ def render_hall_clip(path: Path, *, seed: int, seconds: int = 60, size: tuple[in
         stream.options = {"g": str(fps), "bf": "0", "preset": "veryfast", "crf": "28"}
         for i in range(seconds * fps):
             t = i / fps
-            img = np.full((h, w, 3), (200, 205, 210), np.uint8)
-            cv2.rectangle(img, (0, int(h * 0.55)), (w, h), (150, 160, 170), -1)
+            img = empty_hall(size, windows)
             for k in range(windows):
                 x0 = int(w * (0.05 + k * 0.235))
-                cv2.rectangle(img, (x0, int(h * 0.18)), (x0 + int(w * 0.2), int(h * 0.45)), (120, 90, 60), -1)
-                cv2.putText(img, f"A0{k + 1}", (x0 + 8, int(h * 0.16)), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
-                            (40, 40, 40), 1)
                 start, length = away[k]
                 # The clip opens on empty posts (staff coming on duty), so a post zone's detector, which starts
                 # from the first picture it sees, learns the counter without anyone at it.
@@ -352,11 +368,13 @@ def register_demo_cameras(engine: Engine, cams: list[DemoCamera]) -> list[int]:
 
     from cameras.models import Camera, CameraCreate
     from cameras.service import probe_camera, register_camera
-    from cameras.zones import seed_demo_zones
+    from cameras.vacancy import seed_demo_events
+    from cameras.zones import seed_demo_references, seed_demo_zones
     from supervision import crypto
     from supervision.access import SYSTEM
     from supervision.db import session_scope
     from supervision.models import Hall, Site
+    from supervision.settings import get_settings
 
     ids: list[int] = []
     with session_scope(engine) as s:
@@ -392,6 +410,10 @@ def register_demo_cameras(engine: Engine, cams: list[DemoCamera]) -> list[int]:
         ids.append(int(row.id or 0))
         with session_scope(engine, write=True) as s:
             seed_demo_zones(s, SYSTEM, int(row.id or 0))
+        with session_scope(engine, write=True) as s:
+            seed_demo_references(s, int(row.id or 0), empty_post_jpeg(), get_settings().media_dir)
+        with session_scope(engine, write=True) as s:
+            seed_demo_events(s, int(row.id or 0))
     logger.info("demo cameras registered: %s", ids)
     return ids
 

@@ -340,6 +340,10 @@ class Zone(ZoneBase, table=True):
     site_id: int = Field(foreign_key="site.id", index=True)
     device_key: str = Field(default="", max_length=800, index=True)
     polygon_json: str = Field(default="[]", sa_type=Text)
+    # The reference still of the empty post: the zone's crop of a frame, stored content-addressed under the
+    # media dir (zones/<sha256>.png); the detector's background starts from it (issue 13 §3/§5).
+    reference_sha256: str | None = Field(default=None, max_length=64)
+    reference_taken_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
@@ -400,4 +404,87 @@ class ZonePublic(ZoneBase):
     site_id: int
     polygon: list[tuple[float, float]]
     presence: ZonePresencePublic
+    reference_sha256: str | None = None
+    reference_taken_at: datetime | None = None
     updated_at: datetime
+
+
+# --- video events (issue 13 §3) ---------------------------------------------------------------------------------
+
+
+class VideoEventKind(StrEnum):
+    POST_VACANT = "post_vacant"  # nobody at the post for longer than the threshold in office hours
+
+
+class VideoEventStatus(StrEnum):
+    OPEN = "open"  # still going on
+    PENDING_REVIEW = "pending_review"  # ended; waiting for an officer to confirm or dismiss it
+    CLOSED = "closed"  # reviewed
+
+
+class ReviewOutcome(StrEnum):
+    CONFIRMED = "confirmed"
+    DISMISSED = "dismissed"
+
+
+class VideoEvent(SQLModel, table=True):
+    """Something a camera saw that an officer should review: no ledger entry until an officer confirms it.
+
+    `started_at` is the real start (the start of the vacancy, or of the watched office hours if later), not
+    when the threshold was passed.
+    """
+
+    __tablename__ = "video_event"
+    __table_args__ = (Index("ix_video_event_zone_open", "zone_id", "ended_at"),
+                      Index("ix_video_event_site_started", "site_id", "started_at"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: VideoEventKind = VideoEventKind.POST_VACANT
+    status: VideoEventStatus = VideoEventStatus.OPEN
+    site_id: int = Field(foreign_key="site.id")
+    camera_id: int | None = Field(default=None, sa_column=Column(
+        Integer, ForeignKey("camera.id", ondelete="SET NULL"), nullable=True))
+    zone_id: int | None = Field(default=None, sa_column=Column(
+        Integer, ForeignKey("zone.id", ondelete="SET NULL"), nullable=True))
+    post_id: int | None = Field(default=None, foreign_key="post.id", index=True)
+    staff_id: int | None = Field(default=None, foreign_key="staff.id", index=True)
+    started_at: datetime = Field(sa_column=_ts())
+    ended_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    # The officer's review: confirmed (a ledger entry by the rule set in force) or dismissed (a false alarm),
+    # with the reason either way.
+    review_outcome: ReviewOutcome | None = None
+    review_reason: str = Field(default="", max_length=400)
+    reviewed_by: str = Field(default="", max_length=80)
+    reviewed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    ledger_entry_id: int | None = Field(default=None, foreign_key="ledger_entry.id")
+
+
+class VideoEventReview(SQLModel):
+    """An officer's decision on a video event: confirm (it counts) or dismiss (a false alarm), with the reason."""
+
+    outcome: ReviewOutcome
+    reason: str = Field(min_length=1, max_length=400)
+
+
+class VideoEventPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: VideoEventKind
+    status: VideoEventStatus
+    site_id: int
+    camera_id: int | None
+    zone_id: int | None
+    post_id: int | None
+    staff_id: int | None
+    started_at: datetime
+    ended_at: datetime | None
+    minutes: float
+    camera_name: str = ""
+    post_name: str = ""
+    staff_name: str = ""
+    review_outcome: ReviewOutcome | None = None
+    review_reason: str = ""
+    reviewed_at: datetime | None = None
+    ledger_entry_id: int | None = None

@@ -12,6 +12,11 @@ large enough share of it differs. What makes it hold up in a real hall:
   started, then left), which become background after that time;
 - the picture is blurred and the difference thresholded in units of the zone's own spread, so sensor
   noise of a cheap camera stays below it;
+- a person already at the post when analysis starts is not learnt as the empty post: with the zone's reference
+  still (an officer's picture of the empty post, `Zone.reference_sha256`) the background starts from it; without
+  one the detector answers "don't know" (the state stays unknown) until it has seen the zone change and come
+  back to its first picture — something came and went, so the first picture was the empty post — or until the
+  zone stood pixel-still for `absorb_occupied_seconds`;
 - a passer-by or a person turning away does not flip the state: `Hysteresis` wants the same answer for
   `occupied_after_seconds` / `vacant_after_seconds` before it changes, and dates the change from the first
   frame that showed it.
@@ -20,7 +25,7 @@ large enough share of it differs. What makes it hold up in a real hall:
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -74,6 +79,11 @@ class ZoneBackgroundDetector:
 
     polygon: Sequence[tuple[float, float]]
     settings: DetectorSettings = field(default_factory=DetectorSettings)
+    # The zone's crop of a still of the empty post (any resolution of the same aspect), or None.
+    reference: Grey | None = None
+    # Whether the background is known to show the empty post (from the reference, or confirmed by a visit).
+    trusted: bool = False
+    _seen_change: bool = False
     _size: tuple[int, int] = (0, 0)
     _box: tuple[int, int, int, int] = (0, 0, 0, 0)
     _work: tuple[int, int] = (0, 0)
@@ -93,6 +103,19 @@ class ZoneBackgroundDetector:
         small = cv2.resize(mask, self._work, interpolation=cv2.INTER_NEAREST)
         self._mask = small > 0
         self._background = self._previous = self._still_since = None
+        self._seen_change = False
+        self.trusted = self.reference is not None
+
+    def _seed(self, img: Floats, at: float) -> None:
+        """Start the background: from the reference still when there is one, else from this first picture."""
+        assert self._mask is not None
+        background = img.copy()
+        if self.reference is not None and self.reference.size:
+            ref = np.asarray(cv2.resize(self.reference, self._work, interpolation=cv2.INTER_AREA), dtype=np.uint8)
+            background = _normalize(ref, self._mask)
+        self._background = background
+        self._previous = img
+        self._still_since = np.full(img.shape, at, dtype=np.float32)
 
     def crop(self, grey: Grey) -> Grey:
         if grey.shape[1] != self._size[0] or grey.shape[0] != self._size[1]:
@@ -102,8 +125,8 @@ class ZoneBackgroundDetector:
                                dtype=np.uint8)
         return out
 
-    def observe(self, grey: Grey, at: float, *, occupied_now: bool = False) -> bool:
-        """Whether the zone looks occupied in this picture (`at`: seconds, monotonic).
+    def observe(self, grey: Grey, at: float, *, occupied_now: bool = False) -> bool | None:
+        """Whether the zone looks occupied in this picture (`at`: seconds, monotonic); None: cannot tell yet.
 
         `occupied_now`: the confirmed state (from the hysteresis); the background does not learn then.
         """
@@ -113,11 +136,12 @@ class ZoneBackgroundDetector:
         img = _normalize(work, mask)
         s = self.settings
         if self._background is None or self._previous is None or self._still_since is None:
-            self._background = img.copy()
-            self._previous = img
-            self._still_since = np.full(img.shape, at, dtype=np.float32)
-            self.last_share = 0.0
-            return False
+            self._seed(img, at)
+            assert self._background is not None
+            if not self.trusted:
+                self.last_share = 0.0
+                return None
+        assert self._background is not None and self._previous is not None and self._still_since is not None
         moved = np.abs(img - self._previous) > s.still_threshold
         self._still_since[moved] = at
         self._previous = img
@@ -125,6 +149,20 @@ class ZoneBackgroundDetector:
         share = float(differs[mask].mean()) if mask.any() else 0.0
         self.last_share = share
         seen = share >= s.occupied_share
+        if not self.trusted:
+            # The first picture may show a person: learn nothing from it but what stood still for the long time
+            # (a person who was there and left for good), and trust it once the zone changed and came back.
+            if seen:
+                self._seen_change = True
+            elif self._seen_change and share <= s.occupied_share / 2:
+                self.trusted = True
+            settled = (at - self._still_since) >= s.absorb_occupied_seconds
+            if settled.all():
+                self._background[...] = img
+                self.trusted = True
+            elif settled.any():
+                self._background[settled] = img[settled]
+            return seen if self.trusted else None
         if not seen and not occupied_now:
             cv2.accumulateWeighted(img, self._background, s.learn_rate)
         settled = (at - self._still_since) >= (s.absorb_occupied_seconds if occupied_now else s.absorb_seconds)
@@ -143,8 +181,14 @@ class Hysteresis:
     _candidate: bool | None = None
     _candidate_since: float = 0.0
 
-    def update(self, seen: bool, at: float) -> tuple[PresenceState, float] | None:
-        """Feed one answer at time `at`; return (new state, when it began) when the state changes."""
+    def update(self, seen: bool | None, at: float) -> tuple[PresenceState, float] | None:
+        """Feed one answer at time `at`; return (new state, when it began) when the state changes.
+
+        `seen` None (the detector cannot tell yet) keeps the state and forgets any candidate.
+        """
+        if seen is None:
+            self._candidate = None
+            return None
         if self._candidate is None or seen != self._candidate:
             self._candidate, self._candidate_since = seen, at
         wanted = PresenceState.OCCUPIED if seen else PresenceState.VACANT
@@ -167,8 +211,8 @@ class PostPresence:
 
     @classmethod
     def for_zone(cls, zone_id: int, polygon: Sequence[tuple[float, float]], occupied_after_seconds: float,
-                 vacant_after_seconds: float) -> PostPresence:
-        return cls(zone_id, ZoneBackgroundDetector(list(polygon)),
+                 vacant_after_seconds: float, reference: Grey | None = None) -> PostPresence:
+        return cls(zone_id, ZoneBackgroundDetector(list(polygon), reference=reference),
                    Hysteresis(occupied_after_seconds, vacant_after_seconds))
 
     def update(self, grey: Grey, at: float) -> tuple[PresenceState, float] | None:
@@ -186,6 +230,7 @@ class AnalysedZone:
     occupied_after_seconds: float
     vacant_after_seconds: float
     updated_at: datetime
+    reference_sha256: str | None = None
 
 
 @dataclass(frozen=True)
@@ -208,8 +253,12 @@ class CameraZones:
         self._zones: dict[int, tuple[datetime, PostPresence]] = {}
         self._pending: list[PresenceChange] = []
 
-    def configure(self, zones: Sequence[AnalysedZone]) -> None:
-        """Take the camera's zones now: new and edited ones start afresh, deleted ones are dropped."""
+    def configure(self, zones: Sequence[AnalysedZone],
+                  load_reference: Callable[[str | None], Grey | None] | None = None) -> None:
+        """Take the camera's zones now: new and edited ones start afresh, deleted ones are dropped.
+
+        `load_reference` reads a zone's reference still by its sha256 (None: none, or it no longer matches).
+        """
         with self._lock:
             kept: dict[int, tuple[datetime, PostPresence]] = {}
             for z in zones:
@@ -217,8 +266,9 @@ class CameraZones:
                 if old is not None and old[0] == z.updated_at:
                     kept[z.id] = old
                 else:
+                    reference = load_reference(z.reference_sha256) if load_reference else None
                     kept[z.id] = (z.updated_at, PostPresence.for_zone(z.id, z.polygon, z.occupied_after_seconds,
-                                                                      z.vacant_after_seconds))
+                                                                      z.vacant_after_seconds, reference))
             self._zones = kept
 
     def __bool__(self) -> bool:

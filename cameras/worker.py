@@ -41,10 +41,10 @@ from cameras.models import (
 from cameras.presence import PresenceChange
 from cameras.rtsp_reader import reader_class
 from cameras.service import stream_uri
-from cameras.zones import record_presence, zones_to_analyse
+from cameras.zones import load_reference, record_presence, zones_to_analyse
 from supervision.db import session_scope, utcnow
 from supervision.incidents import record_incident
-from supervision.settings import Settings
+from supervision.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -221,8 +221,9 @@ class IngestService:
             return
         with session_scope(self.engine) as s:
             zones = zones_to_analyse(s, sorted(held))
+        media_dir = (self.settings or get_settings()).media_dir
         for cid, h in held.items():
-            h.reader.zones.configure(zones.get(cid, []))
+            h.reader.zones.configure(zones.get(cid, []), lambda sha: load_reference(media_dir, sha))
 
     def _apply_edits(self, current: dict[int, Camera], mine: set[int], valid_until: float) -> None:
         """Restart the reader of every held camera whose stream changed since it started (an edit, a probe).

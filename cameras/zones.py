@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import os
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
+import cv2
+import numpy as np
 from sqlalchemy import update
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from cameras.geometry import PolygonProblem, check_polygon
+from cameras.config import get_camera_settings
+from cameras.frames import check_fresh, latest_jpeg
+from cameras.geometry import PolygonProblem, check_polygon, crop_mask
 from cameras.models import (
     Camera,
+    CameraHealth,
+    CameraStatus,
     PresenceState,
     Zone,
     ZoneCreate,
@@ -25,10 +35,10 @@ from cameras.models import (
 )
 from cameras.onvif_client import redact_uri
 from cameras.presence import AnalysedZone
-from cameras.service import get_camera
+from cameras.service import get_camera, health_public
 from supervision import audit, org
 from supervision.access import Permission, Principal
-from supervision.db import utcnow
+from supervision.db import session_scope, utcnow
 from supervision.errors import InvalidInput, NotFound
 from supervision.models import Hall, Post, Window
 from supervision.org import OrgKind
@@ -199,6 +209,85 @@ def rekey_zones(session: Session, camera: Camera) -> None:
 # --- presence state, written by ingest ------------------------------------------------------------------------
 
 
+def reference_file(media_dir: Path, sha256: str) -> Path:
+    """Where a zone's reference still lives: content-addressed under the media dir."""
+    return media_dir / "zones" / f"{sha256}.png"
+
+
+def reference_crop(jpeg: bytes, polygon: list[tuple[float, float]]) -> tuple[bytes, str]:
+    """The zone's crop of a camera frame (JPEG) as PNG bytes and their sha256; InvalidInput when no picture."""
+    picture = cv2.imdecode(np.frombuffer(jpeg, dtype=np.uint8), cv2.IMREAD_GRAYSCALE)
+    if picture is None or not picture.size:
+        raise InvalidInput("reference", "zone.error.no_picture")
+    (x0, y0, x1, y1), _ = crop_mask(polygon, picture.shape[1], picture.shape[0])
+    ok, png = cv2.imencode(".png", picture[y0:y1, x0:x1])
+    if not ok:
+        raise InvalidInput("reference", "zone.error.no_picture")
+    data = png.tobytes()
+    return data, hashlib.sha256(data).hexdigest()
+
+
+def store_reference(media_dir: Path, data: bytes, sha256: str) -> Path:
+    """Write the still (atomically: a temporary file renamed) unless the same content is there already."""
+    path = reference_file(media_dir, sha256)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    return path
+
+
+def set_reference(session: Session, actor: Principal, camera_id: int, zone_id: int, *, jpeg: bytes,
+                  media_dir: Path, ip: str = "") -> Zone:
+    """Take the camera's current frame (JPEG, fetched by the caller outside any transaction) as the zone's still
+    of the empty post: its crop is stored on disk, its sha256 on the zone, and the detector starts from it."""
+    actor.require(Permission.ZONES_MANAGE)
+    _, zone = get_zone(session, actor, camera_id, zone_id)
+    if zone.kind != ZoneKind.POST:
+        raise InvalidInput("reference", "zone.error.reference_post_only")
+    data, sha = reference_crop(jpeg, zone.polygon)
+    store_reference(media_dir, data, sha)
+    before = zone.reference_sha256
+    zone.reference_sha256 = sha
+    zone.reference_taken_at = zone.updated_at = utcnow()
+    session.add(zone)
+    audit.record(session, actor, "zone.reference", object_kind="zone", object_id=zone.id, site_id=zone.site_id,
+                 summary=zone.name, detail={"before": before, "after": sha}, ip=ip)
+    return zone
+
+
+def current_frame(engine: Engine, actor: Principal, camera_id: int, zone_id: int) -> bytes:
+    """The camera's live frame (JPEG) to take a zone's still from: checked in a short read, then fetched (from
+    this process or the camera's worker) with no transaction open; NotFound / FrameStale when there is none."""
+    actor.require(Permission.ZONES_MANAGE)
+    with session_scope(engine) as s:
+        get_zone(s, actor, camera_id, zone_id)
+        health = health_public(s.get(CameraHealth, camera_id))
+    shot = latest_jpeg(engine, camera_id)
+    if shot is None:
+        raise NotFound("camera.error.no_frame")
+    check_fresh(shot, offline=health.status == CameraStatus.OFFLINE, keyframe_interval_s=health.keyframe_interval_s,
+                offline_after_seconds=get_camera_settings().offline_after_seconds)
+    return shot.jpeg
+
+
+def load_reference(media_dir: Path, sha256: str | None) -> Any:
+    """The stored still as a grey picture, or None when there is none or its content no longer matches."""
+    if not sha256:
+        return None
+    path = reference_file(media_dir, sha256)
+    try:
+        data = path.read_bytes()
+    except OSError:
+        logger.warning("zone reference still %s is missing", path)
+        return None
+    if hashlib.sha256(data).hexdigest() != sha256:
+        logger.warning("zone reference still %s does not match its sha256; ignored", path)
+        return None
+    return cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_GRAYSCALE)
+
+
 def zones_to_analyse(session: Session, camera_ids: list[int]) -> dict[int, list[AnalysedZone]]:
     """The post zones of these cameras, by camera."""
     if not camera_ids:
@@ -208,7 +297,7 @@ def zones_to_analyse(session: Session, camera_ids: list[int]) -> dict[int, list[
                                              col(Zone.kind) == ZoneKind.POST).order_by(col(Zone.id))).all():
         out[int(z.camera_id or 0)].append(AnalysedZone(int(z.id or 0), z.kind, z.polygon,
                                                        z.occupied_after_seconds, z.vacant_after_seconds,
-                                                       z.updated_at))
+                                                       z.updated_at, z.reference_sha256))
     return out
 
 
@@ -275,5 +364,19 @@ def seed_demo_zones(session: Session, actor: Principal, camera_id: int) -> int:
     if camera.hall_id is not None:
         create_zone(session, actor, int(camera.id or 0), ZoneCreate(
             name="等候区", kind=ZoneKind.QUEUE, hall_id=camera.hall_id, polygon=DEMO_QUEUE))
+        made += 1
+    return made
+
+
+def seed_demo_references(session: Session, camera_id: int, jpeg: bytes, media_dir: Path) -> int:
+    """Give the demo camera's post zones the empty hall as their still of the empty post (once; idempotent)."""
+    made = 0
+    for zone in session.exec(select(Zone).where(col(Zone.camera_id) == camera_id, col(Zone.kind) == ZoneKind.POST,
+                                                col(Zone.reference_sha256).is_(None))).all():
+        data, sha = reference_crop(jpeg, zone.polygon)
+        store_reference(media_dir, data, sha)
+        zone.reference_sha256 = sha
+        zone.reference_taken_at = zone.updated_at = utcnow()
+        session.add(zone)
         made += 1
     return made

@@ -133,7 +133,11 @@ class Background(Approach):
         self.detector = ZoneBackgroundDetector(polygon, settings or DetectorSettings())
 
     def seen(self, grey: Frame, at: float, occupied: bool) -> bool:
-        return self.detector.observe(grey, at, occupied_now=occupied)
+        if self.detector.reference is None:
+            # The officer's still of the empty post (cameras.zones.set_reference): the clips open on it.
+            x0, y0, x1, y1 = bounding_box(self.polygon, grey.shape[1], grey.shape[0])
+            self.detector.reference = grey[y0:y1, x0:x1].copy()
+        return bool(self.detector.observe(grey, at, occupied_now=occupied))
 
 
 class Hog(Approach):

@@ -12,12 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import av
+import cv2
 import numpy as np
 import pytest
 
 from cameras.geometry import PolygonProblem, check_polygon
 from cameras.models import PresenceState
 from cameras.presence import AnalysedZone, CameraZones, Hysteresis, PostPresence
+from cameras.zones import reference_crop
 
 FOOTAGE = Path(__file__).resolve().parents[2].parent / "shared" / "footage" / "post-dev.mp4"
 
@@ -38,14 +40,23 @@ def labels() -> dict[str, Any]:
     return dict(json.loads(FOOTAGE.with_name("post-dev.labels.json").read_text()))
 
 
+def empty_still(grey: Any) -> Any:
+    """The officer's reference still of the empty post: the zone's crop of a frame (as cameras.zones stores it)."""
+    ok, jpeg = cv2.imencode(".jpg", grey)
+    assert ok
+    data, _ = reference_crop(jpeg.tobytes(), [tuple(p) for p in labels()["post_roi_normalized"]])
+    return cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_GRAYSCALE)
+
+
 def states_per_second(frames: list[tuple[float, Any]], change: Any = None) -> dict[int, PresenceState]:
     """The stored timeline: each change dated from the first frame that showed it (as ingest stores it).
 
     Also checks that the live state changed within 3 s of each labelled arrival and departure.
     """
     lab = labels()
-    post = PostPresence.for_zone(1, [tuple(p) for p in lab["post_roi_normalized"]], 2.0, 2.0)
     rng = np.random.default_rng(5)
+    first = frames[0][1] if change is None else change(frames[0][0], frames[0][1], np.random.default_rng(6))
+    post = PostPresence.for_zone(1, [tuple(p) for p in lab["post_roi_normalized"]], 2.0, 2.0, empty_still(first))
     changes: list[tuple[float, PresenceState, float]] = []
     for t, grey in frames:
         found = post.update(grey if change is None else change(t, grey, rng), t)
@@ -95,7 +106,8 @@ def test_detector_holds_up_when_the_hall_changes() -> None:
 def test_an_empty_post_with_changing_light_stays_vacant() -> None:
     frames = [f for f in key_frames() if f[0] < 6]  # nobody at the post yet
     lab = labels()
-    post = PostPresence.for_zone(1, [tuple(p) for p in lab["post_roi_normalized"]], 2.0, 3.0)
+    post = PostPresence.for_zone(1, [tuple(p) for p in lab["post_roi_normalized"]], 2.0, 3.0,
+                                 empty_still(frames[0][1]))
     seen = []
     for i in range(60):  # a minute of the empty post while the lights go from full to 40 % and back
         _t, grey = frames[i % len(frames)]
@@ -104,6 +116,49 @@ def test_an_empty_post_with_changing_light_stays_vacant() -> None:
         seen.append(post.hysteresis.state)
     assert PresenceState.OCCUPIED not in seen
     assert seen[-1] == PresenceState.VACANT
+
+
+# --- a person at the post when analysis starts -----------------------------------------------------------------
+
+
+def run_from(frames: list[tuple[float, Any]], start: float, reference: Any) -> list[tuple[float, PresenceState, float]]:
+    lab = labels()
+    post = PostPresence.for_zone(1, [tuple(p) for p in lab["post_roi_normalized"]], 2.0, 2.0, reference)
+    out = []
+    for t, grey in frames:
+        if t >= start:
+            found = post.update(grey, t)
+            if found is not None:
+                out.append((t, found[0], found[1]))
+    return out
+
+
+def test_analysis_started_mid_occupation_with_the_reference_still_sees_the_person() -> None:
+    frames = key_frames()
+    # Analysis starts at 10 s, while someone stands at the post (7–17 s); the officer's still shows it empty.
+    changes = run_from(frames, 10.0, empty_still(frames[0][1]))
+    assert changes[0][1] == PresenceState.OCCUPIED and changes[0][0] <= 13
+    left = next(c for c in changes if c[1] == PresenceState.VACANT)
+    assert 18 <= left[0] <= 21  # left at 18 s: vacant within 3 s
+    assert [c[1] for c in changes][:3] == [PresenceState.OCCUPIED, PresenceState.VACANT, PresenceState.OCCUPIED]
+
+
+def test_without_a_reference_a_person_there_at_the_start_is_never_called_vacant() -> None:
+    frames = key_frames()
+    changes = run_from(frames, 10.0, None)
+    # Before the fix the first picture was the empty post: "vacant" while the person stood there, "occupied"
+    # once they left. Now the state stays unknown until an empty post is known for sure.
+    assert all(not (c[1] == PresenceState.VACANT and c[2] < 18) for c in changes)
+    assert all(not (c[1] == PresenceState.OCCUPIED and 18 <= c[2] < 23) for c in changes)
+
+
+def test_without_a_reference_the_empty_post_is_known_once_a_visit_came_and_went() -> None:
+    frames = key_frames()
+    changes = run_from(frames, 0.0, None)
+    # Empty at the start (unknown: nobody says so), someone 7–17 s, gone at 18 s: the first picture matches
+    # again, so it was the empty post; from then on the state is known.
+    assert changes and changes[0][1] == PresenceState.VACANT and 18 <= changes[0][0] <= 21
+    assert any(c[1] == PresenceState.OCCUPIED and 23 <= c[2] <= 26 for c in changes)
 
 
 # --- hysteresis ---------------------------------------------------------------------------------------------
@@ -146,7 +201,7 @@ def test_camera_zones_report_changes_with_the_picture_time() -> None:
     zones = CameraZones()
     zone = AnalysedZone(7, "post", [tuple(p) for p in lab["post_roi_normalized"]], 2.0, 3.0,  # type: ignore[arg-type]
                         datetime(2026, 12, 1, tzinfo=UTC))
-    zones.configure([zone])
+    zones.configure([zone], lambda _sha: empty_still(frames[0][1]))
     base = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
     from datetime import timedelta
     for t, grey in frames[:16]:
@@ -187,7 +242,8 @@ def test_a_concave_polygon_is_fine() -> None:
 def test_a_person_staying_long_at_the_post_is_not_learnt_into_the_background() -> None:
     frames = key_frames()
     lab = labels()
-    post = PostPresence.for_zone(1, [tuple(p) for p in lab["post_roi_normalized"]], 2.0, 2.0)
+    post = PostPresence.for_zone(1, [tuple(p) for p in lab["post_roi_normalized"]], 2.0, 2.0,
+                                 empty_still(frames[0][1]))
     for t, grey in frames[:6]:  # the empty post first
         post.update(grey, t)
     present = [g for t, g in frames if 26 <= t <= 41]  # then someone at the post, moving a little
@@ -216,8 +272,15 @@ def test_ingest_writes_the_post_presence_of_real_footage(engine: Any, org_data: 
                          stream_uri_override=server.url("post1"))
             s.add(cam)
             s.flush()
+            # The officer's still of the empty post, as the zone page stores it; the worker reads it from disk.
+            from cameras.zones import store_reference
+            from supervision.settings import get_settings
+            _ok, jpeg = cv2.imencode(".jpg", key_frames()[0][1])
+            data, sha = reference_crop(jpeg.tobytes(), [tuple(p) for p in labels()["post_roi_normalized"]])
+            store_reference(get_settings().media_dir, data, sha)
             zone = Zone(camera_id=cam.id, site_id=org_data.city, name="台前", kind=ZoneKind.POST,
-                        post_id=org_data.post, polygon_json=json.dumps(labels()["post_roi_normalized"]))
+                        post_id=org_data.post, polygon_json=json.dumps(labels()["post_roi_normalized"]),
+                        reference_sha256=sha)
             s.add(zone)
             s.flush()
             zone_id = zone.id
@@ -244,9 +307,20 @@ def test_ingest_writes_the_post_presence_of_real_footage(engine: Any, org_data: 
 
 def test_demo_zones_follow_the_rendered_hall_and_are_drawn_once(engine: Any, org_data: Any, tmp_path: Path) -> None:
     """The demo hall's post zones see its staff come and go; a restarted demo does not draw them twice."""
+    from sqlmodel import Session, col, select
+
     from cameras import CameraCreate, register_camera
-    from cameras.demo import render_hall_clip
-    from cameras.zones import DEMO_POST_BOTTOM, DEMO_POST_TOP, DEMO_POST_WIDTH, DEMO_WINDOW_X, seed_demo_zones
+    from cameras.demo import empty_post_jpeg, render_hall_clip
+    from cameras.models import VideoEvent, Zone
+    from cameras.vacancy import seed_demo_events
+    from cameras.zones import (
+        DEMO_POST_BOTTOM,
+        DEMO_POST_TOP,
+        DEMO_POST_WIDTH,
+        DEMO_WINDOW_X,
+        seed_demo_references,
+        seed_demo_zones,
+    )
     from supervision.access import SYSTEM
     from supervision.db import session_scope
 
@@ -256,16 +330,30 @@ def test_demo_zones_follow_the_rendered_hall_and_are_drawn_once(engine: Any, org
         # The city hall: the police window has a post, the comprehensive window none; and the queue.
         assert seed_demo_zones(s, SYSTEM, int(cam.id or 0)) == 2
         assert seed_demo_zones(s, SYSTEM, int(cam.id or 0)) == 0
+        # The empty hall as the posts' still; and a vacancy to review on the last working day: once each.
+        assert seed_demo_references(s, int(cam.id or 0), empty_post_jpeg(), tmp_path) == 1
+        assert seed_demo_references(s, int(cam.id or 0), empty_post_jpeg(), tmp_path) == 0
+        assert seed_demo_events(s, int(cam.id or 0)) == 1
+        assert seed_demo_events(s, int(cam.id or 0)) == 0
+    with Session(engine) as s:
+        event = s.exec(select(VideoEvent)).one()
+        assert event.staff_id == org_data.staff and event.ended_at is not None
+        assert (event.ended_at - event.started_at).total_seconds() >= 15 * 60
+        assert s.exec(select(Zone).where(col(Zone.reference_sha256).is_not(None))).one().post_id == org_data.post
     clip = render_hall_clip(tmp_path / "hall.mp4", seed=3, seconds=60)
     states: list[set[PresenceState]] = []
     with av.open(str(clip)) as container:
         stream = container.streams.video[0]
         stream.codec_context.skip_frame = "NONKEY"
-        posts = [PostPresence.for_zone(k, [(x, DEMO_POST_TOP), (x + DEMO_POST_WIDTH, DEMO_POST_TOP),
-                                           (x + DEMO_POST_WIDTH, DEMO_POST_BOTTOM), (x, DEMO_POST_BOTTOM)], 2, 2)
-                 for k, x in enumerate(DEMO_WINDOW_X)]
+        polygons = [[(x, DEMO_POST_TOP), (x + DEMO_POST_WIDTH, DEMO_POST_TOP), (x + DEMO_POST_WIDTH, DEMO_POST_BOTTOM),
+                     (x, DEMO_POST_BOTTOM)] for x in DEMO_WINDOW_X]
+        stills = [reference_crop(empty_post_jpeg(), p)[0] for p in polygons]
+        posts = [PostPresence.for_zone(k, p, 2, 2, cv2.imdecode(np.frombuffer(still, np.uint8), cv2.IMREAD_GRAYSCALE))
+                 for k, (p, still) in enumerate(zip(polygons, stills, strict=True))]
         states = [set() for _ in posts]
         for frame in container.decode(stream):
+            if (frame.time or 0.0) < 5:
+                continue  # analysis starts with the staff at their posts: the still says what empty looks like
             grey = frame.to_ndarray(format="gray")
             for k, post in enumerate(posts):
                 post.update(grey, float(frame.time or 0.0))

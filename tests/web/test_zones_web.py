@@ -198,3 +198,124 @@ def test_a_manager_sees_no_zone_page_and_a_county_officer_none_of_the_city(
     assert client.get(f"/cameras/{camera_id}/zones").status_code == 403
     county, _ = logged_in("county_officer")
     assert county.get(f"/cameras/{camera_id}/zones").status_code == 404
+
+
+# --- the empty-post still (issue 13 §3) ------------------------------------------------------------------------
+
+
+def test_an_officer_takes_the_empty_post_still_from_the_live_picture(
+        app_client: TestClient, logged_in: Login, engine: Engine, org_data: SimpleNamespace, camera_id: int) -> None:
+    import hashlib
+
+    import av
+    import cv2
+    import numpy as np
+
+    from cameras.ingest import FRAMES
+    from supervision.settings import get_settings
+
+    headers = bearer(app_client, "officer")
+    zone = app_client.post(f"/api/v1/cameras/{camera_id}/zones", headers=headers, json={
+        "name": "户籍受理岗位", "kind": "post", "post_id": org_data.post, "polygon": ROI}).json()
+    url = f"/api/v1/cameras/{camera_id}/zones/{zone['id']}/reference"
+    assert app_client.post(url, headers=headers).status_code == 404  # no picture yet
+    picture = np.zeros((360, 640, 3), np.uint8)
+    picture[:, 320:] = 200  # the right half bright: the crop must come from the zone's box
+    FRAMES.publish(camera_id, av.VideoFrame.from_ndarray(picture, format="bgr24"))
+    try:
+        assert app_client.post(url, headers=bearer(app_client, "county_officer")).status_code == 404
+        assert app_client.post(url, headers=bearer(app_client, "staff")).status_code == 403
+        taken = app_client.post(url, headers=headers)
+        assert taken.status_code == 200, taken.text
+        sha = taken.json()["reference_sha256"]
+        path = get_settings().media_dir / "zones" / f"{sha}.png"
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == sha
+        still = cv2.imdecode(np.frombuffer(path.read_bytes(), np.uint8), cv2.IMREAD_GRAYSCALE)
+        assert still is not None
+        # The zone spans x 0.44–0.74 and y 0.05–0.95 of a 640×360 picture, dark left of 320 px, bright right.
+        assert abs(still.shape[1] - 0.30 * 640) <= 2 and abs(still.shape[0] - 0.90 * 360) <= 2
+        assert still[:, :30].mean() < 40 and still[:, -30:].mean() > 160
+        client, csrf = logged_in("officer")
+        page = client.post(f"/cameras/{camera_id}/zones/{zone['id']}/reference", data={"csrf_token": csrf},
+                           follow_redirects=True)
+        assert page.status_code == 200 and "reference-saved" in page.text
+    finally:
+        FRAMES.forget(camera_id)
+    with Session(engine) as s:
+        row = s.get(Zone, zone["id"])
+        assert row is not None and row.reference_sha256 == sha and row.reference_taken_at is not None
+        assert s.exec(select(AuditEntry).where(col(AuditEntry.action) == "zone.reference")).all()
+
+
+def test_video_events_are_listed_by_jurisdiction(app_client: TestClient, engine: Engine,
+                                                 org_data: SimpleNamespace) -> None:
+    from cameras.models import VideoEvent
+    city_cam = _camera(engine, org_data)
+    county_cam = _camera(engine, org_data, site="county", name="涪城大厅", uri="rtsp://127.0.0.1:9/fc")
+    start = utcnow() - timedelta(minutes=40)
+    with session_scope(engine, write=True) as s:
+        s.add(VideoEvent(site_id=org_data.city, camera_id=city_cam, post_id=org_data.post, staff_id=org_data.staff,
+                         started_at=start))
+        s.add(VideoEvent(site_id=org_data.county, camera_id=county_cam, post_id=org_data.county_post,
+                         started_at=start + timedelta(minutes=5), ended_at=start + timedelta(minutes=25)))
+    city = app_client.get("/api/v1/video-events", headers=bearer(app_client, "officer")).json()
+    assert city["count"] == 2 and city["data"][0]["site_id"] == org_data.county  # newest first
+    assert city["data"][0]["minutes"] == 20.0 and city["data"][1]["minutes"] >= 40
+    county = app_client.get("/api/v1/video-events", headers=bearer(app_client, "county_officer")).json()
+    assert [e["site_id"] for e in county["data"]] == [org_data.county]
+    assert app_client.get("/api/v1/video-events?open_only=true", headers=bearer(
+        app_client, "officer")).json()["count"] == 1
+    assert app_client.get("/api/v1/video-events", headers=bearer(app_client, "staff")).status_code == 403
+
+
+def test_the_video_events_page_names_post_staff_and_camera_in_both_languages(
+        logged_in: Login, engine: Engine, org_data: SimpleNamespace, camera_id: int) -> None:
+    from cameras.models import VideoEvent
+    with session_scope(engine, write=True) as s:
+        s.add(VideoEvent(site_id=org_data.city, camera_id=camera_id, post_id=org_data.post, staff_id=org_data.staff,
+                         started_at=utcnow() - timedelta(minutes=20)))
+    client, csrf = logged_in("officer")
+    page = client.get("/cameras/video-events")
+    assert page.status_code == 200
+    assert "户籍受理岗" in page.text and "张三" in page.text and "公共服务大厅 2 号机" in page.text
+    assert "离岗超时" in page.text and "进行中" in page.text and "post_vacant" not in page.text
+    client.post("/locale", data={"csrf_token": csrf, "locale": "en", "next": "/"})
+    english = client.get("/cameras/video-events?open=true")
+    assert "Post left vacant" in english.text and "going on" in english.text
+    county, _ = logged_in("county_officer")
+    assert "张三" not in county.get("/cameras/video-events").text
+
+
+def test_an_officer_confirms_an_event_on_its_page_and_the_ledger_row_leads_back(
+        logged_in: Login, app_client: TestClient, engine: Engine, org_data: SimpleNamespace, camera_id: int) -> None:
+    from cameras.models import VideoEvent, VideoEventStatus
+    with session_scope(engine, write=True) as s:
+        ended = utcnow() - timedelta(hours=1)
+        event = VideoEvent(site_id=org_data.city, camera_id=camera_id, post_id=org_data.post, staff_id=org_data.staff,
+                           started_at=ended - timedelta(minutes=21), ended_at=ended,
+                           status=VideoEventStatus.PENDING_REVIEW)
+        s.add(event)
+        s.flush()
+        event_id = int(event.id or 0)
+    client, csrf = logged_in("officer")
+    page = client.get(f"/cameras/video-events/{event_id}")
+    assert page.status_code == 200 and 'data-testid="review-form"' in page.text
+    refused = client.post(f"/cameras/video-events/{event_id}/review", data={"csrf_token": csrf, "outcome": "confirmed"})
+    assert refused.status_code == 422 and 'data-testid="problem"' in refused.text  # no reason
+    done = client.post(f"/cameras/video-events/{event_id}/review",
+                       data={"csrf_token": csrf, "outcome": "confirmed", "reason": "录像核实离岗 21 分钟"})
+    assert done.status_code == 303
+    shown = client.get(f"/cameras/video-events/{event_id}")
+    assert "确认(计入考核)" in shown.text and "review-form" not in shown.text
+    api = app_client.get(f"/api/v1/video-events/{event_id}", headers=bearer(app_client, "officer")).json()
+    assert api["review_outcome"] == "confirmed" and api["ledger_entry_id"]
+    assert app_client.post(f"/api/v1/video-events/{event_id}/review", headers=bearer(app_client, "officer"),
+                           json={"outcome": "dismissed", "reason": "x"}).status_code == 409
+    assert app_client.get(f"/api/v1/video-events/{event_id}",
+                          headers=bearer(app_client, "county_officer")).status_code == 404
+    from web.composition import source_resolvers
+    from web.labels import Ref
+    with Session(engine) as s:
+        refs = source_resolvers()["video"](s, org_data.principals["officer"], [str(event_id)], "zh-CN")
+        assert refs == {str(event_id): Ref(refs[str(event_id)].label, f"/cameras/video-events/{event_id}")}
+        assert source_resolvers()["video"](s, org_data.principals["county_officer"], [str(event_id)], "zh-CN") == {}

@@ -11,7 +11,10 @@ from pydantic import BaseModel
 
 import cameras as zones
 from cameras import PresenceState, ZoneCreate, ZonePublic, ZoneUpdate
+from cameras.models import VideoEventPublic, VideoEventReview
+from cameras.vacancy import event_public, list_events, review_event
 from supervision.access import Permission, Principal
+from supervision.settings import get_settings
 from web.deps import SessionDep, client_ip, needs
 from web.routes.api_org import Page
 
@@ -19,6 +22,7 @@ router = APIRouter(prefix="/api/v1", tags=["zones"])
 
 Viewer = Annotated[Principal, needs(Permission.CAMERAS_VIEW)]
 Drawer = Annotated[Principal, needs(Permission.CAMERAS_VIEW, Permission.ZONES_MANAGE)]
+Reviewer = Annotated[Principal, needs(Permission.CAMERAS_VIEW, Permission.LEDGER_WRITE)]
 
 ZONE_EXAMPLES: dict[str, Any] = {
     "post": {"summary": "A post zone over a window's counter", "value": {
@@ -97,3 +101,43 @@ def post_zones(session: SessionDep, actor: Viewer, post_id: int) -> Page[PostZon
     rows = zones.list_post_zones(session, actor, post_id)
     data = [PostZonePublic(camera_name=r.camera_name, zone=r.zone) for r in rows]
     return Page[PostZonePublic](data=data, count=len(data))
+
+
+@router.get("/video-events", response_model=Page[VideoEventPublic], summary="Video events (posts left vacant)")
+def video_events(
+    session: SessionDep, actor: Viewer,
+    open_only: Annotated[bool, Query(description="Only events still going on")] = False,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> Page[VideoEventPublic]:
+    """Vacancy events of the caller's jurisdiction, newest first; none reaches a score before an officer's review."""
+    rows = list_events(session, actor, open_only=open_only, limit=limit)
+    return Page[VideoEventPublic](data=rows, count=len(rows))
+
+
+@router.post("/cameras/{camera_id}/zones/{zone_id}/reference", response_model=ZonePublic,
+             summary="Take the post zone's empty-post still from the camera's live picture")
+def take_reference(request: Request, session: SessionDep, actor: Drawer, camera_id: int, zone_id: int) -> ZonePublic:
+    """Take it while nobody is at the post: the zone's crop of the live frame is stored (sha256 recorded) and the
+    detector starts from it, so a person already at the post when analysis starts is not learnt as the background.
+    404 when the camera has no frame; 503 when its frame is stale."""
+    jpeg = zones.current_frame(request.app.state.engine, actor, camera_id, zone_id)  # no transaction open
+    zone = zones.set_reference(session, actor, camera_id, zone_id, jpeg=jpeg, media_dir=get_settings().media_dir,
+                               ip=client_ip(request))
+    return zones.zone_public(zone, None)
+
+
+@router.get("/video-events/{event_id}", response_model=VideoEventPublic, summary="One video event")
+def video_event(session: SessionDep, actor: Viewer, event_id: int) -> VideoEventPublic:
+    return event_public(session, actor, event_id)
+
+
+@router.post("/video-events/{event_id}/review", response_model=VideoEventPublic,
+             summary="Confirm or dismiss a video event, with the reason")
+def video_event_review(request: Request, session: SessionDep, actor: Reviewer, event_id: int,
+                       data: VideoEventReview) -> VideoEventPublic:
+    """Confirmed: a ledger entry for the post's staff member by the rule set in force that day (DOMAIN.md: off post
+    more than 15 minutes), source `video:<id>`. Dismissed: kept as a false alarm with its reason. 409 when the event
+    is still going on or was reviewed already."""
+    review_event(session, actor, event_id, data, ip=client_ip(request))
+    session.flush()
+    return event_public(session, actor, event_id)

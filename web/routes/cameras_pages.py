@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import AsyncIterator, Callable, Generator
+from collections.abc import AsyncIterator, Callable, Generator, Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -18,6 +18,7 @@ from starlette.responses import Response
 
 import cameras
 from cameras import CameraCreate, CameraPublic, CameraStatus, CameraUpdate, DeviceInfo
+from cameras.models import VideoEventReview
 from supervision import org
 from supervision.access import Permission, Principal
 from supervision.errors import Conflict, DeviceError, FieldProblem, InvalidInput, SupervisionError
@@ -26,12 +27,15 @@ from supervision.org import OrgKind
 from supervision.settings import Settings
 from web.deps import SessionDep, client_ip, needs, request_locale
 from web.forms import all_or_nothing
+from web.labels import Ref
 from web.routes.home import HomePanel, register_panel
+from web.sources import SourceResolver, source_name
 from web.templating import NavItem, add_nav_item, render
 
 router = APIRouter(include_in_schema=False)
 
 Viewer = Annotated[Principal, needs(Permission.CAMERAS_VIEW)]
+Reviewer = Annotated[Principal, needs(Permission.CAMERAS_VIEW, Permission.LEDGER_WRITE)]
 Manager = Annotated[Principal, needs(Permission.CAMERAS_VIEW, Permission.CAMERAS_MANAGE)]
 
 WALL_PAGE_SIZE = 48
@@ -221,6 +225,63 @@ def camera_list(
         "statuses": [s.value for s in CameraStatus], "badge": STATUS_BADGE,
         "can_manage": actor.can(Permission.CAMERAS_MANAGE), **scope,
     })
+
+
+@router.get("/cameras/video-events")
+def video_events_page(
+    request: Request, session: SessionDep, actor: Viewer,
+    open_only: Annotated[bool, Query(alias="open")] = False,
+) -> Response:
+    """Video events of the jurisdiction (posts left vacant in office hours), newest first, for officers to review."""
+    rows = cameras.list_video_events(session, actor, open_only=open_only, limit=300)
+    return render(request, "cameras/video_events.html", {"events": rows, "open_only": open_only})
+
+
+@router.get("/cameras/video-events/{event_id}")
+def video_event_page(request: Request, session: SessionDep, actor: Viewer, event_id: int) -> Response:
+    """One video event: where, who, when, how long; an officer confirms or dismisses it with a reason."""
+    return _event_page(request, session, actor, event_id)
+
+
+def _event_page(request: Request, session: Session, actor: Principal, event_id: int, *,
+                values: dict[str, str] | None = None, problems: list[dict[str, Any]] | None = None,
+                status_code: int = 200) -> Response:
+    event = cameras.video_event_public(session, actor, event_id)
+    return render(request, "cameras/video_event.html", {
+        "event": event, "can_review": actor.can(Permission.LEDGER_WRITE) and event.review_outcome is None
+        and event.ended_at is not None, "values": values or {}, "problems": problems or []},
+        status_code=status_code)
+
+
+@router.post("/cameras/video-events/{event_id}/review")
+async def video_event_review(request: Request, session: SessionDep, actor: Reviewer, event_id: int) -> Response:
+    form = await request.form()
+    values = {k: str(form.get(k) or "").strip() for k in ("outcome", "reason")}
+
+    def save() -> Response:
+        try:
+            try:
+                data = VideoEventReview.model_validate(values)
+            except ValidationError as exc:
+                raise InvalidInput(problems=org.problems_from_validation(exc)) from None
+            with all_or_nothing(session):
+                cameras.review_video_event(session, actor, event_id, data, ip=client_ip(request))
+        except InvalidInput as exc:
+            problems = [p.as_dict(request_locale(request)) for p in exc.problems] or [
+                {"field": "reason", "label": "", "message": exc.message(request_locale(request))}]
+            return _event_page(request, session, actor, event_id, values=values, problems=problems, status_code=422)
+        return RedirectResponse(f"/cameras/video-events/{event_id}?reviewed=1", status_code=303)
+
+    return await anyio.to_thread.run_sync(save)
+
+
+def _video_sources(session: Session, reader: Principal, ids: Sequence[str], locale: str) -> dict[str, Ref]:
+    """A ledger point from a confirmed video event leads to the event's page, for whoever may open it."""
+    return {ident: Ref(source_name("video", ident, locale), f"/cameras/video-events/{ident}")
+            for ident in cameras.video_events_readable(session, reader, ids)}
+
+
+SOURCE_RESOLVERS: dict[str, SourceResolver] = {"video": _video_sources}
 
 
 @router.get("/cameras/alerts")

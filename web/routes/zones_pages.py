@@ -19,6 +19,7 @@ from supervision import org
 from supervision.access import Permission, Principal
 from supervision.errors import InvalidInput, NotFound, SupervisionError
 from supervision.org import OrgKind
+from supervision.settings import get_settings
 from web.deps import SessionDep, client_ip, needs, request_locale
 from web.forms import all_or_nothing
 from web.templating import render
@@ -168,3 +169,12 @@ async def zone_update(request: Request, session: SessionDep, actor: Drawer, came
 def zone_delete(request: Request, session: SessionDep, actor: Drawer, camera_id: int, zone_id: int) -> Response:
     cameras.delete_zone(session, actor, camera_id, zone_id, ip=client_ip(request))
     return RedirectResponse(f"/cameras/{camera_id}/zones?deleted=1", status_code=303)
+
+
+@router.post("/cameras/{camera_id}/zones/{zone_id}/reference")
+def zone_reference(request: Request, session: SessionDep, actor: Drawer, camera_id: int, zone_id: int) -> Response:
+    """Take the post zone's empty-post still from the live picture (fetched before the write begins)."""
+    jpeg = cameras.current_frame(request.app.state.engine, actor, camera_id, zone_id)
+    cameras.set_reference(session, actor, camera_id, zone_id, jpeg=jpeg, media_dir=get_settings().media_dir,
+                          ip=client_ip(request))
+    return RedirectResponse(f"/cameras/{camera_id}/zones?reference=1", status_code=303)
