@@ -61,7 +61,7 @@ def test_the_officer_relinks_an_incident_on_the_points_page(
                              "reason": "评价原因写明为熟人插队"})
     assert done.status_code == 303
     after = client.get(done.headers["location"])
-    assert "关联已调整" in after.text and "officer 手工关联:评价原因写明为熟人插队" in after.text
+    assert "关联已调整" in after.text and "officer（纪检监察员） 手工关联:评价原因写明为熟人插队" in after.text
     assert "user:officer" not in after.text
     assert f'data-testid="remove-link-{ids.incident}"' in after.text
     taken_off = client.post(f"/risk/points/{ids.attitude}/incident-links",
