@@ -251,6 +251,7 @@ add_messages({
     "field.target": ("查找范围", "where to look"),
     # --- zones and presence (issue 13) ---
     "kind.zone": ("区域", "zone"),
+    "audit_action.zone.reference": ("拍摄空岗参考图", "took the empty-post still"),
     "field.polygon": ("区域轮廓", "zone outline"),
     "field.occupied_after_seconds": ("确认在岗所需秒数", "seconds to confirm presence"),
     "field.vacant_after_seconds": ("确认离岗所需秒数", "seconds to confirm absence"),

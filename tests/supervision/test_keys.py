@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -24,6 +24,7 @@ from cameras.models import Camera
 from supervision import audit, crypto, keys
 from supervision.access import SYSTEM
 from supervision.db import session_scope
+from supervision.leave.models import LeaveKind, LeaveRequest
 from supervision.models import AuditEntry
 from supervision.settings import Settings, get_settings
 from web.cli import app as cli_app
@@ -166,6 +167,9 @@ def test_rotation_reencrypts_everything_and_keeps_the_chain_verifiable(
                      password_enc=crypto.encrypt("cam-secret")))
         complaints.log_call(s, SYSTEM, {"external_id": "CALL-1", "phone": "13700001111", "site_id": org_data.city,
                                         "window_id": org_data.window, "content": "咨询"})
+        s.add(LeaveRequest(staff_id=org_data.staff, site_id=org_data.city, kind=LeaveKind.SICK,
+                           start_day=date(2026, 11, 4), end_day=date(2026, 11, 4), half_days=2,
+                           reason_enc=crypto.encrypt("发烧就医")))
         # The public form's tracking secret (set here rather than through the rate-limited form).
         s.connection().execute(sa.text("UPDATE work_order SET tracking_secret_enc = :v WHERE id = :id"),
                                {"v": crypto.encrypt("track-me"), "id": order.id})
