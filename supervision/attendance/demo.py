@@ -19,11 +19,11 @@ from sqlmodel import Session, col, func, select
 from supervision import officehours
 from supervision.access import SYSTEM
 from supervision.attendance.days import compute_days
-from supervision.attendance.models import AttendanceDay, Punch, PunchSource, VerifyMode
+from supervision.attendance.models import AttendanceDay, CorrectionRequest, DayStatus, Punch, PunchSource, VerifyMode
 from supervision.attendance.punches import _insert
 from supervision.db import utcnow
 from supervision.leave import LeaveRequest, LeaveStatus
-from supervision.models import Site, Staff
+from supervision.models import Site, Staff, User
 from supervision.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -66,6 +66,7 @@ def seed_attendance_demo(session: Session, *, today: date | None = None) -> int:
             col(Punch.source) == PunchSource.DEMO, col(Punch.local_day) >= start).group_by(col(Punch.staff_id))):
         done_until[staff_id] = max(last_day, done_until.get(staff_id, last_day))
     if all(done_until.get(p.id or 0, start) >= end for p in people):
+        _seed_demo_corrections(session, today=today)  # once per centre
         return 0  # a restart the same day: everything is there
     codes = {s.id: s.code for s in session.exec(select(Site)).all()}
     hours = {site: officehours.hours_for_range(session, site_id=site, start=start, end=end)
@@ -106,5 +107,39 @@ def seed_attendance_demo(session: Session, *, today: date | None = None) -> int:
         # Only from the first new day: a restart a day later computes one day, not three months.
         changed_from = min(d for d in (r["local_day"] for r in rows) if isinstance(d, date))
         compute_days(session, actor=SYSTEM, start=max(start, changed_from), end=end)
-    logger.info("demo attendance: %d punches added in %.1f s", len(rows), _time.perf_counter() - started)
+    asked = _seed_demo_corrections(session, today=today)
+    logger.info("demo attendance: %d punches and %d 补卡 requests added in %.1f s", len(rows), asked,
+                _time.perf_counter() - started)
     return len(rows)
+
+
+def _seed_demo_corrections(session: Session, *, today: date) -> int:
+    """A pending 补卡 request at every demo centre that has a recent missed punch, so each manager's queue has work.
+
+    Once per centre: a centre that has any request already (pending or decided) gets none.
+    """
+    since = today - timedelta(days=25)  # inside the window a request may be asked in (corrections.ASK_WITHIN)
+    has_requests = set(session.exec(select(col(CorrectionRequest.site_id)).distinct()).all())
+    accounts = {staff_id: f"user:{name}" for staff_id, name in session.exec(
+        select(col(User.staff_id), col(User.username)).where(col(User.staff_id).is_not(None)))}
+    missed = session.exec(select(AttendanceDay).join(Staff, col(Staff.id) == AttendanceDay.staff_id).where(
+        col(Staff.is_demo), col(AttendanceDay.status) == DayStatus.MISSED_PUNCH, col(AttendanceDay.day) >= since,
+        col(AttendanceDay.corrected).is_(False)).order_by(col(AttendanceDay.day).desc())).all()
+    added = 0
+    for day in missed:
+        if day.site_id in has_requests:
+            continue
+        has_requests.add(day.site_id)
+        hours = officehours.hours_for(session, site_id=day.site_id, day=day.day)
+        if hours is None:
+            continue
+        # The punch the terminal lacks: the morning's when there is none, else the evening's.
+        if day.first_in is None:
+            at, reason = _clock(hours.periods[0][0], -7), "早上指纹识别失败,已请窗口负责人证明"
+        else:
+            at, reason = _clock(hours.periods[-1][1], 12), "下班时考勤机断电未打上卡"
+        session.add(CorrectionRequest(staff_id=day.staff_id, site_id=day.site_id, day=day.day, punch_time=at,
+                                      reason=reason, asked_by=accounts.get(day.staff_id, "system")))
+        added += 1
+    session.flush()
+    return added

@@ -22,6 +22,7 @@ from complaints.models import WorkOrder
 from risk import point_concerns
 from risk.models import RiskPoint
 from supervision.demo_data import DIVISIONS
+from supervision.attendance import CorrectionRequest
 from supervision.duty import DutyAssignment, DutyLogEntry, DutySwap
 from supervision.incidents import Concern
 from supervision.models import Hall, LedgerEntry, Site, SiteKind
@@ -34,7 +35,7 @@ from web.composition import seed_demo_everything
 EXPECTED: dict[str, tuple[str, ...]] = {
     "officer": ("cameras", "risk-points", "work-orders", "ledger", "integrity", "duty-log"),
     "officer_fc": ("cameras", "risk-points", "work-orders", "ledger", "integrity", "duty-log"),
-    "manager_jy": ("risk-points", "ledger", "duty-log"),
+    "manager_jy": ("risk-points", "ledger", "duty-log", "attendance/corrections"),
     "supervisor_gx": ("work-orders", "ledger", "duty-log"),
     "supervisor_town": ("work-orders", "ledger", "duty-log"),
 }
@@ -62,7 +63,8 @@ def demo_devices() -> Iterator[list[DemoCamera]]:
 def _counts(engine: Engine) -> dict[str, int]:
     with Session(engine) as s:
         return {t.__name__: int(s.exec(select(func.count()).select_from(t)).one())
-                for t in (WorkOrder, RiskPoint, LedgerEntry, Camera, DutyAssignment, DutyLogEntry, DutySwap)}
+                for t in (WorkOrder, RiskPoint, LedgerEntry, Camera, DutyAssignment, DutyLogEntry, DutySwap,
+                          CorrectionRequest)}
 
 
 def test_every_demo_account_sees_its_own_jurisdiction_filled(engine: Engine,
