@@ -23,6 +23,7 @@ add_messages({
     "duty.mine_title": ("我的值班", "My duties"),
     "duty.log_title": ("值班日志", "Duty log"),
     "duty.today_title": ("今日值班", "On duty today"),
+    "duty.next_title": ("今日无值班 · 下一个值班日 {day}", "No duty today · next duty day {day}"),
     "duty.nobody": ("未安排", "not planned"),
     "duty.leader_short": ("带", "L"),
     "duty.cadre_short": ("值", "C"),

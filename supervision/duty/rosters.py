@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from supervision import audit
 from supervision.access import Permission, Principal, check_site, site_path_clause
@@ -457,11 +457,27 @@ def today_pairs(session: Session, *, site_ids: Sequence[int], day: date) -> list
 
 def today_for(session: Session, actor: Principal, *, day: date) -> list[TodayPair]:
     """Today's pairs at the sites of the actor's jurisdiction (their own site first), for the home page."""
+    return next_duty_for(session, actor, day=day, within_days=0)[1]
+
+
+def next_duty_for(session: Session, actor: Principal, *, day: date,
+                  within_days: int = 14) -> tuple[date | None, list[TodayPair]]:
+    """The first day from `day` on (at most `within_days` later) with a duty in the jurisdiction, and its pairs.
+
+    On a weekend or a holiday the home page shows who is on duty next, not nothing.
+    """
     if actor.site_id is None:
-        return []
-    ids = list(session.exec(select(Site.id).where(site_path_clause(actor))))
-    pairs = today_pairs(session, site_ids=[i for i in ids if i is not None], day=day)
-    return sorted(pairs, key=lambda p: p.site_id != actor.site_id)[:6]
+        return None, []
+    ids = [i for i in session.exec(select(Site.id).where(site_path_clause(actor))) if i is not None]
+    if not ids:
+        return None, []
+    first = session.exec(select(func.min(DutyAssignment.day)).where(
+        col(DutyAssignment.site_id).in_(ids), col(DutyAssignment.day) >= day,
+        col(DutyAssignment.day) <= day + timedelta(days=within_days))).one()
+    if first is None:
+        return None, []
+    pairs = today_pairs(session, site_ids=ids, day=first)
+    return first, sorted(pairs, key=lambda p: p.site_id != actor.site_id)[:6]
 
 
 def require_roster_change_ok(row: DutyAssignment, staff_id: int) -> None:

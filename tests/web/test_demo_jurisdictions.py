@@ -21,8 +21,8 @@ from cameras.virtual import VirtualDeviceSpec, VirtualOnvifDevice, VirtualProfil
 from complaints.models import WorkOrder
 from risk import point_concerns
 from risk.models import RiskPoint
-from supervision.demo_data import DIVISIONS
 from supervision.attendance import CorrectionRequest
+from supervision.demo_data import DIVISIONS
 from supervision.duty import DutyAssignment, DutyLogEntry, DutySwap
 from supervision.incidents import Concern
 from supervision.models import Hall, LedgerEntry, Site, SiteKind

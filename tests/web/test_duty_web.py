@@ -121,6 +121,26 @@ def test_today_is_on_every_home_page_and_on_the_public_hall_screen(engine: Engin
     assert app_client.get(f"/hall/{ns.county}/duty").status_code == 404  # no roster there
 
 
+def test_on_a_day_without_duty_the_home_page_shows_the_next_duty_day(engine: Engine, logged_in: Login,
+                                                                    duty_world: SimpleNamespace) -> None:
+    ns = duty_world
+    later = _today() + timedelta(days=3)  # e.g. a weekend today, the roster goes on after it
+    with session_scope(engine, write=True) as s:
+        for role, staff_id in ((DutyRole.LEADER, ns.leaders[0]), (DutyRole.CADRE, ns.cadres[0])):
+            s.add(DutyAssignment(site_id=ns.city, day=later, role=role, staff_id=staff_id,
+                                 source=AssignmentSource.MANUAL))
+    client, _ = logged_in("officer")
+    home = client.get("/")
+    assert 'data-testid="duty-today"' in home.text and "钱局" in home.text
+    assert f"今日无值班 · 下一个值班日 {later:%m-%d}" in home.text
+    far = _today() + timedelta(days=30)  # beyond two weeks: nothing is announced
+    with session_scope(engine, write=True) as s:
+        for row in s.exec(select(DutyAssignment)).all():
+            row.day = far
+            s.add(row)
+    assert 'data-testid="duty-today"' not in client.get("/").text
+
+
 def test_a_person_subscribes_to_their_duties(engine: Engine, logged_in: Login, duty_world: SimpleNamespace) -> None:
     ns = duty_world
     _put_today(engine, ns)

@@ -113,9 +113,11 @@ def home(request: Request, session: SessionDep, settings: SettingsDep, principal
     # A panel whose loader returns None has nothing for this person (e.g. appeals for one who does not decide).
     panels = [(p, d) for p in panels_for(principal) if (d := p.load(session, principal, settings)) is not None]
     role = principal.role.value if principal.role else "machine"
+    today = local_today(settings)
+    duty_day, duty_pairs = duty.next_duty_for(session, principal, day=today)
     return render(request, "home.html", {"panels": panels, "role": role,
                                          "calendar_reminder": _calendar_reminder(session, principal, settings),
-                                         "duty_today": duty.today_for(session, principal, day=local_today(settings))})
+                                         "duty_today": duty_pairs, "duty_day": duty_day, "today": today})
 
 
 def _calendar_reminder(session: Session, principal: Principal, settings: Settings) -> dict[str, Any] | None:
