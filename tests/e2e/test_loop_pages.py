@@ -12,7 +12,6 @@ English. Every page passes axe and the CSP watch (conftest.py).
 
 from __future__ import annotations
 
-import json
 import re
 import urllib.error
 import urllib.parse
@@ -22,6 +21,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import DEMO_PASSWORD
+from tests.e2e.test_handler_pages import _api, _token
 
 pytestmark = pytest.mark.browser
 
@@ -31,24 +31,6 @@ CONTENT = "户籍窗口工作人员态度生硬,故意刁难,要我提供清单�
 COLLEAGUE = "loop-colleague"
 # Sources that are records a reader may open: each must be a link on every row that shows one.
 RECORD_KINDS = {"zh-CN": ("工单 ", "评价 ", "检查发现问题 "), "en": ("work order ", "rating ", "finding ")}
-
-
-def _api(base: str, path: str, token: str = "", body: dict[str, Any] | None = None,
-         form: dict[str, str] | None = None) -> Any:
-    data = json.dumps(body).encode() if body is not None else (
-        urllib.parse.urlencode(form).encode() if form is not None else None)
-    request = urllib.request.Request(base + path, data=data, method="POST" if data is not None else "GET")
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    if body is not None:
-        request.add_header("Content-Type", "application/json")
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read())
-
-
-def _token(base: str, username: str) -> str:
-    return str(_api(base, "/api/v1/auth/token", form={"username": username, "password": DEMO_PASSWORD})[
-        "access_token"])
 
 
 def _login(browser: Any, base: str, username: str, locale: str = "zh-CN") -> tuple[Any, Any]:
