@@ -15,6 +15,8 @@ command -v ip >/dev/null 2>&1 || need+=(iproute2)
 if ! command -v fc-list >/dev/null 2>&1 || [ -z "$(fc-list :lang=zh family 2>/dev/null)" ]; then
   need+=(fontconfig fonts-noto-cjk)
 fi
+# PDF reports embed a TrueType CJK font (reportlab reads TrueType outlines, not Noto's CFF ones).
+[ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi

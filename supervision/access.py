@@ -44,6 +44,9 @@ class Permission(StrEnum):
     ATTENDANCE_MANAGE = "attendance:manage"
     SCORING_READ = "scoring:read"
     SCORING_WRITE = "scoring:write"
+    # A manager of the jurisdiction: closes and publishes the month, decides score appeals, selects the
+    # quarter's awards and confirms the yearly appraisal.
+    SCORING_MANAGE = "scoring:manage"
     # A unit's handler: sign, reply, ask for extensions and send back the orders of their departments.
     COMPLAINTS_HANDLE = "complaints:handle"
 
@@ -80,6 +83,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.COMPLAINTS_READ,
             Permission.CONFIDENTIAL_READ,
             Permission.DUTY_READ,
+            Permission.SCORING_READ,
         }
     ),
     Role.SUPERVISOR: frozenset(
@@ -105,6 +109,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ATTENDANCE_MANAGE,
             Permission.ATTENDANCE_PUSH,
             Permission.SCORING_READ,
+            Permission.SCORING_MANAGE,
         }
     ),
     Role.HANDLER: frozenset({Permission.CALENDAR_READ, Permission.OWN_RECORDS, Permission.COMPLAINTS_HANDLE}),
