@@ -76,6 +76,7 @@ from complaints.ratings import (
     pending_appeals,
     push_rating,
 )
+from complaints.redcards import RedCardReport, book_red_cards  # registers the red card job
 from complaints.settings import ComplaintsSettings, get_complaints_settings
 from complaints.stats import GroupBy, StatRow, export_statistics, statistics
 from complaints.visits import (
@@ -138,6 +139,7 @@ __all__ = [
     "RatingAppeal",
     "RatingFilter",
     "RatingPush",
+    "RedCardReport",
     "RequestType",
     "Satisfaction",
     "StatRow",
@@ -162,6 +164,7 @@ __all__ = [
     "allowed_actions",
     "appeal_rating",
     "approve_notice",
+    "book_red_cards",
     "card_for",
     "chase_orders",
     "classify_call",
