@@ -4,6 +4,7 @@ from supervision.i18n import add_messages
 
 add_messages({
     "kind.scoring_appeal": ("考评申诉", "score appeal"),
+    "kind.published_month": ("已公布的月度考评", "published monthly score"),
     "error.scoring_bad_month": ("月份格式应为 YYYY-MM(收到“{value}”)",
                                 "must be a month as YYYY-MM (got \u201c{value}\u201d)"),
     "error.scoring_appeal_staff_only": ("只有窗口工作人员本人可以提出考评申诉",
@@ -42,6 +43,7 @@ add_messages({
     "appeal.entries_to_reverse": ("需冲正的扣加分(总分申诉)", "Entries to reverse (whole-score appeal)"),
     "appeal.file": ("提出申诉", "Appeal"),
     "appeal.file_whole": ("对当月总分提出申诉", "Appeal the month's whole score"),
+    "appeal.already": ("已申诉", "Appealed"),
     "appeal.filed": ("申诉已提交,等待复核", "Your appeal was filed and awaits a decision"),
     "appeal.decided": ("申诉已复核", "The appeal was decided"),
     "appeal.filter_pending": ("只看待复核", "Pending only"),
