@@ -27,7 +27,8 @@ from supervision.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
-RED_CARD_KIND = "workorder.red_card"  # the ledger kind, also the rule item's key
+RED_CARD_KIND = "red_card"  # the ledger kind, scored under the rule item below (scoring.ITEM_OF_KIND)
+RED_CARD_ITEM = "workorder.red_card"
 SOURCE_KIND = "work_order"
 
 
@@ -37,14 +38,9 @@ class RedCardReport:
     unbooked: dict[str, str] = field(default_factory=dict)  # number -> why not ("no_window", "month_closed")
 
 
-RED_CARD_DEFAULT = -2.0  # DOMAIN.md's default, until the rule set holds the item
-
-
 def red_card_points(session: Session, *, on: date) -> float:
     """The points of a red card on a day, from the rule set in force."""
-    # SWITCH to `scoring.points(session, RED_CARD_KIND, on=on)` once the core's rule set has the item.
-    item = scoring.items_in_force(session, on=on).get(RED_CARD_KIND)
-    return item.points if item is not None else RED_CARD_DEFAULT
+    return scoring.points(session, RED_CARD_ITEM, on=on)
 
 
 def _card_day(session: Session, order: WorkOrder, today: date) -> date:

@@ -39,6 +39,8 @@ CORE_ROUTE_MODULES: tuple[str, ...] = (
     "web.routes.api_duty",
     "web.routes.attendance_pages",
     "web.routes.api_attendance",
+    "web.routes.appeals_pages",
+    "web.routes.api_appeals",
 )
 
 DOMAINS: tuple[str, ...] = ("web.domains.cameras", "web.domains.risk", "web.domains.complaints")
@@ -100,6 +102,15 @@ def wire_incidents() -> None:
     from supervision import incidents
 
     incidents.wire(readers=complaints.CONCERN_READERS, listeners=[risk.link_incident])
+    wire_scoring()
+
+
+def wire_scoring() -> None:
+    """Closing a month first asks for the score appeals still open (or lists them when forced)."""
+    from supervision import scoring
+    from supervision.scoring import appeals
+
+    scoring.register_close_check(appeals.open_appeals_check)
 
 
 def seed_demo_everything(engine: Engine, settings: Settings, *, full: bool = False) -> list[tuple[str, str, str]]:

@@ -22,14 +22,18 @@ from supervision.db import UTCDateTime, utcnow
 from supervision.errors import Conflict, Forbidden, InvalidInput, NotFound
 from supervision.models import LedgerEntry, Site, Staff
 from supervision.scoring import appeals_messages as _messages  # noqa: F401  (registers the texts)
+from supervision.scoring.models import MonthClose, MonthlyScore
 from supervision.scoring.monthly import (
-    MonthClose,
-    MonthlyScore,
+    CLOSED,
     ScoreRow,
     closing_for,
     explain,
+    month_end,
+    month_text,
     month_view,
+    parse_month,
     refreeze,
+    row_of,
     score_history,
 )
 from supervision.settings import get_settings
@@ -89,16 +93,16 @@ class ScoreAppeal(SQLModel, table=True):
 class AppealCreate(SQLModel):
     """A person's appeal: of one entry (`ledger_entry_id`) or of the whole month (`month`, no entry)."""
 
-    month: str | None = SettingField(default=None, description="YYYY-MM; taken from the entry when one is named")
+    month: str | None = Field(default=None, description="YYYY-MM; taken from the entry when one is named")
     ledger_entry_id: int | None = None
-    reason: str = SettingField(min_length=1, max_length=2000)
+    reason: str = Field(min_length=1, max_length=2000)
 
 
 class AppealDecision(SQLModel):
     """A reviewer's decision; a granted whole-score appeal names the entries to reverse (`entry_ids`)."""
 
     grant: bool
-    reason: str = SettingField(min_length=1, max_length=2000)
+    reason: str = Field(min_length=1, max_length=2000)
     entry_ids: list[int] = []
 
 
@@ -119,19 +123,6 @@ class AppealPublic(SQLModel):
     decided_at: datetime | None
     reversal_ids: list[int]
     revision: int | None
-
-
-def month_text(month: date) -> str:
-    return month.isoformat()[:7]
-
-
-def parse_month(value: str, *, field: str = "month") -> date:
-    """A "YYYY-MM" as the first day of that month; an InvalidInput naming the field otherwise."""
-    try:
-        year, mon = value.strip().split("-")
-        return date(int(year), int(mon), 1)
-    except (ValueError, AttributeError):
-        raise InvalidInput(field, "error.scoring_bad_month", value=value) from None
 
 
 def appeal_deadline(session: Session, close: MonthClose) -> date | None:
@@ -240,7 +231,7 @@ def decide_appeal(session: Session, *, actor: Principal, appeal_id: int, body: A
     if actor.staff_id is not None and actor.staff_id == appeal.staff_id:
         raise Forbidden("error.scoring_appeal_own")
     close = session.get(MonthClose, appeal.close_id)
-    if close is None or close.status != "closed":
+    if close is None or close.status != CLOSED:
         # The month was reopened since: its scores are live again and the next close freezes them.
         close = None
     now = utcnow()
@@ -267,7 +258,7 @@ def decide_appeal(session: Session, *, actor: Principal, appeal_id: int, body: A
 
 def _reverse(session: Session, actor: Principal, appeal: ScoreAppeal, entry_ids: Sequence[int], reason: str,
              ip: str) -> list[LedgerEntry]:
-    end = _month_end(appeal.month)
+    end = month_end(appeal.month)
     reversals = []
     for entry_id in dict.fromkeys(entry_ids):
         entry = session.get(LedgerEntry, entry_id)
@@ -282,24 +273,22 @@ def _reverse(session: Session, actor: Principal, appeal: ScoreAppeal, entry_ids:
 
 def _refreeze(session: Session, close: MonthClose, appeal: ScoreAppeal, reversals: Sequence[LedgerEntry],
               reason: str) -> int:
-    """Recompute every stored subject the reversed entries count for; the person's new revision."""
+    """Recompute the person and every stored subject a reversed entry counted for; the person's new revision."""
+    reversed_ids = {r.reverses_id for r in reversals}
+    current = session.exec(select(MonthlyScore).where(
+        col(MonthlyScore.close_id) == close.id, col(MonthlyScore.superseded_at).is_(None))).all()
     subjects = {("staff", appeal.staff_id)}
-    subjects.update(("window", r.window_id) for r in reversals if r.window_id is not None)
-    stored = set(session.exec(select(MonthlyScore.subject_kind, MonthlyScore.subject_id).where(
-        col(MonthlyScore.close_id) == close.id, col(MonthlyScore.superseded_at).is_(None))).all())
-    text = ledger.keyed_reason("scoring.revision_reason.appeal", id=str(appeal.id), reason=reason)
+    for stored in current:
+        if any(reversed_ids.intersection(line.entry_ids) for line in row_of(stored).items):
+            subjects.add((stored.subject_kind, stored.subject_id))
+    stored_subjects = {(r.subject_kind, r.subject_id) for r in current}
+    text = ledger.keyed_reason("scoring.revision_reason.appeal", reason=reason)
     revision = 0
-    for kind, subject_id in sorted(subjects & stored):
+    for kind, subject_id in sorted(subjects & stored_subjects):
         row = refreeze(session, close=close, subject_kind=kind, subject_id=subject_id, reason=text)
         if kind == "staff":
             revision = row.revision
     return revision
-
-
-def _month_end(month: date) -> date:
-    from calendar import monthrange
-
-    return month.replace(day=monthrange(month.year, month.month)[1])
 
 
 @dataclass(frozen=True)
@@ -347,6 +336,20 @@ def to_public(session: Session, rows: Sequence[ScoreAppeal]) -> list[AppealPubli
         filed_by=r.filed_by, filed_at=r.filed_at, status=r.status, decision_reason=r.decision_reason,
         decided_by=r.decided_by, decided_at=r.decided_at,
         reversal_ids=[int(i) for i in r.reversal_ids.split()], revision=r.revision) for r in rows]
+
+
+def entries_of(session: Session, rows: Sequence[ScoreAppeal]) -> dict[int, list[LedgerEntry]]:
+    """What each appeal is about: its entry, or (a whole-score appeal) the person's entries of the month."""
+    out: dict[int, list[LedgerEntry]] = {}
+    for appeal in rows:
+        stmt = select(LedgerEntry).where(col(LedgerEntry.staff_id) == appeal.staff_id)
+        if appeal.ledger_entry_id is not None:
+            stmt = stmt.where(col(LedgerEntry.id) == appeal.ledger_entry_id)
+        else:
+            stmt = stmt.where(col(LedgerEntry.day) >= appeal.month, col(LedgerEntry.day) <= month_end(appeal.month),
+                              col(LedgerEntry.reverses_id).is_(None))
+        out[appeal.id or 0] = list(session.exec(stmt.order_by(col(LedgerEntry.day), col(LedgerEntry.id))).all())
+    return out
 
 
 def open_appeals_check(session: Session, month: date, site_path: str) -> list[str]:

@@ -5,8 +5,6 @@ from supervision.i18n import add_messages
 add_messages({
     "kind.scoring_appeal": ("考评申诉", "score appeal"),
     "kind.published_month": ("已公布的月度考评", "published monthly score"),
-    "error.scoring_bad_month": ("月份格式应为 YYYY-MM(收到“{value}”)",
-                                "must be a month as YYYY-MM (got \u201c{value}\u201d)"),
     "error.scoring_appeal_staff_only": ("只有窗口工作人员本人可以提出考评申诉",
                                         "Only the person scored may appeal their score"),
     "error.scoring_appeal_reversal": ("冲正记录不能申诉", "a reversal cannot be appealed"),

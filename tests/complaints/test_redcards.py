@@ -46,7 +46,7 @@ def test_a_red_card_costs_the_window_its_points_once(s: Session, world: SimpleNa
     assert report.booked == [carded.number]
     assert report.unbooked == {windowless.number: "no_window"}
     [entry] = red_entries(s)
-    assert (entry.window_id, entry.staff_id, entry.points) == (world.window, None, -2.0)
+    assert (entry.window_id, entry.staff_id, entry.points) == (world.window, None, -3.0)  # DEFAULT: the rule item
     assert (entry.source_kind, entry.source_id) == ("work_order", carded.number)
     assert entry.day == date(2026, 11, 6)  # the day the card was given, not the day it was booked
     assert reason_key(entry.reason) == ("ledger_reason.red_card", {

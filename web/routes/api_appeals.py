@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Request
 
+from supervision import scoring
 from supervision.access import Permission, Principal
 from supervision.scoring import appeals
 from supervision.scoring.appeals import AppealCreate, AppealDecision, AppealFilter, AppealPublic
@@ -27,7 +28,7 @@ def list_appeals(session: SessionDep, actor: Person, status: str | None = None, 
 
     `status`: pending | granted | refused; `month`: YYYY-MM.
     """
-    f = AppealFilter(status=status or None, month=appeals.parse_month(month) if month else None, staff_id=staff_id)
+    f = AppealFilter(status=status or None, month=scoring.parse_month(month) if month else None, staff_id=staff_id)
     rows, count = appeals.list_appeals(session, actor=actor, f=f, offset=offset, limit=limit)
     return Page[AppealPublic](data=appeals.to_public(session, rows), count=count)
 

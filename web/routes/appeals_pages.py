@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse
 from sqlmodel import Session
 from starlette.responses import Response
 
+from supervision import scoring
 from supervision.access import Permission, Principal
 from supervision.errors import SupervisionError
 from supervision.models import LedgerEntry
@@ -61,7 +62,7 @@ def my_scores(request: Request, session: SessionDep, settings: SettingsDep, acto
 def _month_page(request: Request, session: Session, settings: Settings, actor: Principal, month_text: str, *,
                 problems: list[dict[str, Any]] | None = None, values: dict[str, str] | None = None,
                 status_code: int = 200) -> Response:
-    month = appeals.parse_month(month_text)
+    month = scoring.parse_month(month_text)
     explained = appeals.own_explanation(session, actor=actor, month=month, today=local_today(settings))
     entries: dict[int, LedgerEntry] = {e.id or 0: e for e in explained.entries}
     return render(request, "me_scores_month.html", {
@@ -87,7 +88,7 @@ async def appeal_month(request: Request, session: SessionDep, settings: Settings
 
             raise InvalidInput("ledger_entry_id", "error.invalid")
         body = AppealCreate(month=month, ledger_entry_id=int(entry) if entry else None,
-                            reason=values.get("reason", "") or " ")
+                            reason=values.get("reason", "")[:2000] or " ")
         with all_or_nothing(session):
             appeals.file_appeal(session, actor=actor, body=body, today=local_today(settings), ip=client_ip(request))
     except SupervisionError as exc:
@@ -123,7 +124,7 @@ async def decide(request: Request, session: SessionDep, actor: Reviewer, appeal_
     values = {k: v.strip() for k, v in form.items() if isinstance(v, str)}
     chosen = [int(v) for v in form.getlist("entry_ids") if isinstance(v, str) and v.isdigit()]
     try:
-        body = AppealDecision(grant=values.get("grant") == "1", reason=values.get("reason", "") or " ",
+        body = AppealDecision(grant=values.get("grant") == "1", reason=values.get("reason", "")[:2000] or " ",
                               entry_ids=chosen)
         with all_or_nothing(session):
             appeals.decide_appeal(session, actor=actor, appeal_id=appeal_id, body=body, ip=client_ip(request))

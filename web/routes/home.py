@@ -107,6 +107,18 @@ register_panel(HomePanel("recent_ledger", "home/_ledger.html", frozenset({Role.O
 register_panel(HomePanel("own_records", "home/_own.html", frozenset({Role.STAFF}), _own_records, 10, wide=True))
 
 
+# Score appeals (申诉) waiting for a decision, for those who decide them; a link to the queue.
+def _score_appeals(session: Session, principal: Principal, settings: Settings) -> dict[str, Any] | None:
+    from supervision.scoring import appeals
+
+    if not appeals.decides_appeals(principal):
+        return None
+    return {"pending": appeals.pending_count(session, actor=principal)}
+
+
+register_panel(HomePanel("score_appeals", "appeals/_home.html", frozenset({Role.MANAGER}), _score_appeals, order=9))
+
+
 @router.get("/")
 def home(request: Request, session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal) -> Response:
     """The caller's home page, made of the panels of their role."""
