@@ -137,6 +137,10 @@ def seed_demo_everything(engine: Engine, settings: Settings, *, full: bool = Fal
         seed_attendance_demo(session)
     for domain in domain_modules():
         domain.seed_demo(engine, settings, full=full)
+    from supervision.scoring.appeals_demo import seed_appeals_demo
+
+    # After every domain's points and the scoring demo's closed months: appeals granted, refused and pending.
+    seed_appeals_demo(engine, today=datetime.now(settings.tz).date())
     return [(a.username, a.role.value, a.site_name) for a in summary.accounts]
 
 

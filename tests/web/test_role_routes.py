@@ -38,6 +38,8 @@ PUBLIC = {
     ("GET", "/public/complaint"), ("POST", "/public/complaint"), ("GET", "/public/track"), ("POST", "/public/track"),
     # The hall's duty screen (today's pair: names and titles) and a person's duty feed (the URL's token is the secret).
     ("GET", "/hall/{site_id}/duty"), ("GET", "/duty/ical/{token}"),
+    # The notice board's window ranking of a centre's published month: window names, scores and ranks only.
+    ("GET", "/public/rankings/{site_code}"),
 }
 # Names that exist only at the city level: a county user must never see them.
 CITY_ONLY = ("公安窗口", "张三", "户籍受理岗", "公共服务大厅", "市公安局")
