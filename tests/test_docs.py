@@ -13,6 +13,7 @@ from complaints.settings import ComplaintsSettings
 from risk.settings import RiskSettings
 from supervision.duty.settings import DutySettings
 from supervision.leave.settings import LeaveSettings
+from supervision.scoring.appeals import AppealSettings
 from supervision.settings import Settings
 from web.cli import app as cli_app
 
@@ -58,7 +59,8 @@ def test_every_setting_is_documented() -> None:
     groups = (("SUPERVISION_", Settings), ("SUPERVISION_CAMERA_", CameraSettings),
               ("SUPERVISION_CAMERAS_", VacancySettings),
               ("SUPERVISION_RISK_", RiskSettings), ("SUPERVISION_COMPLAINTS_", ComplaintsSettings),
-              ("SUPERVISION_LEAVE_", LeaveSettings), ("SUPERVISION_DUTY_", DutySettings))
+              ("SUPERVISION_LEAVE_", LeaveSettings), ("SUPERVISION_DUTY_", DutySettings),
+              ("SUPERVISION_SCORING_", AppealSettings))
     missing = [prefix + name.upper() for prefix, group in groups for name in group.model_fields
                if prefix + name.upper() not in DOCUMENTED]
     assert missing == []

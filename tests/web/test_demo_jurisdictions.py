@@ -137,3 +137,10 @@ def test_every_demo_account_sees_its_own_jurisdiction_filled(engine: Engine,
             login(client, username, settings.demo_password)
             home = client.get("/")
             assert 'href="/complaints/ratings?appeals=pending"' in home.text, f"{username} has no appeal to decide"
+        # Issue 12 §4: each demo manager finds a score appeal granted and one refused in their jurisdiction.
+        for username in ("manager", "manager_jy"):
+            token = client.post("/api/v1/auth/token", data={"username": username, "password": settings.demo_password})
+            headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+            found = client.get("/api/v1/appeals?limit=500", headers=headers).json()["data"]
+            assert {"granted", "refused"} <= {a["status"] for a in found}, (username, found)
+            assert all(path_of[a["site_id"]].startswith(paths[SITE_OF.get(username, "MY")]) for a in found)
