@@ -193,7 +193,8 @@ def file_appeal(session: Session, *, actor: Principal, body: AppealCreate, today
         # Filed twice at once (a double click): the other one stands.
         raise Conflict("error.scoring_appeal_exists") from None
     audit.record(session, actor, "scoring.appeal", object_kind="scoring_appeal", object_id=appeal.id,
-                 site_id=staff.site_id, summary=f"{month_text(month)} {key}", detail={"reason": reason}, ip=ip)
+                 site_id=staff.site_id, summary=f"{month_text(month)} {staff.name}",
+                 detail={"reason": reason, "ledger_entry_id": appeal.ledger_entry_id}, ip=ip)
     return appeal
 
 
@@ -251,9 +252,15 @@ def decide_appeal(session: Session, *, actor: Principal, appeal_id: int, body: A
     session.add(appeal)
     session.flush()
     audit.record(session, actor, "scoring.appeal_decide", object_kind="scoring_appeal", object_id=appeal.id,
-                 site_id=appeal.site_id, summary=f"{appeal.status} {appeal.dedupe_key}",
-                 detail={"reason": reason, "reversals": appeal.reversal_ids}, ip=ip)
+                 site_id=appeal.site_id, summary=f"{month_text(appeal.month)} {_staff_name(session, appeal.staff_id)}",
+                 detail={"decision": appeal.status, "ledger_entry_id": appeal.ledger_entry_id, "reason": reason,
+                         "reversals": appeal.reversal_ids}, ip=ip)
     return appeal
+
+
+def _staff_name(session: Session, staff_id: int) -> str:
+    staff = session.get(Staff, staff_id)
+    return staff.name if staff is not None else ""
 
 
 def _reverse(session: Session, actor: Principal, appeal: ScoreAppeal, entry_ids: Sequence[int], reason: str,

@@ -4,6 +4,8 @@ from supervision.i18n import add_messages
 
 add_messages({
     "kind.scoring_appeal": ("考评申诉", "score appeal"),
+    "audit_action.scoring.appeal": ("提出考评申诉", "Score appeal filed"),
+    "audit_action.scoring.appeal_decide": ("复核考评申诉", "Score appeal decided"),
     "kind.published_month": ("已公布的月度考评", "published monthly score"),
     "error.scoring_appeal_staff_only": ("只有窗口工作人员本人可以提出考评申诉",
                                         "Only the person scored may appeal their score"),
