@@ -39,6 +39,8 @@ CORE_ROUTE_MODULES: tuple[str, ...] = (
     "web.routes.api_duty",
     "web.routes.attendance_pages",
     "web.routes.api_attendance",
+    "web.routes.scoring_pages",
+    "web.routes.api_scoring",
 )
 
 DOMAINS: tuple[str, ...] = ("web.domains.cameras", "web.domains.risk", "web.domains.complaints")
