@@ -128,6 +128,10 @@ def seed_demo_everything(engine: Engine, settings: Settings, *, full: bool = Fal
         seed_attendance_demo(session)
     for domain in domain_modules():
         domain.seed_demo(engine, settings, full=full)
+    from supervision.scoring.demo import seed_scoring_demo
+
+    # After attendance and every domain: a closed month refuses their ledger entries.
+    seed_scoring_demo(engine, today=datetime.now(settings.tz).date())
     return [(a.username, a.role.value, a.site_name) for a in summary.accounts]
 
 

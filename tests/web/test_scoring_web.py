@@ -24,10 +24,10 @@ def _entries(engine: Engine, org: SimpleNamespace) -> None:
     d = date(2026, 10, 9)
     with session_scope(engine, write=True) as s:
         # 张三: bad rating −2 (window and person), praise +1: 99. 李四: half a day absent −5: 95.
-        ledger.record_entry(s, actor=SYSTEM, day=d, kind="bad_rating", points=-2, reason="办事群众差评", source_kind="manual",
-                            source_id="w-1", staff_id=org.staff, window_id=org.window)
-        ledger.record_entry(s, actor=SYSTEM, day=d, kind="praise", points=1, reason="群众来电表扬", source_kind="manual",
-                            source_id="w-2", staff_id=org.staff, window_id=org.window)
+        ledger.record_entry(s, actor=SYSTEM, day=d, kind="bad_rating", points=-2, reason="办事群众差评",
+                            source_kind="manual", source_id="w-1", staff_id=org.staff, window_id=org.window)
+        ledger.record_entry(s, actor=SYSTEM, day=d, kind="praise", points=1, reason="群众来电表扬",
+                            source_kind="manual", source_id="w-2", staff_id=org.staff, window_id=org.window)
         ledger.record_entry(s, actor=SYSTEM, day=d, kind="absent_half_day", points=-5, reason="无故缺勤半天",
                             source_kind="manual", source_id="w-3", staff_id=org.staff2, window_id=org.window)
 
