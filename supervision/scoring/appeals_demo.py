@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -28,6 +28,7 @@ from supervision.scoring.appeals import (
     decide_appeal,
     file_appeal,
 )
+from supervision.scoring.demo import demo_months
 from supervision.scoring.models import MonthClose
 from supervision.scoring.monthly import close_month, closing_for, month_end, publish_month
 from supervision.settings import get_settings
@@ -66,16 +67,6 @@ def seed_appeals_demo(engine: Engine, *, today: date) -> int:
     return added
 
 
-def _months(today: date) -> list[date]:
-    """The last three full months, oldest first."""
-    month = today.replace(day=1)
-    out = []
-    for _ in range(3):
-        month = (month - timedelta(days=1)).replace(day=1)
-        out.append(month)
-    return out[::-1]
-
-
 def _seed_for(session: Session, username: str, today: date) -> int:
     user = session.exec(select(User).where(col(User.username) == username)).first()
     if user is None:
@@ -84,7 +75,7 @@ def _seed_for(session: Session, username: str, today: date) -> int:
     site = session.get(Site, user.site_id)
     if site is None:
         return 0
-    months = _months(today)
+    months = demo_months(today)
     for month in months:
         try:
             with session.begin_nested():
