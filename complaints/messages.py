@@ -477,7 +477,6 @@ add_messages(
         "ledger_reason.work_order_outcome": ("工单 {number}:{outcome}", "Work order {number}: {outcome}"),
         "ledger_reason.appeal_granted": ("申诉成立:{reason}", "Appeal granted: {reason}"),
         "ledger_reason.outcome_revised": ("改判:{reason}", "Outcome revised: {reason}"),
-        "ledger_kind.red_card": ("工单超时红牌", "Work order red card"),
         "ledger_reason.red_card": ("工单 {number} 超期红牌(应办结 {due},亮牌 {card_day})",
                                    "Work order {number} red card: overdue (due {due}, carded {card_day})"),
         "wo_reason.appeal_granted": ("申诉成立({case_no}):{reason}", "Appeal granted ({case_no}): {reason}"),
