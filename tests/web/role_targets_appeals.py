@@ -1,5 +1,5 @@
 """City-level score appeal objects for the role × route walk: 张三's appeal of his June 2025 entry (the month
-closed and published by the city's manager). County users must never see or decide it."""
+closed and published by the city's manager), refused. County users must never see or decide it."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from supervision import ledger, scoring
 from supervision.db import session_scope
 from supervision.scoring import appeals
-from supervision.scoring.appeals import AppealCreate
+from supervision.scoring.appeals import AppealCreate, AppealDecision
 
 MONTH = date(2025, 6, 1)  # a month nobody else's targets write into
 REASON = "市级考评申诉理由"
@@ -30,8 +30,11 @@ def targets(engine: Engine, org: SimpleNamespace) -> tuple[dict[str, Any], list[
         s.flush()
         appeal = appeals.file_appeal(s, actor=org.principals["staff"], today=date(2025, 7, 2),
                                      body=AppealCreate(ledger_entry_id=entry.id, reason=REASON))
+        # Decided at once: an appeal still open would hold up the other targets' closes (the close check).
+        appeals.decide_appeal(s, actor=org.principals["manager"], appeal_id=appeal.id or 0,
+                              body=AppealDecision(grant=False, reason="市级复核意见"))
         values = {"appeal_id": appeal.id, "month": "2025-06", "site_code": "MY"}
-    return values, [REASON]
+    return values, [REASON, "市级复核意见"]
 
 
 def bodies(org: SimpleNamespace) -> dict[tuple[str, str], dict[str, Any]]:
