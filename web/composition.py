@@ -39,6 +39,7 @@ CORE_ROUTE_MODULES: tuple[str, ...] = (
     "web.routes.api_duty",
     "web.routes.attendance_pages",
     "web.routes.api_attendance",
+    "web.routes.reports_pages",
 )
 
 DOMAINS: tuple[str, ...] = ("web.domains.cameras", "web.domains.risk", "web.domains.complaints")

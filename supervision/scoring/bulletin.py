@@ -12,7 +12,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
@@ -22,6 +22,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from supervision.i18n import has_message, translate
 from supervision.pdffonts import cjk_font
 from supervision.scoring import report_messages as _report_messages  # noqa: F401  (registers the texts)
+from supervision.scoring import rules
 
 KINDS = ("window", "staff", "department")
 # Bars per chart: a window's name stays readable on A4 at 40 rows; 105 windows make three charts.
@@ -108,8 +109,7 @@ class Laggard:
 
 
 def item_label(item: ItemLike, locale: str) -> str:
-    key = f"scoring.item.{item.key}"
-    return translate(key, locale) if has_message(key) else (item.label or item.key)
+    return rules.item_label(item.key, locale)
 
 
 def category(item_key: str) -> str:
@@ -126,7 +126,10 @@ def state_key(closed: bool, published: bool) -> str:
     return "bulletin.state_published" if published else "bulletin.state_closed" if closed else "bulletin.state_open"
 
 
-def ranked(rows: Sequence[RowLike], kind: str) -> list[RowLike]:
+Row = TypeVar("Row", bound=RowLike)
+
+
+def ranked(rows: Sequence[Row], kind: str) -> list[Row]:
     """The subjects of one kind, first rank first (ties by name)."""
     return sorted((r for r in rows if r.subject_kind == kind), key=lambda r: (r.rank, -r.final, r.name))
 

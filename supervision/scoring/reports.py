@@ -64,10 +64,12 @@ class MonthGlance:
 
 
 def _ends(rows: list[ScoreRow], count: int) -> tuple[list[ScoreRow], list[ScoreRow]]:
-    """The first `count` and the last `count` (lowest last), never the same row in both."""
-    top = rows[:count]
-    bottom = rows[max(count, len(rows) - count):]
-    return top, bottom
+    """The first `count` and the last `count` (lowest last), never the same row in both: a small ranking is
+    split in halves."""
+    if len(rows) <= 2 * count:
+        half = (len(rows) + 1) // 2
+        return rows[:half], rows[half:]
+    return rows[:count], rows[-count:]
 
 
 def month_glance(session: Session, *, actor: Principal, month: date, count: int = 5) -> MonthGlance:
