@@ -10,7 +10,7 @@ over people and windows); each of the last 12 months closed (frozen rows) by the
 Timed, as the city manager:
   pdf     the bulletin of the last closed month as PDF (the service: month_view + rendering + audit), goal < 10 s
   xlsx    the same as Excel
-  trend   GET /scoring/trend/staff/{id} — a person's 12-month page (TestClient, server time), goal < 300 ms
+  trend   GET /trends/staff/{id} — a person's 12-month page (TestClient, server time), goal < 300 ms
   person  GET /org/staff/{id} — the person's org page with its trend block
 Each figure is the median of --runs runs (the first run, which warms caches and fonts, is reported apart).
 """
@@ -134,7 +134,7 @@ def run(database_url: str, runs: int) -> dict[str, object]:
         token = client.post("/api/v1/auth/token", data={"username": "bench_manager",
                                                         "password": "bench-pass-1"}).json()["access_token"]
         headers = {"Authorization": f"Bearer {token}"}
-        for name, url in (("person", f"/org/staff/{person}"), ("trend", f"/scoring/trend/staff/{person}")):
+        for name, url in (("person", f"/org/staff/{person}"), ("trend", f"/trends/staff/{person}")):
             def get(url: str = url) -> None:
                 response = client.get(url, headers=headers)
                 assert response.status_code == 200 and "trend-chart-staff" in response.text, response.text[:300]

@@ -126,15 +126,15 @@ def test_the_trend_on_a_persons_a_windows_and_ones_own_page(logged_in: Client, o
     assert f'href="/scoring/{m}/staff/{org_data.staff2}">95.0</a>' in page
     window = client.get(f"/org/windows/{org_data.window}").text
     assert 'data-testid="trend-chart-window"' in window and f"<title>{m}: 98</title>" in window
-    alone = client.get(f"/scoring/trend/staff/{org_data.staff}")
+    alone = client.get(f"/trends/staff/{org_data.staff}")
     assert alone.status_code == 200 and f"<title>{m}: 96</title>" in alone.text
-    assert client.get("/scoring/trend/post/1").status_code == 422
+    assert client.get("/trends/post/1").status_code == 422
     county, _ = logged_in("county_manager")
-    assert county.get(f"/scoring/trend/staff/{org_data.staff}").status_code == 404
+    assert county.get(f"/trends/staff/{org_data.staff}").status_code == 404
     me, me_csrf = logged_in("staff")
     own = me.get("/me").text
     assert 'data-testid="trend-staff"' in own and f"<title>{m}: 96</title>" in own and "我的近 12 个月得分" in own
-    assert me.get(f"/scoring/trend/staff/{org_data.staff2}").status_code == 404
+    assert me.get(f"/trends/staff/{org_data.staff2}").status_code == 404
     _english(me, me_csrf)
     assert "My scores over the last 12 months" in me.get("/me").text
 

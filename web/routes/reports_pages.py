@@ -102,7 +102,7 @@ def org_trend(session: Session, actor: Principal, kind: OrgKind, entity: Any, *,
     return trend_context(session, actor, names[kind], entity.id, entity.name, until=until, locale=locale)
 
 
-@router.get("/scoring/trend/{kind}/{subject_id}", include_in_schema=False)
+@router.get("/trends/{kind}/{subject_id}", include_in_schema=False)
 def trend_page(request: Request, session: SessionDep, settings: SettingsDep, actor: Person, kind: str,
                subject_id: int) -> Response:
     """A person's or a window's final score of each of the last 12 months, as a chart and a table."""
