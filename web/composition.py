@@ -39,6 +39,8 @@ CORE_ROUTE_MODULES: tuple[str, ...] = (
     "web.routes.api_duty",
     "web.routes.attendance_pages",
     "web.routes.api_attendance",
+    "web.routes.scoring_pages",
+    "web.routes.api_scoring",
     "web.routes.reports_pages",
 )
 
@@ -127,6 +129,10 @@ def seed_demo_everything(engine: Engine, settings: Settings, *, full: bool = Fal
         seed_attendance_demo(session)
     for domain in domain_modules():
         domain.seed_demo(engine, settings, full=full)
+    from supervision.scoring.demo import seed_scoring_demo
+
+    # After attendance and every domain: a closed month refuses their ledger entries.
+    seed_scoring_demo(engine, today=datetime.now(settings.tz).date())
     return [(a.username, a.role.value, a.site_name) for a in summary.accounts]
 
 
