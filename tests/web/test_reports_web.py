@@ -155,6 +155,10 @@ def test_the_managers_home_shows_the_month_the_ranking_and_who_is_furthest_down(
     assert f'href="/scoring/{m}/staff/{org_data.staff2}">人员 李四</a>: <strong>95.0</strong>' in down
     assert "旷工半天 -5.0" in down and "迟到超过 10 分钟 -2.0" in down
     assert f'href="/scoring/{m}/bulletin.pdf"' in text
+    month_page = client.get("/scoring", params={"month": m}).text
+    assert f'href="/scoring/{m}/bulletin.xlsx"' in month_page
+    assert f'href="/scoring/{m}/bulletin.pdf?site_id={org_data.county}"' in client.get(
+        "/scoring", params={"month": m, "site_id": org_data.county}).text
     # This month: nothing closed, the scores are provisional.
     now = client.get("/").text
     assert "本月未结账,得分为暂定" in now
