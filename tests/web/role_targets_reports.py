@@ -4,7 +4,7 @@ city's names) and never the city's people's trends."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -12,14 +12,13 @@ from sqlalchemy.engine import Engine
 
 from supervision import ledger, scoring
 from supervision.db import session_scope
-from supervision.settings import get_settings
 
 REASON = "市级通报扣分"
 
 
 def targets(engine: Engine, org: SimpleNamespace) -> tuple[dict[str, Any], list[str]]:
-    today = datetime.now(get_settings().tz).date()
-    month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    # Not the scoring walk's month (role_targets_scoring closes 2026-10 and writes into it after this runs).
+    month = date(2026, 8, 1)
     manager = org.principals["manager"]
     with session_scope(engine, write=True) as s:
         ledger.record_entry(s, actor=manager, day=month + timedelta(days=3), kind="bad_rating", points=-2,

@@ -18,9 +18,11 @@ from sqlmodel import col, select
 
 from supervision import ledger, scoring
 from supervision.db import session_scope
-from supervision.models import AuditEntry
+from supervision.models import AuditEntry, Site
 from supervision.settings import get_settings
-from tests.web.conftest import bearer
+from tests.web.conftest import bearer, login
+from web.app import create_app
+from web.composition import seed_demo_everything
 
 Client = Callable[[str], tuple[TestClient, str]]
 
@@ -166,3 +168,28 @@ def test_the_managers_home_shows_the_month_the_ranking_and_who_is_furthest_down(
     _english(client, csrf)
     english = client.get("/", params={"month": m}).text
     assert "Furthest down, and why" in english and "absent half a day -5.0" in english
+
+
+def test_every_demo_manager_and_staff_finds_the_reports(engine: Engine) -> None:
+    """The demo as `serve --demo` seeds it: the past three months closed and published at the city, so each
+    manager's home ranks their own jurisdiction with reasons, their bulletin names their centre, and window staff
+    see their own trend on /me."""
+    settings = get_settings()
+    seed_demo_everything(engine, settings)
+    m = f"{_last_month():%Y-%m}"
+    with session_scope(engine) as s:
+        names = {site.code: site.name for site in s.exec(select(Site)).all()}
+    for username, code in (("manager", "MY"), ("manager_jy", "MY-JY")):
+        with TestClient(create_app(settings, engine, migrate=False, services=[]), follow_redirects=False) as client:
+            login(client, username, settings.demo_password)
+            home = client.get("/", params={"month": m}).text
+            assert "本月已结账并公布" in home, username
+            assert 'data-testid="top-windows"' in home and 'data-testid="furthest-down"' in home, username
+            pdf = client.get(f"/scoring/{m}/bulletin.pdf")
+            assert pdf.status_code == 200
+            assert f"{names[code]}{m}月度考评通报" in _pdf_text(pdf.content), username
+    for username in ("staff", "staff_town"):
+        with TestClient(create_app(settings, engine, migrate=False, services=[]), follow_redirects=False) as client:
+            login(client, username, settings.demo_password)
+            me = client.get("/me").text
+            assert f"<title>{m}: " in me, username  # last month's published score is a point of the chart
