@@ -4,9 +4,9 @@
     .venv/bin/python bench/scoring/bench_reports.py                       # SQLite (a fresh file)
     .venv/bin/python bench/scoring/bench_reports.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/x
 
-Set-up (not timed): the city centre with 86 departments, 105 windows and 400 window staff; a year of ledger
-entries (about 7,000: lateness, missed punches, half days absent, off-post events, bad ratings, praise, spread
-over people and windows); each of the last 12 months closed (frozen rows) by the city manager.
+Set-up (not timed): the jurisdiction of the engine's bench (bench_month.py, its sizes and mix of entries): the
+city centre with 86 departments, 105 windows and 400 window staff; a year of ledger entries (12 per person and
+month: 57,600); each of the last 12 months closed (frozen rows) by the city manager.
 Timed, as the city manager:
   pdf     the bulletin of the last closed month as PDF (the service: month_view + rendering + audit), goal < 10 s
   xlsx    the same as Excel
@@ -25,22 +25,15 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-PEOPLE, WINDOWS, DEPARTMENTS = 400, 105, 86
-KINDS = [("late", -1.0), ("missed_sign_in", -2.0), ("absent_half_day", -5.0), ("off_post", -3.0),
-         ("bad_rating", -2.0), ("praise", 1.0)]
-
-
-def _months(today: date, count: int) -> list[date]:
-    out, cursor = [], today.replace(day=1)
-    for _ in range(count):
-        cursor = (cursor - timedelta(days=1)).replace(day=1)
-        out.append(cursor)
-    return sorted(out)
+# The jurisdiction and the year of entries of the engine's bench (bench_month.py): the same sizes and mix.
+from bench_month import DEPARTMENTS, KINDS, PEOPLE, PER_PERSON_MONTH, WINDOWS
+from bench_month import _months_back as _months
 
 
 def run(database_url: str, runs: int) -> dict[str, object]:
@@ -85,17 +78,19 @@ def run(database_url: str, runs: int) -> dict[str, object]:
         staff = [(int(sid or 0), wid) for sid, wid in s.exec(select(Staff.id, Staff.window_id)).all()]
     tz = get_settings().tz
     months = _months(datetime.now(tz).date(), 12)
-    rows = []
+    rows: list[dict[str, object]] = []
+    now = utcnow()
     for month in months:
-        for _ in range(580):  # ~1.45 entries per person and month
-            sid, wid = rng.choice(staff)
-            kind, points = rng.choice(KINDS)
-            day = month + timedelta(days=rng.randrange(27))
-            rows.append({"staff_id": sid, "window_id": wid, "site_id": city, "day": day,
-                         "kind": kind, "points": points, "reason": "基准", "source_kind": "bench",
-                         "source_id": f"b{len(rows)}", "recorded_by": "bench", "recorded_at": utcnow()})
+        for sid, wid in staff:
+            for _ in range(PER_PERSON_MONTH):
+                kind, points = KINDS[rng.randrange(len(KINDS))]
+                day = month + timedelta(days=rng.randrange(27))
+                rows.append({"staff_id": sid, "window_id": wid, "site_id": city, "day": day,
+                             "kind": kind, "points": points, "reason": "基准", "source_kind": "bench",
+                             "source_id": f"b{len(rows)}", "recorded_by": "bench", "recorded_at": now})
     with session_scope(engine, write=True) as s:
-        s.connection().execute(insert(LedgerEntry), rows)
+        for start in range(0, len(rows), 5000):
+            s.connection().execute(insert(LedgerEntry), rows[start:start + 5000])
     with session_scope(engine) as s:
         user = s.exec(select(User).where(col(User.username) == "bench_manager")).one()
         manager = accounts.principal_for_user(s, user)

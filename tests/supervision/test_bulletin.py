@@ -4,41 +4,18 @@ from __future__ import annotations
 
 import io
 import re
-from dataclasses import dataclass
 from datetime import date, datetime
 
 import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from supervision.scoring import ItemLine, ScoreRow
 from supervision.scoring import bulletin as bl
 from web.charts import ChartPoint, bar_chart, line_chart
 
-
-@dataclass(frozen=True)
-class Line:  # the engine's ItemLine, written out here so the test does not depend on the engine
-    key: str
-    label: str
-    rule_version: str
-    raw_points: float
-    points: float
-    cap: float | None
-    entry_ids: tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class Row:  # the engine's ScoreRow
-    subject_kind: str
-    subject_id: int
-    name: str
-    site_id: int
-    base: float
-    deductions: float
-    bonuses: float
-    final: float
-    rank: int
-    items: tuple[Line, ...]
-    revision: int = 1
+# The engine's own row types: the renderers take what month_view gives.
+Line, Row = ItemLine, ScoreRow
 
 
 LATE = Line("attendance.late_short", "late", "v2026", -3.0, -3.0, None, (11, 12, 13))
