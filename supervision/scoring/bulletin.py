@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol, TypeVar
 
@@ -58,6 +58,8 @@ class RowLike(Protocol):
     @property
     def name(self) -> str: ...
     @property
+    def site_id(self) -> int: ...
+    @property
     def base(self) -> float: ...
     @property
     def deductions(self) -> float: ...
@@ -83,6 +85,14 @@ class Bulletin:
     rows: Sequence[RowLike]
     locale: str = "zh-CN"
     generated_at: datetime | None = None
+    # The centre of each row's subject: a city's bulletin has a "01 公安窗口" in many centres.
+    site_names: Mapping[int, str] = field(default_factory=dict)
+
+    def shown_name(self, row: RowLike) -> str:
+        return display_name(row, self.site_names, self.rows)
+
+    def site_of(self, row: RowLike) -> str:
+        return self.site_names.get(row.site_id, "")
 
 
 @dataclass(frozen=True)
@@ -106,6 +116,14 @@ class Laggard:
 
 
 # --- pure figures ---------------------------------------------------------------------------------------
+
+
+def display_name(row: RowLike, site_names: Mapping[int, str], rows: Sequence[RowLike]) -> str:
+    """The subject's name, with its centre when the rows come from more than one."""
+    site = site_names.get(row.site_id, "")
+    if site and len({r.site_id for r in rows}) > 1:
+        return f"{row.name}({site})"
+    return row.name
 
 
 def item_label(item: ItemLike, locale: str) -> str:
@@ -262,7 +280,7 @@ def bulletin_pdf(b: Bulletin) -> bytes:
     if windows:
         story.append(p(_t("bulletin.window_chart", loc), h2))
         for start in range(0, len(windows), BARS_PER_CHART):
-            story.append(_window_chart(windows[start:start + BARS_PER_CHART], font, loc, width=170 * mm))
+            story.append(_window_chart(windows[start:start + BARS_PER_CHART], b, font, width=170 * mm))
             story.append(Spacer(1, 4 * mm))
 
     story.append(p(_t("bulletin.furthest_down", loc), h2))
@@ -271,8 +289,8 @@ def bulletin_pdf(b: Bulletin) -> bytes:
         for lag in furthest_down(b.rows, kind):
             any_laggard = True
             why = "; ".join(f"{item_label(i, loc)} {_signed(i.points)}" for i in lag.reasons)
-            story.append(p(_t("bulletin.laggard_line", loc, kind=_t(f"bulletin.kind.{kind}", loc), name=lag.row.name,
-                              final=_num(lag.row.final), rank=lag.row.rank, why=why)))
+            story.append(p(_t("bulletin.laggard_line", loc, kind=_t(f"bulletin.kind.{kind}", loc),
+                              name=b.shown_name(lag.row), final=_num(lag.row.final), rank=lag.row.rank, why=why)))
     if not any_laggard:
         story.append(p(_t("bulletin.no_deductions", loc)))
 
@@ -287,8 +305,8 @@ def bulletin_pdf(b: Bulletin) -> bytes:
         data: list[list[object]] = [rank_head]
         for r in rows:
             items = "; ".join(f"{item_label(i, loc)} {_signed(i.points)}" for i in r.items if i.points)
-            data.append([r.rank, p(r.name), _num(r.base), _signed(_deducted(r)), _signed(r.bonuses), _num(r.final),
-                         p(items, small)])
+            data.append([r.rank, p(b.shown_name(r)), _num(r.base), _signed(_deducted(r)), _signed(r.bonuses),
+                         _num(r.final), p(items, small)])
         t = table(data, [12 * mm, 42 * mm, 14 * mm, 16 * mm, 16 * mm, 16 * mm, 58 * mm], left=2)
         story.append(KeepTogether([heading, t]) if len(rows) < 25 else heading)
         if len(rows) >= 25:
@@ -314,7 +332,7 @@ def bulletin_pdf(b: Bulletin) -> bytes:
     return out.getvalue()
 
 
-def _window_chart(rows: Sequence[RowLike], font: str, locale: str, *, width: float) -> object:
+def _window_chart(rows: Sequence[RowLike], b: Bulletin, font: str, *, width: float) -> object:
     """A horizontal bar per window (final score), best at the top, its value at the bar's end."""
     from reportlab.graphics.charts.barcharts import HorizontalBarChart
     from reportlab.graphics.shapes import Drawing, String
@@ -324,12 +342,12 @@ def _window_chart(rows: Sequence[RowLike], font: str, locale: str, *, width: flo
     height = bar * len(rows) + 40
     drawing = Drawing(width, height)
     chart = HorizontalBarChart()
-    chart.x, chart.y = 110, 24
-    chart.width, chart.height = width - 150, bar * len(rows)
+    chart.x, chart.y = 150, 24
+    chart.width, chart.height = width - 190, bar * len(rows)
     # The category axis draws its first category at the bottom: reverse so rank 1 is on top.
     ordered = list(reversed(rows))
     chart.data = [[r.final for r in ordered]]
-    chart.categoryAxis.categoryNames = [_short(r.name, 16) for r in ordered]
+    chart.categoryAxis.categoryNames = [_short(b.shown_name(r), 22) for r in ordered]
     chart.categoryAxis.labels.fontName = font
     chart.categoryAxis.labels.fontSize = 7
     chart.categoryAxis.labels.boxAnchor = "e"
@@ -350,7 +368,8 @@ def _window_chart(rows: Sequence[RowLike], font: str, locale: str, *, width: flo
     chart.barLabels.boxAnchor = "w"
     chart.barLabels.dx = 2
     drawing.add(chart)
-    drawing.add(String(110, height - 10, translate("bulletin.window_chart_axis", locale), fontName=font, fontSize=7.5))
+    drawing.add(String(150, height - 10, translate("bulletin.window_chart_axis", b.locale), fontName=font,
+                       fontSize=7.5))
     return drawing
 
 
@@ -376,27 +395,27 @@ def bulletin_xlsx(b: Bulletin) -> bytes:
               version=b.rule_version or "–", state=_t(state_key(b.closed, b.published), loc))
     head = [_t(k, loc) for k in ("bulletin.col_rank", "bulletin.col_name", "bulletin.col_base",
                                   "bulletin.col_deductions", "bulletin.col_bonuses", "bulletin.col_final",
-                                  "bulletin.col_id")]
+                                  "bulletin.col_id", "bulletin.col_site")]
     for kind in KINDS:
         ws = wb.create_sheet(_sheet_name(_t(f"bulletin.kind.{kind}", loc)))
         ws.append([title_of(b)])
         ws.append([info])
         ws.append(head)
         for r in ranked(b.rows, kind):
-            ws.append([r.rank, r.name, r.base, _deducted(r), r.bonuses, r.final, r.subject_id])
-        _dress(ws, (8, 28, 10, 12, 12, 10, 10))
+            ws.append([r.rank, r.name, r.base, _deducted(r), r.bonuses, r.final, r.subject_id, b.site_of(r)])
+        _dress(ws, (8, 28, 10, 12, 12, 10, 10, 28))
     ws = wb.create_sheet(_sheet_name(_t("bulletin.sheet_items", loc)))
     ws.append([title_of(b)])
     ws.append([info])
     ws.append([_t(k, loc) for k in ("bulletin.col_kind", "bulletin.col_name", "bulletin.col_item",
                                      "bulletin.col_rule_version", "bulletin.col_raw_points", "bulletin.col_points",
-                                     "bulletin.col_cap", "bulletin.col_entries")])
+                                     "bulletin.col_cap", "bulletin.col_entries", "bulletin.col_site")])
     for kind in KINDS:
         for r in ranked(b.rows, kind):
             for i in r.items:
                 ws.append([_t(f"bulletin.kind.{kind}", loc), r.name, item_label(i, loc), i.rule_version,
-                           i.raw_points, i.points, i.cap, len(i.entry_ids)])
-    _dress(ws, (10, 28, 30, 14, 10, 10, 10, 10))
+                           i.raw_points, i.points, i.cap, len(i.entry_ids), b.site_of(r)])
+    _dress(ws, (10, 28, 30, 14, 10, 10, 10, 10, 28))
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

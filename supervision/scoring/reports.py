@@ -5,22 +5,40 @@ Every function checks the reader through the engine (`month_view`, `trend`): the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from supervision import audit
 from supervision.access import Permission, Principal
 from supervision.errors import InvalidInput
 from supervision.models import Site
-from supervision.scoring.bulletin import Bulletin, Laggard, bulletin_pdf, bulletin_xlsx, furthest_down, ranked
+from supervision.scoring.bulletin import (
+    Bulletin,
+    Laggard,
+    RowLike,
+    bulletin_pdf,
+    bulletin_xlsx,
+    display_name,
+    furthest_down,
+    ranked,
+)
 from supervision.scoring.monthly import MonthView, ScoreRow, first_of, month_view, trend
 
 FORMATS = {
     "pdf": "application/pdf",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
+
+
+def site_names(session: Session, rows: Sequence[RowLike]) -> dict[int, str]:
+    """The name of each centre the rows come from."""
+    ids = {r.site_id for r in rows}
+    if not ids:
+        return {}
+    return {int(s.id or 0): s.name for s in session.exec(select(Site).where(col(Site.id).in_(ids)))}
 
 
 @dataclass(frozen=True)
@@ -40,7 +58,8 @@ def bulletin_file(session: Session, *, actor: Principal, month: date, fmt: str, 
     site = session.get(Site, view.site_id)
     site_name = site.name if site is not None else ""
     bulletin = Bulletin(site_name=site_name, month=view.month, rule_version=view.rule_version, closed=view.closed,
-                        published=view.published, rows=view.rows, locale=locale)
+                        published=view.published, rows=view.rows, locale=locale,
+                        site_names=site_names(session, view.rows))
     body = bulletin_pdf(bulletin) if fmt == "pdf" else bulletin_xlsx(bulletin)
     code = site.code if site is not None else str(view.site_id)
     # A bulletin names every person with their score: who took one away is on record (written after the read).
@@ -61,6 +80,7 @@ class MonthGlance:
     top_staff: list[ScoreRow]
     bottom_staff: list[ScoreRow]
     laggards: list[tuple[str, Laggard]]
+    names: dict[tuple[str, int], str]  # each listed subject's name, with its centre when there are several
 
 
 def _ends(rows: list[ScoreRow], count: int) -> tuple[list[ScoreRow], list[ScoreRow]]:
@@ -80,7 +100,10 @@ def month_glance(session: Session, *, actor: Principal, month: date, count: int 
     top_w, bottom_w = _ends(windows, count)
     top_s, bottom_s = _ends(staff, count)
     laggards = [(kind, lag) for kind in ("window", "staff") for lag in furthest_down(view.rows, kind)]
-    return MonthGlance(view, top_w, bottom_w, top_s, bottom_s, laggards)
+    listed = [*top_w, *bottom_w, *top_s, *bottom_s, *(lag.row for _, lag in laggards)]
+    sites = site_names(session, listed)
+    names = {(r.subject_kind, r.subject_id): display_name(r, sites, view.rows) for r in listed}
+    return MonthGlance(view, top_w, bottom_w, top_s, bottom_s, laggards, names)
 
 
 def trend_of(session: Session, *, actor: Principal, subject_kind: str, subject_id: int, until: date,

@@ -36,7 +36,8 @@ ROWS = [
 
 def _bulletin(locale: str, *, closed: bool = True, published: bool = False) -> bl.Bulletin:
     return bl.Bulletin(site_name="示范市政务服务中心", month=date(2026, 10, 1), rule_version="v2026", closed=closed,
-                       published=published, rows=ROWS, locale=locale, generated_at=datetime(2026, 11, 2, 9, 30))
+                       published=published, rows=ROWS, locale=locale, generated_at=datetime(2026, 11, 2, 9, 30),
+                       site_names={1: "示范市政务服务中心", 2: "示范县政务服务中心"})
 
 
 def _pdf_text(data: bytes) -> str:
@@ -90,14 +91,14 @@ def test_the_workbook_has_a_sheet_per_kind_and_one_of_items() -> None:
     assert wb.sheetnames == ["窗口", "人员", "部门", "计分明细"]
     windows = wb["窗口"]
     assert windows["A1"].value == "示范市政务服务中心 2026-10 月度考评通报"
-    assert [c.value for c in windows[3]] == ["名次", "名称", "基础分", "扣分", "加分", "最终得分", "编号"]
-    assert [c.value for c in windows[4]] == [1, "综合受理窗口", 100, 0, 2, 102, 1]
-    assert [c.value for c in windows[6]] == [3, "Tax window 7", 100, -8, 0, 92, 3]
+    assert [c.value for c in windows[3]] == ["名次", "名称", "基础分", "扣分", "加分", "最终得分", "编号", "所属中心"]
+    assert [c.value for c in windows[4]] == [1, "综合受理窗口", 100, 0, 2, 102, 1, "示范市政务服务中心"]
+    assert [c.value for c in windows[6]] == [3, "Tax window 7", 100, -8, 0, 92, 3, "示范市政务服务中心"]
     staff = wb["人员"]
     assert [c.value for c in staff[6]][:6] == [3, "张伟", 100, -11, 0, 89]
     items = wb["计分明细"]
     lines = [[c.value for c in row] for row in items.iter_rows(min_row=4)]
-    assert ["人员", "张伟", "离岗超过 15 分钟", "v2026", -9, -6, 6, 3] in lines
+    assert ["人员", "张伟", "离岗超过 15 分钟", "v2026", -9, -6, 6, 3, "示范市政务服务中心"] in lines
     assert len(lines) == sum(len(r.items) for r in ROWS)
 
 
@@ -105,6 +106,17 @@ def test_the_workbook_in_english() -> None:
     wb = load_workbook(io.BytesIO(bl.bulletin_xlsx(_bulletin("en"))))
     assert wb.sheetnames == ["window", "person", "department", "Items"]
     assert wb["window"]["A1"].value == "示范市政务服务中心: monthly performance bulletin 2026-10"
+
+
+def test_a_name_carries_its_centre_when_the_rows_span_several() -> None:
+    county = Row("window", 4, "综合受理窗口", 2, 100, -1, 0, 99, 2, (LATE,))
+    b = bl.Bulletin("示范市", date(2026, 10, 1), "v2026", True, True, [*ROWS, county], "zh-CN",
+                    site_names={1: "示范市政务服务中心", 2: "示范县政务服务中心"})
+    assert b.shown_name(county) == "综合受理窗口(示范县政务服务中心)"
+    assert b.shown_name(ROWS[0]) == "综合受理窗口(示范市政务服务中心)"
+    text = _flat(_pdf_text(bl.bulletin_pdf(b)))
+    assert "综合受理窗口(示范县政务服务中心)" in text
+    assert _bulletin("zh-CN").shown_name(ROWS[0]) == "综合受理窗口"  # one centre: the name alone
 
 
 def test_furthest_down_names_the_largest_items() -> None:

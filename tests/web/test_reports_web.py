@@ -73,14 +73,15 @@ def test_the_manager_downloads_the_bulletin_pdf_in_both_languages(logged_in: Cli
     assert f"绵阳市政务服务中心{m}月度考评通报" in text
     assert "已结账并公布" in text
     ranking = text[text.index("窗口排名"):text.index("人员排名")]
-    assert "公安窗口100.0-2.0098.0" in ranking
+    # The city's rows span the city and its counties: each name carries its centre.
+    assert "公安窗口(绵阳市政务服务中心)100.0-2.0098.0" in ranking
     # Furthest down and why: 李四 (95) first, his half day's absence; then 张三 (96).
-    assert "人员李四:95.0分" in text and "旷工半天-5.0" in text
-    assert "人员张三:96.0分" in text
+    assert "人员李四(绵阳市政务服务中心):95.0分" in text and "旷工半天-5.0" in text
+    assert "人员张三(绵阳市政务服务中心):96.0分" in text
     _english(client, csrf)
     english = _pdf_text(client.get(f"/scoring/{m}/bulletin.pdf").content)
     assert f"monthlyperformancebulletin{m}" in english and "closedandpublished" in english
-    assert "person李四:95.0points" in english
+    assert "person李四(绵阳市政务服务中心):95.0points" in english
     with session_scope(engine) as s:
         downloads = s.exec(select(AuditEntry).where(col(AuditEntry.action) == "scoring.bulletin_download")).all()
     assert len(downloads) == 2 and all(e.object_id == f"{m}/MY" for e in downloads)
@@ -148,13 +149,14 @@ def test_the_managers_home_shows_the_month_the_ranking_and_who_is_furthest_down(
     home = client.get("/", params={"month": m})
     assert home.status_code == 200
     text = home.text
-    assert f"{m} 考评得分" in text and "本月已结账并公布" in text
+    assert f"{m} 考评得分" in text and "该月已结账并公布" in text
     bottom = text[text.index('data-testid="bottom-staff"'):]
     bottom = bottom[:bottom.index("</table>")]
     assert "李四" in bottom and "95.0" in bottom
     down = text[text.index('data-testid="furthest-down"'):]
     down = down[:down.index("</ul>")]
-    assert f'href="/scoring/{m}/staff/{org_data.staff2}">人员 李四</a>: <strong>95.0</strong>' in down
+    link = f'href="/scoring/{m}/staff/{org_data.staff2}">人员 李四(绵阳市政务服务中心)</a>'
+    assert f"{link}: <strong>95.0</strong>" in down
     assert "旷工半天 -5.0" in down and "迟到超过 10 分钟 -2.0" in down
     assert f'href="/scoring/{m}/bulletin.pdf"' in text
     month_page = client.get("/scoring", params={"month": m}).text
@@ -163,7 +165,7 @@ def test_the_managers_home_shows_the_month_the_ranking_and_who_is_furthest_down(
         "/scoring", params={"month": m, "site_id": org_data.county}).text
     # This month: nothing closed, the scores are provisional.
     now = client.get("/").text
-    assert "本月未结账,得分为暂定" in now
+    assert "该月尚未结账,得分为暂定" in now
     assert client.get("/", params={"month": "2026-1x"}).status_code == 422
     _english(client, csrf)
     english = client.get("/", params={"month": m}).text
@@ -183,7 +185,7 @@ def test_every_demo_manager_and_staff_finds_the_reports(engine: Engine) -> None:
         with TestClient(create_app(settings, engine, migrate=False, services=[]), follow_redirects=False) as client:
             login(client, username, settings.demo_password)
             home = client.get("/", params={"month": m}).text
-            assert "本月已结账并公布" in home, username
+            assert "该月已结账并公布" in home, username
             assert 'data-testid="top-windows"' in home and 'data-testid="furthest-down"' in home, username
             pdf = client.get(f"/scoring/{m}/bulletin.pdf")
             assert pdf.status_code == 200
