@@ -154,6 +154,12 @@ def rule_sets(session: Session, *, actor: Principal, locale: str = "zh-CN") -> l
             base=rule_set.base, deduction_cap=rule_set.deduction_cap, bonus_cap=rule_set.bonus_cap,
             items=[ScoringItemPublic(key=r.key, points=r.points, cap=r.cap, applies_to=r.applies_to,
                                      label=_label(r.key, locale)) for r in rows]))
+    if not out or out[-1].effective_from > DEFAULT_FROM:
+        # Before the first stored version the code's defaults hold (items_in_force): listed as what they are.
+        out.append(RuleSetPublic(
+            version=DEFAULT_VERSION, effective_from=DEFAULT_FROM, note="DOMAIN.md defaults",
+            items=[ScoringItemPublic(key=k, points=v.points, cap=v.cap, applies_to=v.applies_to,
+                                     label=_label(k, locale)) for k, v in sorted(ITEM_SPECS.items())]))
     return out
 
 
