@@ -43,6 +43,7 @@ CORE_ROUTE_MODULES: tuple[str, ...] = (
     "web.routes.api_scoring",
     "web.routes.appeals_pages",
     "web.routes.api_appeals",
+    "web.routes.reports_pages",
 )
 
 DOMAINS: tuple[str, ...] = ("web.domains.cameras", "web.domains.risk", "web.domains.complaints")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Annotated, Any
@@ -15,15 +15,20 @@ from supervision import audit, duty, leave, ledger, org
 from supervision import workdays as wd
 from supervision.access import Permission, Principal
 from supervision.models import Role
+from supervision.scoring import parse_month
+from supervision.scoring.reports import month_glance
 from supervision.settings import Settings
 from supervision.workdays import load_calendar
-from web.deps import CurrentPrincipal, SessionDep, SettingsDep, needs
+from web.deps import CurrentPrincipal, SessionDep, SettingsDep, needs, request_locale
 from web.routes.org_pages import SLUG_OF
+from web.routes.reports_pages import last_month, trend_context
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
 PanelLoader = Callable[[Session, Principal, Settings], dict[str, Any] | None]
+# A panel that reads the page's query (the manager's month picker: `/?month=2026-10`).
+QueryPanelLoader = Callable[[Session, Principal, Settings, Mapping[str, str]], dict[str, Any] | None]
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,7 @@ class HomePanel:
     order: int = 50
     wide: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    load_query: QueryPanelLoader | None = None
 
 
 _panels: dict[str, HomePanel] = {}
@@ -74,11 +80,13 @@ def _recent_audit(session: Session, principal: Principal, settings: Settings) ->
     return {"entries": rows, "total": total}
 
 
-def _month_scores(session: Session, principal: Principal, settings: Settings) -> dict[str, Any]:
-    """The month so far: points per staff member from the ledger, most deducted first."""
-    today = local_today(settings)
-    start = today.replace(day=1)
-    return {"month": start, "rows": ledger.month_scores(session, actor=principal, since=start, until=today)}
+def _month_scores(session: Session, principal: Principal, settings: Settings,
+                  query: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The month's scores (this month, provisional until closed, or the picked one): both rankings' ends and
+    who is furthest down with why."""
+    picked = (query or {}).get("month", "").strip()
+    month = parse_month(picked) if picked else local_today(settings).replace(day=1)
+    return {"glance": month_glance(session, actor=principal, month=month)}
 
 
 def _recent_ledger(session: Session, principal: Principal, settings: Settings) -> dict[str, Any]:
@@ -101,7 +109,7 @@ register_panel(HomePanel("jurisdiction", "home/_jurisdiction.html", ALL_HUMAN_RO
 register_panel(HomePanel("calendar_status", "home/_calendar.html", frozenset({Role.ADMIN}), _calendar_status, 20))
 register_panel(HomePanel("recent_audit", "home/_audit.html", frozenset({Role.ADMIN}), _recent_audit, 30, wide=True))
 register_panel(HomePanel("month_scores", "home/_month_scores.html", frozenset({Role.MANAGER}), _month_scores, 10,
-                         wide=True))
+                         wide=True, load_query=_month_scores))
 register_panel(HomePanel("recent_ledger", "home/_ledger.html", frozenset({Role.OFFICER, Role.MANAGER}),
                          _recent_ledger, 60, wide=True))
 register_panel(HomePanel("own_records", "home/_own.html", frozenset({Role.STAFF}), _own_records, 10, wide=True))
@@ -123,7 +131,10 @@ register_panel(HomePanel("score_appeals", "appeals/_home.html", frozenset({Role.
 def home(request: Request, session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal) -> Response:
     """The caller's home page, made of the panels of their role."""
     # A panel whose loader returns None has nothing for this person (e.g. appeals for one who does not decide).
-    panels = [(p, d) for p in panels_for(principal) if (d := p.load(session, principal, settings)) is not None]
+    query = dict(request.query_params)
+    panels = [(p, d) for p in panels_for(principal)
+              if (d := (p.load_query(session, principal, settings, query) if p.load_query
+                        else p.load(session, principal, settings))) is not None]
     role = principal.role.value if principal.role else "machine"
     today = local_today(settings)
     duty_day, duty_pairs = duty.next_duty_for(session, principal, day=today)
@@ -156,6 +167,10 @@ def me_page(request: Request, session: Session, settings: Settings, principal: P
     rows, total = ledger.entries(session, actor=principal, staff_id=principal.staff_id or -1, limit=200)
     data.update(all_entries=rows, all_total=total, leave=_leave_context(session, principal, settings),
                 leave_values=leave_values or {}, leave_problems=leave_problems or [])
+    if principal.staff_id is not None and data["staff"] is not None:
+        data["trend"] = trend_context(session, principal, "staff", principal.staff_id, data["staff"].name,
+                                      until=last_month(local_today(settings)), locale=request_locale(request),
+                                      heading="ui.my_trend")
     return render(request, "me.html", data, status_code=status_code)
 
 

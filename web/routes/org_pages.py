@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
@@ -18,6 +19,7 @@ from supervision.models import Employment, SiteKind, StaffRank
 from supervision.org import OrgKind
 from web.deps import SessionDep, client_ip, needs, request_locale
 from web.forms import all_or_nothing
+from web.routes.reports_pages import last_month, org_trend
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -161,6 +163,9 @@ def _form_page(request: Request, session: Session, actor: Principal, kind: OrgKi
         "options": _options(session, actor, refs), "problems": problems or [],
         "can_write": actor.can(Permission.ORG_WRITE), "related": _related(session, actor, kind, entity),
     }
+    # A person's and a window's page show their 12-month score trend (issue 12 §5) to readers of scores.
+    today = datetime.now(request.app.state.settings.tz).date()
+    context["trend"] = org_trend(session, actor, kind, entity, until=last_month(today), locale=request_locale(request))
     return render(request, "org/form.html", context, status_code=status_code)
 
 
