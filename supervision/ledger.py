@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from supervision import audit
 from supervision.access import Permission, Principal, site_path_clause
-from supervision.errors import Conflict, InvalidInput, NotFound
+from supervision.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from supervision.i18n import has_message, translate
 from supervision.models import Department, Hall, LedgerEntry, Site, Staff, Window
 
@@ -51,6 +51,17 @@ def render_reason(reason: str, locale: str) -> str:
     return translate(keyed[0], locale, **keyed[1])
 
 
+def refuse_closed_month(session: Session, *, day: date, site_path: str) -> None:
+    """Refuse an entry dated in a month closed for its site: a correction goes into the next month instead."""
+    # Imported here: the scoring package reads this module (reasons, entries) when it is first imported.
+    from supervision.scoring.monthly import closing_for
+
+    if closing_for(session, month=day, site_path=site_path) is not None:
+        error = Conflict("error.month_closed", month=day.strftime("%Y-%m"))
+        error.problems.append(FieldProblem("day", "error.month_closed", {"month": day.strftime("%Y-%m")}))
+        raise error
+
+
 def record_entry(
     session: Session,
     *,
@@ -86,6 +97,7 @@ def record_entry(
     site = session.get(Site, site_id)
     if site is None or not actor.covers_path(site.path):
         raise NotFound("error.not_found_kind", kind="kind.staff" if staff else "kind.window", id=staff_id or window_id)
+    refuse_closed_month(session, day=day, site_path=site.path)
     entry = LedgerEntry(
         staff_id=staff_id,
         window_id=window_id,
@@ -107,8 +119,12 @@ def record_entry(
     return entry
 
 
-def reverse_entry(session: Session, entry_id: int, *, actor: Principal, reason: str, ip: str = "") -> LedgerEntry:
-    """Undo an entry by recording its opposite; the original stays."""
+def reverse_entry(session: Session, entry_id: int, *, actor: Principal, reason: str, ip: str = "",
+                  allow_closed: bool = False) -> LedgerEntry:
+    """Undo an entry by recording its opposite; the original stays.
+
+    An entry of a closed month is refused unless `allow_closed` (a granted appeal, which refreezes the score).
+    """
     original = session.get(LedgerEntry, entry_id)
     if original is None:
         raise NotFound("error.not_found_kind", kind="kind.ledger_entry", id=entry_id)
@@ -117,6 +133,8 @@ def reverse_entry(session: Session, entry_id: int, *, actor: Principal, reason: 
         raise NotFound("error.not_found_kind", kind="kind.ledger_entry", id=entry_id)
     if not reason.strip():
         raise InvalidInput("reason", "error.required")
+    if not allow_closed:
+        refuse_closed_month(session, day=original.day, site_path=site.path)
     if original.reverses_id is not None:
         raise Conflict("error.ledger_reverse_reversal")
     already = session.exec(select(LedgerEntry).where(col(LedgerEntry.reverses_id) == entry_id)).first()

@@ -62,14 +62,20 @@ def local_today() -> date:
     return datetime.now(get_settings().tz).date()
 
 
-def month_is_closed(session: Session, month: date) -> bool:
-    """Whether the month holding `month` is closed (its scores frozen): leave in it is then refused.
+def month_is_closed(session: Session, month: date, *, site_id: int | None = None) -> bool:
+    """Whether the month holding `month` is closed (its scores frozen) for a site: leave in it is then refused.
 
-    There is no month close yet: the monthly-scoring issue implements it (its closed-month table), and this
-    function is the one place leave asks.
+    Without a site: whether it is closed anywhere. The one place leave asks the month close (supervision.scoring).
     """
-    del session, month
-    return False
+    from supervision.scoring import closing_for
+
+    if site_id is None:
+        from supervision.scoring import MonthClose
+
+        return session.exec(select(MonthClose.id).where(col(MonthClose.month) == month.replace(day=1),
+                                                        col(MonthClose.status) == "closed")).first() is not None
+    site = session.get(Site, site_id)
+    return site is not None and closing_for(session, month=month, site_path=site.path) is not None
 
 
 def second_level_days() -> float:
@@ -125,7 +131,7 @@ def request_leave(session: Session, actor: Principal, *, kind: LeaveKind, start_
     if len(reason) > REASON_MAX:
         raise InvalidInput("reason", "error.too_long", max=REASON_MAX)
     for month in _months(start_day, end_day):
-        if month_is_closed(session, month):
+        if month_is_closed(session, month, site_id=staff.site_id):
             raise Conflict("error.leave_month_closed", month=month.strftime("%Y-%m"))
     calendar = load_calendar(session)
     count = half_days(calendar, start_day, start_pm, end_day, end_am)
@@ -216,7 +222,7 @@ def decide(session: Session, actor: Principal, *, request_id: int, approve: bool
         raise InvalidInput("note", "error.too_long", max=400)
     if approve:
         for month in _months(row.start_day, row.end_day):
-            if month_is_closed(session, month):
+            if month_is_closed(session, month, site_id=row.site_id):
                 raise Conflict("error.leave_month_closed", month=month.strftime("%Y-%m"))
     before = row.status
     now = utcnow()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, UniqueConstraint
+from sqlalchemy import Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from supervision.db import UTCDateTime, utcnow
@@ -21,6 +21,10 @@ class ScoringRuleSet(SQLModel, table=True):
     note: str = Field(default="", max_length=400)
     created_by: str = Field(default="", max_length=80)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    # The month's starting score, and the most a month may deduct / add in all (positive numbers; None = no cap).
+    base: float = 100.0
+    deduction_cap: float | None = None
+    bonus_cap: float | None = None
 
 
 class ScoringItemBase(SQLModel):
@@ -28,6 +32,8 @@ class ScoringItemBase(SQLModel):
     points: float
     # The most this item may deduct (or add) in one month, as a positive number; None = no cap.
     cap: float | None = None
+    # Whom the item scores: a comma list of staff, window, department.
+    applies_to: str = Field(default="staff,window", max_length=60)
 
 
 class ScoringItem(ScoringItemBase, table=True):
@@ -47,6 +53,9 @@ class RuleSetPublic(SQLModel):
     effective_from: date
     note: str
     items: list[ScoringItemPublic]
+    base: float = 100.0
+    deduction_cap: float | None = None
+    bonus_cap: float | None = None
 
 
 class RuleSetCreate(SQLModel):
@@ -56,3 +65,59 @@ class RuleSetCreate(SQLModel):
     effective_from: date
     note: str = Field(default="", max_length=400)
     items: list[ScoringItemBase] = []
+    # Not given: the version in force before it decides.
+    base: float | None = None
+    deduction_cap: float | None = None
+    bonus_cap: float | None = None
+
+
+class MonthClose(SQLModel, table=True):
+    """A month closed for a jurisdiction (the closer's site and every site under it): its scores are frozen."""
+
+    __tablename__ = "month_close"
+    __table_args__ = (
+        # Two managers closing at once close it once: at most one active close per month and site.
+        Index("uq_month_close_active", "month", "site_id", unique=True,
+              sqlite_where=text("status = 'closed'"), postgresql_where=text("status = 'closed'")),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    month: date = Field(index=True)  # the first day of the month
+    site_id: int = Field(foreign_key="site.id", index=True)
+    status: str = Field(default="closed", max_length=12)  # closed | reopened
+    rule_version: str = Field(default="", max_length=40)
+    closed_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    closed_by: str = Field(default="", max_length=80)
+    # What the close checks found when it was forced (one description a line); empty when none.
+    forced_over: str = Field(default="", sa_type=Text)
+    published_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    published_by: str = Field(default="", max_length=80)
+    reopened_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    reopened_by: str = Field(default="", max_length=80)
+    reopen_reason: str = Field(default="", max_length=400)
+
+
+class MonthlyScore(SQLModel, table=True):
+    """One subject's frozen score of a closed month; a later revision (after an appeal) keeps the older one."""
+
+    __tablename__ = "monthly_score"
+    __table_args__ = (
+        Index("ix_monthly_score_subject", "subject_kind", "subject_id", "month"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    close_id: int = Field(foreign_key="month_close.id", index=True)
+    month: date
+    subject_kind: str = Field(max_length=12)  # staff | window | department
+    subject_id: int
+    site_id: int = Field(foreign_key="site.id", index=True)
+    name: str = Field(default="", max_length=120)
+    base: float
+    deductions: float  # <= 0
+    bonuses: float  # >= 0
+    final: float
+    rank: int
+    items_json: str = Field(default="[]", sa_type=Text)
+    revision: int = 1
+    superseded_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    change_reason: str = Field(default="", max_length=400)

@@ -196,15 +196,18 @@ def test_bad_requests_are_refused_by_field(session: Session, org_data: SimpleNam
                             start_day=date(2026, 9, 10), end_day=date(2026, 9, 10))
 
 
-def test_leave_in_a_closed_month_is_refused(session: Session, org_data: SimpleNamespace,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("supervision.leave.requests.month_is_closed",
-                        lambda session, month: month == date(2026, 9, 1))
+def test_leave_in_a_closed_month_is_refused(session: Session, org_data: SimpleNamespace) -> None:
+    from supervision import scoring
+
+    assert not leave.month_is_closed(session, date(2026, 9, 1))
+    # The city's manager closes September (the real month close of supervision.scoring).
+    scoring.close_month(session, actor=org_data.principals["manager"], month=date(2026, 9, 1))
+    assert leave.month_is_closed(session, date(2026, 9, 1), site_id=org_data.city)
+    assert not leave.month_is_closed(session, date(2026, 10, 1), site_id=org_data.city)
     with pytest.raises(Conflict) as err:
         leave.request_leave(session, _as_staff(org_data, org_data.staff), kind=LeaveKind.SICK,
                             start_day=date(2026, 9, 30), end_day=date(2026, 10, 9))
     assert "2026-09" in err.value.message("en")
-    assert not leave.month_is_closed(session, date(2026, 9, 1))  # no month close yet: nothing is closed
 
 
 def test_cancel_only_by_the_requester_before_it_starts(session: Session, org_data: SimpleNamespace,
