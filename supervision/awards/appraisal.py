@@ -198,7 +198,7 @@ def confirm(session: Session, *, actor: Principal, body: ConfirmIn, site_id: int
     people = _people(session, site)
     person = next((p for p in people if p.id == body.staff_id), None)
     if person is None:
-        raise InvalidInput("staff_id", "error.unknown_ref", kind="kind.staff", value=body.staff_id)
+        raise NotFound("error.not_found_kind", kind="kind.staff", id=body.staff_id)
     figs = figures(session, year=body.year, site=site, people=people)
     suggested = suggest(list(figs.values()), settings)[body.staff_id]
     grade = body.grade or suggested

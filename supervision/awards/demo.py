@@ -12,7 +12,7 @@ from datetime import date
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from supervision.access import SYSTEM, Permission, Principal
+from supervision.access import SYSTEM, Principal
 from supervision.awards.appraisal import ConfirmIn, confirm, year_view
 from supervision.awards.models import Appraisal, AwardSelection, CitizenVote, LeaderBallotCast, SubjectKind
 from supervision.awards.quarters import last_complete_quarter, quarter_key
@@ -36,7 +36,7 @@ CONFIRMED = 3
 def _manager(site: Site) -> Principal:
     """The centre's manager, as the demo acts: a manager's permissions over the centre's subtree."""
     return Principal(kind="system", id=None, name=f"demo-awards-{site.code}", site_id=site.id,
-                     site_path=site.path, permissions=SYSTEM.permissions & frozenset(Permission))
+                     site_path=site.path, permissions=SYSTEM.permissions)
 
 
 def seed_awards_demo(engine: Engine, *, today: date) -> None:

@@ -1,4 +1,4 @@
-"""A quarter's candidates in a jurisdiction: eligibility with its reasons, the four parts, the weighted score, the rank."""
+"""A quarter's candidates in a jurisdiction: eligibility with its reasons, the four parts, the score, the rank."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ from supervision.access import Permission, Principal
 from supervision.awards.models import AwardSelection, SubjectKind
 from supervision.awards.quarters import parse_quarter, quarter_key
 from supervision.awards.ranking import RatingCounts, ranking
-from supervision.errors import Conflict, InvalidInput, NotFound
+from supervision.errors import Conflict, NotFound
 from supervision.i18n import translate
 from supervision.models import Site, Staff, Window
 from supervision.pdffonts import cjk_font
@@ -55,8 +55,7 @@ def select_award(session: Session, *, actor: Principal, body: SelectionIn, today
     rows = board.windows if body.subject_kind is SubjectKind.WINDOW else board.staff
     candidate = next((r for r in rows if r.subject_id == body.subject_id), None)
     if candidate is None:
-        raise InvalidInput("subject_id", "error.unknown_ref", kind=f"kind.{body.subject_kind.value}",
-                           value=body.subject_id)
+        raise NotFound("error.not_found_kind", kind=f"kind.{body.subject_kind.value}", id=body.subject_id)
     if not candidate.eligible:
         raise Conflict("error.awards_not_eligible", name=candidate.name)
     letter = "W" if body.subject_kind is SubjectKind.WINDOW else "S"

@@ -15,14 +15,15 @@ class AwardsSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SUPERVISION_AWARDS_", env_file=".env", extra="ignore")
 
     bar_video: bool = Field(True, description="A confirmed off-post video event in the quarter bars a candidate")
-    bar_complaint: bool = Field(True, description="An upheld (or partly upheld) complaint in the quarter bars a candidate")
+    bar_complaint: bool = Field(
+        True, description="An upheld (or partly upheld) complaint in the quarter bars a candidate")
     bar_bad_rating: bool = Field(True, description="A bad rating in the quarter bars a candidate")
     weight_window: float = Field(30, ge=0, description="Weight (%) of the window's monthly scores of the quarter")
     weight_staff: float = Field(30, ge=0, description="Weight (%) of the staff's monthly scores of the quarter")
     weight_leader: float = Field(20, ge=0, description="Weight (%) of the duty leaders' vote")
     weight_citizen: float = Field(20, ge=0, description="Weight (%) of the citizens' vote")
-    excellent_quota: float = Field(20, ge=0, le=100,
-                                   description="The most people (%) of a jurisdiction graded 优秀 in a year (rounded down)")
+    excellent_quota: float = Field(
+        20, ge=0, le=100, description="The most people (%) of a jurisdiction graded 优秀 in a year (rounded down)")
     competent_min: float = Field(85, description="Yearly average score from which a person is 称职 (and may be 优秀)")
     basic_min: float = Field(70, description="Yearly average score from which a person is 基本称职; below it 不称职")
     absent_days_max: float = Field(

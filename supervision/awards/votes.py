@@ -16,7 +16,7 @@ from supervision.awards.models import CitizenVote, LeaderBallot, LeaderBallotCas
 from supervision.awards.quarters import parse_quarter, quarter_bounds, quarter_key
 from supervision.awards.ranking import jurisdiction
 from supervision.duty import DutyAssignment, DutyRole
-from supervision.errors import Forbidden, InvalidInput
+from supervision.errors import Forbidden, InvalidInput, NotFound
 from supervision.models import Site, Staff, Window
 from supervision.spreadsheet import cell_text, read_table
 
@@ -86,6 +86,10 @@ def cast_ballot(session: Session, *, actor: Principal, body: BallotIn, ip: str =
     if leader is None:
         if own:
             raise Forbidden("error.awards_not_leader", quarter=key)
+        person = session.get(Staff, body.leader_id)
+        site = session.get(Site, person.site_id) if person is not None else None
+        if site is None or not actor.covers_path(site.path):
+            raise NotFound("error.not_found_kind", kind="kind.staff", id=body.leader_id)
         raise InvalidInput("leader_id", "error.awards_not_leader", quarter=key)
     seen: set[tuple[str, int]] = set()
     for tick in body.ticks:
@@ -93,8 +97,8 @@ def cast_ballot(session: Session, *, actor: Principal, body: BallotIn, ip: str =
         if subject in seen:
             raise InvalidInput("ticks", "error.awards_tick_twice", id=tick.subject_id)
         seen.add(subject)
-        _subject_site(session, actor, tick.subject_kind, tick.subject_id, field="ticks")
-    session.exec(delete(LeaderBallot).where(col(LeaderBallot.quarter) == key,  # type: ignore[call-overload]
+        _subject_site(session, actor, tick.subject_kind, tick.subject_id)
+    session.exec(delete(LeaderBallot).where(col(LeaderBallot.quarter) == key,
                                             col(LeaderBallot.leader_id) == body.leader_id))
     ballot = session.exec(select(LeaderBallotCast).where(col(LeaderBallotCast.quarter) == key,
                                                          col(LeaderBallotCast.leader_id) == body.leader_id)).first()
@@ -103,7 +107,7 @@ def cast_ballot(session: Session, *, actor: Principal, body: BallotIn, ip: str =
     ballot.entered_by = actor.audit_name[:80]
     session.add(ballot)
     for tick in body.ticks:
-        site = _subject_site(session, actor, tick.subject_kind, tick.subject_id, field="ticks")
+        site = _subject_site(session, actor, tick.subject_kind, tick.subject_id)
         session.add(LeaderBallot(quarter=key, leader_id=body.leader_id, subject_kind=tick.subject_kind.value,
                                  subject_id=tick.subject_id, site_id=site.id or 0, entered_by=actor.audit_name[:80]))
     session.flush()
@@ -120,11 +124,12 @@ def ballot_of(session: Session, *, quarter: str, leader_id: int) -> set[tuple[st
         col(LeaderBallot.quarter) == quarter_key(year, number), col(LeaderBallot.leader_id) == leader_id)).all()}
 
 
-def _subject_site(session: Session, actor: Principal, kind: SubjectKind, subject_id: int, *, field: str) -> Site:
-    subject: Window | Staff | None = session.get(Window if kind is SubjectKind.WINDOW else Staff, subject_id)
+def _subject_site(session: Session, actor: Principal, kind: SubjectKind, subject_id: int) -> Site:
+    subject: Window | Staff | None = (session.get(Window, subject_id) if kind is SubjectKind.WINDOW
+                                      else session.get(Staff, subject_id))
     site = session.get(Site, subject.site_id) if subject is not None else None
     if site is None or not actor.covers_path(site.path):
-        raise InvalidInput(field, "error.unknown_ref", kind=f"kind.{kind.value}", value=subject_id)
+        raise NotFound("error.not_found_kind", kind=f"kind.{kind.value}", id=subject_id)
     return site
 
 
