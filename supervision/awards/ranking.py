@@ -25,6 +25,7 @@ from supervision.awards.quarters import (
 )
 from supervision.awards.scores import monthly_finals
 from supervision.awards.settings import AwardsSettings, get_awards_settings
+from supervision.errors import NotFound
 from supervision.models import Site, Staff, Window
 
 # What the rating pads say of the quarter: (satisfied or very satisfied, all ratings) by window and by person.
@@ -71,6 +72,11 @@ def weights_of(settings: AwardsSettings) -> Weights:
 
 def jurisdiction(session: Session, actor: Principal, site_id: int | None) -> Site:
     """The site a manager or officer asked for (their own when none), inside their jurisdiction."""
+    if site_id is None and actor.site_id is None:  # the system: the top of the tree
+        top = session.exec(select(Site).where(col(Site.depth) == 0).order_by(col(Site.id))).first()
+        if top is None:
+            raise NotFound("error.not_found_kind", kind="kind.site", id="-")
+        return top
     return check_site(session, actor, site_id if site_id is not None else actor.site_id)
 
 
