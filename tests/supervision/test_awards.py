@@ -260,18 +260,16 @@ def test_a_leader_votes_with_their_own_account(engine: Engine, quarter: SimpleNa
 def test_a_wrong_citizens_sheet_saves_nothing_and_names_the_rows(engine: Engine, quarter: SimpleNamespace) -> None:
     o = quarter
     sheet = "类型,编号,票数\n窗口,W-GA,30\n窗口,NOPE,5\n个人,S001,many\n团体,S002,4\n个人,FC-S01,7\n"
-    with session_scope(engine, write=True) as s:
-        with pytest.raises(InvalidInput) as refused:
-            awards.import_citizen_votes(s, actor=o.principals["county_manager"], quarter=Q3, data=sheet.encode())
+    with session_scope(engine, write=True) as s, pytest.raises(InvalidInput) as refused:
+        awards.import_citizen_votes(s, actor=o.principals["county_manager"], quarter=Q3, data=sheet.encode())
     message = refused.value.problems[0].message("en")
     assert refused.value.problems[0].field == "file"
     # W-GA and S001 are the city's: outside a county manager's reach.
     for row in ("2: code W-GA", "3: code NOPE", "4: code S001", "5: kind"):
         assert row in message
     assert "6:" not in message
-    with pytest.raises(InvalidInput) as columns:
-        with session_scope(engine, write=True) as s:
-            awards.import_citizen_votes(s, actor=o.principals["manager"], quarter=Q3, data=b"name,votes\nx,1\n")
+    with pytest.raises(InvalidInput) as columns, session_scope(engine, write=True) as s:
+        awards.import_citizen_votes(s, actor=o.principals["manager"], quarter=Q3, data=b"name,votes\nx,1\n")
     assert columns.value.problems[0].field == "file"
     assert _board(engine, o).citizen_source == "none"
 
