@@ -225,8 +225,9 @@ def confirm(session: Session, *, actor: Principal, body: ConfirmIn, site_id: int
     session.add(row)
     session.flush()
     audit.record(session, actor, "appraisal.confirm", object_kind="appraisal", object_id=row.id,
-                 site_id=person.site_id, summary=f"{body.year} staff {body.staff_id}: {grade.value}",
-                 detail={"suggested": suggested.value, "before": before, "reason": reason}, ip=ip)
+                 site_id=person.site_id, summary=f"{body.year} {person.name}",
+                 detail={"staff_id": body.staff_id, "grade": grade.value, "suggested": suggested.value,
+                         "before": before, "reason": reason}, ip=ip)
     return row
 
 

@@ -45,7 +45,8 @@ def select_award(session: Session, *, actor: Principal, body: SelectionIn, today
         session.delete(found)
         session.flush()
         audit.record(session, actor, "awards.withdraw", object_kind="award_selection", object_id=found.id,
-                     site_id=found.site_id, summary=f"{key} {found.subject_kind}:{found.subject_id}", ip=ip)
+                     site_id=found.site_id, summary=f"{key} {found.name}",
+                     detail={"subject": f"{found.subject_kind}:{found.subject_id}"}, ip=ip)
         return None
     if found is not None:
         raise Conflict("error.awards_already_selected", name=found.name)
@@ -66,8 +67,9 @@ def select_award(session: Session, *, actor: Principal, body: SelectionIn, today
     session.add(chosen)
     session.flush()
     audit.record(session, actor, "awards.select", object_kind="award_selection", object_id=chosen.id,
-                 site_id=chosen.site_id, summary=f"{key} {chosen.subject_kind}:{chosen.subject_id}",
-                 detail={"score": chosen.score, "rank": chosen.rank}, ip=ip)
+                 site_id=chosen.site_id, summary=f"{key} {chosen.name}",
+                 detail={"subject": f"{chosen.subject_kind}:{chosen.subject_id}", "score": chosen.score,
+                         "rank": chosen.rank}, ip=ip)
     return chosen
 
 

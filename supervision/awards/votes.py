@@ -112,7 +112,7 @@ def cast_ballot(session: Session, *, actor: Principal, body: BallotIn, ip: str =
                                  subject_id=tick.subject_id, site_id=site.id or 0, entered_by=actor.audit_name[:80]))
     session.flush()
     audit.record(session, actor, "awards.ballot", object_kind="award_ballot", object_id=ballot.id,
-                 site_id=leader.site_id, summary=f"{key} leader {body.leader_id}: {len(body.ticks)}",
+                 site_id=leader.site_id, summary=f"{key} {leader.name} · {len(body.ticks)}",
                  detail={"ticks": [f"{t.subject_kind.value}:{t.subject_id}" for t in body.ticks]}, ip=ip)
     return ballot
 
@@ -191,7 +191,7 @@ def import_citizen_votes(session: Session, *, actor: Principal, quarter: str, da
         session.add(vote)
     session.flush()
     audit.record(session, actor, "awards.citizen_votes", object_kind="award_citizen_vote", site_id=actor.site_id,
-                 summary=f"{key}: {len(parsed)} rows", ip=ip)
+                 summary=f"{key} · {len(parsed)}", ip=ip)
     return ImportResult(key, len(parsed))
 
 

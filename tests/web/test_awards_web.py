@@ -22,6 +22,7 @@ from supervision.db import session_scope
 from supervision.duty import AssignmentSource, DutyAssignment, DutyRole
 from supervision.settings import get_settings
 from tests.web.conftest import bearer
+from web.app import create_app
 
 Login = Callable[[str], tuple[TestClient, str]]
 
@@ -196,3 +197,45 @@ def test_the_citizens_part_from_the_rating_pads(engine: Engine, org_data: Simple
     assert [c["parts"]["citizen"] for c in board["windows"] if c["subject_id"] == o.window] == [75.0]
     assert [c["parts"]["citizen"] for c in board["staff"] if c["subject_id"] == o.staff] == [75.0]
     assert [c["parts"]["citizen"] for c in board["staff"] if c["subject_id"] == o.staff2] == [None]
+
+
+def test_the_demo_shows_the_cycle_in_every_managers_jurisdiction(engine: Engine) -> None:
+    """The last ended quarter's ballots, votes and selections at the city and each demo county; last year's
+    appraisal confirmed for some; seeding again adds nothing."""
+    from sqlmodel import Session, col, func, select
+
+    from supervision.awards import Appraisal, AwardSelection, CitizenVote, LeaderBallotCast
+    from supervision.awards.demo import DEMO_SITES, seed_awards_demo
+    from supervision.models import Site
+    from web.composition import seed_demo_everything
+
+    settings = get_settings()
+    seed_demo_everything(engine, settings)
+    today = datetime.now(settings.tz).date()
+    quarter = awards.quarter_key(*awards.last_complete_quarter(today))
+
+    def counts() -> dict[str, tuple[int, int, int, int]]:
+        with Session(engine) as s:
+            out = {}
+            for code in DEMO_SITES:
+                site = s.exec(select(Site).where(col(Site.code) == code)).one()
+                out[code] = tuple(int(s.exec(select(func.count()).select_from(model).where(
+                    col(model.site_id) == site.id, *extra)).one()) for model, extra in (  # type: ignore[attr-defined]
+                    (AwardSelection, [col(AwardSelection.quarter) == quarter]),
+                    (CitizenVote, [col(CitizenVote.quarter) == quarter]),
+                    (LeaderBallotCast, [col(LeaderBallotCast.quarter) == quarter]),
+                    (Appraisal, [col(Appraisal.year) == today.year - 1])))
+            return out  # type: ignore[return-value]
+
+    first = counts()
+    assert all(selected > 0 and votes > 0 and confirmed > 0 for selected, votes, _, confirmed in first.values()), first
+    assert first["MY"][2] > 0, first  # the city's duty leaders voted
+    seed_awards_demo(engine, today=today)
+    assert counts() == first
+    app = create_app(settings, engine, migrate=False, services=[])
+    with TestClient(app, base_url="http://testserver", follow_redirects=False) as client:
+        headers = bearer(client, "manager_jy", settings.demo_password)
+        board = client.get(f"/api/v1/awards?quarter={quarter}", headers=headers).json()
+        assert any(c["selection_id"] for c in board["windows"] + board["staff"])
+        rows = client.get("/api/v1/appraisals", headers=headers).json()["rows"]
+        assert rows and any(r["grade"] for r in rows)
