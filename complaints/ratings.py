@@ -31,6 +31,7 @@ from supervision.access import Permission, Principal
 from supervision.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
 from supervision.models import Role, Site, Staff, Window
 from supervision.org import parse
+from supervision.scoring import points as scoring_points
 
 logger = logging.getLogger(__name__)
 
@@ -161,7 +162,8 @@ def _bad_rating(session: Session, actor: Principal, rating: Rating, clock: Clock
         actor=actor,
         day=clock.today,
         kind="bad_rating",
-        points=settings.points_bad_rating,
+        # The points of the scoring rule set in force that day.
+        points=scoring_points(session, "rating.bad", on=clock.today),
         reason=f"{rating.case_no}: {rating.reason}"[:400],
         source_kind="rating",
         source_id=rating.id,

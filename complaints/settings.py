@@ -34,11 +34,12 @@ class ComplaintsSettings(BaseSettings):
     )
     rating_answer_workdays: int = Field(1, ge=0, le=10, description="A bad rating is answered within this")
     rating_fix_workdays: int = Field(15, ge=1, le=60, description="A bad rating is put right within this")
-    # Ledger points: negative deductions, positive bonuses (the bureau sets them; these are defaults).
-    points_upheld: float = Field(-5.0, description="Ledger points of an upheld complaint")
-    points_partly_upheld: float = Field(-2.0, description="Ledger points of a partly upheld complaint")
-    points_bad_rating: float = Field(-2.0, description="Ledger points of a bad rating (不满意/非常不满意)")
-    points_praise: float = Field(1.0, description="Ledger points of upheld praise (表扬)")
+    # Unused since the scoring rule set in force decides the points (supervision.scoring, /scoring/rules);
+    # kept so that an existing .env still loads.
+    points_upheld: float = Field(-5.0, description="Unused: the scoring rule set decides")
+    points_partly_upheld: float = Field(-2.0, description="Unused: the scoring rule set decides")
+    points_bad_rating: float = Field(-2.0, description="Unused: the scoring rule set decides")
+    points_praise: float = Field(1.0, description="Unused: the scoring rule set decides")
     # The public citizen form: per-address and overall limits on submissions (a table, see ratelimit.py).
     public_per_address: int = Field(5, ge=1, description="Public submissions per address in the window")
     public_window_minutes: int = Field(10, ge=1, description="The per-address window")

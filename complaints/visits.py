@@ -33,6 +33,8 @@ from supervision.access import Permission, Principal
 from supervision.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
 from supervision.models import LedgerEntry, Site
 from supervision.org import parse
+from supervision.scoring import ITEM_OF_KIND
+from supervision.scoring import points as scoring_points
 from supervision.settings import get_settings
 
 # Magic bytes of the photo types we accept: the browser's content type is not trusted.
@@ -343,17 +345,22 @@ def finding_to_ledger(
     actor: Principal,
     finding_id: int,
     *,
-    points: float,
+    points: float | None = None,
     reason: str = "",
     kind: str = "visit_finding",
     ip: str = "",
 ) -> LedgerEntry:
-    """Record a finding straight in the performance ledger (e.g. off post at the visit)."""
+    """Record a finding straight in the performance ledger (e.g. off post at the visit).
+
+    Without `points`, the points of the scoring rule set in force on the day of the visit (item visit.finding).
+    """
     if not (actor.can(Permission.COMPLAINTS_WRITE) or actor.can(Permission.LEDGER_WRITE)):
         raise Forbidden("error.forbidden_permission", permission=Permission.LEDGER_WRITE.value)
     visit, finding = _finding(session, actor, finding_id)
     if finding.ledger_entry_id is not None:
         raise Conflict("complaints.error.finding_has_ledger")
+    if points is None:
+        points = scoring_points(session, ITEM_OF_KIND.get(kind, "visit.finding"), on=visit.visited_on)
     if not -100 <= points <= 100 or points == 0:
         raise InvalidInput("points", "complaints.error.points_range")
     if finding.staff_id is None and (finding.window_id or visit.window_id) is None:

@@ -44,6 +44,8 @@ from supervision.db import table_of, utcnow
 from supervision.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
 from supervision.models import Department, Incident, LedgerEntry, Post, Site, Staff, Window
 from supervision.org import PHONE_RE, parse
+from supervision.scoring import ITEM_OF_KIND
+from supervision.scoring import points as scoring_points
 from supervision.settings import get_settings
 from supervision.workdays import WorkCalendar, load_calendar
 
@@ -887,12 +889,16 @@ def _outcome_effects(
     if not people and order.window_id is None:
         return {}
     if order.type == RequestType.PRAISE.value and outcome is Outcome.UPHELD:
-        kind, points = "praise", settings.points_praise
+        kind = "praise"
     elif order.type != RequestType.PRAISE.value and outcome is Outcome.UPHELD:
-        kind, points = "complaint_upheld", settings.points_upheld
+        kind = "complaint_upheld"
     elif order.type != RequestType.PRAISE.value and outcome is Outcome.PARTLY:
-        kind, points = "complaint_partly_upheld", settings.points_partly_upheld
+        kind = "complaint_partly_upheld"
     else:
+        return {}
+    # The points of the scoring rule set in force on the day the outcome is recorded.
+    points = scoring_points(session, ITEM_OF_KIND[kind], on=clock.today)
+    if not points:
         return {}
     # Each person named, or the window alone when the outcome names nobody.
     subjects: list[int | None] = list(people) or [None]

@@ -40,6 +40,8 @@ CORE_ROUTE_MODULES: tuple[str, ...] = (
     "web.routes.api_duty",
     "web.routes.attendance_pages",
     "web.routes.api_attendance",
+    "web.routes.scoring_pages",
+    "web.routes.api_scoring",
     "web.routes.awards_pages",
     "web.routes.api_awards",
 )
@@ -129,6 +131,10 @@ def seed_demo_everything(engine: Engine, settings: Settings, *, full: bool = Fal
         seed_attendance_demo(session)
     for domain in domain_modules():
         domain.seed_demo(engine, settings, full=full)
+    from supervision.scoring.demo import seed_scoring_demo
+
+    # After attendance and every domain: a closed month refuses their ledger entries.
+    seed_scoring_demo(engine, today=datetime.now(settings.tz).date())
     from supervision.awards.demo import seed_awards_demo
 
     # After the rosters (the duty leaders), the ledger of every domain (eligibility) and the monthly scores.

@@ -25,7 +25,7 @@ from supervision.attendance.rules import DayResult, compute_day, scored_facts
 from supervision.db import utcnow
 from supervision.errors import InvalidInput, NotFound
 from supervision.models import LedgerEntry, Site, Staff
-from supervision.scoring import items_in_force
+from supervision.scoring import closing_for, items_in_force
 from supervision.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -77,12 +77,26 @@ def _as_result(day: AttendanceDay) -> DayResult:
 class _Scorer:
     """The ledger side: what a day should score now against what it has scored, per month's rule set."""
 
-    def __init__(self, session: Session, actor: Principal) -> None:
+    def __init__(self, session: Session, actor: Principal, *, strict: bool = False) -> None:
         self.session = session
         self.actor = actor
         self._items: dict[date, dict[str, float]] = {}
         self.rows: list[dict[str, object]] = []
         self.reversals = 0
+        # A month closed for a site (its scores frozen) takes no ledger rows: a recomputation leaves its days'
+        # entries as they are; a correction by hand (strict) is refused naming the month.
+        self.strict = strict
+        self._closed: dict[tuple[date, int], bool] = {}
+
+    def _month_closed(self, on: date, site_id: int) -> bool:
+        key = (on.replace(day=1), site_id)
+        if key not in self._closed:
+            site = self.session.get(Site, site_id)
+            self._closed[key] = site is not None and closing_for(self.session, month=on,
+                                                                 site_path=site.path) is not None
+            if self._closed[key] and self.strict and site is not None:
+                ledger.refuse_closed_month(self.session, day=on, site_path=site.path)
+        return self._closed[key]
 
     def _points(self, day: date) -> dict[str, float]:
         month = day.replace(day=1)
@@ -116,6 +130,8 @@ class _Scorer:
 
     def sync_result(self, day_id: int, staff_id: int, site_id: int, on: date, result: DayResult,
                     standing: list[LedgerEntry], reason: str) -> None:
+        if self._month_closed(on, site_id):
+            return
         wanted = self.wanted(on, result)
         have = sorted((e.kind, e.points) for e in standing)
         if have == sorted((k, p) for k, p, _ in wanted):
@@ -283,7 +299,7 @@ def correct_day(session: Session, *, actor: Principal, day_id: int, correction: 
     row.computed_at = utcnow()
     session.add(row)
     session.flush()
-    scorer = _Scorer(session, actor)
+    scorer = _Scorer(session, actor, strict=True)
     scorer.sync(row, scorer.standing([day_id]).get(day_id, []),
                ledger.keyed_reason("ledger_reason.attendance_corrected", reason=correction.reason))
     scorer.flush()

@@ -154,6 +154,12 @@ def rule_sets(session: Session, *, actor: Principal, locale: str = "zh-CN") -> l
             base=rule_set.base, deduction_cap=rule_set.deduction_cap, bonus_cap=rule_set.bonus_cap,
             items=[ScoringItemPublic(key=r.key, points=r.points, cap=r.cap, applies_to=r.applies_to,
                                      label=_label(r.key, locale)) for r in rows]))
+    if not out or out[-1].effective_from > DEFAULT_FROM:
+        # Before the first stored version the code's defaults hold (items_in_force): listed as what they are.
+        out.append(RuleSetPublic(
+            version=DEFAULT_VERSION, effective_from=DEFAULT_FROM, note="DOMAIN.md defaults",
+            items=[ScoringItemPublic(key=k, points=v.points, cap=v.cap, applies_to=v.applies_to,
+                                     label=_label(k, locale)) for k, v in sorted(ITEM_SPECS.items())]))
     return out
 
 
@@ -177,7 +183,7 @@ def create_rule_set(session: Session, *, actor: Principal, body: RuleSetCreate, 
     for item in body.items:
         check_item(item)
         if item.key in seen:
-            raise InvalidInput("items", "error.scoring_duplicate_item", key=item.key)
+            raise InvalidInput("items", "error.scoring_duplicate_item", key=f"scoring.item.{item.key}")
         seen.add(item.key)
     before_set = _in_force(session, body.effective_from)
     before = items_in_force(session, on=body.effective_from)
@@ -224,15 +230,17 @@ def check_item(item: ScoringItemBase) -> None:
     """Refuse an item that is unknown or contradicts itself, naming it."""
     spec = ITEM_SPECS.get(item.key)
     if spec is None:
-        raise InvalidInput("items", "error.scoring_unknown_item", key=item.key)
+        raise InvalidInput("items", "error.scoring_unknown_item", key=item.key[:60])
+    # Named as the reader knows it (the message key renders in their language).
+    named = f"scoring.item.{item.key}"
     if spec.sign == "bonus" and item.points < 0:
-        raise InvalidInput("items", "error.scoring_bonus_negative", key=item.key)
+        raise InvalidInput("items", "error.scoring_bonus_negative", key=named)
     if spec.sign == "deduction" and item.points > 0:
-        raise InvalidInput("items", "error.scoring_deduction_positive", key=item.key)
+        raise InvalidInput("items", "error.scoring_deduction_positive", key=named)
     if item.cap is not None and item.cap < 0:
-        raise InvalidInput("items", "error.scoring_negative_cap", key=item.key)
+        raise InvalidInput("items", "error.scoring_negative_cap", key=named)
     if item.cap is not None and not spec.cappable:
-        raise InvalidInput("items", "error.scoring_not_cappable", key=item.key)
+        raise InvalidInput("items", "error.scoring_not_cappable", key=named)
     parts = [p.strip() for p in item.applies_to.split(",") if p.strip()]
     if not parts or any(p not in SUBJECT_KINDS for p in parts):
-        raise InvalidInput("items", "error.scoring_applies_to", key=item.key, value=item.applies_to)
+        raise InvalidInput("items", "error.scoring_applies_to", key=named, value=item.applies_to[:60])

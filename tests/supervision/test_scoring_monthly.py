@@ -280,3 +280,30 @@ def test_two_managers_closing_at_once_close_it_once(engine: Engine, org_data: Si
     assert sorted(outcomes) == ["closed", "conflict"]
     with Session(engine) as s:
         assert len(s.exec(select(MonthClose)).all()) == 1
+
+
+def test_attendance_leaves_a_closed_month_alone(session: Session, org_data: SimpleNamespace) -> None:
+    from supervision import attendance
+    from supervision.attendance import AttendanceDay, DayCorrection, DayStatus
+
+    day = AttendanceDay(staff_id=org_data.staff, site_id=org_data.city, day=date(2026, 10, 14),
+                        status=DayStatus.LATE, late_minutes=20)
+    session.add(day)
+    session.flush()
+    scoring.close_month(session, actor=org_data.principals["manager"], month=OCT)
+    session.commit()
+    before = len(session.exec(select(ledger.LedgerEntry)).all())
+    # A correction by hand of a day in the closed month is refused, naming the month.
+    with pytest.raises(Conflict) as err:
+        attendance.correct_day(session, actor=org_data.principals["manager"], day_id=day.id or 0,
+                               correction=DayCorrection(status=DayStatus.ABSENT, reason="补录旷工"))
+    assert "2026-10" in err.value.message("en")
+    session.rollback()
+    # A recomputation of the closed month writes nothing to the ledger.
+    attendance.compute_days(session, actor=org_data.principals["manager"], start=date(2026, 10, 1),
+                            end=date(2026, 10, 31))
+    assert len(session.exec(select(ledger.LedgerEntry)).all()) == before
+    # November is open: the same computation scores its days.
+    attendance.compute_days(session, actor=org_data.principals["manager"], start=date(2026, 11, 1),
+                            end=date(2026, 11, 30))
+    assert len(session.exec(select(ledger.LedgerEntry)).all()) > before

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import ExitStack
+from datetime import datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -40,7 +41,7 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "supervisor_town": ("work-orders", "ledger", "duty-log"),
 }
 SITE_OF = {"officer": "MY", "officer_fc": "MY-FC", "manager_jy": "MY-JY", "supervisor_gx": "MY-GX",
-           "supervisor_town": "MY-FC-T01"}
+           "supervisor_town": "MY-FC-T01", "manager": "MY"}
 
 
 @pytest.fixture
@@ -137,3 +138,23 @@ def test_every_demo_account_sees_its_own_jurisdiction_filled(engine: Engine,
             login(client, username, settings.demo_password)
             home = client.get("/")
             assert 'href="/complaints/ratings?appeals=pending"' in home.text, f"{username} has no appeal to decide"
+        # Issue 12: every demo manager finds the past three months closed and published, ranked in their own
+        # jurisdiction; window staff find their own published score.
+        from supervision.scoring.demo import demo_months
+
+        today = datetime.now(settings.tz).date()
+        for username in ("manager", "manager_jy", "staff_town"):
+            token = client.post("/api/v1/auth/token", data={"username": username, "password": settings.demo_password})
+            headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+            for month in demo_months(today):
+                got = client.get(f"/api/v1/monthly-scores?month={month:%Y-%m}", headers=headers)
+                assert got.status_code == 200, got.text
+                view = got.json()
+                assert view["closed"] and view["published"], (username, month)
+                assert view["rows"], f"{username} sees no scores of {month:%Y-%m}"
+                if username == "staff_town":
+                    assert [r["subject_kind"] for r in view["rows"]] == ["staff"]
+                else:
+                    mine = paths[SITE_OF.get(username, "MY")]
+                    assert all(path_of[r["site_id"]].startswith(mine) for r in view["rows"]), username
+                    assert {r["subject_kind"] for r in view["rows"]} == {"staff", "window", "department"}

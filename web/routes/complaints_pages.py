@@ -511,7 +511,8 @@ async def finding_follow_up(request: Request, session: SessionDep, actor: Writer
         if target == "ledger":
             raw = _text(form, "points")
             try:
-                points = float(raw)
+                # Left empty: the points of the scoring rule set in force on the visit's day.
+                points = float(raw) if raw.strip() else None
             except ValueError:
                 raise InvalidInput("points", "error.invalid_value", detail=raw) from None
             complaints.finding_to_ledger(session, actor, finding_id, points=points, reason=_text(form, "reason"),

@@ -23,7 +23,7 @@ router = APIRouter(include_in_schema=False)
 Reader = Annotated[Principal, needs(Permission.LEDGER_READ)]
 Writer = Annotated[Principal, needs(Permission.LEDGER_READ, Permission.LEDGER_WRITE)]
 
-MANUAL_KINDS = ("late", "absent_half_day", "missed_sign_in", "off_post", "praise", "other")
+MANUAL_KINDS = ("late", "absent_half_day", "missed_sign_in", "off_post", "praise", "other", "bonus", "adjustment")
 
 
 def _page(request: Request, session: Session, actor: Principal, *, params: dict[str, Any],
