@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Sequence
-from datetime import date
+from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
 from supervision.scoring import MonthlyScore, closing_for, compute_month
+from supervision.settings import get_settings
 
 
 def monthly_finals(session: Session, *, months: Sequence[date], site_path: str, site_ids: Collection[int],
@@ -17,7 +18,7 @@ def monthly_finals(session: Session, *, months: Sequence[date], site_path: str, 
 
     A closed month gives its stored scores (the latest revision: an appeal's grant counts); an open one is
     computed from the ledger as it stands."""
-    today = date.today()
+    today = datetime.now(get_settings().tz).date()  # the centre's day, not the server's
     out: dict[tuple[str, int], list[float]] = defaultdict(list)
     wanted = set(site_ids)
     for month in months:
