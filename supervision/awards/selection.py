@@ -18,6 +18,7 @@ from supervision.errors import Conflict, NotFound
 from supervision.i18n import translate
 from supervision.models import Site, Staff, Window
 from supervision.pdffonts import cjk_font
+from supervision.settings import get_settings
 
 
 class SelectionIn(BaseModel):
@@ -152,7 +153,8 @@ def certificate_pdf(session: Session, *, actor: Principal, selection_id: int) ->
         y -= size + 30
     pdf.setFont(font, 14)
     pdf.drawString(70, 70, translate("awards.certificate_no", "zh-CN", number=chosen.certificate_no))
-    pdf.drawRightString(width - 70, 70, f"{site.name if site else ''}  {chosen.selected_at.date().isoformat()}")
+    day = chosen.selected_at.astimezone(get_settings().tz).date()  # the centre's day
+    pdf.drawRightString(width - 70, 70, f"{site.name if site else ''}  {day.isoformat()}")
     pdf.showPage()
     pdf.save()
     audit.record(session, actor, "awards.certificate", object_kind="award_selection", object_id=chosen.id,
