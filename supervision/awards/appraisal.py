@@ -201,21 +201,31 @@ def confirm(session: Session, *, actor: Principal, body: ConfirmIn, site_id: int
         raise NotFound("error.not_found_kind", kind="kind.staff", id=body.staff_id)
     figs = figures(session, year=body.year, site=site, people=people)
     suggested = suggest(list(figs.values()), settings)[body.staff_id]
-    grade = body.grade or suggested
-    reason = body.reason.strip()
+    return record_confirmation(
+        session, actor=actor, year=body.year, person=person, figures=figs[body.staff_id], suggested=suggested,
+        grade=body.grade or suggested, reason=body.reason, people_ids=[p.id for p in people if p.id is not None],
+        quota=excellent_quota(len(people), settings.excellent_quota), ip=ip)
+
+
+def record_confirmation(session: Session, *, actor: Principal, year: int, person: Staff, figures: Figures,
+                        suggested: Grade, grade: Grade, reason: str, people_ids: Sequence[int], quota: int,
+                        ip: str = "") -> Appraisal:
+    """Store a confirmed grade with the figures it rests on (`confirm` computes them; the demo reuses a view's)."""
+    actor.require(Permission.SCORING_MANAGE)
+    reason = reason.strip()
     if grade is not suggested and not reason:
         raise InvalidInput("reason", "error.appraisal_reason_needed")
-    stored = session.exec(select(Appraisal).where(col(Appraisal.year) == body.year,
-                                                  col(Appraisal.staff_id) == body.staff_id)).first()
+    stored = session.exec(select(Appraisal).where(col(Appraisal.year) == year,
+                                                  col(Appraisal.staff_id) == person.id)).first()
     if grade is Grade.EXCELLENT:
-        quota = excellent_quota(len(people), settings.excellent_quota)
         others = session.exec(select(Appraisal.staff_id).where(
-            col(Appraisal.year) == body.year, col(Appraisal.grade) == Grade.EXCELLENT.value,
-            col(Appraisal.staff_id).in_([p.id for p in people]), col(Appraisal.staff_id) != body.staff_id)).all()
+            col(Appraisal.year) == year, col(Appraisal.grade) == Grade.EXCELLENT.value,
+            col(Appraisal.staff_id).in_(list(people_ids)), col(Appraisal.staff_id) != person.id)).all()
         if len(others) >= quota:
             raise Conflict("error.appraisal_quota_full", quota=quota)
-    f = figs[body.staff_id]
-    row = stored or Appraisal(year=body.year, staff_id=body.staff_id, site_id=person.site_id, suggested=suggested)
+    f = figures
+    assert person.id is not None
+    row = stored or Appraisal(year=year, staff_id=person.id, site_id=person.site_id, suggested=suggested)
     before = row.grade
     for name, value in (("average", f.average), ("months", f.months), ("awards", f.awards),
                         ("days_late", f.days_late), ("days_absent", f.days_absent), ("leave_days", f.leave_days)):
@@ -225,8 +235,8 @@ def confirm(session: Session, *, actor: Principal, body: ConfirmIn, site_id: int
     session.add(row)
     session.flush()
     audit.record(session, actor, "appraisal.confirm", object_kind="appraisal", object_id=row.id,
-                 site_id=person.site_id, summary=f"{body.year} {person.name}",
-                 detail={"staff_id": body.staff_id, "grade": grade.value, "suggested": suggested.value,
+                 site_id=person.site_id, summary=f"{year} {person.name}",
+                 detail={"staff_id": person.id, "grade": grade.value, "suggested": suggested.value,
                          "before": before, "reason": reason}, ip=ip)
     return row
 
@@ -254,4 +264,4 @@ def export_workbook(view: YearView, locale: str) -> bytes:
 
 
 __all__ = ["AppraisalRow", "ConfirmIn", "Figures", "YearView", "confirm", "excellent_quota", "export_workbook",
-           "figures", "suggest", "year_view"]
+           "figures", "record_confirmation", "suggest", "year_view"]

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from supervision.access import SYSTEM, Principal
-from supervision.awards.appraisal import ConfirmIn, confirm, year_view
+from supervision.awards.appraisal import record_confirmation, year_view
 from supervision.awards.models import Appraisal, AwardSelection, CitizenVote, LeaderBallotCast, SubjectKind
 from supervision.awards.quarters import last_complete_quarter, quarter_key
 from supervision.awards.ranking import ranking
@@ -109,12 +109,18 @@ def _seed_appraisal(session: Session, site: Site, year: int) -> None:
     """Confirm the suggestion for the first few people of the centre; the others wait for the manager."""
     actor = _manager(site)
     _, people = _own(session, site)
-    ids = [p.id for p in people[:CONFIRMED] if p.id is not None]
+    chosen = people[:CONFIRMED]
+    ids = [p.id for p in chosen if p.id is not None]
     if not ids or session.exec(select(Appraisal.id).where(col(Appraisal.year) == year,
                                                           col(Appraisal.staff_id).in_(ids))).first() is not None:
         return
+    # One view of the year (twelve months scored once), not one per confirmation.
     view = year_view(session, actor=actor, year=year, site_id=site.id)
-    suggested = {r.staff_id: r.suggested for r in view.rows}
-    for staff_id in ids:
-        if staff_id in suggested:
-            confirm(session, actor=actor, body=ConfirmIn(year=year, staff_id=staff_id), site_id=site.id)
+    rows = {r.staff_id: r for r in view.rows}
+    everyone = [r.staff_id for r in view.rows]
+    for person in chosen:
+        row = rows.get(person.id or 0)
+        if row is not None:
+            record_confirmation(session, actor=actor, year=year, person=person, figures=row.figures,
+                                suggested=row.suggested, grade=row.suggested, reason="", people_ids=everyone,
+                                quota=view.quota)
