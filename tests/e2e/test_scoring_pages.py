@@ -61,3 +61,17 @@ def test_month_page_and_an_explanation_to_its_source(live_server: str, browser: 
     page.wait_for_selector("[data-testid=scoring-table]")
     assert "Monthly scores" in page.inner_text("main")
     context.close()
+
+
+def test_admin_reads_the_rule_versions_and_the_new_version_form(live_server: str, browser: Any) -> None:
+    context = browser.new_context(locale="zh-CN")
+    page = context.new_page()
+    _login(page, live_server, "admin")
+    page.goto(live_server + "/scoring/rules")
+    page.wait_for_selector("[data-testid=rule-version]")
+    assert "default-2026" in page.inner_text("main")
+    form = page.locator("[data-testid=rules-form]")
+    assert form.count() == 1
+    # Every item of the rules has its points, cap and subjects on the form.
+    assert form.locator("input[name^='points.']").count() >= 16
+    context.close()

@@ -112,9 +112,9 @@ def downgrade() -> None:
     keys = tuple(k for k, _, _ in _NEW_ITEMS)
     op.get_bind().execute(sa.text("DELETE FROM scoring_item WHERE key IN :keys")
                           .bindparams(sa.bindparam('keys', expanding=True)), {'keys': list(keys)})
-    with op.batch_alter_table('scoring_item', schema=None) as batch_op:
-        batch_op.drop_column('applies_to')
-    with op.batch_alter_table('scoring_rule_set', schema=None) as batch_op:
-        batch_op.drop_column('bonus_cap')
-        batch_op.drop_column('deduction_cap')
-        batch_op.drop_column('base')
+    # Plain ALTER TABLE … DROP COLUMN (SQLite 3.35+): a batch would copy scoring_rule_set, which scoring_item's
+    # foreign key refuses to see dropped.
+    op.drop_column('scoring_item', 'applies_to')
+    op.drop_column('scoring_rule_set', 'bonus_cap')
+    op.drop_column('scoring_rule_set', 'deduction_cap')
+    op.drop_column('scoring_rule_set', 'base')
