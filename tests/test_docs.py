@@ -11,6 +11,7 @@ from cameras.config import CameraSettings
 from cameras.vacancy import VacancySettings
 from complaints.settings import ComplaintsSettings
 from risk.settings import RiskSettings
+from supervision.awards.settings import AwardsSettings
 from supervision.duty.settings import DutySettings
 from supervision.leave.settings import LeaveSettings
 from supervision.scoring.appeals import AppealSettings
@@ -60,7 +61,7 @@ def test_every_setting_is_documented() -> None:
               ("SUPERVISION_CAMERAS_", VacancySettings),
               ("SUPERVISION_RISK_", RiskSettings), ("SUPERVISION_COMPLAINTS_", ComplaintsSettings),
               ("SUPERVISION_LEAVE_", LeaveSettings), ("SUPERVISION_DUTY_", DutySettings),
-              ("SUPERVISION_SCORING_", AppealSettings))
+              ("SUPERVISION_SCORING_", AppealSettings), ("SUPERVISION_AWARDS_", AwardsSettings))
     missing = [prefix + name.upper() for prefix, group in groups for name in group.model_fields
                if prefix + name.upper() not in DOCUMENTED]
     assert missing == []

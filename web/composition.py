@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 MIGRATION_PACKAGES: tuple[str, ...] = (
     "supervision", "supervision.leave", "cameras", "risk", "complaints", "supervision.duty", "supervision.attendance",
     "supervision.scoring",
+    "supervision.awards",
 )
 
 # The core's route modules, in the order they are mounted; each domain adds its own (web/domains/*.py).
@@ -44,6 +45,8 @@ CORE_ROUTE_MODULES: tuple[str, ...] = (
     "web.routes.appeals_pages",
     "web.routes.api_appeals",
     "web.routes.reports_pages",
+    "web.routes.awards_pages",
+    "web.routes.api_awards",
 )
 
 DOMAINS: tuple[str, ...] = ("web.domains.cameras", "web.domains.risk", "web.domains.complaints")
@@ -148,6 +151,10 @@ def seed_demo_everything(engine: Engine, settings: Settings, *, full: bool = Fal
 
     # After the scoring demo's closed months: appeals granted, refused and pending.
     seed_appeals_demo(engine, today=datetime.now(settings.tz).date())
+    from supervision.awards.demo import seed_awards_demo
+
+    # After the rosters (the duty leaders), the ledger of every domain (eligibility) and the monthly scores.
+    seed_awards_demo(engine, today=datetime.now(settings.tz).date())
     return [(a.username, a.role.value, a.site_name) for a in summary.accounts]
 
 
