@@ -3,11 +3,18 @@
 The web layer and the CLI use only the names below.
 """
 
+from cameras import evidence_messages as _evidence_messages  # noqa: F401  (registers the texts)
 from cameras import messages as _messages  # noqa: F401  (registers the texts)
 from cameras.config import CameraSettings, get_camera_settings
 from cameras.demo import DemoCameraService, demo_service_factory
 from cameras.discovery import discover
 from cameras.frames import MJPEG_BOUNDARY, FrameStale, Snapshot, check_fresh, latest_jpeg, live_jpegs
+from cameras.evidence import export_bundle as export_evidence
+from cameras.evidence import hold_event as hold_video_evidence
+from cameras.evidence import list_evidence as list_video_evidence
+from cameras.evidence import open_file as open_evidence_file
+from cameras.evidence import purge_expired as purge_expired_evidence
+from cameras.evidence import thumbnails as evidence_thumbnails
 from cameras.ingest import FRAMES, FrameRegistry
 from cameras.models import (
     AlertKind,
@@ -23,6 +30,7 @@ from cameras.models import (
     CameraUpdate,
     DeviceInfo,
     DiscoveredDevice,
+    EvidenceItemPublic,
     IngestLease,
     IngestWorker,
     PresenceState,
@@ -92,6 +100,7 @@ __all__ = [
     "DemoCameraService",
     "DeviceInfo",
     "DiscoveredDevice",
+    "EvidenceItemPublic",
     "FrameRegistry",
     "FrameStale",
     "IngestLease",
@@ -120,21 +129,27 @@ __all__ = [
     "discover",
     "discover_cameras",
     "evaluate_vacancies",
+    "evidence_thumbnails",
+    "export_evidence",
     "get_camera",
     "get_camera_settings",
     "get_zone",
+    "hold_video_evidence",
     "ingest_service_factory",
     "latest_jpeg",
     "list_alerts",
     "list_cameras",
     "list_post_zones",
+    "list_video_evidence",
     "list_video_events",
     "list_zones",
     "live_jpegs",
     "mark_silent_cameras",
+    "open_evidence_file",
     "open_password",
     "presence_timeline",
     "probe_camera",
+    "purge_expired_evidence",
     "probe_device",
     "record_live_view",
     "redact_uri",
