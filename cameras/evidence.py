@@ -380,15 +380,16 @@ def export_bundle(session: Session, actor: Principal, event_id: int, *, ip: str 
             manifest["chain"].append({name: (getattr(row, name).isoformat() if isinstance(getattr(row, name), datetime)
                                              else getattr(row, name)) for name in (*_CHAINED, "chain_hash", "key_id")})
             path = file_path(root, row.sha256)
-            entry = {"seq": row.seq, "kind": row.kind, "label": row.label, "sha256": row.sha256, "size": row.size,
+            entry: dict[str, Any] = {"seq": row.seq, "kind": row.kind, "label": row.label, "sha256": row.sha256, "size": row.size,
                      "captured_at": row.captured_at.isoformat(), "file": None, "state": "kept"}
             if row.purged_at is not None:
                 entry["state"] = "purged"
             elif not path.exists() or sha256_of(path) != row.sha256:
                 entry["state"] = "altered"
             else:
-                entry["file"] = f"files/{row.label}-{row.sha256}{SUFFIXES.get(row.kind, '')}"
-                zf.write(path, entry["file"])
+                arcname = f"files/{row.label}-{row.sha256}{SUFFIXES.get(row.kind, '')}"
+                entry["file"] = arcname
+                zf.write(path, arcname)
             manifest["files"].append(entry)
         zf.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2))
     audit.record(session, actor, "evidence.export", object_kind="video_event", object_id=event_id,
@@ -404,3 +405,63 @@ def verify_cli(engine: Engine | None = None) -> list[EvidenceProblem]:
         count = len(s.exec(select(EvidenceItem.id)).all())
     audit.record_now(engine, SYSTEM, "evidence.verify", summary=f"{count} items, {len(problems)} problems")
     return problems
+
+
+# --- the officer's queue ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    camera_id: int | None = None
+    site_id: int | None = None
+    kind: str | None = None
+    status: str | None = None
+
+
+def review_queue(session: Session, actor: Principal, flt: QueueFilter, *, limit: int = 300
+                 ) -> tuple[list[Any], dict[int, int], list[tuple[int, str]]]:
+    """Events of the jurisdiction, newest first, filtered by camera, site (its subtree), kind and status; with each
+    event's start-still item id (the thumbnail) and the cameras of the jurisdiction that have events (the filter)."""
+    from cameras.models import Camera, VideoEventKind, VideoEventStatus
+    from cameras.vacancy import _public
+    from supervision.models import Site
+
+    actor.require(Permission.CAMERAS_VIEW)
+    prefix = actor.site_path
+    if flt.site_id is not None:
+        site = session.get(Site, flt.site_id)
+        if site is None or not actor.covers_path(site.path):
+            raise NotFound("error.not_found_kind", kind="kind.site", id=flt.site_id)
+        prefix = site.path
+    stmt = (select(VideoEvent).join(Site, col(Site.id) == col(VideoEvent.site_id))
+            .where(col(Site.path).startswith(prefix, autoescape=True)))
+    if flt.camera_id is not None:
+        stmt = stmt.where(col(VideoEvent.camera_id) == flt.camera_id)
+    if flt.kind in {k.value for k in VideoEventKind}:
+        stmt = stmt.where(col(VideoEvent.kind) == VideoEventKind(flt.kind))
+    if flt.status in {k.value for k in VideoEventStatus}:
+        stmt = stmt.where(col(VideoEvent.status) == VideoEventStatus(flt.status))
+    rows = list(session.exec(stmt.order_by(col(VideoEvent.started_at).desc(), col(VideoEvent.id).desc())
+                             .limit(limit)).all())
+    cams = session.exec(select(Camera.id, Camera.name).join(Site, col(Site.id) == col(Camera.site_id))
+                        .where(col(Site.path).startswith(actor.site_path, autoescape=True),
+                               col(Camera.id).in_(select(VideoEvent.camera_id).distinct()))
+                        .order_by(col(Camera.name))).all()
+    return _public(session, rows), thumbnails(session, [int(r.id or 0) for r in rows]), \
+        [(int(c or 0), n) for c, n in cams]
+
+
+def thumbnail_file(session: Session, actor: Principal, event_id: int) -> Path:
+    """The start still of an event the actor may see (the queue's thumbnail; a view, not a download)."""
+    _event(session, actor, event_id)
+    item_id = thumbnails(session, [event_id]).get(event_id)
+    row = session.get(EvidenceItem, item_id) if item_id else None
+    path = file_path(evidence_dir(), row.sha256) if row is not None else None
+    if path is None or not path.exists():
+        raise NotFound("error.not_found_kind", kind="kind.evidence", id=event_id)
+    return path
+
+
+def is_held(session: Session, event_id: int) -> bool:
+    event = session.get(VideoEvent, event_id)
+    return bool(event is not None and event.legal_hold)
