@@ -269,3 +269,56 @@ class EvidenceRecorder:
                         col(CameraAlert.cleared_at).is_(None))).all():
                     alert.cleared_at = now
                     s.add(alert)
+
+
+def clip_units(clip: Path, start: datetime) -> list[Unit]:
+    """A recorded H.264 MP4 as the access units a camera would have sent (Annex-B), arriving from `start`."""
+    import av
+    from av.bitstream import BitStreamFilterContext
+
+    units: list[Unit] = []
+    with av.open(str(clip)) as container:
+        stream = container.streams.video[0]
+        annexb = BitStreamFilterContext("h264_mp4toannexb", stream)
+        for packet in container.demux(stream):
+            for out in annexb.filter(packet if packet.size else None):
+                if out.pts is None:
+                    continue
+                at = float(out.pts * stream.time_base)
+                units.append(Unit(bytes(out), bool(out.is_keyframe), at, start + timedelta(seconds=at)))
+    return units
+
+
+def seed_demo_evidence(engine: Engine, camera_id: int, clip: Path, *, settings: EvidenceSettings | None = None
+                       ) -> int:
+    """Demo: stills and a clip for each of the camera's events that has none, cut from the camera's own demo clip
+    the way the worker cuts them from its buffer (so the review pages show evidence at any hour). Idempotent."""
+    s = settings or get_evidence_settings()
+    root = evidence_dir(s)
+    with session_scope(engine) as session:
+        events = session.exec(select(VideoEvent).where(col(VideoEvent.camera_id) == camera_id)).all()
+        have = set(session.exec(select(EvidenceItem.event_id).where(
+            col(EvidenceItem.event_id).in_([e.id for e in events]))).all()) if events else set()
+    todo = [e for e in events if e.id not in have]
+    if not todo or not clip.exists():
+        return 0
+    logged = 0
+    for ev in todo:
+        units = clip_units(clip, ev.started_at)
+        keys = [u for u in units if u.key]
+        if not keys:
+            return 0
+        window = [u for u in units if u.pts < s.before_seconds + s.after_seconds]
+        items: list[NewItem] = []
+        for label, unit in (("start", keys[0]), ("middle", keys[len(keys) // 2]), ("end", keys[-1])):
+            sha, size = store_bytes(root, still_jpeg(unit))
+            items.append(NewItem(int(ev.id or 0), camera_id, EvidenceKind.STILL, label, sha, size, unit.wall))
+        root.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=root, prefix=".clip-", suffix=".mp4", delete=False) as tmp:
+            path = Path(tmp.name)
+        info = write_mp4(window, path)
+        sha, size = store_file(root, path)
+        items.append(NewItem(int(ev.id or 0), camera_id, EvidenceKind.CLIP, "clip", sha, size, window[0].wall,
+                             info.duration))
+        logged += len(log_items(engine, items))
+    return logged

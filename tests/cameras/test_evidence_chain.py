@@ -147,3 +147,31 @@ def test_confirming_an_event_holds_its_evidence(engine: Engine, org_data: Simple
     with Session(engine) as s:
         got = s.get(VideoEvent, eid)
         assert got is not None and got.legal_hold is True
+
+
+def test_demo_evidence_is_cut_from_the_demo_clip_once(engine: Engine, org_data: SimpleNamespace, root: Path,
+                                                      tmp_path: Path) -> None:
+    from cameras.demo import render_hall_clip
+    from cameras.evidence_capture import seed_demo_evidence
+    from tests.cameras.test_ingest import add_cameras
+
+    clip = render_hall_clip(tmp_path / "hall.mp4", seed=1, seconds=12)
+    cid = add_cameras(engine, org_data.city, ["rtsp://127.0.0.1:9/none"])[0]
+    with session_scope(engine, write=True) as s:
+        ev = VideoEvent(kind=VideoEventKind.POST_VACANT, site_id=org_data.city, camera_id=cid,
+                        started_at=utcnow() - timedelta(hours=3), ended_at=utcnow() - timedelta(hours=2))
+        s.add(ev)
+        s.flush()
+        eid = ev.id
+    assert seed_demo_evidence(engine, cid, clip) == 4
+    assert seed_demo_evidence(engine, cid, clip) == 0  # seeding twice: the same evidence
+    with Session(engine) as s:
+        rows = s.exec(select(EvidenceItem).where(col(EvidenceItem.event_id) == eid)).all()
+        assert sorted(r.label for r in rows) == ["clip", "end", "middle", "start"]
+        assert verify(s, root) == []
+    import av
+
+    clip_row = next(r for r in rows if r.label == "clip")
+    with av.open(str(file_path(root, clip_row.sha256))) as c:
+        assert c.streams.video[0].codec_context.name == "h264"
+        assert float(c.streams.video[0].duration * c.streams.video[0].time_base) == pytest.approx(12, abs=1.5)
