@@ -366,9 +366,9 @@ def register_demo_cameras(engine: Engine, cams: list[DemoCamera]) -> list[int]:
     """Register the virtual cameras in the demo organisation's halls, or point existing ones at them."""
     from sqlmodel import col, select
 
+    from cameras.evidence_capture import seed_demo_evidence
     from cameras.models import Camera, CameraCreate
     from cameras.service import probe_camera, register_camera
-    from cameras.evidence_capture import seed_demo_evidence
     from cameras.vacancy import seed_demo_events
     from cameras.zones import seed_demo_references, seed_demo_zones
     from supervision import crypto

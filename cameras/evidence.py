@@ -377,11 +377,12 @@ def export_bundle(session: Session, actor: Principal, event_id: int, *, ip: str 
     }
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:  # MP4 and JPEG do not compress further
         for row in rows:
-            manifest["chain"].append({name: (getattr(row, name).isoformat() if isinstance(getattr(row, name), datetime)
-                                             else getattr(row, name)) for name in (*_CHAINED, "chain_hash", "key_id")})
+            values = {name: getattr(row, name) for name in (*_CHAINED, "chain_hash", "key_id")}
+            manifest["chain"].append({k: v.isoformat() if isinstance(v, datetime) else v for k, v in values.items()})
             path = file_path(root, row.sha256)
-            entry: dict[str, Any] = {"seq": row.seq, "kind": row.kind, "label": row.label, "sha256": row.sha256, "size": row.size,
-                     "captured_at": row.captured_at.isoformat(), "file": None, "state": "kept"}
+            entry: dict[str, Any] = {
+                "seq": row.seq, "kind": row.kind, "label": row.label, "sha256": row.sha256, "size": row.size,
+                "captured_at": row.captured_at.isoformat(), "file": None, "state": "kept"}
             if row.purged_at is not None:
                 entry["state"] = "purged"
             elif not path.exists() or sha256_of(path) != row.sha256:

@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from fractions import Fraction
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
@@ -279,12 +280,13 @@ def clip_units(clip: Path, start: datetime) -> list[Unit]:
     units: list[Unit] = []
     with av.open(str(clip)) as container:
         stream = container.streams.video[0]
+        time_base = stream.time_base or Fraction(1, 90_000)
         annexb = BitStreamFilterContext("h264_mp4toannexb", stream)
         for packet in container.demux(stream):
             for out in annexb.filter(packet if packet.size else None):
                 if out.pts is None:
                     continue
-                at = float(out.pts * stream.time_base)
+                at = float(out.pts * time_base)
                 units.append(Unit(bytes(out), bool(out.is_keyframe), at, start + timedelta(seconds=at)))
     return units
 

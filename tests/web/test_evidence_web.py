@@ -97,7 +97,7 @@ def test_event_page_shows_stills_and_a_seekable_clip_and_downloads_are_audited(
 
 def test_a_changed_file_is_flagged_on_the_page_in_both_languages(
         logged_in: Login, engine: Engine, org_data: SimpleNamespace, units: list[Unit], tmp_path: Path) -> None:
-    eid, ids = make_event(engine, org_data.city, units, tmp_path)
+    eid, _ = make_event(engine, org_data.city, units, tmp_path)
     client, csrf = logged_in("officer")
     listed = client.get(f"/api/v1/video-events/{eid}/evidence").json()
     path = file_path(evidence_dir(), listed["data"][1]["sha256"])
