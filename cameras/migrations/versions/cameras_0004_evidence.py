@@ -18,6 +18,10 @@ depends_on = None
 def upgrade() -> None:
     if op.get_bind().dialect.name == 'postgresql':
         op.execute("ALTER TYPE alertkind ADD VALUE IF NOT EXISTS 'EVIDENCE_DISK_FULL'")
+    else:  # SQLite keeps the enum as a VARCHAR as long as its longest name
+        with op.batch_alter_table('camera_alert', schema=None) as batch_op:
+            batch_op.alter_column('kind', existing_type=sa.VARCHAR(length=7), existing_nullable=False,
+                                  type_=sa.Enum('OFFLINE', 'FROZEN', 'EVIDENCE_DISK_FULL', name='alertkind'))
     with op.batch_alter_table('video_event', schema=None) as batch_op:
         batch_op.add_column(sa.Column('legal_hold', sa.Boolean(), nullable=False, server_default=sa.false()))
     op.create_table('evidence_item',
@@ -52,3 +56,7 @@ def downgrade() -> None:
     with op.batch_alter_table('video_event', schema=None) as batch_op:
         batch_op.drop_column('legal_hold')
     # PostgreSQL cannot drop one value of an enum type; the unused 'EVIDENCE_DISK_FULL' stays.
+    if op.get_bind().dialect.name != 'postgresql':
+        with op.batch_alter_table('camera_alert', schema=None) as batch_op:
+            batch_op.alter_column('kind', existing_type=sa.VARCHAR(length=18), existing_nullable=False,
+                                  type_=sa.Enum('OFFLINE', 'FROZEN', name='alertkind'))
