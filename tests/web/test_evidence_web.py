@@ -29,19 +29,21 @@ from tests.web.conftest import bearer
 Login = Callable[[str], tuple[TestClient, str]]
 
 
-@pytest.fixture(scope="module")
-def units(tmp_path_factory: pytest.TempPathFactory) -> list[Unit]:
-    """Six seconds of real H.264 access units (1 s GOPs), as a camera sends them."""
-    raw = tmp_path_factory.mktemp("h264") / "cam.h264"
+def h264_units(directory: Path, seconds: int = 6) -> list[Unit]:
+    """Real H.264 access units (1 s GOPs, 25 fps), as a camera sends them, arriving from now on."""
+    raw = directory / "cam.h264"
     subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25",
-                    "-t", "6", "-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-bf", "0",
+                    "-t", str(seconds), "-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-bf", "0",
                     "-pix_fmt", "yuv420p", "-f", "h264", str(raw)], check=True, timeout=120)
     now = utcnow()
     with av.open(str(raw), format="h264") as container:
         packets = [bytes(p) for p in container.demux(video=0) if p.size]
-        keys = [i % 25 == 0 for i in range(len(packets))]
-    return [Unit(d, k, i / 25, now + timedelta(seconds=i / 25)) for i, (d, k) in enumerate(zip(packets, keys,
-                                                                                                strict=True))]
+    return [Unit(d, i % 25 == 0, i / 25, now + timedelta(seconds=i / 25)) for i, d in enumerate(packets)]
+
+
+@pytest.fixture(scope="module")
+def units(tmp_path_factory: pytest.TempPathFactory) -> list[Unit]:
+    return h264_units(tmp_path_factory.mktemp("h264"))
 
 
 def make_event(engine: Engine, site_id: int, units: list[Unit], tmp: Path, *, camera_id: int | None = None,
