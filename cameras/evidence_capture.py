@@ -62,7 +62,6 @@ class _Tracked:
     samples: list[tuple[datetime, bytes]] = field(default_factory=list)
     every: float = 20.0
     next_at: float = 0.0
-    clip_skipped: bool = False
 
     def sample(self, at: datetime, jpeg: bytes, now: float) -> None:
         self.samples.append((at, jpeg))
@@ -99,6 +98,7 @@ class EvidenceRecorder:
         self.free_space = free_space
         self.tracked: dict[int, _Tracked] = {}
         self.disk_full = False
+        self._no_clip: set[int] = set()  # events whose clip was refused (full disk) or failed: not tried again
         self.written = 0
         self.last_write_delay: float | None = None  # seconds from an event's opening to its start still
         self._stop = threading.Event()
@@ -137,6 +137,7 @@ class EvidenceRecorder:
             items.extend(self._due(ev, buf, now))
         done = log_items(self.engine, items) if items else []
         self.written += len(done)
+        self._no_clip &= {ev.id for ev in events}
         live = {ev.id for ev in events if ev.ended_at is None}
         for eid in [e for e in self.tracked if e not in live]:
             self.tracked.pop(eid, None)
@@ -174,14 +175,14 @@ class EvidenceRecorder:
                 if item is not None:
                     out.append(item)
                     self.last_write_delay = (utcnow() - ev.created_at).total_seconds()
-        if "clip" not in ev.labels and not (tracked and tracked.clip_skipped):
+        if "clip" not in ev.labels and ev.id not in self._no_clip:
             clip_end = ev.created_at + timedelta(seconds=self.s.after_seconds)
             if now >= clip_end and clip_end >= oldest:
                 item = self._clip(ev, buf, ev.created_at - timedelta(seconds=self.s.before_seconds), clip_end)
                 if item is not None:
                     out.append(item)
-                elif tracked is not None:
-                    tracked.clip_skipped = True
+                else:
+                    self._no_clip.add(ev.id)
         if tracked is not None and time.monotonic() >= tracked.next_at:
             unit = buf.key_near(now)
             if unit is not None:
@@ -213,11 +214,11 @@ class EvidenceRecorder:
                 sha, size = store_bytes(self.root, sample[1])
                 out.append(NewItem(ev.id, ev.camera_id, EvidenceKind.STILL, "middle", sha, size, sample[0]))
             else:
-                unit = buf.key_near(middle_at)
+                unit = _near(buf, middle_at)
                 item = self._still(ev, unit, "middle") if unit is not None else None
                 if item is not None:
                     out.append(item)
-        unit = buf.key_near(end_at)
+        unit = _near(buf, end_at)
         item = self._still(ev, unit, "end") if unit is not None else None
         if item is not None:
             out.append(item)
@@ -270,6 +271,17 @@ class EvidenceRecorder:
                         col(CameraAlert.cleared_at).is_(None))).all():
                     alert.cleared_at = now
                     s.add(alert)
+
+
+NEAR_SECONDS = 5.0
+"""A still shows the moment it is labelled with, give or take this (a key frame every 1–4 s)."""
+
+
+def _near(buf: ClipBuffer, at: datetime) -> Unit | None:
+    unit = buf.key_near(at)
+    if unit is None or abs((unit.wall - at).total_seconds()) > NEAR_SECONDS:
+        return None
+    return unit
 
 
 def clip_units(clip: Path, start: datetime) -> list[Unit]:
