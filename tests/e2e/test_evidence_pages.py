@@ -27,6 +27,8 @@ def test_the_clip_plays_and_seeks_in_the_browser(live_server: str, browser: Any,
     # The live server's own files: its database, its key and its evidence dir, as its worker would write them.
     var = sorted(tmp_path_factory.getbasetemp().glob("live*/var"), key=lambda p: p.stat().st_mtime)[-1]
     monkeypatch.setenv("SUPERVISION_VAR_DIR", str(var))
+    monkeypatch.delenv("SUPERVISION_SECRET_KEY", raising=False)  # the server signs with its key file, so do we
+    monkeypatch.delenv("SUPERVISION_PREVIOUS_SECRET_KEYS", raising=False)
     get_settings.cache_clear()
     get_evidence_settings.cache_clear()
     engine = make_engine(f"sqlite:///{var / 'supervision.db'}")
