@@ -430,7 +430,7 @@ def review_queue(session: Session, actor: Principal, flt: QueueFilter, *, limit:
     actor.require(Permission.CAMERAS_VIEW)
     prefix = actor.site_path
     if flt.site_id is not None:
-        site = session.get(Site, flt.site_id)
+        site = session.get(Site, flt.site_id) if 0 < flt.site_id < 2 ** 31 else None
         if site is None or not actor.covers_path(site.path):
             raise NotFound("error.not_found_kind", kind="kind.site", id=flt.site_id)
         prefix = site.path

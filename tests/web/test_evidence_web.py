@@ -157,3 +157,8 @@ def test_queue_has_thumbnails_newest_first_and_filters(
     assert f'data-event="{county}"' in theirs and f'data-event="{city}"' not in theirs
     assert county_client.get(f"/cameras/video-events/{city}/thumbnail.jpg").status_code == 404
     assert county_client.get(f"/cameras/video-events?site={org_data.city}").status_code == 404
+    # Junk in the filters: nothing found, never a server error.
+    assert client.get("/cameras/video-events?site=99999999999999999999").status_code == 404
+    junk = client.get("/cameras/video-events?camera=x&kind=nope&status=none&site=")
+    assert junk.status_code == 200 and f'data-event="{city}"' in junk.text
+    assert client.get("/cameras/video-events?status=%00").status_code == 422  # a NUL is refused by field
