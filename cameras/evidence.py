@@ -40,6 +40,7 @@ from supervision import audit, keys
 from supervision.access import SYSTEM, Permission, Principal
 from supervision.db import session_scope, utcnow
 from supervision.errors import NotFound
+from supervision.models import AuditEntry
 from supervision.scheduler import JobSpec, register_job
 from supervision.settings import get_settings
 
@@ -166,6 +167,11 @@ def append(session: Session, item: NewItem) -> EvidenceItem:
     row = EvidenceItem(**fields, chain_hash=item_hash(fields, key), key_id=key.id)
     session.add(row)
     session.flush()  # the unique seq: two workers appending at once, one of them fails here and tries again
+    # The audit log's sealed head guards the newest end of this chain: removing the newest rows leaves their
+    # audit entries behind, and `verify` compares the last one with the log.
+    audit.record(session, SYSTEM, "evidence.add", object_kind="evidence_item", object_id=row.seq,
+                 summary=f"{row.kind} {row.label}",
+                 detail={"event_id": row.event_id, "sha256": row.sha256, "chain_hash": row.chain_hash})
     return row
 
 
@@ -218,7 +224,19 @@ def verify(session: Session, root: Path | None = None, *, files: bool = True) ->
             if reason:
                 problems.append(EvidenceProblem(row.seq, row.id, row.event_id, reason))
         expected_seq, expected_prev = row.seq + 1, row.chain_hash
+    newest = session.exec(select(AuditEntry).where(col(AuditEntry.action) == "evidence.add")
+                          .order_by(col(AuditEntry.seq).desc()).limit(1)).first()
+    if newest is not None:
+        logged = int(newest.object_id) if newest.object_id.isdigit() else 0
+        if logged >= expected_seq:
+            problems.append(EvidenceProblem(logged, None, None, "evidence.problem.truncated"))
+        elif json.loads(newest.detail or "{}").get("chain_hash") not in (None, _hash_of(session, logged)):
+            problems.append(EvidenceProblem(logged, None, None, "evidence.problem.row_altered"))
     return problems
+
+
+def _hash_of(session: Session, seq: int) -> str | None:
+    return session.exec(select(EvidenceItem.chain_hash).where(col(EvidenceItem.seq) == seq)).first()
 
 
 def _file_problem(root: Path, sha: str) -> str:

@@ -84,6 +84,15 @@ def test_a_deleted_or_changed_row_breaks_the_chain(engine: Engine, org_data: Sim
         assert (5, "evidence.problem.row_altered") in [(p.seq, p.reason) for p in verify(s, root)]
 
 
+def test_removing_the_newest_rows_is_found_through_the_audit_log(engine: Engine, org_data: SimpleNamespace,
+                                                                  root: Path) -> None:
+    add_files(engine, root, make_event(engine, org_data.city))
+    with session_scope(engine, write=True) as s:
+        s.execute(delete(EvidenceItem).where(col(EvidenceItem.seq) >= 2))
+    with Session(engine) as s:
+        assert [(p.seq, p.reason) for p in verify(s, root)] == [(3, "evidence.problem.truncated")]
+
+
 def test_the_same_label_is_logged_once(engine: Engine, org_data: SimpleNamespace, root: Path) -> None:
     ev = make_event(engine, org_data.city)
     add_files(engine, root, ev, 1)
