@@ -3,10 +3,21 @@
 The web layer and the CLI use only the names below.
 """
 
+from cameras import evidence_messages as _evidence_messages  # noqa: F401  (registers the texts)
 from cameras import messages as _messages  # noqa: F401  (registers the texts)
 from cameras.config import CameraSettings, get_camera_settings
 from cameras.demo import DemoCameraService, demo_service_factory
 from cameras.discovery import discover
+from cameras.evidence import QueueFilter as VideoEventFilter
+from cameras.evidence import export_bundle as export_evidence
+from cameras.evidence import hold_event as hold_video_evidence
+from cameras.evidence import is_held as video_event_held
+from cameras.evidence import list_evidence as list_video_evidence
+from cameras.evidence import open_file as open_evidence_file
+from cameras.evidence import purge_expired as purge_expired_evidence
+from cameras.evidence import review_queue as video_event_queue
+from cameras.evidence import thumbnail_file as evidence_thumbnail
+from cameras.evidence import thumbnails as evidence_thumbnails
 from cameras.frames import MJPEG_BOUNDARY, FrameStale, Snapshot, check_fresh, latest_jpeg, live_jpegs
 from cameras.ingest import FRAMES, FrameRegistry
 from cameras.models import (
@@ -23,6 +34,7 @@ from cameras.models import (
     CameraUpdate,
     DeviceInfo,
     DiscoveredDevice,
+    EvidenceItemPublic,
     IngestLease,
     IngestWorker,
     PresenceState,
@@ -92,6 +104,7 @@ __all__ = [
     "DemoCameraService",
     "DeviceInfo",
     "DiscoveredDevice",
+    "EvidenceItemPublic",
     "FrameRegistry",
     "FrameStale",
     "IngestLease",
@@ -101,6 +114,7 @@ __all__ = [
     "PostZone",
     "PresenceState",
     "Snapshot",
+    "VideoEventFilter",
     "Zone",
     "ZoneCreate",
     "ZoneKind",
@@ -120,22 +134,29 @@ __all__ = [
     "discover",
     "discover_cameras",
     "evaluate_vacancies",
+    "evidence_thumbnail",
+    "evidence_thumbnails",
+    "export_evidence",
     "get_camera",
     "get_camera_settings",
     "get_zone",
+    "hold_video_evidence",
     "ingest_service_factory",
     "latest_jpeg",
     "list_alerts",
     "list_cameras",
     "list_post_zones",
     "list_video_events",
+    "list_video_evidence",
     "list_zones",
     "live_jpegs",
     "mark_silent_cameras",
+    "open_evidence_file",
     "open_password",
     "presence_timeline",
     "probe_camera",
     "probe_device",
+    "purge_expired_evidence",
     "record_live_view",
     "redact_uri",
     "register_camera",
@@ -147,7 +168,9 @@ __all__ = [
     "to_public",
     "update_camera",
     "update_zone",
+    "video_event_held",
     "video_event_public",
+    "video_event_queue",
     "video_events_readable",
     "zone_public",
 ]

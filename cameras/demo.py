@@ -366,6 +366,7 @@ def register_demo_cameras(engine: Engine, cams: list[DemoCamera]) -> list[int]:
     """Register the virtual cameras in the demo organisation's halls, or point existing ones at them."""
     from sqlmodel import col, select
 
+    from cameras.evidence_capture import seed_demo_evidence
     from cameras.models import Camera, CameraCreate
     from cameras.service import probe_camera, register_camera
     from cameras.vacancy import seed_demo_events
@@ -414,6 +415,9 @@ def register_demo_cameras(engine: Engine, cams: list[DemoCamera]) -> list[int]:
             seed_demo_references(s, int(row.id or 0), empty_post_jpeg(), get_settings().media_dir)
         with session_scope(engine, write=True) as s:
             seed_demo_events(s, int(row.id or 0))
+        # Evidence for those events, cut from the camera's own clip (files first, then short writes).
+        seed_demo_evidence(engine, int(row.id or 0),
+                           get_settings().var_dir / "media" / "demo" / f"hall{i % DEMO_CLIPS + 1}-{CLIP_VERSION}.mp4")
     logger.info("demo cameras registered: %s", ids)
     return ids
 

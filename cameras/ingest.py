@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from cameras.clipbuffer import ClipBuffer, with_parameter_sets
 from cameras.config import CameraSettings
 from cameras.health import THUMB_SIZE, FreezeDetector, StreamStats
 from cameras.onvif_client import redact_uri
@@ -162,6 +163,8 @@ class CameraReader(threading.Thread):
         self._container: Any = None
         # The camera's post zones (set by the worker); analysed on every analysed frame.
         self.zones = CameraZones()
+        # The camera's last minute of packets for event evidence (set by the worker; None: not kept).
+        self.clip_buffer: ClipBuffer | None = None
 
     def __repr__(self) -> str:
         return f"CameraReader({self.camera_id}, {redact_uri(self._uri)})"
@@ -221,6 +224,10 @@ class CameraReader(threading.Thread):
         self.state.opened = True
         self.state.last_error = ""
         last_live = 0.0
+        clip_buffer = self.clip_buffer
+        extradata = bytes(ctx.extradata or b"")
+        if clip_buffer is not None:
+            clip_buffer.reset()
         for packet in container.demux(stream):
             if self.stopping:
                 return
@@ -229,6 +236,10 @@ class CameraReader(threading.Thread):
             now = time.monotonic()
             key = bool(packet.is_keyframe)
             self.state.stats.on_packet(now, int(packet.size), key)
+            if clip_buffer is not None and packet.pts is not None and ctx.name == "h264":
+                data = bytes(packet)
+                clip_buffer.push(with_parameter_sets(data, extradata) if key else data, key,
+                                 float(packet.pts * packet.time_base))
             watched = self.registry.watched(self.camera_id)
             full = self.decode_all or watched
             ctx.skip_frame = "DEFAULT" if full else "NONKEY"

@@ -29,6 +29,7 @@ class CameraStatus(StrEnum):
 class AlertKind(StrEnum):
     OFFLINE = "offline"
     FROZEN = "frozen"
+    EVIDENCE_DISK_FULL = "evidence_disk_full"  # the evidence disk is below its free-space floor: no new clips
 
 
 class CameraProfile(BaseModel):
@@ -458,6 +459,8 @@ class VideoEvent(SQLModel, table=True):
     reviewed_by: str = Field(default="", max_length=80)
     reviewed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     ledger_entry_id: int | None = Field(default=None, foreign_key="ledger_entry.id")
+    # Legal hold (issue 13 §6): the evidence is never purged (confirmed, or a work order / notice refers to it).
+    legal_hold: bool = False
 
 
 class VideoEventReview(SQLModel):
@@ -488,3 +491,54 @@ class VideoEventPublic(BaseModel):
     review_reason: str = ""
     reviewed_at: datetime | None = None
     ledger_entry_id: int | None = None
+
+
+# --- evidence (issue 13 §6) -------------------------------------------------------------------------------------
+
+
+class EvidenceKind(StrEnum):
+    STILL = "still"  # a JPEG: the start, middle or end of the event
+    CLIP = "clip"  # an MP4 remuxed from the camera's own H.264 packets (no re-encoding)
+
+
+class EvidenceItem(SQLModel, table=True):
+    """One evidence file of a video event, in an append-only log chained by HMAC like the audit log.
+
+    The file lives under the evidence dir named by its sha256; `purged_at` (outside the chain) marks a file removed
+    by retention, whose row stays so the chain and the record of what existed stay whole.
+    """
+
+    __tablename__ = "evidence_item"
+    __table_args__ = (Index("ix_evidence_item_event", "event_id", "kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    seq: int = Field(sa_column=Column(Integer, nullable=False, unique=True))
+    event_id: int = Field(index=False)
+    camera_id: int | None = None
+    kind: str = Field(max_length=10)
+    label: str = Field(default="", max_length=10)  # start / middle / end for stills, "clip" for the clip
+    sha256: str = Field(max_length=64, index=True)
+    size: int
+    captured_at: datetime = Field(sa_column=_ts())  # the moment the file shows (a clip: its first frame)
+    duration_s: float = 0.0
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    prev_hash: str = Field(max_length=64)
+    chain_hash: str = Field(max_length=64)
+    key_id: str = Field(default="", max_length=40)
+    purged_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class EvidenceItemPublic(BaseModel):
+    id: int
+    seq: int
+    event_id: int
+    kind: str
+    label: str
+    sha256: str
+    size: int
+    captured_at: datetime
+    duration_s: float
+    created_at: datetime
+    purged: bool
+    altered: bool = False
+    url: str = ""

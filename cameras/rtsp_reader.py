@@ -31,6 +31,7 @@ from typing import Any
 import av
 from av.codec.context import Flags
 
+from cameras.clipbuffer import RtpClock
 from cameras.config import CameraSettings
 from cameras.ingest import CameraReader, FrameRegistry, StreamGarbageError, backoff_delay, luma_thumbnail
 from cameras.rtsp import RtspClient, RtspError, RtspUnsupportedError
@@ -163,6 +164,7 @@ class NativeCameraReader(CameraReader):
         self._analysed_at: deque[float] = deque()  # appended by the decode thread, moved into stats by the loop
         self._decode_failed = False
         self.skipped_keys = 0
+        self._rtp_clock = RtpClock()
 
     def __repr__(self) -> str:
         return f"NativeCameraReader({self.camera_id})"
@@ -267,6 +269,9 @@ class NativeCameraReader(CameraReader):
             self._generation += 1
             self._queue.clear()
             self._need_key = False
+        if self.clip_buffer is not None:
+            self.clip_buffer.reset()  # a new session's timestamps cannot be joined to the last one's
+            self._rtp_clock = RtpClock()
         async with asyncio.timeout(s.open_timeout_seconds):
             session = await client.open(self._on_unit)
         self.state.codec = "h264"
@@ -299,7 +304,9 @@ class NativeCameraReader(CameraReader):
         receiver = client.receiver
         assert receiver is not None
         self._now = now
-        receiver.collect_all = self.decode_all or self.registry.watched(self.camera_id)
+        # Every access unit is assembled while a clip buffer keeps them (not decoded: see _on_unit).
+        receiver.collect_all = (self.decode_all or self.registry.watched(self.camera_id)
+                                or self.clip_buffer is not None)
         client.drain()
         self._after_read(client, stream.clock, now, stream.keepalive_every)
 
@@ -337,7 +344,8 @@ class NativeCameraReader(CameraReader):
                 while not self.stopping:
                     receiver = client.receiver
                     assert receiver is not None
-                    receiver.collect_all = self.decode_all or self.registry.watched(self.camera_id)
+                    receiver.collect_all = (self.decode_all or self.registry.watched(self.camera_id)
+                                            or self.clip_buffer is not None)
                     with contextlib.suppress(TimeoutError):
                         client.receive_once()
                     self._now = now = time.monotonic()
@@ -362,6 +370,15 @@ class NativeCameraReader(CameraReader):
 
     def _on_unit(self, size: int, key: bool, data: bytes | None) -> None:
         self.state.stats.on_packet(self._now, size, key)
+        clip_buffer = self.clip_buffer
+        if clip_buffer is not None:
+            client = self._client
+            receiver = client.receiver if client is not None else None
+            ts = receiver._au_ts if receiver is not None else None  # the unit's RTP timestamp (still current)
+            if ts is not None:
+                clip_buffer.push(data, key, self._rtp_clock.seconds(ts))
+            if data is not None and not key and not (self.decode_all or self.registry.watched(self.camera_id)):
+                return  # assembled for the buffer only: key frames alone are decoded
         if data is None:
             return
         with self._qlock:

@@ -219,6 +219,7 @@ def review_event(session: Session, actor: Principal, event_id: int, data: VideoE
             reason=ledger.keyed_reason("ledger_reason.video_off_post", minutes=str(minutes), note=reason[:300]),
             source_kind="video", source_id=event.id, staff_id=event.staff_id, ip=ip)
         event.ledger_entry_id = entry.id
+        event.legal_hold = True  # confirmed: its evidence is kept past the retention (cameras.evidence)
     event.review_outcome = data.outcome
     event.review_reason = reason[:400]
     event.reviewed_by = actor.audit_name[:80]

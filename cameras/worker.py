@@ -25,7 +25,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
+from cameras.clipbuffer import ClipBuffer
 from cameras.config import CameraSettings, get_camera_settings
+from cameras.evidence import EvidenceSettings, get_evidence_settings
+from cameras.evidence_capture import EvidenceRecorder
 from cameras.frame_server import FrameServer
 from cameras.health import StatusTracker
 from cameras.ingest import FRAMES, CameraReader, FrameRegistry
@@ -47,6 +50,9 @@ from supervision.incidents import record_incident
 from supervision.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
+
+# The alerts the stream's status opens and clears (others, e.g. the evidence disk's, have their own owner).
+STREAM_ALERTS = (AlertKind.OFFLINE, AlertKind.FROZEN)
 
 # A reader stops this long before its lease expires, so clock skew between machines up to this is safe.
 LEASE_SAFETY_SECONDS = 2.0
@@ -82,7 +88,8 @@ class IngestService:
     def __init__(self, engine: Engine, settings: Settings | None = None,
                  stop_event: threading.Event | None = None, *, camera_settings: CameraSettings | None = None,
                  registry: FrameRegistry | None = None,
-                 serve_frames: bool = True, worker_id: str | None = None) -> None:
+                 serve_frames: bool = True, worker_id: str | None = None,
+                 evidence: EvidenceSettings | None = None) -> None:
         self.engine = engine
         self.settings = settings
         self.stop_event = stop_event or threading.Event()
@@ -95,6 +102,14 @@ class IngestService:
         self.frame_server = FrameServer(self.registry, self.cs) if serve_frames else None
         self._pending_start = 0
         self.last_error = ""
+        # Event evidence: each held camera's last minute in memory, and the thread that cuts stills and clips.
+        self.evidence_settings = evidence or get_evidence_settings()
+        self.evidence: EvidenceRecorder | None = None
+        if self.evidence_settings.enabled:
+            self.evidence = EvidenceRecorder(engine, self._clip_buffers, settings=self.evidence_settings)
+
+    def _clip_buffers(self) -> dict[int, ClipBuffer]:
+        return {cid: h.reader.clip_buffer for cid, h in list(self.held.items()) if h.reader.clip_buffer is not None}
 
     # --- lifecycle ---------------------------------------------------------------------------------
 
@@ -108,11 +123,15 @@ class IngestService:
                                frame_url=frame_url, capacity=self.cs.max_cameras_per_process))
         self._thread = threading.Thread(target=self._loop, name="ingest-leases", daemon=True)
         self._thread.start()
+        if self.evidence is not None:
+            self.evidence.start()
         logger.info("ingest worker %s started (capacity %d, frames at %s)", self.worker_id,
                     self.cs.max_cameras_per_process, frame_url or "in-process")
 
     def stop(self) -> None:
         self._own_stop.set()
+        if self.evidence is not None:
+            self.evidence.stop()
         if self._thread is not None:
             self._thread.join(timeout=10)
         self._stop_readers(list(self.held))
@@ -292,6 +311,9 @@ class IngestService:
                                             if cid in self.held else False)
         tracker = StatusTracker(self.cs.offline_after_seconds, self.cs.frozen_after_seconds,
                                 self.cs.recover_after_seconds, started_at=time.monotonic())
+        if self.evidence is not None:
+            es = self.evidence_settings
+            reader.clip_buffer = ClipBuffer(es.buffer_seconds, int(es.buffer_mb * 1024 * 1024))
         held = _Held(reader, tracker, camera, uri)
         held.valid_until = valid_until
         self.held[cid] = held
@@ -388,7 +410,8 @@ class IngestService:
 
     def _record_alerts(self, s: Session, cid: int, held: _Held, status: CameraStatus, now: Any) -> None:
         open_alerts = s.exec(select(CameraAlert).where(col(CameraAlert.camera_id) == cid,
-                                                       col(CameraAlert.cleared_at).is_(None))).all()
+                                                       col(CameraAlert.cleared_at).is_(None),
+                                                       col(CameraAlert.kind).in_(STREAM_ALERTS))).all()
         wanted = {CameraStatus.OFFLINE: AlertKind.OFFLINE, CameraStatus.FROZEN: AlertKind.FROZEN}.get(status)
         for alert in open_alerts:
             if alert.kind != wanted:

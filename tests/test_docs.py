@@ -8,6 +8,7 @@ from pathlib import Path
 from typer.main import get_command
 
 from cameras.config import CameraSettings
+from cameras.evidence import EvidenceSettings
 from cameras.vacancy import VacancySettings
 from complaints.settings import ComplaintsSettings
 from risk.settings import RiskSettings
@@ -58,7 +59,7 @@ def test_the_short_forms_of_a_row_are_read_as_the_readme_means_them() -> None:
 
 def test_every_setting_is_documented() -> None:
     groups = (("SUPERVISION_", Settings), ("SUPERVISION_CAMERA_", CameraSettings),
-              ("SUPERVISION_CAMERAS_", VacancySettings),
+              ("SUPERVISION_CAMERAS_", VacancySettings), ("SUPERVISION_EVIDENCE_", EvidenceSettings),
               ("SUPERVISION_RISK_", RiskSettings), ("SUPERVISION_COMPLAINTS_", ComplaintsSettings),
               ("SUPERVISION_LEAVE_", LeaveSettings), ("SUPERVISION_DUTY_", DutySettings),
               ("SUPERVISION_SCORING_", AppealSettings), ("SUPERVISION_AWARDS_", AwardsSettings))

@@ -35,6 +35,8 @@ keys_app = typer.Typer(help="The installation's keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 complaints_app = typer.Typer(help="Complaints: the statistics roll-up.", no_args_is_help=True)
 app.add_typer(complaints_app, name="complaints")
+evidence_app = typer.Typer(help="Video event evidence: the hash-chained evidence log.", no_args_is_help=True)
+app.add_typer(evidence_app, name="evidence")
 
 logger = logging.getLogger("supervision.cli")
 
@@ -229,6 +231,24 @@ def audit_verify() -> None:
         typer.echo(f"审计链断裂 / AUDIT CHAIN BROKEN at {broken}", err=True)
         raise typer.Exit(1)
     typer.echo(f"audit chain intact: {total} entries verified")
+
+
+@evidence_app.command("verify")
+def evidence_verify() -> None:
+    """Walk the evidence chain and re-hash every kept file; name each altered or missing item, exit 1 if any."""
+    from cameras.evidence import verify_cli
+    from supervision.i18n import translate
+
+    _setup_logging("WARNING")
+    settings = get_settings()
+    engine = make_engine(settings.effective_database_url)
+    problems = verify_cli(engine)
+    for p in problems:
+        typer.echo(f"证据已被改动 / EVIDENCE ALTERED: item #{p.seq} (event {p.event_id}): "
+                   f"{translate(p.reason, 'zh-CN')} / {translate(p.reason, 'en')}", err=True)
+    if problems:
+        raise typer.Exit(1)
+    typer.echo("evidence chain intact: every item and kept file verified")
 
 
 @keys_app.command("rotate")

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import anyio
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import RedirectResponse, StreamingResponse
+from fastapi.responses import FileResponse, RedirectResponse, StreamingResponse
 from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -18,7 +18,7 @@ from starlette.responses import Response
 
 import cameras
 from cameras import CameraCreate, CameraPublic, CameraStatus, CameraUpdate, DeviceInfo
-from cameras.models import VideoEventReview
+from cameras.models import VideoEventKind, VideoEventReview, VideoEventStatus
 from supervision import org
 from supervision.access import Permission, Principal
 from supervision.errors import Conflict, DeviceError, FieldProblem, InvalidInput, SupervisionError
@@ -231,10 +231,28 @@ def camera_list(
 def video_events_page(
     request: Request, session: SessionDep, actor: Viewer,
     open_only: Annotated[bool, Query(alias="open")] = False,
+    camera_id: Annotated[str, Query(alias="camera")] = "",
+    site_id: Annotated[str, Query(alias="site")] = "",
+    kind: str = "", status: str = "",
 ) -> Response:
-    """Video events of the jurisdiction (posts left vacant in office hours), newest first, for officers to review."""
-    rows = cameras.list_video_events(session, actor, open_only=open_only, limit=300)
-    return render(request, "cameras/video_events.html", {"events": rows, "open_only": open_only})
+    """The officer's queue: video events of the jurisdiction, newest first, with the start still as a thumbnail;
+    filtered by camera, centre, kind and status."""
+    if open_only and not status:
+        status = "open"
+    flt = cameras.VideoEventFilter(camera_id=_int(camera_id), site_id=_int(site_id), kind=kind or None,
+                                   status=status or None)
+    rows, thumbs, cams = cameras.video_event_queue(session, actor, flt, limit=300)
+    return render(request, "cameras/video_events.html", {
+        "events": rows, "open_only": open_only, "thumbs": thumbs, "filter": flt, "camera_options": cams,
+        "site_options": _options(session, actor)["site"], "kinds": [k.value for k in VideoEventKind],
+        "statuses": [s.value for s in VideoEventStatus]})
+
+
+@router.get("/cameras/video-events/{event_id}/thumbnail.jpg")
+def video_event_thumbnail(session: SessionDep, actor: Viewer, event_id: int) -> Response:
+    """The event's start still for the queue (a view of the event, as the page is; downloads go through the API)."""
+    path = cameras.evidence_thumbnail(session, actor, event_id)
+    return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"})
 
 
 @router.get("/cameras/video-events/{event_id}")
@@ -248,6 +266,9 @@ def _event_page(request: Request, session: Session, actor: Principal, event_id: 
                 status_code: int = 200) -> Response:
     event = cameras.video_event_public(session, actor, event_id)
     return render(request, "cameras/video_event.html", {
+        "evidence": cameras.list_video_evidence(session, actor, event_id),
+        "legal_hold": cameras.video_event_held(session, event_id),
+        "can_export": actor.can(Permission.LEDGER_WRITE),
         "event": event, "can_review": actor.can(Permission.LEDGER_WRITE) and event.review_outcome is None
         and event.ended_at is not None, "values": values or {}, "problems": problems or []},
         status_code=status_code)
