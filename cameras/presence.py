@@ -92,6 +92,8 @@ class ZoneBackgroundDetector:
     _previous: Floats | None = None
     _still_since: Floats | None = None
     last_share: float = 0.0
+    # The pixels (work size) that differed from the background in the last picture: cameras.queue counts its blobs.
+    last_differs: npt.NDArray[np.bool_] | None = None
 
     def _prepare(self, width: int, height: int) -> None:
         """Work out the crop and mask for this picture size (again when the camera changes resolution)."""
@@ -146,6 +148,7 @@ class ZoneBackgroundDetector:
         self._still_since[moved] = at
         self._previous = img
         differs = np.abs(img - self._background) > s.pixel_threshold
+        self.last_differs = differs
         share = float(differs[mask].mean()) if mask.any() else 0.0
         self.last_share = share
         seen = share >= s.occupied_share
