@@ -106,9 +106,6 @@ class MqttPublisher:
     """A thread with a paho client and a bounded queue: `submit` never blocks; QoS 1 acknowledged per message."""
 
     def __init__(self, settings: MqttSettings) -> None:
-        import paho.mqtt.client as mqtt
-        from paho.mqtt.enums import CallbackAPIVersion
-
         self.settings = settings
         self.broker = parse_url(settings.url)
         self._queue: queue.Queue[tuple[str, bytes]] = queue.Queue(maxsize=settings.queue_size)
@@ -117,8 +114,16 @@ class MqttPublisher:
         self.published = self.failed = self.dropped = 0
         self.last_error = ""
         self._last_warning = 0.0
+        self._client: Any = None
+        self._thread = threading.Thread(target=self._run, name="mqtt-publisher", daemon=True)
+
+    def _make_client(self) -> Any:
+        """The paho client, made and connected in the publisher's thread (its socket work never in the caller's)."""
+        import paho.mqtt.client as mqtt
+        from paho.mqtt.enums import CallbackAPIVersion
+
         client = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2,
-                             client_id=settings.client_id or "", protocol=mqtt.MQTTv311)
+                             client_id=self.settings.client_id or "", protocol=mqtt.MQTTv311)
         if self.broker.username:
             client.username_pw_set(self.broker.username, self.broker.password)
         if self.broker.tls:
@@ -126,20 +131,17 @@ class MqttPublisher:
         client.reconnect_delay_set(1, 30)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
-        self._client = client
-        self._thread = threading.Thread(target=self._run, name="mqtt-publisher", daemon=True)
+        client.connect_async(self.broker.host, self.broker.port, keepalive=30)
+        client.loop_start()
+        return client
 
     def start(self) -> None:
-        self._client.connect_async(self.broker.host, self.broker.port, keepalive=30)
-        self._client.loop_start()
         self._thread.start()
         logger.info("publishing video events to MQTT broker %s", self.broker.shown)
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
         self._thread.join(timeout)
-        self._client.loop_stop()
-        self._client.disconnect()
 
     def _on_connect(self, client: Any, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
         if getattr(reason, "is_failure", False):
@@ -174,6 +176,19 @@ class MqttPublisher:
         return True
 
     def _run(self) -> None:
+        try:
+            self._client = self._make_client()
+        except (OSError, ValueError) as exc:
+            self.last_error = exc.__class__.__name__
+            logger.error("MQTT client for %s could not start: %s", self.broker.shown, exc)
+            return
+        try:
+            self._publish_loop()
+        finally:
+            self._client.loop_stop()
+            self._client.disconnect()
+
+    def _publish_loop(self) -> None:
         while not self._stop.is_set():
             try:
                 topic_name, data = self._queue.get(timeout=0.5)
@@ -260,7 +275,7 @@ def _after_commit(session: Session) -> None:
         pub.submit(topic_name, payload)
 
 
-def _after_rollback(session: Session) -> None:
+def _after_rollback(session: Session, previous: object = None) -> None:
     session.info.pop(_PENDING, None)
 
 
