@@ -119,6 +119,17 @@ class ZoneBackgroundDetector:
         self._previous = img
         self._still_since = np.full(img.shape, at, dtype=np.float32)
 
+    def work_pixels(self, picture_share: float) -> float:
+        """How many pixels of the zone's work picture a share of the whole camera picture covers."""
+        x0, y0, x1, y1 = self._box
+        box = max(1, (x1 - x0) * (y1 - y0))
+        return picture_share * self._size[0] * self._size[1] * (self._work[0] * self._work[1]) / box
+
+    @property
+    def mask(self) -> npt.NDArray[np.bool_] | None:
+        """The polygon's mask over the work picture (None before the first picture)."""
+        return self._mask
+
     def crop(self, grey: Grey) -> Grey:
         if grey.shape[1] != self._size[0] or grey.shape[0] != self._size[1]:
             self._prepare(grey.shape[1], grey.shape[0])

@@ -61,9 +61,10 @@ class QueueSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SUPERVISION_CAMERA_QUEUE_", env_file=".env", extra="ignore")
 
     enabled: bool = Field(True, description="Count people in queue zones on every analysed frame")
-    person_share: float = Field(0.08, gt=0, le=1, description="Share of the queue zone one person covers")
-    min_blob_share: float = Field(0.025, gt=0, le=1,
-                                  description="A blob smaller than this share of the zone is not a person")
+    person_share: float = Field(0.02, gt=0, le=1, description="Share of the whole picture one standing person "
+                                "covers (a hall camera at 640×360: about 0.02; a close view more)")
+    min_person: float = Field(0.35, gt=0, le=1,
+                              description="A blob smaller than this part of a person is not counted")
     hold_seconds: float = Field(3.0, ge=0, le=600, description="A new count must hold this long to be taken")
     refresh_seconds: float = Field(30.0, ge=1, le=600,
                                    description="A worker writes an unchanged count again this often")
@@ -71,25 +72,24 @@ class QueueSettings(BaseSettings):
                                  description="An older count is not used (its worker stopped)")
 
 
-def count_blobs(differs: npt.NDArray[np.bool_], mask: npt.NDArray[np.bool_], person_share: float,
-                min_blob_share: float) -> int:
+def count_blobs(differs: npt.NDArray[np.bool_], mask: npt.NDArray[np.bool_], person_pixels: float,
+                min_person: float) -> int:
     """People in a zone from its changed pixels: blobs of a person's size count one, larger ones their area."""
-    area = int(mask.sum())
-    if area == 0:
+    if not mask.any():
         return 0
     changed = (differs & mask).astype(np.uint8)
     # Join a person's parts (head, torso, legs split by a counter's edge) and drop speckles of noise.
     opened = cv2.morphologyEx(changed, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
     closed = cv2.morphologyEx(opened, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
     n, _, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
-    person = max(1.0, person_share * area)
-    smallest = min_blob_share * area
-    people = 0
-    for i in range(1, n):
-        blob = float(stats[i, cv2.CC_STAT_AREA])
-        if blob >= smallest:
-            people += max(1, round(blob / person))
-    return people
+    person = max(1.0, person_pixels)
+    blobs = [float(stats[i, cv2.CC_STAT_AREA]) for i in range(1, n)]
+    found = [b for b in blobs if b >= min_person * person]
+    if not found:
+        return 0
+    # People by area: a person split in two by a counter's edge or a dark coat is still one, three standing
+    # shoulder to shoulder are three; each separate blob is at least one.
+    return max(len([b for b in found if b >= 0.75 * person]), round(sum(found) / person), 1)
 
 
 @dataclass
@@ -115,11 +115,13 @@ class QueueCounter:
 
     def raw(self, grey: Grey, at: float) -> int | None:
         """The count in this picture alone (None: the detector does not know the empty zone yet)."""
+        # While people are counted the background learns nothing (a queue standing still is not the empty hall).
         seen = self.detector.observe(grey, at, occupied_now=bool(self.count))
-        if seen is None or self.detector.last_differs is None or self.detector._mask is None:
+        mask = self.detector.mask
+        if seen is None or self.detector.last_differs is None or mask is None:
             return None
-        return count_blobs(self.detector.last_differs, self.detector._mask, self.settings.person_share,
-                           self.settings.min_blob_share)
+        return count_blobs(self.detector.last_differs, mask, self.detector.work_pixels(self.settings.person_share),
+                           self.settings.min_person)
 
     def update(self, grey: Grey, at: float) -> int | None:
         """Feed one picture; return the new count when it changed (held long enough)."""
