@@ -30,7 +30,6 @@ from cameras.models import (
     Zone,
     ZoneCount,
     ZoneKind,
-    ZonePresence,
 )
 from cameras.queue import QueueCounter, QueueSettings, count_blobs, evaluate_queue_alerts, queue_alert_wanted
 from cameras.worker import IngestService
@@ -186,7 +185,8 @@ def test_a_queue_while_a_window_is_vacant_opens_and_closes_when_either_ends(engi
     assert evaluate_queue_alerts(engine, now=at(10, 9)) == (0, 1)
     events = _queue_events(engine)
     assert [(e.started_at, e.ended_at, e.status) for e in events] == [
-        (at(10, 2), at(10, 6), VideoEventStatus.PENDING_REVIEW), (at(10, 8), at(10, 9), VideoEventStatus.PENDING_REVIEW)]
+        (at(10, 2), at(10, 6), VideoEventStatus.PENDING_REVIEW),
+        (at(10, 8), at(10, 9), VideoEventStatus.PENDING_REVIEW)]
 
 
 def test_vacant_presence_counts_only_in_office_hours_but_a_vacancy_event_always(engine: Engine,
