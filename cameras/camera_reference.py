@@ -91,7 +91,7 @@ def set_camera_reference(session: Session, actor: Principal, camera_id: int, *, 
     be; the tamper checks compare with it from the worker's next lease round. Audited."""
     actor.require(Permission.ZONES_MANAGE)
     camera = get_camera(session, actor, camera_id)
-    row, before = store_camera_reference(session, int(camera.id or 0), jpeg, media_dir, taken_by=actor.audit_name)
+    row, before = store_camera_reference(session, int(camera.id or 0), jpeg, media_dir, taken_by=actor.name)
     audit.record(session, actor, "camera.tamper_reference", object_kind="camera", object_id=camera.id,
                  site_id=camera.site_id, summary=camera.name, detail={"before": before, "after": row.sha256}, ip=ip)
     return row
@@ -171,3 +171,37 @@ def demo_references(session: Session, camera_id: int, jpeg: bytes, media_dir: Pa
         return False
     store_camera_reference(session, camera_id, jpeg, media_dir, taken_by="demo")
     return True
+
+
+def seed_demo_alerts(session: Session, camera_id: int, jpeg: bytes, media_dir: Path) -> int:
+    """Demo: the camera's reference still (the empty hall), and on the last days a tamper finding (alert and
+    event, ended) and a queue while a window stood vacant on its queue zone; once per camera (idempotent)."""
+    from datetime import timedelta
+
+    from cameras.models import Camera, Zone, ZoneKind
+
+    made = int(demo_references(session, camera_id, jpeg, media_dir))
+    camera = session.get(Camera, camera_id)
+    if camera is None:
+        return made
+    seeded = session.exec(select(VideoEvent.id).where(col(VideoEvent.camera_id) == camera_id, col(
+        VideoEvent.kind).in_([VideoEventKind.TAMPER, VideoEventKind.QUEUE_VACANT]))).first()
+    if seeded is not None:
+        return made
+    day = utcnow().replace(hour=2, minute=0, second=0, microsecond=0) - timedelta(days=1)  # 10:00 in China
+    start = day + timedelta(minutes=13 + camera_id % 20)
+    session.add(CameraAlert(camera_id=camera_id, site_id=camera.site_id, kind=AlertKind.TAMPER, started_at=start,
+                            cleared_at=start + timedelta(minutes=4), detail=TAMPER_DETAIL.format("covered")))
+    session.add(VideoEvent(kind=VideoEventKind.TAMPER, status=VideoEventStatus.PENDING_REVIEW,
+                           site_id=camera.site_id, camera_id=camera_id, post_id=camera.post_id, started_at=start,
+                           ended_at=start + timedelta(minutes=4)))
+    made += 1
+    queue = session.exec(select(Zone).where(col(Zone.camera_id) == camera_id, col(Zone.kind) == ZoneKind.QUEUE)
+                         .order_by(col(Zone.id))).first()
+    if queue is not None:
+        begin = day + timedelta(hours=1, minutes=7 + camera_id % 15)
+        session.add(VideoEvent(kind=VideoEventKind.QUEUE_VACANT, status=VideoEventStatus.PENDING_REVIEW,
+                               site_id=camera.site_id, camera_id=camera_id, zone_id=queue.id, started_at=begin,
+                               ended_at=begin + timedelta(minutes=6)))
+        made += 1
+    return made

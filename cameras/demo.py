@@ -366,6 +366,7 @@ def register_demo_cameras(engine: Engine, cams: list[DemoCamera]) -> list[int]:
     """Register the virtual cameras in the demo organisation's halls, or point existing ones at them."""
     from sqlmodel import col, select
 
+    from cameras.camera_reference import seed_demo_alerts
     from cameras.models import Camera, CameraCreate
     from cameras.service import probe_camera, register_camera
     from cameras.vacancy import seed_demo_events
@@ -414,6 +415,8 @@ def register_demo_cameras(engine: Engine, cams: list[DemoCamera]) -> list[int]:
             seed_demo_references(s, int(row.id or 0), empty_post_jpeg(), get_settings().media_dir)
         with session_scope(engine, write=True) as s:
             seed_demo_events(s, int(row.id or 0))
+        with session_scope(engine, write=True) as s:
+            seed_demo_alerts(s, int(row.id or 0), empty_post_jpeg(), get_settings().media_dir)
     logger.info("demo cameras registered: %s", ids)
     return ids
 

@@ -362,6 +362,7 @@ add_messages({
                                   "Camera turned away (the scene no longer matches the reference still)"),
     "video_event.kind.tamper": ("摄像机遮挡/移动", "Camera tampered with"),
     "video_event.kind.queue_vacant": ("有人排队但窗口空岗", "Queue while a window is vacant"),
+    "video_event.outcome.confirmed_finding": ("确认(属实,不计个人分)", "Confirmed (true; no one's score changes)"),
     "tamper.title": ("防遮挡检测", "Tamper checks"),
     "tamper.state": ("当前状态", "Now"),
     "tamper.none": ("正常", "normal"),

@@ -61,8 +61,9 @@ class QueueSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SUPERVISION_CAMERA_QUEUE_", env_file=".env", extra="ignore")
 
     enabled: bool = Field(True, description="Count people in queue zones on every analysed frame")
-    person_share: float = Field(0.02, gt=0, le=1, description="Share of the whole picture one standing person "
-                                "covers (a hall camera at 640×360: about 0.02; a close view more)")
+    person_share: float = Field(0.007, gt=0, le=1, description="Share of the whole picture one standing person "
+                                "covers: about 0.007 for a hall camera mounted high (25×65 px of 640×360, the "
+                                "demo hall); a close view far more (the labelled footage: 0.1)")
     min_person: float = Field(0.35, gt=0, le=1,
                               description="A blob smaller than this part of a person is not counted")
     hold_seconds: float = Field(3.0, ge=0, le=600, description="A new count must hold this long to be taken")
