@@ -136,7 +136,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     labels = json.loads(args.footage.with_name(args.footage.stem + ".labels.json").read_text())
-    frames, decode_ms = compare.key_frames(args.footage)
+    frames, decode_s = compare.key_frames(args.footage)
     polygon = [(float(x), float(y)) for x, y in labels["post_roi_normalized"]]
     roi = bounding_box(polygon, frames[0][1].shape[1], frames[0][1].shape[0])
     small = [(t, cv2.resize(g, (640, 360), interpolation=cv2.INTER_AREA)) for t, g in frames]
@@ -145,6 +145,7 @@ def main() -> None:
                    f"OpenCV {cv2.__version__}",
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "frames": len(frames),
+        "decode_ms_per_frame": 1000 * decode_s,
         "tamper": tamper_rows(frames, roi),
         "tamper_640x360_cpu_ms": tamper_rows(small, roi)[0]["cpu_ms_per_frame"],
         "queue": queue_rows(frames, labels, roi),

@@ -123,7 +123,7 @@ def list_alerts(
     open_only: Annotated[bool, Query(description="Only alerts not cleared yet")] = True,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Page[CameraAlertPublic]:
-    """Offline and frozen alerts of the caller's jurisdiction, newest first."""
+    """Offline, frozen and tamper alerts (covered, blurred, turned away) of the caller's jurisdiction, newest first."""
     rows = cameras.list_alerts(session, actor, open_only=open_only, limit=limit)
     return Page[CameraAlertPublic](data=rows, count=len(rows))
 
