@@ -169,7 +169,7 @@ def demo_references(session: Session, camera_id: int, jpeg: bytes, media_dir: Pa
     """Demo: the rendered empty hall as the camera's reference still (once; idempotent)."""
     if session.get(CameraReference, camera_id) is not None:
         return False
-    store_camera_reference(session, camera_id, jpeg, media_dir, taken_by="demo")
+    store_camera_reference(session, camera_id, jpeg, media_dir)  # by nobody: the demo took it
     return True
 
 
