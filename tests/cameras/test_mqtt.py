@@ -202,3 +202,28 @@ def test_the_status_is_under_the_api_for_admins(app_client: TestClient, org_data
     assert body["enabled"] is True and body["broker"] == "127.0.0.1:1883" and body["topic_prefix"] == prefix
     assert "password" not in reply.text
     assert app_client.get("/api/v1/mqtt/status", headers=bearer(app_client, "officer")).status_code == 403
+
+
+def test_vacancy_and_queue_events_from_the_jobs_are_published(engine: Engine, org_data: SimpleNamespace,
+                                                              published: tuple[str, Subscriber]) -> None:
+    from cameras.models import PresenceState
+    from cameras.queue import evaluate_queue_alerts
+    from cameras.vacancy import evaluate_vacancies
+    from tests.cameras.test_queue import _count, _hall, _presence, at
+
+    prefix, sub = published
+    h = _hall(engine, org_data)
+    _presence(engine, h.post, PresenceState.VACANT, at(10, 0))
+    assert evaluate_vacancies(engine, now=at(10, 20), threshold=timedelta(minutes=15)) == (1, 0)
+    [(topic, vacant)] = sub.take(1)
+    assert topic == f"{prefix}/MY/{h.camera}/post_vacant" and vacant["action"] == "opened"
+    assert vacant["staff_id"] == org_data.staff and vacant["started_at"].startswith("2026-12-07T02:00")
+    _count(engine, h.queue, 4, at(10, 20))
+    assert evaluate_queue_alerts(engine, now=at(10, 20)) == (1, 0)
+    [(topic, queue_event)] = sub.take(1)
+    assert topic == f"{prefix}/MY/{h.camera}/queue_vacant" and queue_event["zone_id"] == h.queue
+    _presence(engine, h.post, PresenceState.OCCUPIED, at(10, 25))
+    assert evaluate_queue_alerts(engine, now=at(10, 25)) == (0, 1)
+    assert evaluate_vacancies(engine, now=at(10, 25), threshold=timedelta(minutes=15)) == (0, 1)
+    closed = {m["kind"]: m for _, m in sub.take(2)}
+    assert closed["queue_vacant"]["action"] == closed["post_vacant"]["action"] == "closed"
