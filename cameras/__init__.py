@@ -5,6 +5,7 @@ The web layer and the CLI use only the names below.
 
 from cameras import evidence_messages as _evidence_messages  # noqa: F401  (registers the texts)
 from cameras import messages as _messages  # noqa: F401  (registers the texts)
+from cameras.camera_reference import camera_frame, camera_reference_public, set_camera_reference
 from cameras.config import CameraSettings, get_camera_settings
 from cameras.demo import DemoCameraService, demo_service_factory
 from cameras.discovery import discover
@@ -30,6 +31,7 @@ from cameras.models import (
     CameraHealthPublic,
     CameraProfile,
     CameraPublic,
+    CameraReferencePublic,
     CameraStatus,
     CameraUpdate,
     DeviceInfo,
@@ -38,6 +40,7 @@ from cameras.models import (
     IngestLease,
     IngestWorker,
     PresenceState,
+    QueueStatePublic,
     Zone,
     ZoneCreate,
     ZoneKind,
@@ -46,7 +49,10 @@ from cameras.models import (
     ZonePublic,
     ZoneUpdate,
 )
+from cameras.mqtt import MqttStatus
+from cameras.mqtt import status as mqtt_status
 from cameras.onvif_client import OnvifDevice, describe_device, redact_uri
+from cameras.queue import evaluate_queue_alerts, queue_states
 from cameras.service import (
     camera_status,
     delete_camera,
@@ -98,6 +104,7 @@ __all__ = [
     "CameraHealthPublic",
     "CameraProfile",
     "CameraPublic",
+    "CameraReferencePublic",
     "CameraSettings",
     "CameraStatus",
     "CameraUpdate",
@@ -110,9 +117,11 @@ __all__ = [
     "IngestLease",
     "IngestService",
     "IngestWorker",
+    "MqttStatus",
     "OnvifDevice",
     "PostZone",
     "PresenceState",
+    "QueueStatePublic",
     "Snapshot",
     "VideoEventFilter",
     "Zone",
@@ -122,6 +131,8 @@ __all__ = [
     "ZonePresencePublic",
     "ZonePublic",
     "ZoneUpdate",
+    "camera_frame",
+    "camera_reference_public",
     "camera_status",
     "check_fresh",
     "create_zone",
@@ -133,6 +144,7 @@ __all__ = [
     "device_error_fields",
     "discover",
     "discover_cameras",
+    "evaluate_queue_alerts",
     "evaluate_vacancies",
     "evidence_thumbnail",
     "evidence_thumbnails",
@@ -152,17 +164,20 @@ __all__ = [
     "live_jpegs",
     "mark_silent_cameras",
     "open_evidence_file",
+    "mqtt_status",
     "open_password",
     "presence_timeline",
     "probe_camera",
     "probe_device",
     "purge_expired_evidence",
+    "queue_states",
     "record_live_view",
     "redact_uri",
     "register_camera",
     "review_video_event",
     "run_worker",
     "seal_password",
+    "set_camera_reference",
     "set_reference",
     "site_and_hall_names",
     "to_public",

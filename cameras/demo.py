@@ -367,6 +367,7 @@ def register_demo_cameras(engine: Engine, cams: list[DemoCamera]) -> list[int]:
     from sqlmodel import col, select
 
     from cameras.evidence_capture import seed_demo_evidence
+    from cameras.camera_reference import seed_demo_alerts
     from cameras.models import Camera, CameraCreate
     from cameras.service import probe_camera, register_camera
     from cameras.vacancy import seed_demo_events
@@ -418,6 +419,8 @@ def register_demo_cameras(engine: Engine, cams: list[DemoCamera]) -> list[int]:
         # Evidence for those events, cut from the camera's own clip (files first, then short writes).
         seed_demo_evidence(engine, int(row.id or 0),
                            get_settings().var_dir / "media" / "demo" / f"hall{i % DEMO_CLIPS + 1}-{CLIP_VERSION}.mp4")
+        with session_scope(engine, write=True) as s:
+            seed_demo_alerts(s, int(row.id or 0), empty_post_jpeg(), get_settings().media_dir)
     logger.info("demo cameras registered: %s", ids)
     return ids
 

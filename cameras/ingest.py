@@ -22,6 +22,8 @@ from cameras.config import CameraSettings
 from cameras.health import THUMB_SIZE, FreezeDetector, StreamStats
 from cameras.onvif_client import redact_uri
 from cameras.presence import CameraZones
+from cameras.queue import CameraQueues
+from cameras.tamper import CameraTamper
 from supervision.db import utcnow
 
 logger = logging.getLogger(__name__)
@@ -165,6 +167,9 @@ class CameraReader(threading.Thread):
         self.zones = CameraZones()
         # The camera's last minute of packets for event evidence (set by the worker; None: not kept).
         self.clip_buffer: ClipBuffer | None = None
+        # The camera's tamper checks and queue counts (set by the worker); also on every analysed frame.
+        self.tamper = CameraTamper()
+        self.queues = CameraQueues()
 
     def __repr__(self) -> str:
         return f"CameraReader({self.camera_id}, {redact_uri(self._uri)})"
@@ -270,13 +275,16 @@ class CameraReader(threading.Thread):
         self.analyse_zones(frame, now)
 
     def analyse_zones(self, frame: Any, now: float) -> None:
-        """Presence in the camera's post zones on this frame (nothing to do for a camera without zones)."""
-        if not self.zones:
+        """Presence in the post zones, tamper checks and queue counts on this frame (each only when configured)."""
+        parts = [p for p in (self.zones, self.tamper, self.queues) if p]
+        if not parts:
             return
-        try:
-            self.zones.analyse(luma_plane(frame), now, utcnow())
-        except Exception:  # a zone's analysis must never end the camera's stream
-            logger.exception("camera %s: zone analysis failed", self.camera_id)
+        grey, wall = luma_plane(frame), utcnow()
+        for part in parts:
+            try:
+                part.analyse(grey, now, wall)
+            except Exception:  # an analysis must never end the camera's stream
+                logger.exception("camera %s: %s failed", self.camera_id, type(part).__name__)
 
 
 PROTOCOL_WHITELIST = "tcp,udp,rtp,rtsp,rtsps,tls,http,https,httpproxy,crypto"

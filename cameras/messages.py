@@ -354,4 +354,42 @@ add_messages({
         "Opened when a post zone stays empty longer than the set minutes in office hours (a working day, outside "
         "lunch, its staff member not on leave or a trip); nothing counts towards a score before an officer confirms.",
     ),
+    # --- tamper, queue while vacant, MQTT (issue 13 §4, §5, §8) ---
+    "camera.alert.tamper": ("摄像机被遮挡或移动", "Camera tampered with"),
+    "camera.tamper.covered": ("镜头被遮挡(画面过暗或单一)", "Lens covered (the picture is dark or uniform)"),
+    "camera.tamper.blurred": ("画面模糊(失焦或镜头被涂抹)", "Picture blurred (out of focus or smeared)"),
+    "camera.tamper.turned_away": ("摄像机被转向(画面与参考图不符)",
+                                  "Camera turned away (the scene no longer matches the reference still)"),
+    "video_event.kind.tamper": ("摄像机遮挡/移动", "Camera tampered with"),
+    "video_event.kind.queue_vacant": ("有人排队但窗口空岗", "Queue while a window is vacant"),
+    "video_event.outcome.confirmed_finding": ("确认(属实,不计个人分)", "Confirmed (true; no one's score changes)"),
+    "tamper.title": ("防遮挡检测", "Tamper checks"),
+    "tamper.state": ("当前状态", "Now"),
+    "tamper.none": ("正常", "normal"),
+    "tamper.reference": ("场景参考图", "Reference still"),
+    "tamper.reference_none": ("未拍摄(只检测遮挡,不检测模糊和转向)",
+                              "none (only a covered lens is found, not blur or a turned camera)"),
+    "tamper.reference_take": ("重新拍摄场景参考图", "Take the reference still again"),
+    "tamper.reference_saved": ("已保存场景参考图,检测将以此为准", "The reference still is saved; the checks now "
+                               "compare with it"),
+    "tamper.help": (
+        "镜头被遮挡(过暗或画面单一)、失焦模糊、或被转向(画面与参考图不符)持续数秒后告警,并生成待审核的视频事件。"
+        "摄像机按计划调整位置后,请在画面正常时重新拍摄参考图。",
+        "A lens covered (dark or uniform), blurred, or a camera turned away (the scene no longer matches the "
+        "reference still) for a few seconds raises an alert and a video event to review. After the camera was "
+        "moved on purpose, take the reference still again while the picture is right.",
+    ),
+    "audit_action.camera.tamper_reference": ("拍摄场景参考图", "took the camera's reference still"),
+    "queue.title": ("排队区域", "Queue zones"),
+    "queue.count": ("当前人数", "People now"),
+    "queue.count_unknown": ("未统计", "not counted"),
+    "queue.vacant_windows": ("空岗窗口", "Vacant windows"),
+    "queue.alert": ("告警", "Alert"),
+    "queue.help": (
+        "排队区域人数达到告警人数、且该区域服务的窗口中至少一个空岗(办公时间内)时告警,任一条件结束即关闭。"
+        "人数为画面中人形区域的估计,多人重叠时偏少。",
+        "An alert opens when the people counted in the queue zone reach its alert count while at least one window "
+        "it serves is vacant (in office hours), and closes when either ends. The count is an estimate from the "
+        "shapes in the picture: people who overlap count as fewer.",
+    ),
 })

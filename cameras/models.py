@@ -30,6 +30,7 @@ class AlertKind(StrEnum):
     OFFLINE = "offline"
     FROZEN = "frozen"
     EVIDENCE_DISK_FULL = "evidence_disk_full"  # the evidence disk is below its free-space floor: no new clips
+    TAMPER = "tamper"  # covered, blurred or turned away (the detail names which): cameras/tamper.py
 
 
 class CameraProfile(BaseModel):
@@ -415,6 +416,8 @@ class ZonePublic(ZoneBase):
 
 class VideoEventKind(StrEnum):
     POST_VACANT = "post_vacant"  # nobody at the post for longer than the threshold in office hours
+    TAMPER = "tamper"  # the camera covered, blurred or turned away (cameras/tamper.py)
+    QUEUE_VACANT = "queue_vacant"  # people queueing while a window the queue zone serves is vacant (cameras/queue.py)
 
 
 class VideoEventStatus(StrEnum):
@@ -542,3 +545,60 @@ class EvidenceItemPublic(BaseModel):
     purged: bool
     altered: bool = False
     url: str = ""
+# --- tamper reference, queue counts (issue 13 §4, §5) ------------------------------------------------------------
+
+
+class CameraReference(SQLModel, table=True):
+    """The camera's still of its scene as it should be, which the tamper checks compare with.
+
+    The whole picture (grey PNG), stored content-addressed under the media dir like a zone's still; an officer
+    takes it again on the camera page after the camera was moved on purpose.
+    """
+
+    __tablename__ = "camera_reference"
+
+    camera_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("camera.id", ondelete="CASCADE"), primary_key=True)
+    )
+    sha256: str = Field(max_length=64)
+    width: int = 0
+    height: int = 0
+    taken_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    taken_by: str = Field(default="", max_length=80)
+
+
+class CameraReferencePublic(BaseModel):
+    camera_id: int
+    sha256: str | None = None
+    width: int = 0
+    height: int = 0
+    taken_at: datetime | None = None
+    taken_by: str = ""
+    tamper: str | None = Field(default=None, description="The open tamper alert's finding now (covered, blurred, "
+                               "turned_away), or none")
+
+
+class ZoneCount(SQLModel, table=True):
+    """The people counted in a queue zone now, written by the ingest worker when the count changes.
+
+    Kept apart from `Zone` (like `CameraHealth` from `Camera`), so a worker's writes never race an admin's edit.
+    """
+
+    __tablename__ = "zone_count"
+
+    zone_id: int = Field(sa_column=Column(Integer, ForeignKey("zone.id", ondelete="CASCADE"), primary_key=True))
+    count: int = 0
+    counted_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class QueueStatePublic(BaseModel):
+    """A queue zone now: the people counted, the alert threshold, the windows it serves that stand vacant."""
+
+    zone_id: int
+    camera_id: int | None
+    name: str
+    count: int | None = Field(description="People counted now; null when no worker counted lately")
+    counted_at: datetime | None
+    queue_alert_count: int
+    vacant_windows: list[str]
+    alert_open: bool

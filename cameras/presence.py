@@ -92,6 +92,8 @@ class ZoneBackgroundDetector:
     _previous: Floats | None = None
     _still_since: Floats | None = None
     last_share: float = 0.0
+    # The pixels (work size) that differed from the background in the last picture: cameras.queue counts its blobs.
+    last_differs: npt.NDArray[np.bool_] | None = None
 
     def _prepare(self, width: int, height: int) -> None:
         """Work out the crop and mask for this picture size (again when the camera changes resolution)."""
@@ -116,6 +118,17 @@ class ZoneBackgroundDetector:
         self._background = background
         self._previous = img
         self._still_since = np.full(img.shape, at, dtype=np.float32)
+
+    def work_pixels(self, picture_share: float) -> float:
+        """How many pixels of the zone's work picture a share of the whole camera picture covers."""
+        x0, y0, x1, y1 = self._box
+        box = max(1, (x1 - x0) * (y1 - y0))
+        return picture_share * self._size[0] * self._size[1] * (self._work[0] * self._work[1]) / box
+
+    @property
+    def mask(self) -> npt.NDArray[np.bool_] | None:
+        """The polygon's mask over the work picture (None before the first picture)."""
+        return self._mask
 
     def crop(self, grey: Grey) -> Grey:
         if grey.shape[1] != self._size[0] or grey.shape[0] != self._size[1]:
@@ -146,6 +159,7 @@ class ZoneBackgroundDetector:
         self._still_since[moved] = at
         self._previous = img
         differs = np.abs(img - self._background) > s.pixel_threshold
+        self.last_differs = differs
         share = float(differs[mask].mean()) if mask.any() else 0.0
         self.last_share = share
         seen = share >= s.occupied_share

@@ -15,6 +15,7 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
+from cameras import mqtt
 from cameras.config import CameraSettings, get_camera_settings
 from cameras.models import AlertKind, Camera, CameraAlert, CameraHealth, CameraHealthPublic, CameraStatus
 from supervision.db import session_scope, utcnow
@@ -85,11 +86,15 @@ def mark_silent_cameras(engine: Engine | None = None, *, cs: CameraSettings | No
                 if alert.kind == AlertKind.FROZEN:
                     alert.cleared_at = now
                     s.add(alert)
+                    mqtt.notify_alert(s, alert, "cleared")
             if s.exec(select(CameraAlert.id).where(col(CameraAlert.camera_id) == cid,
                                                    col(CameraAlert.kind) == AlertKind.OFFLINE,
                                                    col(CameraAlert.cleared_at).is_(None))).first() is None:
-                s.add(CameraAlert(camera_id=cid, site_id=camera.site_id, kind=AlertKind.OFFLINE, started_at=now,
-                                  detail=SILENT))
+                offline = CameraAlert(camera_id=cid, site_id=camera.site_id, kind=AlertKind.OFFLINE, started_at=now,
+                                      detail=SILENT)
+                s.add(offline)
+                s.flush()
+                mqtt.notify_alert(s, offline, "opened")
             marked.append(cid)
     if marked:
         logger.warning("cameras %s: their ingest worker stopped writing; marked offline", marked)

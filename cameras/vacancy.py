@@ -20,6 +20,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from cameras import mqtt
 from cameras.models import (
     Camera,
     PresenceState,
@@ -151,8 +152,11 @@ def evaluate_vacancies(engine: Engine | None = None, *, now: datetime | None = N
             if s.exec(select(VideoEvent.id).where(col(VideoEvent.zone_id) == z.id,
                                                   col(VideoEvent.ended_at).is_(None))).first() is not None:
                 continue  # another run opened it in between
-            s.add(VideoEvent(kind=VideoEventKind.POST_VACANT, site_id=z.site_id, camera_id=z.camera_id, zone_id=z.id,
-                             post_id=z.post_id, staff_id=z.staff_id, started_at=start))
+            new = VideoEvent(kind=VideoEventKind.POST_VACANT, site_id=z.site_id, camera_id=z.camera_id, zone_id=z.id,
+                             post_id=z.post_id, staff_id=z.staff_id, started_at=start)
+            s.add(new)
+            s.flush()
+            mqtt.notify_event(s, new, "opened")
             opened += 1
         ends = {z.id: (z.since if z.state != PresenceState.VACANT and z.since is not None else now)
                 for z in to_close}
@@ -163,6 +167,7 @@ def evaluate_vacancies(engine: Engine | None = None, *, now: datetime | None = N
             event.ended_at = max(event.started_at, min(now, ends.get(zid, now)))
             event.status = VideoEventStatus.PENDING_REVIEW
             s.add(event)
+            mqtt.notify_event(s, event, "closed")
             closed += 1
     if opened or closed:
         logger.info("vacancy events: %d opened, %d closed", opened, closed)
@@ -209,7 +214,9 @@ def review_event(session: Session, actor: Principal, event_id: int, data: VideoE
     reason = data.reason.strip()
     if not reason:
         raise InvalidInput("reason", "error.required")
-    if data.outcome == ReviewOutcome.CONFIRMED:
+    # Only a post left vacant counts against a person; a confirmed tamper or queue event is a finding for the
+    # risk register and the hall's management, kept with its reason.
+    if data.outcome == ReviewOutcome.CONFIRMED and event.kind == VideoEventKind.POST_VACANT:
         if event.staff_id is None:
             raise InvalidInput("outcome", "video_event.error.no_staff")
         day = event.started_at.astimezone(get_settings().tz).date()
@@ -226,6 +233,7 @@ def review_event(session: Session, actor: Principal, event_id: int, data: VideoE
     event.reviewed_at = utcnow()
     event.status = VideoEventStatus.CLOSED
     session.add(event)
+    mqtt.notify_event(session, event, "reviewed")
     audit.record(session, actor, f"video_event.{data.outcome.value}", object_kind="video_event", object_id=event.id,
                  site_id=event.site_id, summary=event.kind.value, detail={"reason": reason}, ip=ip)
     return event

@@ -26,6 +26,8 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
 from cameras.clipbuffer import ClipBuffer
+from cameras import mqtt
+from cameras.camera_reference import record_tamper, references_to_analyse
 from cameras.config import CameraSettings, get_camera_settings
 from cameras.evidence import EvidenceSettings, get_evidence_settings
 from cameras.evidence_capture import EvidenceRecorder
@@ -42,8 +44,10 @@ from cameras.models import (
     IngestWorker,
 )
 from cameras.presence import PresenceChange
+from cameras.queue import QueueSettings, queue_zones, record_counts
 from cameras.rtsp_reader import reader_class
 from cameras.service import stream_uri
+from cameras.tamper import TamperChange, TamperSettings
 from cameras.zones import load_reference, record_presence, zones_to_analyse
 from supervision.db import session_scope, utcnow
 from supervision.incidents import record_incident
@@ -71,6 +75,8 @@ class _Held:
         self.uri = uri
         self.started = False  # the reader runs (a camera without a stream URI has none to run)
         self.valid_until = time.monotonic()
+        self.scene: Any = None  # the camera's reference still (grey), as loaded for sha256 `scene_sha`
+        self.scene_sha: str | None = None
         self.note(camera)
 
     def note(self, camera: Camera) -> None:
@@ -168,7 +174,8 @@ class IngestService:
                 next_lease = now + period
             changes = self._evaluate()
             # A presence change is written at once (vacancy events wait on it), health every few seconds.
-            if changes or now >= next_flush or any(h.reader.zones.has_pending() for h in list(self.held.values())):
+            if changes or now >= next_flush or any(h.reader.zones.has_pending() or h.reader.tamper.has_pending()
+                                                   for h in list(self.held.values())):
                 try:
                     self._flush(changes)
                 except Exception:
@@ -240,9 +247,18 @@ class IngestService:
             return
         with session_scope(self.engine) as s:
             zones = zones_to_analyse(s, sorted(held))
+            queues = queue_zones(s, sorted(held))
+            scenes = references_to_analyse(s, sorted(held))
         media_dir = (self.settings or get_settings()).media_dir
+        tamper_settings, queue_settings = TamperSettings(), QueueSettings()
         for cid, h in held.items():
             h.reader.zones.configure(zones.get(cid, []), lambda sha: load_reference(media_dir, sha))
+            # The camera's reference still: the tamper checks compare with it, queue zones start from its crop.
+            sha = scenes.get(cid)
+            scene = load_reference(media_dir, sha) if sha is not None and sha != h.scene_sha else h.scene
+            h.scene, h.scene_sha = scene, sha
+            h.reader.tamper.configure(scene, sha if scene is not None else None, tamper_settings)
+            h.reader.queues.configure(queues.get(cid, []), scene, sha if scene is not None else None, queue_settings)
 
     def _apply_edits(self, current: dict[int, Camera], mine: set[int], valid_until: float) -> None:
         """Restart the reader of every held camera whose stream changed since it started (an edit, a probe).
@@ -355,15 +371,28 @@ class IngestService:
         now = utcnow()
         presence: list[tuple[_Held, list[PresenceChange]]] = [(h, h.reader.zones.drain())
                                                              for h in list(self.held.values())]
+        tamper: list[tuple[int, _Held, list[TamperChange]]] = [(cid, h, h.reader.tamper.drain())
+                                                               for cid, h in list(self.held.items())]
+        counts = [(h, h.reader.queues.drain()) for h in list(self.held.values())]
         try:
             with session_scope(self.engine, write=True) as s:
                 self._write_health(s, changes, now_m, now)
                 for _, found in presence:
                     for change in found:
                         record_presence(s, change.zone_id, change.state, change.at)
+                for cid, held, seen in tamper:
+                    for t in seen:
+                        record_tamper(s, cid, site_id=held.site_id, name=held.name, window_id=held.window_id,
+                                      post_id=held.post_id, change=t)
+                for _, zone_counts in counts:
+                    record_counts(s, zone_counts)
         except Exception:
             for held, found in presence:
                 held.reader.zones.give_back(found)
+            for _, held, seen in tamper:
+                held.reader.tamper.give_back(seen)
+            for held, zone_counts in counts:
+                held.reader.queues.give_back(zone_counts)
             raise
 
     def _write_health(self, s: Session, changes: list[tuple[int, CameraStatus]], now_m: float, now: Any) -> None:
@@ -414,9 +443,11 @@ class IngestService:
                                                        col(CameraAlert.kind).in_(STREAM_ALERTS))).all()
         wanted = {CameraStatus.OFFLINE: AlertKind.OFFLINE, CameraStatus.FROZEN: AlertKind.FROZEN}.get(status)
         for alert in open_alerts:
-            if alert.kind != wanted:
+            # A tamper alert is the tamper checks' to clear (cameras.camera_reference), not the stream's.
+            if alert.kind != wanted and alert.kind != AlertKind.TAMPER:
                 alert.cleared_at = now
                 s.add(alert)
+                mqtt.notify_alert(s, alert, "cleared")
                 logger.info("camera %s alert %s cleared", cid, alert.kind.value)
         if wanted is None or any(a.kind == wanted for a in open_alerts):
             return
@@ -424,6 +455,7 @@ class IngestService:
                             detail=held.reader.state.last_error[:200])
         s.add(alert)
         s.flush()
+        mqtt.notify_alert(s, alert, "opened")
         logger.warning("camera %s (%s) is %s", cid, held.name, status.value)
         if held.window_id is not None or held.post_id is not None:
             # The risk register sees video alerts of a watched window/post through the incident link.

@@ -20,6 +20,7 @@ from cameras import (
 )
 from supervision.access import Permission, Principal
 from supervision.errors import NotFound
+from supervision.settings import get_settings
 from web.deps import SessionDep, client_ip, needs
 from web.routes.api_org import Page
 
@@ -122,7 +123,7 @@ def list_alerts(
     open_only: Annotated[bool, Query(description="Only alerts not cleared yet")] = True,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Page[CameraAlertPublic]:
-    """Offline and frozen alerts of the caller's jurisdiction, newest first."""
+    """Offline, frozen and tamper alerts (covered, blurred, turned away) of the caller's jurisdiction, newest first."""
     rows = cameras.list_alerts(session, actor, open_only=open_only, limit=limit)
     return Page[CameraAlertPublic](data=rows, count=len(rows))
 
@@ -134,3 +135,45 @@ async def discover(session: SessionDep, actor: Manager,
     """Send a WS-Discovery probe and list the ONVIF devices that answered (registered ones are marked)."""
     devices = await anyio.to_thread.run_sync(lambda: cameras.discover_cameras(session, actor, target=target))
     return Page[DiscoveredDevice](data=devices, count=len(devices))
+
+
+# --- tamper reference, queues, MQTT (issue 13 §4, §5, §8) ------------------------------------------------------
+
+Drawer = Annotated[Principal, needs(Permission.CAMERAS_VIEW, Permission.ZONES_MANAGE)]
+
+
+@router.get("/cameras/{camera_id}/tamper-reference", response_model=cameras.CameraReferencePublic,
+            summary="The camera's reference still for the tamper checks")
+def tamper_reference(session: SessionDep, actor: Viewer, camera_id: int) -> cameras.CameraReferencePublic:
+    """When it was taken and by whom (no sha256 yet: only "covered" is judged), and the open tamper finding."""
+    return cameras.camera_reference_public(session, actor, camera_id)
+
+
+@router.post("/cameras/{camera_id}/tamper-reference", response_model=cameras.CameraReferencePublic,
+             summary="Take the camera's reference still again from its live picture")
+def take_tamper_reference(request: Request, session: SessionDep, actor: Drawer,
+                          camera_id: int) -> cameras.CameraReferencePublic:
+    """Take it while the camera shows its scene as it should (after it was moved on purpose): blurred and turned
+    away are judged against it from the worker's next lease round. Audited. 404 when the camera has no frame;
+    503 when its frame is stale."""
+    jpeg = cameras.camera_frame(request.app.state.engine, actor, camera_id)  # no transaction open
+    cameras.set_camera_reference(session, actor, camera_id, jpeg=jpeg, media_dir=get_settings().media_dir,
+                                 ip=client_ip(request))
+    session.flush()
+    return cameras.camera_reference_public(session, actor, camera_id)
+
+
+@router.get("/cameras/{camera_id}/queues", response_model=Page[cameras.QueueStatePublic],
+            summary="The camera's queue zones now")
+def queues(session: SessionDep, actor: Viewer, camera_id: int) -> Page[cameras.QueueStatePublic]:
+    """People counted in each queue zone, its alert count (set per zone: PATCH the zone's `queue_alert_count`), the
+    windows it serves that stand vacant, and whether a queue-while-vacant event is open."""
+    rows = cameras.queue_states(session, actor, camera_id)
+    return Page[cameras.QueueStatePublic](data=rows, count=len(rows))
+
+
+@router.get("/mqtt/status", response_model=cameras.MqttStatus, summary="Publishing of video events on MQTT")
+def mqtt_status(actor: Manager) -> cameras.MqttStatus:
+    """This web process's publisher (each ingest worker process has its own): on or off (SUPERVISION_MQTT_URL),
+    connected, and the messages published, failed (broker down) and dropped (queue full)."""
+    return cameras.mqtt_status()

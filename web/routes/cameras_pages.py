@@ -24,7 +24,7 @@ from supervision.access import Permission, Principal
 from supervision.errors import Conflict, DeviceError, FieldProblem, InvalidInput, SupervisionError
 from supervision.models import Role
 from supervision.org import OrgKind
-from supervision.settings import Settings
+from supervision.settings import Settings, get_settings
 from web.deps import SessionDep, client_ip, needs, request_locale
 from web.forms import all_or_nothing
 from web.labels import Ref
@@ -37,6 +37,7 @@ router = APIRouter(include_in_schema=False)
 Viewer = Annotated[Principal, needs(Permission.CAMERAS_VIEW)]
 Reviewer = Annotated[Principal, needs(Permission.CAMERAS_VIEW, Permission.LEDGER_WRITE)]
 Manager = Annotated[Principal, needs(Permission.CAMERAS_VIEW, Permission.CAMERAS_MANAGE)]
+Drawer = Annotated[Principal, needs(Permission.CAMERAS_VIEW, Permission.ZONES_MANAGE)]
 
 WALL_PAGE_SIZE = 48
 OPTION_LIMIT = 3000
@@ -416,6 +417,9 @@ def _detail_page(request: Request, session: Session, actor: Principal, camera_id
         "camera": public, "health": public.health, "site_names": sites, "hall_names": halls,
         "badge": STATUS_BADGE, "can_manage": can_manage, "problems": problems or [],
         "options": _options(session, actor) if can_manage else {"site": [], "hall": []},
+        "tamper_reference": cameras.camera_reference_public(session, actor, camera_id),
+        "queues": cameras.queue_states(session, actor, camera_id),
+        "can_draw": actor.can(Permission.ZONES_MANAGE),
     }, status_code=status_code)
 
 
@@ -487,3 +491,12 @@ def _home_panel(session: Session, principal: Principal, settings: Settings) -> d
 
 register_panel(HomePanel("camera_alerts", "cameras/_home_panel.html", frozenset({Role.OFFICER, Role.ADMIN}),
                          _home_panel, order=5, wide=True))
+
+
+@router.post("/cameras/{camera_id}/tamper-reference")
+def tamper_reference(request: Request, session: SessionDep, actor: Drawer, camera_id: int) -> Response:
+    """Take the camera's reference still for the tamper checks from the live picture (fetched before the write)."""
+    jpeg = cameras.camera_frame(_engine(request), actor, camera_id)
+    cameras.set_camera_reference(session, actor, camera_id, jpeg=jpeg, media_dir=get_settings().media_dir,
+                                 ip=client_ip(request))
+    return RedirectResponse(f"/cameras/{camera_id}?tamper_reference=1", status_code=303)
