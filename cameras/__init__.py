@@ -4,6 +4,7 @@ The web layer and the CLI use only the names below.
 """
 
 from cameras import messages as _messages  # noqa: F401  (registers the texts)
+from cameras.closures import close_window, end_closure, list_closures
 from cameras.config import CameraSettings, get_camera_settings
 from cameras.demo import DemoCameraService, demo_service_factory
 from cameras.discovery import discover
@@ -35,6 +36,14 @@ from cameras.models import (
     ZoneUpdate,
 )
 from cameras.onvif_client import OnvifDevice, describe_device, redact_uri
+from cameras.review import (
+    CONCERN_READERS,
+    EventTimeline,
+    event_timeline,
+    false_alarms,
+    review_neighbours,
+    set_zone_threshold,
+)
 from cameras.service import (
     camera_status,
     delete_camera,
@@ -75,6 +84,7 @@ from cameras.zones import (
 )
 
 __all__ = [
+    "CONCERN_READERS",
     "FRAMES",
     "MJPEG_BOUNDARY",
     "AlertKind",
@@ -92,6 +102,7 @@ __all__ = [
     "DemoCameraService",
     "DeviceInfo",
     "DiscoveredDevice",
+    "EventTimeline",
     "FrameRegistry",
     "FrameStale",
     "IngestLease",
@@ -110,6 +121,7 @@ __all__ = [
     "ZoneUpdate",
     "camera_status",
     "check_fresh",
+    "close_window",
     "create_zone",
     "current_frame",
     "delete_camera",
@@ -119,7 +131,10 @@ __all__ = [
     "device_error_fields",
     "discover",
     "discover_cameras",
+    "end_closure",
     "evaluate_vacancies",
+    "event_timeline",
+    "false_alarms",
     "get_camera",
     "get_camera_settings",
     "get_zone",
@@ -127,6 +142,7 @@ __all__ = [
     "latest_jpeg",
     "list_alerts",
     "list_cameras",
+    "list_closures",
     "list_post_zones",
     "list_video_events",
     "list_zones",
@@ -139,10 +155,12 @@ __all__ = [
     "record_live_view",
     "redact_uri",
     "register_camera",
+    "review_neighbours",
     "review_video_event",
     "run_worker",
     "seal_password",
     "set_reference",
+    "set_zone_threshold",
     "site_and_hall_names",
     "to_public",
     "update_camera",
