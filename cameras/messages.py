@@ -359,6 +359,9 @@ add_messages({
 # Review (issue 13 §7): the timeline, the keyboard, false alarms per zone; windows closed (§3).
 add_messages({
     "kind.window_closure": ("窗口暂停服务记录", "window closure"),
+    "audit_action.zone.threshold": ("调整岗位区域离岗阈值", "set a post zone's vacancy threshold"),
+    "audit_action.window.close": ("设置窗口暂停服务", "closed a window for a while"),
+    "audit_action.window.reopen": ("窗口提前恢复服务", "reopened a closed window"),
     "review.timeline": ("岗位当日在岗时间线", "The post's presence that day"),
     "review.timeline.desc": (
         "横轴为 {start}–{end};浅色底为办公时间,斜纹为午休,灰色为窗口暂停服务,绿色为在岗,红色为空岗,黑框为本事件。",
