@@ -213,3 +213,16 @@ def review_neighbours(session: Session, actor: Principal, event_id: int, *, limi
         return None, (ids[0] if ids else None)
     k = ids.index(event_id)
     return (ids[k - 1] if k > 0 else None), (ids[k + 1] if k + 1 < len(ids) else None)
+
+
+def seed_demo_thresholds(session: Session, camera_id: int, minutes: float) -> int:
+    """Demo data: the camera's post zones open vacancy events after `minutes` (once; an officer's later change
+    stays)."""
+    made = 0
+    for zone_id in session.exec(select(Zone.id).where(col(Zone.camera_id) == camera_id,
+                                                     col(Zone.kind) == ZoneKind.POST)).all():
+        if zone_id is None or session.get(ZoneVacancyThreshold, zone_id) is not None:
+            continue
+        session.add(ZoneVacancyThreshold(zone_id=zone_id, minutes=minutes, updated_by="system:demo"))
+        made += 1
+    return made
