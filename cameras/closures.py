@@ -64,7 +64,7 @@ def end_closure(session: Session, actor: Principal, closure_id: int, *, ip: str 
 
 
 def list_closures(session: Session, actor: Principal, *, current_only: bool = False, limit: int = 200,
-                  now: datetime | None = None) -> list[WindowClosurePublic]:
+                  now: datetime | None = None, closure_id: int | None = None) -> list[WindowClosurePublic]:
     """Closures of the actor's jurisdiction, latest start first (current and coming ones with `current_only`)."""
     if not actor.can(Permission.WINDOWS_CLOSE):  # managers close windows; officers see what is closed
         actor.require(Permission.CAMERAS_VIEW)
@@ -73,6 +73,8 @@ def list_closures(session: Session, actor: Principal, *, current_only: bool = Fa
             .join(Site, col(Site.id) == col(WindowClosure.site_id)).where(site_path_clause(actor)))
     if current_only:
         stmt = stmt.where(col(WindowClosure.ends_at) > now)
+    if closure_id is not None:
+        stmt = stmt.where(col(WindowClosure.id) == closure_id)
     rows = session.exec(stmt.order_by(col(WindowClosure.starts_at).desc(), col(WindowClosure.id).desc())
                         .limit(limit)).all()
     return [WindowClosurePublic(id=int(c.id or 0), window_id=c.window_id, window_name=w.name, site_id=c.site_id,

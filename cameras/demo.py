@@ -409,7 +409,7 @@ def register_demo_cameras(engine: Engine, cams: list[DemoCamera]) -> list[int]:
     from sqlmodel import col, select
 
     from cameras.models import Camera, CameraCreate
-    from cameras.review import seed_demo_thresholds
+    from cameras.review import seed_demo_false_alarm, seed_demo_thresholds
     from cameras.service import probe_camera, register_camera
     from cameras.vacancy import seed_demo_events
     from cameras.zones import seed_demo_references, seed_demo_zones
@@ -471,6 +471,8 @@ def register_demo_cameras(engine: Engine, cams: list[DemoCamera]) -> list[int]:
             seed_demo_references(s, int(row.id or 0), empty_post_jpeg(), get_settings().media_dir)
         with session_scope(engine, write=True) as s:
             seed_demo_events(s, int(row.id or 0))
+        with session_scope(engine, write=True) as s:
+            seed_demo_false_alarm(s, int(row.id or 0))
         with session_scope(engine, write=True) as s:
             seed_demo_thresholds(s, int(row.id or 0), DEMO_VACANCY_MINUTES)
     logger.info("demo cameras registered: %s", ids)

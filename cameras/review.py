@@ -128,14 +128,16 @@ def _default_minutes() -> float:
     return VacancySettings().vacancy_minutes
 
 
-def false_alarms(session: Session, actor: Principal, *, limit: int = 500) -> list[ZoneFalseAlarms]:
+def false_alarms(session: Session, actor: Principal, *, zone_id: int | None = None, limit: int = 500
+                 ) -> list[ZoneFalseAlarms]:
     """Per post zone of the actor's jurisdiction: its events, confirmed, dismissed (false alarms) and the rate,
     beside the threshold in force, most false alarms first."""
     actor.require(Permission.CAMERAS_VIEW)
     zones = session.exec(select(Zone, Camera, Post).join(Site, col(Site.id) == col(Zone.site_id))
                          .join(Camera, col(Camera.id) == col(Zone.camera_id), isouter=True)
                          .join(Post, col(Post.id) == col(Zone.post_id), isouter=True)
-                         .where(site_path_clause(actor), col(Zone.kind) == ZoneKind.POST)
+                         .where(site_path_clause(actor), col(Zone.kind) == ZoneKind.POST,
+                                (col(Zone.id) == zone_id) if zone_id is not None else col(Zone.id).is_not(None))
                          .order_by(col(Zone.id)).limit(limit)).all()
     ids = [int(z.id or 0) for z, _, _ in zones]
     counts: dict[tuple[int, str], int] = {}
@@ -226,3 +228,24 @@ def seed_demo_thresholds(session: Session, camera_id: int, minutes: float) -> in
         session.add(ZoneVacancyThreshold(zone_id=zone_id, minutes=minutes, updated_by="system:demo"))
         made += 1
     return made
+
+
+def seed_demo_false_alarm(session: Session, camera_id: int) -> int:
+    """Demo data: one vacancy an officer dismissed at the camera's first post zone (once), so the false-alarm
+    counts have something to show; dated on the day of the zone's earliest demo event."""
+    zone = session.exec(select(Zone).where(col(Zone.camera_id) == camera_id, col(Zone.kind) == ZoneKind.POST)
+                        .order_by(col(Zone.id))).first()
+    if zone is None or session.exec(select(VideoEvent.id).where(
+            col(VideoEvent.zone_id) == zone.id, col(VideoEvent.review_outcome) == ReviewOutcome.DISMISSED)).first():
+        return 0
+    first = session.exec(select(VideoEvent).where(col(VideoEvent.zone_id) == zone.id)
+                         .order_by(col(VideoEvent.started_at))).first()
+    if first is None:
+        return 0
+    start = first.started_at - timedelta(minutes=25)
+    session.add(VideoEvent(
+        status=VideoEventStatus.CLOSED, site_id=zone.site_id, camera_id=camera_id, zone_id=zone.id,
+        post_id=zone.post_id, staff_id=first.staff_id, started_at=start, ended_at=start + timedelta(minutes=16),
+        review_outcome=ReviewOutcome.DISMISSED, review_reason="人员俯身在柜台下整理材料,被柜台遮挡,实际在岗",
+        reviewed_by="system:demo", reviewed_at=first.started_at + timedelta(hours=2)))
+    return 1

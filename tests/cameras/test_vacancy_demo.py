@@ -33,7 +33,7 @@ from cameras.models import (
     ZoneThresholdChange,
     ZoneVacancyThreshold,
 )
-from cameras.review import set_zone_threshold
+from cameras.review import false_alarms, set_zone_threshold
 from cameras.vacancy import evaluate_vacancies
 from cameras.worker import IngestService
 from supervision import officehours, workdays
@@ -123,6 +123,9 @@ def test_the_real_footage_camera_registers_with_its_post_zone(
             assert camera is not None and camera.name == FOOTAGE_CAMERA and camera.hall_id == org_data.hall
             [zone] = s.exec(select(Zone).where(col(Zone.camera_id) == ids[1])).all()
             assert zone.polygon == footage_post_roi() and zone.reference_sha256
+        with Session(engine) as s:  # the hall camera's demo false alarm, once though registered twice
+            rows = {r.camera_id: r for r in false_alarms(s, SYSTEM) if r.dismissed}
+            assert list(rows) == [ids[0]] and rows[ids[0]].dismissed == 1 and rows[ids[0]].pending >= 1
         svc = IngestService(engine, camera_settings=fast_settings(), registry=FrameRegistry())
         svc.start()
         try:  # the detector on a real person: the post reads occupied, then vacant again, within two loops

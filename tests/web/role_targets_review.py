@@ -37,4 +37,7 @@ def bodies(org: SimpleNamespace) -> dict[tuple[str, str], dict[str, Any]]:
         ("POST", "/cameras/zones/{zone_id}/threshold"): {"minutes": "3", "reason": "越权调阈"},
         ("POST", "/windows/closures"): {"window_id": org.window, "starts_at": "2026-12-07T09:00",
                                         "ends_at": "2026-12-07T10:00", "reason": "越权停办"},
+        ("PUT", "/api/v1/zones/{zone_id}/threshold"): {"minutes": 3, "reason": "越权调阈"},
+        ("POST", "/api/v1/window-closures"): {"window_id": org.window, "starts_at": "2026-12-07T09:00:00+08:00",
+                                              "ends_at": "2026-12-07T10:00:00+08:00", "reason": "越权停办"},
     }

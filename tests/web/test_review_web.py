@@ -143,3 +143,34 @@ def test_a_manager_closes_a_window_and_reopens_it(logged_in: Login, engine: Engi
     assert county.post(f"/windows/closures/{row.id}/end", data={"csrf_token": county_csrf}).status_code == 404
     officer, _ = logged_in("officer")
     assert officer.get("/windows/closures").status_code == 403
+
+
+def test_the_review_api_false_alarms_thresholds_and_closures(
+        app_client: TestClient, engine: Engine, org_data: SimpleNamespace) -> None:
+    from tests.web.conftest import bearer
+
+    _, zone_id = _event(engine, org_data)
+    officer = bearer(app_client, "officer")
+    listed = app_client.get("/api/v1/zones/false-alarms", headers=officer).json()
+    assert [(r["zone_id"], r["events"], r["pending"], r["threshold_override"]) for r in listed["data"]] == [
+        (zone_id, 1, 1, False)]
+    bad = app_client.put(f"/api/v1/zones/{zone_id}/threshold", headers=officer, json={"minutes": 0})
+    assert bad.status_code == 422 and "minutes" in bad.text
+    tuned = app_client.put(f"/api/v1/zones/{zone_id}/threshold", headers=officer, json={"minutes": 25})
+    assert tuned.status_code == 200 and tuned.json()["threshold_minutes"] == 25
+    assert app_client.put(f"/api/v1/zones/{zone_id}/threshold", headers=bearer(app_client, "county_officer"),
+                          json={"minutes": 5}).status_code == 404
+    manager = bearer(app_client, "manager")
+    body = {"window_id": org_data.window, "starts_at": "2026-12-07T09:00:00+08:00",
+            "ends_at": "2026-12-07T08:00:00+08:00", "reason": "培训"}
+    refused = app_client.post("/api/v1/window-closures", headers=manager, json=body)
+    assert refused.status_code == 422 and "ends_at" in refused.text
+    naive = app_client.post("/api/v1/window-closures", headers=manager,
+                            json=body | {"starts_at": "2026-12-07T09:00:00", "ends_at": "2026-12-07T10:00:00"})
+    assert naive.status_code == 422 and "starts_at" in naive.text
+    made = app_client.post("/api/v1/window-closures", headers=manager,
+                           json=body | {"ends_at": "2026-12-07T11:00:00+08:00"})
+    assert made.status_code == 201 and made.json()["window_name"] == "公安窗口"
+    assert app_client.get("/api/v1/window-closures", headers=manager).json()["count"] == 1
+    assert app_client.get("/api/v1/window-closures", headers=bearer(app_client, "county_manager")).json()["count"] == 0
+    assert app_client.post("/api/v1/window-closures", headers=officer, json=body).status_code == 403
