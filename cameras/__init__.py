@@ -6,6 +6,7 @@ The web layer and the CLI use only the names below.
 from cameras import evidence_messages as _evidence_messages  # noqa: F401  (registers the texts)
 from cameras import messages as _messages  # noqa: F401  (registers the texts)
 from cameras.camera_reference import camera_frame, camera_reference_public, set_camera_reference
+from cameras.closures import close_window, end_closure, list_closures
 from cameras.config import CameraSettings, get_camera_settings
 from cameras.demo import DemoCameraService, demo_service_factory
 from cameras.discovery import discover
@@ -53,6 +54,14 @@ from cameras.mqtt import MqttStatus
 from cameras.mqtt import status as mqtt_status
 from cameras.onvif_client import OnvifDevice, describe_device, redact_uri
 from cameras.queue import evaluate_queue_alerts, queue_states
+from cameras.review import (
+    CONCERN_READERS,
+    EventTimeline,
+    event_timeline,
+    false_alarms,
+    review_neighbours,
+    set_zone_threshold,
+)
 from cameras.service import (
     camera_status,
     delete_camera,
@@ -93,6 +102,7 @@ from cameras.zones import (
 )
 
 __all__ = [
+    "CONCERN_READERS",
     "FRAMES",
     "MJPEG_BOUNDARY",
     "AlertKind",
@@ -111,6 +121,7 @@ __all__ = [
     "DemoCameraService",
     "DeviceInfo",
     "DiscoveredDevice",
+    "EventTimeline",
     "EvidenceItemPublic",
     "FrameRegistry",
     "FrameStale",
@@ -135,6 +146,7 @@ __all__ = [
     "camera_reference_public",
     "camera_status",
     "check_fresh",
+    "close_window",
     "create_zone",
     "current_frame",
     "delete_camera",
@@ -144,11 +156,14 @@ __all__ = [
     "device_error_fields",
     "discover",
     "discover_cameras",
+    "end_closure",
     "evaluate_queue_alerts",
     "evaluate_vacancies",
+    "event_timeline",
     "evidence_thumbnail",
     "evidence_thumbnails",
     "export_evidence",
+    "false_alarms",
     "get_camera",
     "get_camera_settings",
     "get_zone",
@@ -157,14 +172,15 @@ __all__ = [
     "latest_jpeg",
     "list_alerts",
     "list_cameras",
+    "list_closures",
     "list_post_zones",
     "list_video_events",
     "list_video_evidence",
     "list_zones",
     "live_jpegs",
     "mark_silent_cameras",
-    "open_evidence_file",
     "mqtt_status",
+    "open_evidence_file",
     "open_password",
     "presence_timeline",
     "probe_camera",
@@ -174,11 +190,13 @@ __all__ = [
     "record_live_view",
     "redact_uri",
     "register_camera",
+    "review_neighbours",
     "review_video_event",
     "run_worker",
     "seal_password",
     "set_camera_reference",
     "set_reference",
+    "set_zone_threshold",
     "site_and_hall_names",
     "to_public",
     "update_camera",

@@ -43,7 +43,10 @@ class CameraSettings(BaseSettings):
         19, ge=1, le=64,
         description="How many virtual cameras the demo runs: 6 in the city's halls, then one per county and park "
         "hall (13), then township halls")
-    demo_clip_seconds: int = Field(60, ge=5, le=600, description="Length of each demo camera's looping clip")
+    demo_clip_seconds: int = Field(
+        240, ge=5, le=600,
+        description="Length of each demo camera's looping clip; one window's staff is away for 60 % of it, past the "
+        "demo's 2-minute vacancy threshold at the default")
     demo_transport: str = Field("auto", description="auto (RTSP when GStreamer is installed), rtsp or http")
     discovery_timeout_seconds: float = Field(3.0, description="How long \"Find cameras\" waits for answers")
     wall_refresh_seconds: float = Field(4.0, description="How often the live wall reloads its stills")

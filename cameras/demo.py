@@ -40,7 +40,13 @@ SERVER_SCRIPT = Path(__file__).resolve().parents[1] / "tools" / "rtsp_server.py"
 SYSTEM_PYTHON = "/usr/bin/python3"
 DEMO_PASSWORD = "demo-cam-2026"
 # Part of the cached clip's file name: a change to the rendering renders the clips again.
-CLIP_VERSION = "v4"
+CLIP_VERSION = "v5"
+# The real footage camera (issue 13 §9): shipped under its CC BY 4.0 licence with its attribution (README there).
+DEMO_FOOTAGE = Path(__file__).resolve().parent / "demo_footage" / "post-dev.mp4"
+FOOTAGE_NAME = "footage"
+# The demo's vacancy threshold, as data on its post zones (cameras.review.seed_demo_thresholds): with the long
+# absence of each scene (`long_absence`) a new officer sees a vacancy open within minutes in office hours.
+DEMO_VACANCY_MINUTES = 2.0
 # Distinct hall scenes rendered (seconds each, the first time); more cameras reuse them.
 DEMO_CLIPS = 6
 
@@ -64,9 +70,19 @@ def empty_post_jpeg(size: tuple[int, int] = (640, 360)) -> bytes:
     return bytes(data.tobytes())
 
 
+def long_absence(seed: int, seconds: int, windows: int = 4) -> tuple[int, float, float]:
+    """The window whose staff member leaves for long in a scene, and when (from, to in the clip's seconds).
+
+    60 % of the clip: with the default 240-s clip that is 144 s, past the demo's 2-minute threshold, so a
+    vacancy event opens and closes again when the person is back, on every loop.
+    """
+    return (seed - 1) % windows, 0.3 * seconds, 0.9 * seconds
+
+
 def render_hall_clip(path: Path, *, seed: int, seconds: int = 60, size: tuple[int, int] = (640, 360),
                      fps: int = 10) -> Path:
-    """Render a hall: a row of windows whose staff come and go, and a queue that grows and shrinks."""
+    """Render a hall: a row of windows whose staff come and go (one of them for long), and a queue that grows
+    while that window stands empty."""
     if path.exists():
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -74,6 +90,7 @@ def render_hall_clip(path: Path, *, seed: int, seconds: int = 60, size: tuple[in
     w, h = size
     windows = 4
     away = [(float(rng.uniform(0, seconds)), float(rng.uniform(6, 20))) for _ in range(windows)]
+    gone, gone_from, gone_to = long_absence(seed, seconds, windows)
     tmp = path.with_suffix(".part.mp4")
     with av.open(str(tmp), "w") as out:
         stream = out.add_stream("libx264", rate=fps)
@@ -94,12 +111,16 @@ def render_hall_clip(path: Path, *, seed: int, seconds: int = 60, size: tuple[in
                 # The clip opens on empty posts (staff coming on duty), so a post zone's detector, which starts
                 # from the first picture it sees, learns the counter without anyone at it.
                 absent = (t - start) % seconds < length or t < 4
+                if k == gone:  # the long absence, and otherwise at the post
+                    absent = t < 4 or gone_from <= t < gone_to
                 if not absent:
                     cx = x0 + int(w * 0.1) + int(4 * math.sin(t * 1.3 + k))
                     # The staff's white uniform shirts against the dark counter: what the post zones see.
                     cv2.circle(img, (cx, int(h * 0.27)), int(h * 0.04), (90, 120, 170), -1)
                     cv2.rectangle(img, (cx - 14, int(h * 0.31)), (cx + 14, int(h * 0.45)), (235, 235, 235), -1)
             queue = int(3 + 3 * math.sin(2 * math.pi * t / seconds + seed))
+            if gone_from <= t < gone_to:  # nobody serves at that window: the queue builds up
+                queue = min(8, queue + int((t - gone_from) / max(1.0, (gone_to - gone_from) / 5)))
             for q in range(queue):
                 cx = int(w * 0.15) + q * int(w * 0.08) + int(3 * math.sin(t * 2 + q))
                 cv2.circle(img, (cx, int(h * 0.68)), int(h * 0.035), (50, 50, 50), -1)
@@ -123,6 +144,18 @@ def render_hall_clip(path: Path, *, seed: int, seconds: int = 60, size: tuple[in
     return path
 
 
+def footage_still(path: Path | None, at_seconds: float = 0.0) -> bytes:
+    """A JPEG of the footage at `at_seconds` (its first key frame by default: the post is empty then)."""
+    if path is None or not path.exists():
+        return b""
+    with av.open(str(path)) as src:
+        for frame in src.decode(video=0):
+            if frame.time is not None and frame.time >= at_seconds:
+                ok, data = cv2.imencode(".jpg", frame.to_ndarray(format="bgr24"), [cv2.IMWRITE_JPEG_QUALITY, 90])
+                return bytes(data.tobytes()) if ok else b""
+    return b""
+
+
 def gstreamer_available() -> bool:
     if not SERVER_SCRIPT.exists() or not Path(SYSTEM_PYTHON).exists():
         return False
@@ -139,6 +172,7 @@ class DemoCamera:
     onvif_port: int
     username: str = "admin"
     password: str = DEMO_PASSWORD
+    footage: bool = False  # plays the real footage (a post seen from above and behind), not a drawn hall
 
 
 class _ClipHandler(BaseHTTPRequestHandler):
@@ -230,8 +264,9 @@ class DemoCameras:
     """Virtual cameras for `supervision serve --demo`; start() returns them, stop() ends what it started."""
 
     def __init__(self, var_dir: Path, *, rtsp_port: int = 0, clip_seconds: int = 60,
-                 transport: str = "auto") -> None:
+                 transport: str = "auto", footage: Path | None = None) -> None:
         self.clip_seconds = clip_seconds
+        self.footage = footage  # the real footage camera's clip, or None for none
         self.dir = var_dir / "media" / "demo"
         self.rtsp_port = rtsp_port
         self.transport = transport
@@ -244,6 +279,11 @@ class DemoCameras:
         clips = {f"hall{i}": render_hall_clip(self.dir / f"hall{k}-{CLIP_VERSION}.mp4", seed=k,
                                               seconds=self.clip_seconds)
                  for i in range(1, count + 1) for k in [(i - 1) % DEMO_CLIPS + 1]}
+        if self.footage is not None:
+            if self.footage.exists():
+                clips[FOOTAGE_NAME] = self.footage
+            else:
+                logger.warning("the demo's real-footage camera is skipped: %s is missing", self.footage)
         use_rtsp = self.transport == "rtsp" or (self.transport == "auto" and gstreamer_available())
         if not use_rtsp:
             logger.info("demo cameras over HTTP (MPEG-TS): GStreamer's RTSP server is not used")
@@ -268,11 +308,7 @@ class DemoCameras:
         cameras = []
         for i, name in enumerate(clips, start=1):
             uri = f"rtsp://127.0.0.1:{port}/{name}"
-            spec = VirtualDeviceSpec(password=DEMO_PASSWORD, model="VirtualHallCam", serial=f"DEMO-{i:04d}",
-                                     profiles=[VirtualProfile("main", 640, 360, fps=10, gop=10, rtsp_uri=uri)])
-            device = VirtualOnvifDevice(spec).start()
-            self._devices.append(device)
-            cameras.append(DemoCamera(name, uri, device.host, device.port))
+            cameras.append(self._device(i, name, uri))
         logger.info("demo cameras: %d virtual cameras on RTSP port %d", len(cameras), port)
         return cameras
 
@@ -280,14 +316,20 @@ class DemoCameras:
         self._http = HttpClipServer(clips).start()
         cameras = []
         for i, name in enumerate(clips, start=1):
-            uri = self._http.url(name)
-            spec = VirtualDeviceSpec(password=DEMO_PASSWORD, model="VirtualHallCam", serial=f"DEMO-{i:04d}",
-                                     profiles=[VirtualProfile("main", 640, 360, fps=10, gop=10, rtsp_uri=uri)])
-            device = VirtualOnvifDevice(spec).start()
-            self._devices.append(device)
-            cameras.append(DemoCamera(name, uri, device.host, device.port))
+            cameras.append(self._device(i, name, self._http.url(name)))
         logger.info("demo cameras: %d virtual cameras over HTTP on port %d", len(cameras), self._http.port)
         return cameras
+
+    def _device(self, i: int, name: str, uri: str) -> DemoCamera:
+        """The ONVIF face of mount `name`: a drawn hall (640×360) or the real footage (768×432)."""
+        footage = name == FOOTAGE_NAME
+        width, height = (768, 432) if footage else (640, 360)
+        spec = VirtualDeviceSpec(password=DEMO_PASSWORD, model="VirtualPostCam" if footage else "VirtualHallCam",
+                                 serial=f"DEMO-{i:04d}", snapshot_jpeg=footage_still(self.footage) if footage else b"",
+                                 profiles=[VirtualProfile("main", width, height, fps=10, gop=10, rtsp_uri=uri)])
+        device = VirtualOnvifDevice(spec).start()
+        self._devices.append(device)
+        return DemoCamera(name, uri, device.host, device.port, footage=footage)
 
     def stop(self) -> None:
         for device in self._devices:
@@ -316,11 +358,11 @@ class DemoCameraService:
     """
 
     def __init__(self, engine: Engine, var_dir: Path, stop_event: threading.Event, *, count: int = 6,
-                 transport: str = "auto", clip_seconds: int = 60) -> None:
+                 transport: str = "auto", clip_seconds: int = 60, footage: Path | None = DEMO_FOOTAGE) -> None:
         self.engine = engine
         self.stop_event = stop_event
         self.count = count
-        self.demo = DemoCameras(var_dir, transport=transport, clip_seconds=clip_seconds)
+        self.demo = DemoCameras(var_dir, transport=transport, clip_seconds=clip_seconds, footage=footage)
         self.camera_ids: list[int] = []
         self.ready = threading.Event()
         self._thread = threading.Thread(target=self._run, name="demo-cameras", daemon=True)
@@ -366,9 +408,10 @@ def register_demo_cameras(engine: Engine, cams: list[DemoCamera]) -> list[int]:
     """Register the virtual cameras in the demo organisation's halls, or point existing ones at them."""
     from sqlmodel import col, select
 
-    from cameras.evidence_capture import seed_demo_evidence
     from cameras.camera_reference import seed_demo_alerts
+    from cameras.evidence_capture import seed_demo_evidence
     from cameras.models import Camera, CameraCreate
+    from cameras.review import seed_demo_false_alarm, seed_demo_thresholds
     from cameras.service import probe_camera, register_camera
     from cameras.vacancy import seed_demo_events
     from cameras.zones import seed_demo_references, seed_demo_zones
@@ -387,9 +430,14 @@ def register_demo_cameras(engine: Engine, cams: list[DemoCamera]) -> list[int]:
     if not slots:
         logger.warning("no halls: seed the demo organisation first; the demo cameras stay unregistered")
         return ids
-    for i, cam in enumerate(cams):
-        hall_id, site_id = slots[min(i, len(slots) - 1)]
-        name = f"演示摄像机 {i + 1:02d}"
+    drawn = 0
+    for cam in cams:
+        if cam.footage:  # the city's first hall: the officer who opens the demo first sees it
+            (hall_id, site_id), name = slots[0], FOOTAGE_CAMERA
+        else:
+            hall_id, site_id = slots[min(drawn, len(slots) - 1)]
+            drawn += 1
+            name = f"演示摄像机 {drawn:02d}"
         # Each write in its own transaction, and the device asked with none open (register and probe
         # read, end their read, ask the device, then write).
         with session_scope(engine) as s:
@@ -410,6 +458,15 @@ def register_demo_cameras(engine: Engine, cams: list[DemoCamera]) -> list[int]:
             with session_scope(engine, write=True) as s:
                 row = probe_camera(s, SYSTEM, int(existing.id or 0))
         ids.append(int(row.id or 0))
+        if cam.footage:
+            still = footage_still(DEMO_FOOTAGE)
+            with session_scope(engine, write=True) as s:
+                seed_footage_zone(s, int(row.id or 0))
+            with session_scope(engine, write=True) as s:
+                seed_demo_references(s, int(row.id or 0), still, get_settings().media_dir)
+            with session_scope(engine, write=True) as s:
+                seed_demo_thresholds(s, int(row.id or 0), DEMO_VACANCY_MINUTES)
+            continue
         with session_scope(engine, write=True) as s:
             seed_demo_zones(s, SYSTEM, int(row.id or 0))
         with session_scope(engine, write=True) as s:
@@ -417,12 +474,54 @@ def register_demo_cameras(engine: Engine, cams: list[DemoCamera]) -> list[int]:
         with session_scope(engine, write=True) as s:
             seed_demo_events(s, int(row.id or 0))
         # Evidence for those events, cut from the camera's own clip (files first, then short writes).
-        seed_demo_evidence(engine, int(row.id or 0),
-                           get_settings().var_dir / "media" / "demo" / f"hall{i % DEMO_CLIPS + 1}-{CLIP_VERSION}.mp4")
+        clip = f"hall{(drawn - 1) % DEMO_CLIPS + 1}-{CLIP_VERSION}.mp4"  # the scene this camera plays
+        seed_demo_evidence(engine, int(row.id or 0), get_settings().var_dir / "media" / "demo" / clip)
         with session_scope(engine, write=True) as s:
             seed_demo_alerts(s, int(row.id or 0), empty_post_jpeg(), get_settings().media_dir)
+        with session_scope(engine, write=True) as s:
+            seed_demo_false_alarm(s, int(row.id or 0))
+        with session_scope(engine, write=True) as s:
+            seed_demo_thresholds(s, int(row.id or 0), DEMO_VACANCY_MINUTES)
     logger.info("demo cameras registered: %s", ids)
     return ids
+
+
+FOOTAGE_CAMERA = "实拍演示摄像机"
+
+
+def footage_post_roi(path: Path = DEMO_FOOTAGE) -> list[tuple[float, float]]:
+    """The post's region in the footage, from its labels (drawn by eye on the clip, normalized)."""
+    import json
+
+    labels = json.loads(path.with_name(path.stem + ".labels.json").read_text(encoding="utf-8"))
+    return [(float(x), float(y)) for x, y in labels["post_roi_normalized"]]
+
+
+def seed_footage_zone(session: Any, camera_id: int) -> int:
+    """The real-footage camera's post zone (once): on a post of its hall that no other zone watches, if any."""
+    from sqlmodel import col, select
+
+    from cameras.models import Camera, Zone, ZoneCreate, ZoneKind
+    from cameras.zones import create_zone
+    from supervision.access import SYSTEM
+    from supervision.models import Post, Window
+
+    if session.exec(select(Zone.id).where(col(Zone.camera_id) == camera_id)).first() is not None:
+        return 0
+    camera = session.get(Camera, camera_id)
+    if camera is None:
+        return 0
+    watched = {p for p in session.exec(select(Zone.post_id).where(col(Zone.post_id).is_not(None))).all()}
+    posts = session.exec(select(Post).join(Window, col(Window.id) == col(Post.window_id)).where(
+        col(Window.hall_id) == camera.hall_id).order_by(col(Window.id).desc(), col(Post.id))).all()
+    # A post no drawn camera watches, else the hall's last one (two cameras on one post, as a real hall may have).
+    post = next((p for p in posts if p.id not in watched), posts[0] if posts else None)
+    if post is None:
+        logger.warning("the real-footage camera gets no zone: its hall has no post")
+        return 0
+    create_zone(session, SYSTEM, camera_id, ZoneCreate(
+        name=f"实拍岗位 · {post.name}"[:80], kind=ZoneKind.POST, post_id=post.id, polygon=footage_post_roi()))
+    return 1
 
 
 def demo_service_factory(engine: Engine, settings: Settings, stop_event: threading.Event) -> DemoCameraService:

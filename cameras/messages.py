@@ -393,3 +393,69 @@ add_messages({
         "shapes in the picture: people who overlap count as fewer.",
     ),
 })
+
+# Review (issue 13 §7): the timeline, the keyboard, false alarms per zone; windows closed (§3).
+add_messages({
+    "kind.window_closure": ("窗口暂停服务记录", "window closure"),
+    "audit_action.zone.threshold": ("调整岗位区域离岗阈值", "set a post zone's vacancy threshold"),
+    "audit_action.window.close": ("设置窗口暂停服务", "closed a window for a while"),
+    "audit_action.window.reopen": ("窗口提前恢复服务", "reopened a closed window"),
+    "review.timeline": ("岗位当日在岗时间线", "The post's presence that day"),
+    "review.timeline.desc": (
+        "横轴为 {start}–{end};浅色底为办公时间,斜纹为午休,灰色为窗口暂停服务,绿色为在岗,红色为空岗,黑框为本事件。",
+        "Across {start}–{end}: office hours shaded, lunch hatched, the window closed in grey, occupied green, "
+        "vacant red, this event framed in black.",
+    ),
+    "review.timeline.none": ("当日没有在岗记录", "No presence recorded that day"),
+    "review.timeline.spans": ("时间段", "Spans"),
+    "review.state.occupied": ("在岗", "occupied"),
+    "review.state.vacant": ("空岗", "vacant"),
+    "review.state.unknown": ("未知", "unknown"),
+    "review.state.closed": ("窗口暂停服务", "window closed"),
+    "review.state.event": ("本事件", "this event"),
+    "review.state.hours": ("办公时间", "office hours"),
+    "review.state.lunch": ("午休", "lunch break"),
+    "review.keys": ("键盘操作", "Keyboard"),
+    "review.keys.help": (
+        "c 确认(计入考核),d 驳回(误报);输入理由后按 Ctrl+Enter 提交;j / k 下一条 / 上一条待审核事件。",
+        "c confirm (counts), d dismiss (false alarm); type the reason, then Ctrl+Enter submits; j / k next / "
+        "previous event to review.",
+    ),
+    "review.next": ("下一条待审核", "Next to review"),
+    "review.previous": ("上一条待审核", "Previous to review"),
+    "review.false_alarms": ("误报统计", "False alarms"),
+    "review.false_alarms.help": (
+        "按岗位区域统计视频事件的审核结论;误报率高的区域可调高其离岗阈值(分钟,留空则用系统默认),调整留痕。",
+        "Video events per post zone by outcome; where the false-alarm rate is high, raise that zone's vacancy "
+        "threshold (minutes; empty: the system default). Every change is audited.",
+    ),
+    "review.zone": ("岗位区域", "Post zone"),
+    "review.events": ("事件数", "Events"),
+    "review.confirmed": ("确认", "Confirmed"),
+    "review.dismissed": ("驳回(误报)", "Dismissed (false alarms)"),
+    "review.pending": ("未审核", "Not reviewed"),
+    "review.rate": ("误报率", "False-alarm rate"),
+    "review.threshold": ("离岗阈值(分钟)", "Vacancy threshold (minutes)"),
+    "review.threshold.default": ("默认", "default"),
+    "review.threshold.own": ("本区域", "this zone's"),
+    "review.threshold.save": ("保存阈值", "Save the threshold"),
+    "review.none": ("暂无岗位区域", "No post zones"),
+    "review.error.not_post_zone": ("只有岗位区域有离岗阈值", "Only a post zone has a vacancy threshold"),
+    "window_closure.title": ("窗口暂停服务", "Windows closed"),
+    "window_closure.nav": ("窗口暂停服务", "Windows closed"),
+    "window_closure.help": (
+        "窗口暂停服务期间(如系统升级、业务培训、窗口合并),该窗口岗位不判定离岗。设置与提前恢复均留痕。",
+        "While a window is closed (a system upgrade, a training, windows merged for the day) its post is not "
+        "watched for vacancy. Closing and reopening are audited.",
+    ),
+    "window_closure.window": ("窗口", "Window"),
+    "window_closure.from": ("开始时间", "From"),
+    "window_closure.to": ("结束时间", "To"),
+    "window_closure.reason": ("原因", "Reason"),
+    "window_closure.by": ("设置人", "Set by"),
+    "window_closure.active": ("暂停中", "closed now"),
+    "window_closure.add": ("设置暂停服务", "Close a window"),
+    "window_closure.end": ("提前恢复服务", "Reopen now"),
+    "window_closure.none": ("暂无暂停服务记录", "No window closures"),
+    "window_closure.error.ends_before_start": ("结束时间须晚于开始时间", "must be later than the start"),
+})

@@ -602,3 +602,80 @@ class QueueStatePublic(BaseModel):
     queue_alert_count: int
     vacant_windows: list[str]
     alert_open: bool
+# --- review: per-zone thresholds and false alarms; windows closed (issue 13 §7, §3) ------------------------------
+
+
+class ZoneVacancyThreshold(SQLModel, table=True):
+    """An officer's own vacancy threshold for one post zone (tuned from its false alarms); audited.
+
+    A table of its own rather than a column of `zone`, so the zone's drawing and its tuning change apart.
+    """
+
+    __tablename__ = "zone_vacancy_threshold"
+
+    zone_id: int = Field(sa_column=Column(Integer, ForeignKey("zone.id", ondelete="CASCADE"), primary_key=True))
+    minutes: float = Field(gt=0, le=480)
+    updated_by: str = Field(default="", max_length=80)
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class ZoneThresholdChange(SQLModel):
+    """A post zone's vacancy threshold in minutes; empty (null) returns it to the setting's default."""
+
+    minutes: float | None = Field(default=None, gt=0, le=480)
+    reason: str = Field(default="", max_length=200)
+
+
+class ZoneFalseAlarms(BaseModel):
+    """A post zone's video events by outcome, so its threshold can be tuned."""
+
+    zone_id: int
+    zone_name: str
+    camera_id: int | None
+    camera_name: str
+    post_name: str
+    events: int
+    confirmed: int
+    dismissed: int
+    pending: int
+    # dismissed / reviewed; None before any review
+    false_alarm_rate: float | None
+    threshold_minutes: float
+    threshold_override: bool
+
+
+class WindowClosure(SQLModel, table=True):
+    """A window out of service (窗口暂停服务) from `starts_at` to `ends_at`, with the reason: no vacancy events then."""
+
+    __tablename__ = "window_closure"
+    __table_args__ = (Index("ix_window_closure_window_span", "window_id", "starts_at", "ends_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    window_id: int = Field(foreign_key="window.id")
+    site_id: int = Field(foreign_key="site.id", index=True)
+    starts_at: datetime = Field(sa_column=_ts())
+    ends_at: datetime = Field(sa_column=_ts())
+    reason: str = Field(max_length=200)
+    created_by: str = Field(default="", max_length=80)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class WindowClosureCreate(SQLModel):
+    """A window closed for a span of time (from before to); the reason is shown to officers."""
+
+    window_id: int
+    starts_at: datetime
+    ends_at: datetime
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class WindowClosurePublic(BaseModel):
+    id: int
+    window_id: int
+    window_name: str
+    site_id: int
+    starts_at: datetime
+    ends_at: datetime
+    reason: str
+    created_by: str
+    active: bool

@@ -3,8 +3,10 @@
 "Should be staffed" is the schedule rule: inside one of the site's office-hours periods (so never on a day the
 calendar says is not a working day, a swapped working weekend day included, and never in the lunch break
 between two periods), and not while the post's staff member is on approved leave or a trip (supervision.leave).
-The rule is pure (`watched_periods`, `vacancy_start`); `evaluate_vacancies` applies it to the presence spans the
-ingest worker writes, run by the scheduler: reads first, then one short write, no I/O inside it.
+A window closed for a while (窗口暂停服务, `WindowClosure`) is not watched either (`without`). A post zone may carry
+an officer's own threshold (`ZoneVacancyThreshold`, tuned from its false alarms); the setting is the default.
+The rule is pure (`watched_periods`, `without`, `vacancy_start`); `evaluate_vacancies` applies it to the presence
+spans the ingest worker writes, run by the scheduler: reads first, then one short write, no I/O inside it.
 """
 
 from __future__ import annotations
@@ -30,11 +32,13 @@ from cameras.models import (
     VideoEventPublic,
     VideoEventReview,
     VideoEventStatus,
+    WindowClosure,
     Zone,
     ZoneKind,
     ZonePresence,
+    ZoneVacancyThreshold,
 )
-from supervision import audit, ledger
+from supervision import audit, incidents, ledger
 from supervision.access import Permission, Principal
 from supervision.db import session_scope, utcnow
 from supervision.errors import Conflict, InvalidInput, NotFound
@@ -75,6 +79,23 @@ def watched_periods(hours: DayHours | None, tz: tzinfo, away: str | None) -> lis
     return out
 
 
+def without(watched: Sequence[Span], closed: Sequence[Span]) -> list[Span]:
+    """The watched spans minus the spans a window was closed (a closure cuts a period in two, or ends it)."""
+    out = list(watched)
+    for c_start, c_end in closed:
+        cut: list[Span] = []
+        for start, end in out:
+            if c_end <= start or c_start >= end:
+                cut.append((start, end))
+                continue
+            if start < c_start:
+                cut.append((start, c_start))
+            if c_end < end:
+                cut.append((c_end, end))
+        out = cut
+    return out
+
+
 def vacancy_start(vacant_since: datetime | None, now: datetime, watched: Sequence[Span],
                   threshold: timedelta) -> datetime | None:
     """The start of the vacancy event that should be open at `now`, or None when none should be.
@@ -100,6 +121,8 @@ class _Zone:
     staff_id: int | None
     state: PresenceState
     since: datetime | None  # start of the open presence span
+    window_id: int | None = None  # the zone's window, or its post's
+    threshold: timedelta | None = None  # the zone's own threshold, if an officer set one
 
 
 def _away(session: Session, staff_id: int | None, day: date) -> str | None:
@@ -111,13 +134,39 @@ def _away(session: Session, staff_id: int | None, day: date) -> str | None:
     return absence.half or "day"
 
 
-def _decide(session: Session, zone: _Zone, now: datetime, threshold: timedelta) -> datetime | None:
+def _decide(session: Session, zone: _Zone, now: datetime, threshold: timedelta,
+            closed: Sequence[Span] = ()) -> tuple[datetime | None, datetime]:
+    """(the start of the event that should be open, or None; when a still-vacant post stopped being watched)."""
     if zone.state != PresenceState.VACANT or zone.since is None:
-        return None
+        return None, now
     tz = get_settings().tz
     day = now.astimezone(tz).date()
-    watched = watched_periods(hours_for(session, site_id=zone.site_id, day=day), tz, _away(session, zone.staff_id, day))
-    return vacancy_start(zone.since, now, watched, threshold)
+    watched = without(watched_periods(hours_for(session, site_id=zone.site_id, day=day), tz,
+                                      _away(session, zone.staff_id, day)), closed)
+    return vacancy_start(zone.since, now, watched, zone.threshold or threshold), watched_until(watched, now)
+
+
+def watched_until(watched: Sequence[Span], now: datetime) -> datetime:
+    """When watching last stopped before `now` (lunch, a window closing, the end of the day): an event of a
+    post still empty ends there, not when the job next runs."""
+    ended = [end for start, end in watched if end <= now]
+    inside = any(start <= now < end for start, end in watched)
+    return now if inside or not ended else max(ended)
+
+
+def closures_of_day(session: Session, window_ids: Sequence[int], now: datetime) -> dict[int, list[Span]]:
+    """The closures of these windows that touch the local day of `now`, by window."""
+    if not window_ids:
+        return {}
+    tz = get_settings().tz
+    day_start = datetime.combine(now.astimezone(tz).date(), time(0), tz)
+    rows = session.exec(select(WindowClosure).where(
+        col(WindowClosure.window_id).in_(list(window_ids)), col(WindowClosure.ends_at) > day_start,
+        col(WindowClosure.starts_at) < day_start + timedelta(days=1))).all()
+    out: dict[int, list[Span]] = {}
+    for r in rows:
+        out.setdefault(r.window_id, []).append((r.starts_at, r.ends_at))
+    return out
 
 
 def evaluate_vacancies(engine: Engine | None = None, *, now: datetime | None = None,
@@ -131,11 +180,17 @@ def evaluate_vacancies(engine: Engine | None = None, *, now: datetime | None = N
             isouter=True).where(col(Zone.kind) == ZoneKind.POST, col(Zone.camera_id).is_not(None))).all()
         staff = {int(st.post_id or 0): int(st.id or 0) for st in s.exec(
             select(Staff).where(col(Staff.active), col(Staff.post_id).is_not(None)).order_by(col(Staff.id).desc()))}
+        post_windows = {int(p.id or 0): p.window_id for p in s.exec(select(Post).where(
+            col(Post.id).in_([z.post_id for z, _ in rows if z.post_id is not None]))).all()}
+        own = {r.zone_id: timedelta(minutes=r.minutes) for r in s.exec(select(ZoneVacancyThreshold)).all()}
         zones = [_Zone(int(z.id or 0), z.camera_id, z.site_id, z.post_id,
                        staff.get(int(z.post_id)) if z.post_id is not None else None,
-                       p.state if p is not None else PresenceState.UNKNOWN, p.started_at if p is not None else None)
+                       p.state if p is not None else PresenceState.UNKNOWN, p.started_at if p is not None else None,
+                       z.window_id or post_windows.get(int(z.post_id or 0)), own.get(int(z.id or 0)))
                  for z, p in rows]
-        wanted = {z.id: _decide(s, z, now, threshold) for z in zones}
+        closures = closures_of_day(s, sorted({z.window_id for z in zones if z.window_id is not None}), now)
+        decided = {z.id: _decide(s, z, now, threshold, closures.get(z.window_id or 0, [])) for z in zones}
+        wanted = {zid: start for zid, (start, _) in decided.items()}
         open_events = {int(e.zone_id or 0): e.id for e in s.exec(
             select(VideoEvent).where(col(VideoEvent.ended_at).is_(None),
                                      col(VideoEvent.kind) == VideoEventKind.POST_VACANT)).all()}
@@ -158,7 +213,7 @@ def evaluate_vacancies(engine: Engine | None = None, *, now: datetime | None = N
             s.flush()
             mqtt.notify_event(s, new, "opened")
             opened += 1
-        ends = {z.id: (z.since if z.state != PresenceState.VACANT and z.since is not None else now)
+        ends = {z.id: (z.since if z.state != PresenceState.VACANT and z.since is not None else decided[z.id][1])
                 for z in to_close}
         for zid, eid in [(z.id, open_events[z.id]) for z in to_close] + [(0, e) for e in gone]:
             event = s.get(VideoEvent, eid)
@@ -226,6 +281,10 @@ def review_event(session: Session, actor: Principal, event_id: int, data: VideoE
             reason=ledger.keyed_reason("ledger_reason.video_off_post", minutes=str(minutes), note=reason[:300]),
             source_kind="video", source_id=event.id, staff_id=event.staff_id, ip=ip)
         event.ledger_entry_id = entry.id
+        # The risk register hears of it as it hears of an upheld complaint: an incident linked to the post's points.
+        incidents.record_incident(session, kind="video", source_kind="video", source_id=event.id,
+                                  occurred_at=event.started_at, post_id=event.post_id, staff_id=event.staff_id,
+                                  summary=f"{event.kind.value} {minutes} min")
         event.legal_hold = True  # confirmed: its evidence is kept past the retention (cameras.evidence)
     event.review_outcome = data.outcome
     event.review_reason = reason[:400]

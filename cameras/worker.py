@@ -25,9 +25,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
-from cameras.clipbuffer import ClipBuffer
 from cameras import mqtt
 from cameras.camera_reference import record_tamper, references_to_analyse
+from cameras.clipbuffer import ClipBuffer
 from cameras.config import CameraSettings, get_camera_settings
 from cameras.evidence import EvidenceSettings, get_evidence_settings
 from cameras.evidence_capture import EvidenceRecorder

@@ -49,6 +49,8 @@ class Permission(StrEnum):
     SCORING_MANAGE = "scoring:manage"
     # A unit's handler: sign, reply, ask for extensions and send back the orders of their departments.
     COMPLAINTS_HANDLE = "complaints:handle"
+    # Close a window for a while (窗口暂停服务): its post is not watched by video analytics then.
+    WINDOWS_CLOSE = "windows:close"
 
 
 _READ_ORG = {Permission.ORG_READ, Permission.CALENDAR_READ, Permission.OWN_RECORDS}
@@ -69,6 +71,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.SCORING_READ,
             Permission.SCORING_WRITE,
             Permission.ZONES_MANAGE,
+            Permission.WINDOWS_CLOSE,
         }
     ),
     Role.OFFICER: frozenset(
@@ -110,6 +113,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ATTENDANCE_PUSH,
             Permission.SCORING_READ,
             Permission.SCORING_MANAGE,
+            Permission.WINDOWS_CLOSE,
         }
     ),
     Role.HANDLER: frozenset({Permission.CALENDAR_READ, Permission.OWN_RECORDS, Permission.COMPLAINTS_HANDLE}),

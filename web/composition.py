@@ -103,11 +103,12 @@ def service_factories(settings: Settings, *, web_elsewhere: bool = False) -> lis
 def wire_incidents() -> None:
     """Who reads what an incident is about (complaints: its orders and ratings), and who links each new one
     to the risk points it concerns (risk). The core calls them; no domain imports another."""
+    import cameras
     import complaints
     import risk
     from supervision import incidents
 
-    incidents.wire(readers=complaints.CONCERN_READERS, listeners=[risk.link_incident])
+    incidents.wire(readers={**complaints.CONCERN_READERS, **cameras.CONCERN_READERS}, listeners=[risk.link_incident])
     wire_scoring()
 
 

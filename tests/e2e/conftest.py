@@ -26,6 +26,10 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+# Where each live server keeps its data (base URL → var dir), for tests that put a row in its database.
+LIVE_VAR: dict[str, Path] = {}
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Start the service as a newcomer would, with the demo, on SQLite; yield its base URL."""
@@ -54,6 +58,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 time.sleep(0.5)
         else:
             raise RuntimeError("server did not answer /healthz within 120 s")
+        LIVE_VAR[base] = var
         yield base
     finally:
         proc.terminate()

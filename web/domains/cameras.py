@@ -11,7 +11,7 @@ from supervision.runtime import ServiceFactory
 from supervision.settings import Settings
 
 ROUTE_MODULES: tuple[str, ...] = ("web.routes.cameras_pages", "web.routes.api_cameras", "web.routes.zones_pages",
-                                  "web.routes.api_zones", "web.routes.api_evidence")
+                                  "web.routes.api_zones", "web.routes.api_evidence", "web.routes.api_review")
 
 
 def service_factories(settings: Settings, *, web_elsewhere: bool = False) -> list[ServiceFactory]:

@@ -18,7 +18,13 @@ from starlette.responses import Response
 
 import cameras
 from cameras import CameraCreate, CameraPublic, CameraStatus, CameraUpdate, DeviceInfo
-from cameras.models import VideoEventKind, VideoEventReview, VideoEventStatus
+from cameras.models import (
+    VideoEventKind,
+    VideoEventReview,
+    VideoEventStatus,
+    WindowClosureCreate,
+    ZoneThresholdChange,
+)
 from supervision import org
 from supervision.access import Permission, Principal
 from supervision.errors import Conflict, DeviceError, FieldProblem, InvalidInput, SupervisionError
@@ -271,7 +277,8 @@ def _event_page(request: Request, session: Session, actor: Principal, event_id: 
         "legal_hold": cameras.video_event_held(session, event_id),
         "can_export": actor.can(Permission.LEDGER_WRITE),
         "event": event, "can_review": actor.can(Permission.LEDGER_WRITE) and event.review_outcome is None
-        and event.ended_at is not None, "values": values or {}, "problems": problems or []},
+        and event.ended_at is not None, "values": values or {}, "problems": problems or [],
+        **_review_context(session, actor, event_id)},
         status_code=status_code)
 
 
@@ -500,3 +507,106 @@ def tamper_reference(request: Request, session: SessionDep, actor: Drawer, camer
     cameras.set_camera_reference(session, actor, camera_id, jpeg=jpeg, media_dir=get_settings().media_dir,
                                  ip=client_ip(request))
     return RedirectResponse(f"/cameras/{camera_id}?tamper_reference=1", status_code=303)
+# --- review: the timeline and keyboard on the event page, false alarms per zone, windows closed (issue 13 §7, §3) --
+
+ZonesManager = Annotated[Principal, needs(Permission.CAMERAS_VIEW, Permission.ZONES_MANAGE)]
+Closer = Annotated[Principal, needs(Permission.WINDOWS_CLOSE)]
+
+add_nav_item(NavItem("/windows/closures", "window_closure.nav", "/windows", Permission.WINDOWS_CLOSE),
+             before="/calendar")
+
+
+def _review_context(session: Session, actor: Principal, event_id: int) -> dict[str, Any]:
+    """What the event page's timeline include and keyboard need: the day's chart and the queue's neighbours."""
+    previous, following = cameras.review_neighbours(session, actor, event_id)
+    return {"timeline": cameras.event_timeline(session, actor, event_id), "queue_previous": previous,
+            "queue_next": following}
+
+
+@router.get("/cameras/zones/false-alarms")
+def false_alarms_page(request: Request, session: SessionDep, actor: Viewer) -> Response:
+    """Per post zone: events, confirmed, dismissed, the false-alarm rate and the threshold, to tune it."""
+    return _false_alarms(request, session, actor)
+
+
+def _false_alarms(request: Request, session: Session, actor: Principal, *, problems: list[dict[str, Any]] | None
+                  = None, status_code: int = 200) -> Response:
+    return render(request, "cameras/false_alarms.html", {
+        "rows": cameras.false_alarms(session, actor), "can_tune": actor.can(Permission.ZONES_MANAGE),
+        "problems": problems or [], "saved": request.query_params.get("saved")}, status_code=status_code)
+
+
+@router.post("/cameras/zones/{zone_id}/threshold")
+async def zone_threshold_submit(request: Request, session: SessionDep, actor: ZonesManager, zone_id: int
+                                ) -> Response:
+    form = await request.form()
+    values = {"minutes": _form_str(form, "minutes") or None, "reason": _form_str(form, "reason")}
+
+    def save() -> Response:
+        try:
+            try:
+                change = ZoneThresholdChange.model_validate(values)
+            except ValidationError as exc:
+                raise InvalidInput(problems=org.problems_from_validation(exc)) from None
+            with all_or_nothing(session):
+                cameras.set_zone_threshold(session, actor, zone_id, change, ip=client_ip(request))
+        except InvalidInput as exc:
+            return _false_alarms(request, session, actor, problems=_problems(exc, request_locale(request)),
+                                 status_code=422)
+        return RedirectResponse(f"/cameras/zones/false-alarms?saved={zone_id}", status_code=303)
+
+    return await anyio.to_thread.run_sync(save)
+
+
+def _closures_page(request: Request, session: Session, actor: Principal, *, values: dict[str, str] | None = None,
+                   problems: list[dict[str, Any]] | None = None, status_code: int = 200) -> Response:
+    windows, _ = org.list_entities(session, actor, OrgKind.WINDOW, limit=OPTION_LIMIT)
+    return render(request, "cameras/window_closures.html", {
+        "closures": cameras.list_closures(session, actor), "windows": windows, "values": values or {},
+        "problems": problems or [], "now_utc": datetime.now(UTC)}, status_code=status_code)
+
+
+@router.get("/windows/closures")
+def window_closures_page(request: Request, session: SessionDep, actor: Closer) -> Response:
+    """Windows closed for a while (窗口暂停服务): their posts are not watched then; close one, reopen early."""
+    return _closures_page(request, session, actor)
+
+
+@router.post("/windows/closures")
+async def window_closure_submit(request: Request, session: SessionDep, actor: Closer) -> Response:
+    form = await request.form()
+    values = {k: _form_str(form, k) for k in ("window_id", "starts_at", "ends_at", "reason")}
+
+    def save() -> Response:
+        try:
+            data = _closure_form(values)
+            with all_or_nothing(session):
+                cameras.close_window(session, actor, data, ip=client_ip(request))
+        except InvalidInput as exc:
+            return _closures_page(request, session, actor, values=values,
+                                  problems=_problems(exc, request_locale(request)), status_code=422)
+        return RedirectResponse("/windows/closures", status_code=303)
+
+    return await anyio.to_thread.run_sync(save)
+
+
+def _closure_form(values: dict[str, str]) -> WindowClosureCreate:
+    """The form's local date-times (datetime-local inputs) as aware datetimes in the service's zone."""
+    tz = get_settings().tz
+    parsed: dict[str, Any] = {"window_id": values["window_id"], "reason": values["reason"]}
+    for name in ("starts_at", "ends_at"):
+        try:
+            parsed[name] = datetime.fromisoformat(values[name]).replace(tzinfo=tz) if values[name] else None
+        except ValueError:
+            raise InvalidInput(name, "error.invalid_value", detail=values[name][:40]) from None
+    try:
+        return WindowClosureCreate.model_validate(parsed)
+    except ValidationError as exc:
+        raise InvalidInput(problems=org.problems_from_validation(exc)) from None
+
+
+@router.post("/windows/closures/{closure_id}/end")
+def window_closure_end(request: Request, session: SessionDep, actor: Closer, closure_id: int) -> Response:
+    with all_or_nothing(session):
+        cameras.end_closure(session, actor, closure_id, ip=client_ip(request))
+    return RedirectResponse("/windows/closures", status_code=303)
