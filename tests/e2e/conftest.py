@@ -26,6 +26,10 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+# How long a newcomer's `serve --demo` may take to answer: seeding the whole demo (three closed months, awards,
+# evidence) takes about a minute on a quiet machine and several on a loaded one; the wait ends when it answers.
+START_LIMIT_S = 600
+
 # Where each live server keeps its data (base URL → var dir), for tests that put a row in its database.
 LIVE_VAR: dict[str, Path] = {}
 
@@ -46,7 +50,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + START_LIMIT_S
         while time.monotonic() < deadline:
             if proc.poll() is not None:
                 raise RuntimeError("server exited: " + (var.parent / "server.log").read_text()[-3000:])
@@ -57,7 +61,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             except OSError:
                 time.sleep(0.5)
         else:
-            raise RuntimeError("server did not answer /healthz within 120 s")
+            raise RuntimeError(f"server did not answer /healthz within {START_LIMIT_S} s")
         LIVE_VAR[base] = var
         yield base
     finally:
