@@ -84,7 +84,8 @@ def test_provisional_review_and_check_dates_follow_the_calendar(engine: Engine, 
         page = client.get(f"/risk/points/{point_id}").text
         assert 'data-testid="due-provisional"' not in page.split('data-testid="due-changes"')[0]
         assert "工作日历变更(调整了 2027 年的日期),日期由 2027-01-04 改为 2027-01-05 · 2027-01-04 元旦调休" in page
-        assert "工作日历变更(已录入 2027 年节假日安排),日期由 2027-01-05 改为 2027-01-05 · 国办发明电〔2026〕12号" in page
+        assert ("工作日历变更(已录入 2027 年节假日安排),日期由 2027-01-05 改为 2027-01-05 · "
+                "国办发明电〔2026〕12号") in page
         assert "工作日历变更" in client.get(f"/risk/measures/{measure_id}").text
 
     with Session(engine) as s:
