@@ -9,7 +9,7 @@ because of next year's holidays.
 from __future__ import annotations
 
 import calendar as _months
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from risk.models import CheckFrequency
@@ -30,7 +30,8 @@ _MAX_REST_RUN = 15
 class DueDate:
     day: date
     provisional: bool = False
-    counted: date | None = None  # the day counted, before moving to a working day: what a recompute starts from
+    # The day counted, before moving to a working day: what a recompute starts from (not part of the answer).
+    counted: date | None = field(default=None, compare=False)
 
 
 def add_months(day: date, months: int) -> date:

@@ -30,14 +30,12 @@ POINT_DAY, MEASURE_DAY = date(2026, 10, 3), date(2026, 12, 28)
 
 
 def test_a_date_past_the_known_years_is_provisional_and_keeps_what_it_counted() -> None:
-    assert deadlines.review_due(POINT_DAY, 1, 90, WorkCalendar()) == deadlines.DueDate(
-        date(2027, 1, 4), True, date(2027, 1, 1))
-    # Passing a provisional rest day makes the answer provisional, even if it lands on a known one.
-    assert deadlines.on_workday(date(2026, 12, 31), WorkCalendar()) == deadlines.DueDate(
-        date(2026, 12, 31), False, date(2026, 12, 31))
-    declared = WorkCalendar({date(2027, 1, 1): False}, [2027])
-    assert deadlines.review_due(POINT_DAY, 1, 90, declared) == deadlines.DueDate(
-        date(2027, 1, 4), False, date(2027, 1, 1))
+    due = deadlines.review_due(POINT_DAY, 1, 90, WorkCalendar())
+    assert (due.day, due.provisional, due.counted) == (date(2027, 1, 4), True, date(2027, 1, 1))
+    known = deadlines.on_workday(date(2026, 12, 31), WorkCalendar())
+    assert (known.day, known.provisional, known.counted) == (date(2026, 12, 31), False, date(2026, 12, 31))
+    declared = deadlines.review_due(POINT_DAY, 1, 90, WorkCalendar({date(2027, 1, 1): False}, [2027]))
+    assert (declared.day, declared.provisional, declared.counted) == (date(2027, 1, 4), False, date(2027, 1, 1))
 
 
 def _point_and_measure(engine: Engine, ns: SimpleNamespace) -> tuple[int, int]:
