@@ -83,11 +83,19 @@ class Target:
         self.confidential = sum(1 for o in orders if o["confidential"] or o["integrity"])
 
     def _send(self, method: str, path: str, headers: dict[str, str], body: bytes | None = None) -> tuple[int, bytes]:
-        conn = getattr(self, "_conn", None) or http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
-        self._conn = conn
-        conn.request(method, path, body=body, headers=headers)
-        response = conn.getresponse()
-        return response.status, response.read()
+        for attempt in (1, 2):
+            conn = getattr(self, "_conn", None) or http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+            self._conn = conn
+            try:
+                conn.request(method, path, body=body, headers=headers)
+                response = conn.getresponse()
+                return response.status, response.read()
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                conn.close()
+                self._conn = None  # the server closed the idle connection: open another
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     def read(self) -> None:
         status, body = self._send("GET", "/api/v1/work-orders?limit=50", self.officer)
@@ -106,10 +114,11 @@ class Target:
     def measure(self, what: str, requests: int) -> float:
         """CPU ms the server spent per request over `requests` requests of one kind."""
         action = self.read if what == "read" else self.intake
+        action()  # a fresh connection first: the server closes an idle one after 5 s (uvicorn's keep-alive)
         before = tree_cpu_seconds(self.proc.pid)
         for _ in range(requests):
             action()
-        return (tree_cpu_seconds(self.proc.pid) - before) * 1000 / requests
+        return float(tree_cpu_seconds(self.proc.pid) - before) * 1000 / requests
 
     def stop(self) -> None:
         self.proc.terminate()
