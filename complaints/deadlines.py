@@ -12,7 +12,7 @@ from datetime import date
 from enum import StrEnum
 
 from supervision.errors import CalendarNotCovered
-from supervision.workdays import WorkCalendar
+from supervision.workdays import Answer, WorkCalendar
 
 
 class Card(StrEnum):
@@ -22,6 +22,7 @@ class Card(StrEnum):
 
 
 CARD_RANK = {Card.NONE: 0, Card.YELLOW: 1, Card.RED: 2}
+_MAX_SPANS = 20_000  # (today, due day) pairs a process keeps: a few days' worth of every due day
 
 
 @dataclass(frozen=True)
@@ -89,9 +90,19 @@ class MemoCalendar(WorkCalendar):
             package_years=base.package_years,
         )
         self._memo: dict[date, tuple[bool, bool]] = {}
+        self._spans: dict[tuple[date, date], Answer[int]] = {}
 
     def _day(self, day: date) -> tuple[bool, bool]:
         known = self._memo.get(day)
         if known is None:
             known = self._memo[day] = super()._day(day)
+        return known
+
+    def workdays_between(self, start: date, end: date) -> Answer[int]:
+        # Each open order of a list counts from today to its due day, twice (days left, card): most share both.
+        known = self._spans.get((start, end))
+        if known is None:
+            if len(self._spans) > _MAX_SPANS:
+                self._spans.clear()
+            known = self._spans[(start, end)] = super().workdays_between(start, end)
         return known

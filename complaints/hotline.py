@@ -588,7 +588,11 @@ def import_calls(
                     )
                 call = _new_call(session, actor, model, ip=ip, now=None)
         except InvalidInput as exc:
-            problems.extend(FieldProblem(p.field, p.key, p.params, row=number) for p in exc.problems)
+            for p in exc.problems:
+                if p.field == "window_id" and row.get("window_code"):
+                    # The file named the window by its code: say so, not by the id it was looked up as.
+                    p = FieldProblem("window_code", p.key, {**p.params, "value": row["window_code"]})
+                problems.append(FieldProblem(p.field, p.key, p.params, row=number))
             continue
         result.created += 1
         if call.status == CallStatus.PENDING.value:

@@ -324,6 +324,8 @@ add_messages(
         "complaints.ui.limit_days": ("{n} 个工作日", "{n} working days"),
         "complaints.ui.extended": ("已延期 {n} 个工作日", "extended by {n}"),
         "complaints.ui.provisional": ("暂定", "provisional"),
+        "complaints.ui.respond_by_recomputed": ("首次答复时限由 {previous} 改为 {due}",
+                                                "first answer due moved from {previous} to {due}"),
         "complaints.ui.provisional_hint": (
             "{year} 年的节假日安排尚未录入:时限暂按周末和固定日期节日(元旦、清明、劳动节、国庆节)推算,"
             "管理员录入该年安排后自动重算",

@@ -715,6 +715,7 @@ class PublicStatus(BaseModel):
     state: str
     received_on: date
     due_on: date
+    due_provisional: bool = False  # counted in a year the calendar does not know yet: recomputed later
     replied: bool
     reply: str
     closed: bool

@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from complaints import deadlines, rollup
 from complaints.models import WorkOrder, WorkOrderEvent
+from complaints.settings import get_complaints_settings
 from complaints.workflow import Action, State
 from complaints.workorders import Clock, _event, load_memo_calendar
 from supervision import audit
@@ -105,15 +106,23 @@ def _recompute(session: Session, actor: Principal, change: CalendarChange, order
     history = _history(session, [o.id or 0 for o in orders])
     now = Clock.at().now
     changed = 0
+    answer_days = get_complaints_settings().rating_answer_workdays
     for order in orders:
         count = basis(order, history[order.id or 0])
         due = deadlines.due_date(calendar, count.start, count.workdays)
-        if (due.due_on, due.provisional) == (order.due_on, order.due_provisional):
+        respond_by = order.respond_by
+        if respond_by is not None and order.responded_at is None:
+            # A bad rating's first answer (1 working day) counts from the day it came in, like the due date;
+            # when that day is provisional, so is the due date (it is later), so the order is found here.
+            respond_by = deadlines.due_date(calendar, order.received_on, answer_days).due_on
+        if (due.due_on, due.provisional, respond_by) == (order.due_on, order.due_provisional, order.respond_by):
             continue
+        previous_respond_by = order.respond_by
+        order.respond_by = respond_by
         counted = rollup.contribution(order)
         previous = order.due_on
         order.due_on, order.due_provisional, order.due_source = due.due_on, due.provisional, due.source
-        if due.due_on > previous:
+        if due.due_on > previous or (respond_by and previous_respond_by and respond_by > previous_respond_by):
             order.card = ""  # a card given against the earlier day is no longer earned, as after an extension
         if order.on_time is not None and order.closed_on is not None:
             order.on_time = order.closed_on <= due.due_on
@@ -128,6 +137,9 @@ def _recompute(session: Session, actor: Principal, change: CalendarChange, order
             "previous_due_on": previous.isoformat(),
             "provisional": due.provisional,
         }
+        if respond_by != previous_respond_by:
+            assert respond_by is not None and previous_respond_by is not None
+            detail.update(respond_by=respond_by.isoformat(), previous_respond_by=previous_respond_by.isoformat())
         _event(session, actor, order, "recompute_due", order.state, State(order.state), now,
                reason=change.reason, detail=detail)
         audit.record(session, actor, "work_order.recompute_due", object_kind="work_order", object_id=order.id,

@@ -49,6 +49,7 @@ class PublicReceipt(BaseModel):
     number: str  # the tracking number
     secret: str  # shown once on the confirmation page; needed with the number to check progress
     due_on: str
+    due_provisional: bool = False
 
 
 def submit_public(
@@ -118,7 +119,8 @@ def _check_window(session: Session, model: PublicSubmission) -> None:
 
 def _receipt(order: WorkOrder) -> PublicReceipt:
     return PublicReceipt(
-        number=order.number, secret=crypto.decrypt(order.tracking_secret_enc), due_on=order.due_on.isoformat()
+        number=order.number, secret=crypto.decrypt(order.tracking_secret_enc), due_on=order.due_on.isoformat(),
+        due_provisional=order.due_provisional,
     )
 
 
@@ -147,6 +149,7 @@ def track_public(session: Session, number: str, secret: str, *, ip: str, now: da
         state=order.state,
         received_on=order.received_on,
         due_on=order.due_on,
+        due_provisional=order.due_provisional,
         replied=replied,
         reply=order.reply if replied else "",
         closed=not order.is_open,

@@ -1171,10 +1171,12 @@ def order_view(
     calendar: WorkCalendar | None = None,
     today: date | None = None,
     assisting: list[int] | None = None,
+    settings: ComplaintsSettings | None = None,
 ) -> WorkOrderView:
     """Shape an order for one principal: identity redacted by role, the card as of today."""
     viewer = viewer or viewer_for(session, actor)
-    settings = get_complaints_settings()
+    # A list passes its settings in: finding them scans the environment, 50 times a page otherwise.
+    settings = settings or get_complaints_settings()
     calendar = calendar or load_memo_calendar(session)
     today = today or Clock.at().today
     shown = visibility.sees_identity(viewer, order)
@@ -1473,6 +1475,7 @@ def _page(
         for unit in session.exec(select(WorkOrderUnit).where(col(WorkOrderUnit.order_id).in_(ids))):
             units[unit.order_id].append(unit.department_id)
     calendar = load_memo_calendar(session)
+    settings = get_complaints_settings()
     views = [
         order_view(
             session,
@@ -1482,6 +1485,7 @@ def _page(
             calendar=calendar,
             today=today,
             assisting=sorted(units.get(r.id or 0, [])),
+            settings=settings,
         )
         for r in rows
     ]

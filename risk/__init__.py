@@ -33,6 +33,8 @@ from risk.models import (
     RiskReminder,
     RiskReview,
 )
+from risk.provisional import due_changes
+from risk.provisional import recompute_provisional as recompute_provisional_dates
 from risk.register import (
     create_countermeasure,
     create_criteria,
@@ -136,6 +138,7 @@ __all__ = [
     "delete_countermeasure",
     "delete_risk_point",
     "demo_centre_codes",
+    "due_changes",
     "evidence_of_check",
     "export_register",
     "generate_reminders",
@@ -157,6 +160,7 @@ __all__ = [
     "point_rows",
     "post_risk_page",
     "printable_register",
+    "recompute_provisional_dates",
     "record_check",
     "record_review",
     "register_template",

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from risk import deadlines
+from risk import deadlines, provisional
 from risk.evidence import EvidenceUpload, evidence_path, store_evidence
 from risk.models import (
     CheckCreate,
@@ -102,9 +102,8 @@ def apply_check(session: Session, measure: Countermeasure, check: Countermeasure
         return
     measure.last_checked_on = check.checked_on
     measure.last_result = check.result
-    measure.next_check_due = deadlines.check_due(
-        check.checked_on, CheckFrequency(measure.check_frequency), load_calendar(session)
-    ).day
+    provisional.set_check_due(measure, deadlines.check_due(
+        check.checked_on, CheckFrequency(measure.check_frequency), load_calendar(session)))
     measure.updated_at = utcnow()
     session.add(measure)
     now = utcnow()

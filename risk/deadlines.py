@@ -9,7 +9,7 @@ because of next year's holidays.
 from __future__ import annotations
 
 import calendar as _months
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from risk.models import CheckFrequency
@@ -30,6 +30,8 @@ _MAX_REST_RUN = 15
 class DueDate:
     day: date
     provisional: bool = False
+    # The day counted, before moving to a working day: what a recompute starts from (not part of the answer).
+    counted: date | None = field(default=None, compare=False)
 
 
 def add_months(day: date, months: int) -> date:
@@ -42,17 +44,20 @@ def add_months(day: date, months: int) -> date:
 def on_workday(day: date, calendar: WorkCalendar | None) -> DueDate:
     """The day itself if it is a working day, else the next working day."""
     if calendar is None:
-        return DueDate(day, True)
+        return DueDate(day, True, day)
     current = day
+    provisional = False
     try:
         for _ in range(_MAX_REST_RUN):
             answer = calendar.is_workday(current)
+            # A rest day passed on the way counts too: declared a working day, it would be the due day.
+            provisional = provisional or answer.provisional
             if answer.value:
-                return DueDate(current, answer.provisional)
+                return DueDate(current, provisional, day)
             current += timedelta(days=1)
     except CalendarNotCovered:
-        return DueDate(day, True)
-    return DueDate(day, True)
+        return DueDate(day, True, day)
+    return DueDate(day, True, day)
 
 
 def review_due(last: date, level: int, interval_days: int, calendar: WorkCalendar | None) -> DueDate:

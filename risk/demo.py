@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from sqlalchemy import insert
 from sqlmodel import Session, col, func, select
 
-from risk import deadlines
+from risk import deadlines, provisional
 from risk.grading import HIGH_POWERS, PowerKind, powers_in, suggest_level
 from risk.models import (
     CheckFrequency,
@@ -581,9 +581,8 @@ class _DemoBuilder:
             level, last = after, when
         point.level = level
         point.last_reviewed_on = last if out else None
-        point.next_review_due = deadlines.review_due(
-            last, point.level, self.settings.review_days(point.level), self.calendar
-        ).day
+        provisional.set_review_due(point, deadlines.review_due(
+            last, point.level, self.settings.review_days(point.level), self.calendar))
         if out:
             point.signal_reset_at = datetime.combine(last, dtime(10), tzinfo=UTC)
         return out
@@ -633,7 +632,7 @@ class _DemoBuilder:
             out[-1]["notes"] = "措施未落实,已责令整改"
         measure.last_checked_on = last if out else None
         measure.last_result = out[-1]["result"] if out else None
-        measure.next_check_due = deadlines.check_due(last, frequency, self.calendar).day
+        provisional.set_check_due(measure, deadlines.check_due(last, frequency, self.calendar))
         return out
 
     # -- signals --

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import IntEnum, StrEnum
 
-from sqlalchemy import Column, Enum, Index, Text, UniqueConstraint
+from sqlalchemy import Column, Enum, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from supervision.db import UTCDateTime, utcnow
@@ -122,8 +122,14 @@ class RiskPointBase(SQLModel):
     leader_responsible_id: int | None = Field(default=None, foreign_key="staff.id")
 
 
+def _flagged(table: str, flag: str) -> Index:
+    """An index of the rows whose flag is set only (the provisional dates a calendar change recomputes)."""
+    return Index(f"ix_{table}_{flag}", flag, sqlite_where=text(f"{flag} = 1"), postgresql_where=text(flag))
+
+
 class RiskPoint(RiskPointBase, table=True):
     __tablename__ = "risk_point"
+    __table_args__ = (_flagged("risk_point", "review_due_provisional"),)
 
     id: int | None = Field(default=None, primary_key=True)
     level: int = Field(index=True)
@@ -131,6 +137,10 @@ class RiskPoint(RiskPointBase, table=True):
     active: bool = True
     # Kept in step by the services so the register's filters are plain comparisons.
     next_review_due: date = Field(index=True)
+    # Counted in a year the working-day calendar does not know yet: recomputed from `review_due_counted`
+    # (the day before moving to a working day) when an admin enters the year (risk.provisional).
+    review_due_provisional: bool = False
+    review_due_counted: date | None = None
     last_reviewed_on: date | None = None
     # The post's duties_changed_at as of the last review (or creation): newer means the duties changed since.
     duties_seen_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
@@ -187,12 +197,15 @@ class CountermeasureBase(SQLModel):
 
 class Countermeasure(CountermeasureBase, table=True):
     __tablename__ = "risk_countermeasure"
+    __table_args__ = (_flagged("risk_countermeasure", "check_due_provisional"),)
 
     id: int | None = Field(default=None, primary_key=True)
     # The site whose officers own the measure: the site of its points' post (or its owner's).
     site_id: int = Field(foreign_key="site.id", index=True)
     active: bool = True
     next_check_due: date = Field(index=True)
+    check_due_provisional: bool = False  # as the point's review_due_provisional
+    check_due_counted: date | None = None
     last_checked_on: date | None = None
     last_result: CheckResult | None = Field(default=None, sa_type=_enum(CheckResult, "risk_check_result"))
     is_demo: bool = False

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlmodel import Session, col, delete, select
 
-from risk import deadlines
+from risk import deadlines, provisional
 from risk.grading import (
     DEFAULT_CRITERIA_FROM,
     DEFAULT_CRITERIA_TEXT,
@@ -283,12 +283,12 @@ def create_risk_point(
             **values,
             "level": int(model.level),
             "criteria_id": criteria.id,
-            "next_review_due": deadlines.review_due(
-                day, int(model.level), settings.review_days(int(model.level)), _calendar(session)
-            ).day,
+            "next_review_due": day,  # set below, with whether it is provisional
             "duties_seen_at": post.duties_changed_at,
         }
     )
+    provisional.set_review_due(point, deadlines.review_due(
+        day, int(model.level), settings.review_days(int(model.level)), _calendar(session)))
     session.add(point)
     session.flush()
     _link(session, [point.id or 0], [m.id or 0 for m in measures])
@@ -411,9 +411,10 @@ def create_countermeasure(
         {
             **values,
             "site_id": site_id,
-            "next_check_due": deadlines.check_due(day, model.check_frequency, _calendar(session)).day,
+            "next_check_due": day,  # set below, with whether it is provisional
         }
     )
+    provisional.set_check_due(measure, deadlines.check_due(day, model.check_frequency, _calendar(session)))
     session.add(measure)
     session.flush()
     _link(session, [p.id or 0 for p in points], [measure.id or 0])
@@ -454,9 +455,8 @@ def update_countermeasure(
         measure.site_id = _measure_site(session, actor, points, owner or session.get(Staff, measure.owner_id))
     if "check_frequency" in changes and before["check_frequency"] != measure.check_frequency:
         last = measure.last_checked_on or measure.created_at.date()
-        measure.next_check_due = deadlines.check_due(
-            last, CheckFrequency(measure.check_frequency), _calendar(session)
-        ).day
+        provisional.set_check_due(measure, deadlines.check_due(
+            last, CheckFrequency(measure.check_frequency), _calendar(session)))
     measure.updated_at = utcnow()
     session.add(measure)
     session.flush()

@@ -15,12 +15,13 @@ from pydantic import BaseModel
 from sqlmodel import Session, col, func, select
 
 from risk.models import Countermeasure, ReminderKind, RiskIncidentLink, RiskPoint, RiskReminder
+from risk.provisional import sweep_provisional
 from risk.scope import local_date_of, local_today, window_start
 from risk.settings import RiskSettings, get_risk_settings
 from risk.signal import counted, relink_incidents
 from supervision import audit
 from supervision.access import SYSTEM, Permission, Principal, site_path_clause
-from supervision.db import session_scope, utcnow
+from supervision.db import get_engine, session_scope, utcnow
 from supervision.errors import Forbidden, NotFound
 from supervision.models import Incident, Post, Site, Staff
 from supervision.scheduler import JobSpec, register_job
@@ -325,6 +326,9 @@ def _rows(session: Session, rows: list[RiskReminder], day: date) -> list[Reminde
 
 def run_reminder_job() -> None:
     """The scheduler's entry point: one transaction for the day's reminders."""
+    # First the dates a calendar change left provisional (its follow-up may have stopped with its process),
+    # in short transactions of their own, so the reminders go out against the dates as they now are.
+    sweep_provisional(get_engine())
     with session_scope(write=True) as session:
         created = generate_reminders(session)
     logger.info("risk reminder job done (%d new)", created)

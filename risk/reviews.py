@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from risk import deadlines
+from risk import deadlines, provisional
 from risk.models import (
     ReminderKind,
     ReviewCreate,
@@ -125,9 +125,8 @@ def apply_review(
     point.criteria_id = review.criteria_id
     point.grading_basis = review.grading_basis
     point.last_reviewed_on = review.reviewed_on
-    point.next_review_due = deadlines.review_due(
-        review.reviewed_on, point.level, settings.review_days(point.level), load_calendar(session)
-    ).day
+    provisional.set_review_due(point, deadlines.review_due(
+        review.reviewed_on, point.level, settings.review_days(point.level), load_calendar(session)))
     point.duties_seen_at = post_duties_changed_at
     # The reviewer weighed the incidents up to now; only later ones count towards the next re-grading.
     point.signal_reset_at = utcnow()

@@ -6,6 +6,7 @@ Flags are filters here (SQL over the stored due dates) and labels on each row (r
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
@@ -29,6 +30,7 @@ from risk.models import (
     RiskPointMeasure,
     RiskReview,
 )
+from risk.provisional import due_changes
 from risk.register import current_criteria, get_countermeasure, get_risk_point
 from risk.reviews import signal_incidents
 from risk.scope import (
@@ -107,6 +109,7 @@ class RiskPointRow(BaseModel):
     department_responsible: StaffRef | None
     leader_responsible: StaffRef | None
     next_review_due: date
+    review_due_provisional: bool = False  # counted in a year the calendar does not know: recomputed later
     last_reviewed_on: date | None
     measure_ids: list[int]
     incident_count: int
@@ -125,6 +128,7 @@ class CountermeasureRow(BaseModel):
     check_method: str
     site_id: int
     next_check_due: date
+    check_due_provisional: bool = False
     last_checked_on: date | None
     last_result: CheckResult | None
     point_ids: list[int]
@@ -237,6 +241,18 @@ class PostRiskPage(BaseModel):
     signal: SignalSummary
 
 
+class DueChange(BaseModel):
+    """A review or check date the calendar moved: when, by whom, why, from and to."""
+
+    at: datetime
+    cause: str  # "declare_year" | "override" | "override_delete" | "calendar" (the catch-up sweep)
+    year: int
+    reason: str
+    previous_due_on: date
+    due_on: date
+    provisional: bool
+
+
 class RiskPointDetail(BaseModel):
     point: RiskPointRow
     measures: list[CountermeasureRow]
@@ -246,6 +262,18 @@ class RiskPointDetail(BaseModel):
     # The post's other incidents of the window: not linked to this point (or taken off), for an officer to link.
     other_incidents: list[IncidentRow] = []
     signal: SignalSummary
+    # Review dates recomputed after a calendar change (oldest first): why the date moved.
+    due_changes: list[DueChange] = []
+
+
+def _due_changes(session: Session, kind: str, object_id: int) -> list[DueChange]:
+    out = []
+    for entry in due_changes(session, kind, object_id):
+        detail = json.loads(entry.detail or "{}")
+        out.append(DueChange(at=entry.at, cause=detail.get("cause", ""), year=int(detail.get("year") or 0),
+                             reason=detail.get("reason", ""), previous_due_on=detail["previous_due_on"],
+                             due_on=detail["due_on"], provisional=bool(detail.get("provisional"))))
+    return out
 
 
 class PrintPoint(BaseModel):
@@ -483,6 +511,7 @@ def point_rows(
                 department_responsible=_ref(staff, p.department_responsible_id),
                 leader_responsible=_ref(staff, p.leader_responsible_id),
                 next_review_due=p.next_review_due,
+                review_due_provisional=p.review_due_provisional,
                 last_reviewed_on=p.last_reviewed_on,
                 measure_ids=[m.id or 0 for m in measures],
                 incident_count=counts.get(p.id or 0, 0),
@@ -622,6 +651,7 @@ def measure_rows(
                 check_method=m.check_method,
                 site_id=m.site_id,
                 next_check_due=m.next_check_due,
+                check_due_provisional=m.check_due_provisional,
                 last_checked_on=m.last_checked_on,
                 last_result=_result(m.last_result),
                 point_ids=[p for p, _ in linked],
@@ -759,6 +789,7 @@ def risk_point_detail(
             incident_count=row.incident_count,
             prompted=PointFlag.REGRADE in row.flags,
         ),
+        due_changes=_due_changes(session, "risk_point", point.id or 0),
     )
 
 
@@ -766,6 +797,7 @@ class CountermeasureDetail(BaseModel):
     measure: CountermeasureRow
     points: list[RiskPointRow]
     checks: list[CheckRow]
+    due_changes: list[DueChange] = []
 
 
 def countermeasure_detail(
@@ -790,6 +822,7 @@ def countermeasure_detail(
         measure=measure_rows(session, [measure], today=day, settings=settings)[0],
         points=point_rows(session, points, today=day, settings=settings),
         checks=_check_rows(session, [measure]),
+        due_changes=_due_changes(session, "countermeasure", measure.id or 0),
     )
 
 

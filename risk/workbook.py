@@ -27,7 +27,7 @@ from pydantic import BaseModel
 from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
-from risk import deadlines
+from risk import deadlines, provisional
 from risk.models import (
     CheckFrequency,
     CheckResult,
@@ -633,10 +633,12 @@ def _save_plan(session: Session, actor: Principal, plan: _Plan, day: date, ip: s
             leader_responsible_id=p["leader_responsible_id"],
             level=p["level"],
             criteria_id=p["criteria"].id,
-            next_review_due=deadlines.review_due(last, p["level"], settings.review_days(p["level"]), calendar).day,
+            next_review_due=last,  # set below, with whether it is provisional
             last_reviewed_on=p["last_reviewed_on"],
             duties_seen_at=post.duties_changed_at,
         )
+        provisional.set_review_due(points[p["code"]], deadlines.review_due(
+            last, p["level"], settings.review_days(p["level"]), calendar))
     session.add_all(points.values())
     session.flush()
     existing = {
@@ -662,10 +664,11 @@ def _save_plan(session: Session, actor: Principal, plan: _Plan, day: date, ip: s
             check_frequency=CheckFrequency(m["check_frequency"]),
             check_method=m["check_method"],
             site_id=site_id or m["owner"].site_id,
-            next_check_due=deadlines.check_due(last, CheckFrequency(m["check_frequency"]), calendar).day,
+            next_check_due=last,  # set below, with whether it is provisional
             last_checked_on=m["last_checked_on"],
             last_result=CheckResult(m["last_result"]) if m["last_result"] else None,
         )
+        provisional.set_check_due(measure, deadlines.check_due(last, CheckFrequency(m["check_frequency"]), calendar))
         measures.append((measure, covered, m))
     session.add_all([m for m, _, _ in measures])
     session.flush()

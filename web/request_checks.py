@@ -108,15 +108,14 @@ async def refuse_impossible_input(request: Request) -> None:
 
 async def _body_problems(request: Request) -> list[FieldProblem]:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type.startswith("multipart/"):
-        # Uploads are parsed by their routes with their own size limits; reading them here would apply
-        # Starlette's defaults first (1 MB a part) and cache the result.
-        return []
-    if content_type == "application/x-www-form-urlencoded":
+    if content_type == "application/x-www-form-urlencoded" or content_type.startswith("multipart/"):
         # Parsed once: FastAPI's parse (or ours, for a route that reads its form itself) is cached on the request.
+        # Starlette's part limit (1 MB) holds for text fields only: a file part is spooled whatever its size
+        # and read by its route with that route's own cap, so checking here caps no workbook upload. A
+        # file's bytes are its format's business; its name and every text field are checked.
         form = await request.form()
         return [_nul(name.replace(NUL, "")) for name, value in form.multi_items()
-                if NUL in name or (isinstance(value, str) and NUL in value)]
+                if NUL in name or (NUL in value if isinstance(value, str) else NUL in (value.filename or ""))]
     body = await request.body()  # cached on the request: the route reads the same bytes
     if not body:
         return []

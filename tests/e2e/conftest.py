@@ -245,3 +245,16 @@ def _no_csp_or_wcag_violation(request: pytest.FixtureRequest) -> Iterator[None]:
             context.close()
     problems = list(dict.fromkeys(checked.checks.problems))  # a page seen twice reports twice
     assert not problems, "pages with violations:\n" + "\n".join(problems)
+
+
+def switch_language(page: Any, locale: str) -> str:
+    """Switch the page to `locale` with the language switch, if it is not in it; return the language it was in.
+
+    The language is kept on the account and the live server is shared by the tests: a test that switches
+    switches back (with the returned language) when it ends.
+    """
+    before = str(page.get_attribute("html", "lang"))
+    if before != locale:
+        page.click("[data-testid=switch-en]" if locale == "en" else "[data-testid=switch-zh]")
+        page.wait_for_selector(f"html[lang={locale}]")
+    return before

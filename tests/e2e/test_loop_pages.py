@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import DEMO_PASSWORD
+from tests.e2e.conftest import DEMO_PASSWORD, switch_language
 from tests.e2e.test_handler_pages import _api, _token
 
 pytestmark = pytest.mark.browser
@@ -47,12 +47,6 @@ def _login(browser: Any, base: str, username: str, locale: str = "zh-CN") -> tup
         page.click("[data-testid=switch-zh]")
         page.wait_for_selector("html[lang=zh-CN]")
     return context, page
-
-
-def _switch(page: Any, locale: str) -> None:
-    if page.get_attribute("html", "lang") != locale:
-        page.click("[data-testid=switch-en]" if locale == "en" else "[data-testid=switch-zh]")
-        page.wait_for_selector(f"html[lang={locale}]")
 
 
 def _ledger_rows_open(context: Any, page: Any, base: str, locale: str = "zh-CN") -> list[str]:
@@ -246,7 +240,7 @@ def test_the_loop_across_the_roles(live_server: str, browser: Any) -> None:
 
     # 8. Once in English: the ledger rows read in English and still open.
     context, page = _login(browser, base, "supervisor")
-    _switch(page, "en")
+    switch_language(page, "en")
     try:
         page.goto(base + "/ledger")
         table = page.inner_text("[data-testid=ledger-table]")
@@ -256,5 +250,5 @@ def test_the_loop_across_the_roles(live_server: str, browser: Any) -> None:
         response = page.goto(base + _source_link(page, number))
         assert response is not None and response.status == 200
     finally:
-        _switch(page, "zh-CN")
+        switch_language(page, "zh-CN")
     context.close()

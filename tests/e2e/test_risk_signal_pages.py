@@ -8,23 +8,17 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.conftest import switch_language
 from tests.e2e.test_risk_pages import _login
 
 pytestmark = pytest.mark.browser
-
-
-def _in_chinese(page: Any) -> None:
-    """The language is kept on the account and other tests share the server: start from Chinese."""
-    if page.get_attribute("html", "lang") != "zh-CN":
-        page.click("[data-testid=switch-zh]")
-        page.wait_for_selector("html[lang=zh-CN]")
 
 
 def test_officer_takes_an_incident_off_a_flagged_point(live_server: str, browser: Any) -> None:
     context = browser.new_context(locale="zh-CN")
     page = context.new_page()
     _login(page, live_server, "officer")
-    _in_chinese(page)
+    switch_language(page, "zh-CN")
     page.goto(live_server + "/risk?flag=regrade")
     page.wait_for_selector("[data-testid=risk-points]")
     page.locator("[data-testid=risk-points] tbody tr td:nth-child(1) a").first.click()
@@ -43,7 +37,7 @@ def test_officer_takes_an_incident_off_a_flagged_point(live_server: str, browser
     page.wait_for_selector("[data-testid=switch-zh]")
     text = page.inner_text("main")
     assert "Demo incident" in text and "演示事件" not in text and "By rule" in text
-    _in_chinese(page)  # and leave the account as it was
+    switch_language(page, "zh-CN")  # and leave the account as it was
     context.close()
 
 
@@ -51,7 +45,7 @@ def test_manager_decides_an_appeal_from_home(live_server: str, browser: Any) -> 
     context = browser.new_context(locale="zh-CN")
     page = context.new_page()
     _login(page, live_server, "manager")
-    _in_chinese(page)
+    switch_language(page, "zh-CN")
     # The city's and each county's and park's appeal: the city manager decides for the whole jurisdiction.
     waiting = int(page.inner_text("[data-testid=appeals-panel] a").split()[0])
     assert waiting >= 1

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import DEMO_PASSWORD
+from tests.e2e.conftest import DEMO_PASSWORD, switch_language
 
 pytestmark = pytest.mark.browser
 
@@ -26,10 +26,7 @@ def test_ledger_sources_open_and_pass_axe(live_server: str, browser: Any, userna
     page.click("button[type=submit]")
     page.wait_for_selector("[data-testid=home-title]")
     # The language is kept on the account and other tests share the server: switch only if needed, and back.
-    before = page.get_attribute("html", "lang")
-    if before != locale:
-        page.click("[data-testid=switch-en]" if locale == "en" else "[data-testid=switch-zh]")
-        page.wait_for_selector(f"html[lang={locale}]")
+    before = switch_language(page, locale)
     page.goto(live_server + start)
     links = page.eval_on_selector_all("[data-testid=ledger-source] a", "as => as.map(a => a.getAttribute('href'))")
     assert links, f"{username} has no source to follow on {start}"
@@ -38,7 +35,5 @@ def test_ledger_sources_open_and_pass_axe(live_server: str, browser: Any, userna
         assert response is not None and response.status == 200, href
         assert page.locator("[data-testid=record-facts], [data-testid=order-number], [data-testid=findings], "
                            "[data-testid=att-day-status]").count()
-    if before != locale:
-        page.click("[data-testid=switch-zh]" if locale == "en" else "[data-testid=switch-en]")
-        page.wait_for_selector(f"html[lang={before}]")
+    switch_language(page, before)
     context.close()

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from supervision.shapes import UpdateModel
-from tests.web.conftest import bearer, login_token
+from tests.web.conftest import bearer, login, login_token
 
 BIG = 2**63  # past SQLite's 64-bit integers (OverflowError before the fix)
 INT_MAX = 2**31 - 1  # ids are INTEGER columns: 32 bits on PostgreSQL
@@ -162,3 +162,28 @@ def test_an_order_reference_no_id_can_be_is_just_not_found(app_client: TestClien
     # /work-orders/{order_id} takes an id or a number (text): a run of digits past any id used to overflow.
     answer = app_client.get(f"/api/v1/work-orders/{ref}", headers=admin)
     assert answer.status_code == 404 and answer.json()["error"]["code"] == "not_found"
+
+
+def test_nul_in_a_multipart_text_field_is_refused_by_field(app_client: TestClient, org_data: SimpleNamespace) -> None:
+    # A page form with a file input is sent as multipart: its text fields were not checked.
+    csrf = login(app_client, "officer")  # the register's keeper
+    response = app_client.post("/risk/import", data={"csrf_token": csrf, "note": "市\x00级"},
+                               files={"file": ("register.xlsx", b"PK\x03\x04", "application/vnd.ms-excel")})
+    assert response.status_code == 422, response.text
+    assert response.context["problems"][0]["field"] == "note"  # type: ignore[attr-defined]
+    assert "空字符" in response.text
+    named = app_client.post("/risk/import", data={"csrf_token": csrf},
+                            files={"file": ("登记\x00册.xlsx", b"PK\x03\x04", "application/vnd.ms-excel")})
+    assert named.status_code == 422 and named.context["problems"][0]["field"] == "file"  # type: ignore[attr-defined]
+
+
+def test_the_nul_check_caps_no_workbook_upload(app_client: TestClient, org_data: SimpleNamespace) -> None:
+    # Starlette's 1 MB limit is for text parts: a 3 MB workbook reaches the route and its own 20 MB cap.
+    csrf = login(app_client, "officer")
+    big = b"PK\x03\x04" + b"\x00" * (3 * 1024 * 1024)
+    response = app_client.post("/risk/import", data={"csrf_token": csrf},
+                               files={"file": ("register.xlsx", big, "application/vnd.ms-excel")})
+    assert response.status_code == 422, response.text[:300]
+    fields = [p["field"] for p in response.context["problems"]]  # type: ignore[attr-defined]
+    assert fields and "note" not in fields and all("空字符" not in p["message"]
+                                                   for p in response.context["problems"])  # type: ignore[attr-defined]

@@ -7,7 +7,10 @@ is on the short public list. A route that is added without either fails this tes
 from __future__ import annotations
 
 import importlib
+import random
 import re
+import socket
+import threading
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -99,8 +102,11 @@ def world(engine: Engine, org_data: SimpleNamespace) -> SimpleNamespace:
         org_data.path_values.update(values)
         org_data.city_only.extend(names)
     org_data.bodies = _bodies(org_data)
+    org_data.uploads = {}
     for module in _domain_target_modules():
         org_data.bodies.update(getattr(module, "bodies", lambda _org: {})(org_data))
+        # uploads(org) -> {(method, path): (form fields, files)} for the routes that take a file
+        org_data.uploads.update(getattr(module, "uploads", lambda _org: {})(org_data))
     return org_data
 
 
@@ -131,14 +137,9 @@ def _fill(path: str, world: SimpleNamespace) -> list[str]:
 # Write routes that act on no object of a jurisdiction, or whose jurisdiction is tested elsewhere: they need
 # only answer without a server error here.
 UNBOUND = {
-    # Finding cameras on the network touches no stored object.
+    # Finding cameras on the network touches no stored object; what it marks as registered is checked by
+    # test_finding_cameras_from_a_county_names_no_city_camera below, with a WS-Discovery peer.
     ("POST", "/api/v1/camera-discovery"), ("POST", "/cameras/discover"),
-    # Rows of a workbook are checked one by one: tests/supervision/test_orgimport.py (county admin),
-    # tests/risk/test_workbook.py (posts outside the jurisdiction), the call log's import tests.
-    ("POST", "/org/import"), ("POST", "/risk/import"), ("POST", "/complaints/calls/import"),
-    # The working-day calendar is city-wide; who may change it is issue 10 §4's (calendar tests).
-    ("PUT", "/api/v1/calendar/overrides"), ("POST", "/api/v1/calendar/years"),
-    ("POST", "/calendar/overrides"), ("POST", "/calendar/years"),
     # Punches are matched to staff inside the sender's jurisdiction (others are kept apart as unknown), a
     # month is computed for the caller's own jurisdiction, and a 补卡 is asked for oneself:
     # tests/supervision/test_attendance.py.
@@ -148,10 +149,15 @@ UNBOUND = {
     # tests/supervision/test_awards.py (a county manager naming the city's).
     ("POST", "/api/v1/awards/citizen-votes"), ("POST", "/awards/citizen-votes"),
 }
-# The message of a reference outside the caller's jurisdiction (`error.unknown_ref`).
-OUTSIDE = "不在您的管辖范围内"
+# The message of a reference outside the caller's jurisdiction (`error.unknown_ref`), and of a workbook row
+# whose code belongs to a record outside it (`orgimport.error.code_outside`).
+OUTSIDE = ("不在您的管辖范围内", "已被您管辖范围以外的记录使用")
 REFERENCE_FIELDS = {"site_id", "parent_id", "hall_id", "department_id", "window_id", "post_id", "staff_id",
-                    "owner_id", "point_ids", "measure_ids", "direct_responsible_id"}
+                    "owner_id", "point_ids", "measure_ids", "direct_responsible_id",
+                    # a workbook's columns that name other records by code
+                    "code", "site_code", "parent_code", "hall_code", "department_code", "window_code", "post_code",
+                    "direct_responsible_code", "department_responsible_code", "leader_responsible_code",
+                    "owner_code", "point_codes"}
 
 
 def _bodies(world: SimpleNamespace) -> dict[tuple[str, str], dict[str, Any]]:
@@ -199,7 +205,11 @@ def _body(world: SimpleNamespace, method: str, path: str, url: str) -> dict[str,
 
 
 def _call(client: TestClient, method: str, url: str, body: dict[str, Any], *, headers: dict[str, str],
-          csrf: str) -> Any:
+          csrf: str, upload: Any = None) -> Any:
+    if upload is not None:
+        fields, files = upload
+        return client.request(method, url, data={"csrf_token": csrf, **fields}, files=files,
+                              headers={"X-CSRF-Token": csrf})
     if url.startswith("/api/"):
         return client.request(method, url, headers=headers, json=body if method != "GET" else None)
     data = {k: str(v) if isinstance(v, int | bool) and not isinstance(v, bool) else v for k, v in body.items()}
@@ -218,8 +228,8 @@ def _refused_for_jurisdiction(response: Any) -> bool:
         problems = context["problems"]
     else:
         problems = response.json().get("error", {}).get("fields", [])
-    return bool(problems) and all(p.get("field") in REFERENCE_FIELDS and OUTSIDE in p.get("message", "")
-                                  for p in problems)
+    return bool(problems) and all(p.get("field") in REFERENCE_FIELDS
+                                  and any(text in p.get("message", "") for text in OUTSIDE) for p in problems)
 
 
 def test_every_body_is_for_a_route_that_exists(engine: Engine, world: SimpleNamespace) -> None:
@@ -227,6 +237,7 @@ def test_every_body_is_for_a_route_that_exists(engine: Engine, world: SimpleName
     routes = {(m, p) for m, p, _ in _routes(app)} | {("POST", f"/org/{slug}/new") for slug in
                                                       ("sites", "halls", "departments", "windows", "posts", "staff")}
     assert sorted(set(world.bodies) - routes) == []
+    assert sorted(set(world.uploads) - routes) == []
 
 
 def test_every_route_declares_who_may_use_it(engine: Engine) -> None:
@@ -253,7 +264,8 @@ def test_role_and_jurisdiction_on_every_route(engine: Engine, world: SimpleNames
             _, perms = _requirement(route)
             allowed = perms <= granted
             for url in _fill(path, world):
-                response = _call(client, method, url, _body(world, method, path, url), headers=headers, csrf=csrf)
+                response = _call(client, method, url, _body(world, method, path, url), headers=headers, csrf=csrf,
+                                 upload=world.uploads.get((method, path)))
                 status = response.status_code
                 where = f"{username} {method} {url} -> {status}"
                 if not allowed:
@@ -272,3 +284,104 @@ def test_role_and_jurisdiction_on_every_route(engine: Engine, world: SimpleNames
                 if status >= 500:
                     failures.append(f"{where}: server error")
     assert failures == [], "\n".join(failures)
+
+
+# Who, inside the city, may use each route bound by a file or a city-wide body (the walk aims them from a county).
+BOUND_IN_THE_CITY = {
+    ("POST", "/org/import"): "admin", ("POST", "/risk/import"): "officer",
+    ("POST", "/complaints/calls/import"): "supervisor",
+    ("PUT", "/api/v1/calendar/overrides"): "admin", ("POST", "/api/v1/calendar/years"): "admin",
+    ("POST", "/calendar/overrides"): "admin", ("POST", "/calendar/years"): "admin",
+}
+
+
+@pytest.mark.parametrize("route", sorted(BOUND_IN_THE_CITY))
+def test_the_walks_files_and_calendar_bodies_are_accepted_in_the_city(
+        engine: Engine, world: SimpleNamespace, route: tuple[str, str]) -> None:
+    """A county user's refusal can only come from the jurisdiction: the same request passes in the city."""
+    method, path = route
+    app = create_app(get_settings(), engine, migrate=False, services=[])
+    username = BOUND_IN_THE_CITY[route]
+    for user in ("county_" + username, username):  # the county first: the city's import would make its rows
+        with TestClient(app, follow_redirects=False) as client:
+            csrf = login(client, user)
+            response = _call(client, method, path, _body(world, method, path, path), headers=bearer(client, user),
+                             csrf=csrf, upload=world.uploads.get(route))
+            if user == username:
+                assert response.status_code in (200, 201, 303), getattr(response, "context", {}).get("problems")
+            else:
+                assert _refused_for_jurisdiction(response), response.text[:600]
+                if path == "/complaints/calls/import":  # by the code the file gave, not an id
+                    assert [(p["field"], p["row"]) for p in response.context["problems"]] == [("window_code", 2)]
+                    assert "W-GA" in response.context["problems"][0]["message"]
+
+
+class _DiscoveryResponder(threading.Thread):
+    """A WS-Discovery peer on a loopback address of its own that announces a device at `xaddr`."""
+
+    def __init__(self, xaddr: str) -> None:
+        super().__init__(daemon=True)
+        self.xaddr = xaddr
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        for _ in range(20):  # 127/8 is all loopback: pick an address no other test binds port 3702 on
+            self.address = f"127.{random.randint(1, 254)}.{random.randint(1, 254)}.{random.randint(2, 254)}"
+            try:
+                self.sock.bind((self.address, 3702))
+                break
+            except OSError:
+                continue
+        else:
+            pytest.skip("no loopback address free for a WS-Discovery peer")
+        self.sock.settimeout(0.2)
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                data, sender = self.sock.recvfrom(65535)
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            if b"Probe" in data:
+                self.sock.sendto((
+                    '<?xml version="1.0" encoding="UTF-8"?><e:Envelope xmlns:e="http://www.w3.org/2003/05/soap-envelope"'
+                    ' xmlns:w="http://schemas.xmlsoap.org/ws/2004/08/addressing"'
+                    ' xmlns:d="http://schemas.xmlsoap.org/ws/2005/04/discovery"><e:Body><d:ProbeMatches><d:ProbeMatch>'
+                    '<w:EndpointReference><w:Address>urn:uuid:city-camera</w:Address></w:EndpointReference>'
+                    '<d:Scopes>onvif://www.onvif.org/name/CityCam</d:Scopes>'
+                    f'<d:XAddrs>{self.xaddr}</d:XAddrs></d:ProbeMatch></d:ProbeMatches></e:Body></e:Envelope>'
+                ).encode(), sender)
+
+    def close(self) -> None:
+        self.stopping.set()
+        self.join(timeout=5)
+        self.sock.close()
+
+
+@pytest.mark.xfail(strict=True, reason="cameras/discovery.py marks a device registered whatever the jurisdiction of "
+                   "its camera: filter `known` by the actor's sites (cameras is not this branch's package)")
+def test_finding_cameras_from_a_county_names_no_city_camera(engine: Engine, world: SimpleNamespace,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Discovery acts on no stored object, but marks what is registered: only cameras the caller may see."""
+    monkeypatch.setenv("SUPERVISION_CAMERA_DISCOVERY_TIMEOUT_SECONDS", "1.5")
+    city_camera = world.path_values["camera_id"]
+    responder = _DiscoveryResponder("http://127.0.0.1:9/onvif/device_service")  # the city camera's address
+    responder.start()
+    try:
+        app = create_app(get_settings(), engine, migrate=False, services=[])
+        seen: dict[str, Any] = {}
+        for username in ("admin", "county_admin"):
+            with TestClient(app, follow_redirects=False) as client:
+                found = client.post("/api/v1/camera-discovery", headers=bearer(client, username),
+                                    json={"target": responder.address})
+                assert found.status_code == 200, found.text
+                assert [d["host"] for d in found.json()["data"]] == ["127.0.0.1"], found.text
+                seen[username] = found.json()["data"][0]["registered_camera_id"]
+                page = client.post("/cameras/discover", data={"csrf_token": login(client, username),
+                                                              "target": responder.address})
+                seen[username + " page"] = f"/cameras/{city_camera}" in page.text
+        assert (seen["admin"], seen["admin page"]) == (city_camera, True)  # the peer answers: the check can fail
+        assert (seen["county_admin"], seen["county_admin page"]) == (None, False)
+    finally:
+        responder.close()
