@@ -27,7 +27,7 @@ from cameras.models import (
 )
 from cameras.onvif_client import describe_device, redact_uri, with_credentials
 from supervision import audit, crypto
-from supervision.access import Permission, Principal, check_site
+from supervision.access import Permission, Principal, check_site, site_path_clause
 from supervision.db import utcnow
 from supervision.errors import Conflict, InvalidInput, NotFound
 from supervision.models import Hall, Post, Site, Window
@@ -414,8 +414,20 @@ def discover_cameras(session: Session, actor: Principal, *, target: str = "",
             ipaddress.ip_address(where)
         except ValueError:
             raise InvalidInput("target", "camera.error.bad_target") from None
-    return discover(timeout=timeout or get_camera_settings().discovery_timeout_seconds,
-                    target=MULTICAST if where in ("", "multicast") else where, session=session)
+    devices = discover(timeout=timeout or get_camera_settings().discovery_timeout_seconds,
+                       target=MULTICAST if where in ("", "multicast") else where)
+    if devices:
+        # Marked registered only where the caller may see the camera: a county never learns of a city camera.
+        rows = session.exec(select(Camera.id, Camera.host, Camera.port)
+                            .join(Site, col(Site.id) == col(Camera.site_id))
+                            .where(col(Camera.host).in_([d.host for d in devices]), site_path_clause(actor))
+                            .order_by(col(Camera.id))).all()
+        known: dict[tuple[str, int], int] = {}
+        for cid, host, port in rows:
+            known.setdefault((host, port), int(cid or 0))  # the first registered of one address
+        for device in devices:
+            device.registered_camera_id = known.get((device.host, device.port))
+    return devices
 
 
 def site_and_hall_names(session: Session, cameras: Sequence[CameraPublic]) -> tuple[dict[int, str], dict[int, str]]:

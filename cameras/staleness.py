@@ -19,6 +19,7 @@ from cameras import mqtt
 from cameras.config import CameraSettings, get_camera_settings
 from cameras.models import AlertKind, Camera, CameraAlert, CameraHealth, CameraHealthPublic, CameraStatus
 from supervision.db import session_scope, utcnow
+from supervision.incidents import record_incident
 from supervision.scheduler import JobSpec, register_job
 
 logger = logging.getLogger(__name__)
@@ -95,6 +96,11 @@ def mark_silent_cameras(engine: Engine | None = None, *, cs: CameraSettings | No
                 s.add(offline)
                 s.flush()
                 mqtt.notify_alert(s, offline, "opened")
+                if camera.window_id is not None or camera.post_id is not None:
+                    # As a worker's own offline alert does: the risk register sees it through the incident link.
+                    record_incident(s, kind="video_alert", source_kind="camera_alert", source_id=offline.id,
+                                    occurred_at=now, window_id=camera.window_id, post_id=camera.post_id,
+                                    summary=f"{camera.name}: {AlertKind.OFFLINE.value}")
             marked.append(cid)
     if marked:
         logger.warning("cameras %s: their ingest worker stopped writing; marked offline", marked)

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from sqlalchemy import delete, update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from cameras.config import get_camera_settings
 from cameras.health import FreezeDetector, StatusTracker, StreamStats
@@ -210,3 +210,33 @@ def test_kill_9_of_the_worker_shows_its_cameras_offline_with_an_alert_within_15_
         if worker.poll() is None:
             worker.kill()
             worker.wait(timeout=10)
+
+
+def test_silent_worker_alert_of_a_watched_window_reaches_the_risk_register(engine: Engine,
+                                                                          org_data: SimpleNamespace) -> None:
+    """The scheduler's offline alert of a camera over a window is an incident, as a worker's own alert is."""
+    from cameras import mark_silent_cameras
+    from cameras.models import Camera
+    from cameras.staleness import stale_after_seconds
+    from supervision.models import Incident
+
+    settings = fast_settings(lease_seconds=30.0)
+    long_ago = utcnow() - timedelta(seconds=stale_after_seconds(settings) + 60)
+    with session_scope(engine, write=True) as s:
+        watched = Camera(site_id=org_data.city, name="窗口摄像机", host="127.0.0.1", port=554,
+                         window_id=org_data.window, post_id=org_data.post)
+        hall = Camera(site_id=org_data.city, name="大厅摄像机", host="127.0.0.1", port=555)
+        s.add_all([watched, hall])
+        s.flush()
+        ids = [int(watched.id or 0), int(hall.id or 0)]
+        for cid in ids:
+            s.add(CameraHealth(camera_id=cid, status=CameraStatus.ONLINE, worker_id="gone-worker",
+                               updated_at=long_ago, status_since=long_ago))
+    assert sorted(mark_silent_cameras(engine, cs=settings)) == sorted(ids)
+    assert mark_silent_cameras(engine, cs=settings) == []  # twice: nothing more
+    with Session(engine) as s:
+        found = s.exec(select(Incident).where(col(Incident.source_kind) == "camera_alert")).all()
+        [alert] = open_alerts(engine, ids[0])
+    # One incident, for the camera over the window and its post; the hall camera watches no one's post.
+    assert [(i.kind, i.source_id, i.window_id, i.post_id) for i in found] == [
+        ("video_alert", str(alert.id), org_data.window, org_data.post)]

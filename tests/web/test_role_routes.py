@@ -359,8 +359,6 @@ class _DiscoveryResponder(threading.Thread):
         self.sock.close()
 
 
-@pytest.mark.xfail(strict=True, reason="cameras/discovery.py marks a device registered whatever the jurisdiction of "
-                   "its camera: filter `known` by the actor's sites (cameras is not this branch's package)")
 def test_finding_cameras_from_a_county_names_no_city_camera(engine: Engine, world: SimpleNamespace,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """Discovery acts on no stored object, but marks what is registered: only cameras the caller may see."""
@@ -380,8 +378,12 @@ def test_finding_cameras_from_a_county_names_no_city_camera(engine: Engine, worl
                 seen[username] = found.json()["data"][0]["registered_camera_id"]
                 page = client.post("/cameras/discover", data={"csrf_token": login(client, username),
                                                               "target": responder.address})
-                seen[username + " page"] = f"/cameras/{city_camera}" in page.text
-        assert (seen["admin"], seen["admin page"]) == (city_camera, True)  # the peer answers: the check can fail
-        assert (seen["county_admin"], seen["county_admin page"]) == (None, False)
+                seen[username + " page"] = page.text
+        # The peer answers and the city admin sees it registered (the check can fail); several city cameras of the
+        # walk share the address, the first registered is named.
+        assert seen["admin"] is not None and seen["admin"] <= city_camera
+        assert f"/cameras/{seen['admin']}" in seen["admin page"]
+        assert seen["county_admin"] is None
+        assert not any(f"/cameras/{cid}\"" in seen["county_admin page"] for cid in range(1, city_camera + 5))
     finally:
         responder.close()
