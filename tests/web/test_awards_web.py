@@ -115,6 +115,9 @@ def test_officers_read_and_staff_see_their_own(engine: Engine, org_data: SimpleN
     assert appraisal.status_code == 200 and "张三" in appraisal.text
     assert "确认" not in appraisal.text.split("<tbody>")[1]
     staff, _ = logged_in("staff")
+    # Window staff find their scores, awards and appraisal from their own page (the menu items are for readers).
+    me = staff.get("/me").text
+    assert all(f'href="{path}"' in me for path in ("/me/scores", "/awards", "/appraisals"))
     mine = staff.get("/awards")
     assert mine.status_code == 200 and mine.template.name == "awards/mine.html"  # type: ignore[attr-defined]
     assert "服务标兵" in mine.text and "张三" in mine.text and "李四" not in mine.text
