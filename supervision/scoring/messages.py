@@ -72,6 +72,8 @@ add_messages({
     "scoring.ui.bonuses": ("加分", "Bonuses"),
     "scoring.ui.final": ("总分", "Final"),
     "scoring.ui.closed": ("已结账", "Closed"),
+    "scoring.ui.closed_by": ("{who} 于 {at} 结账", "closed by {who} on {at}"),
+    "scoring.ui.published_by": ("{who} 于 {at} 公布", "published by {who} on {at}"),
     "scoring.ui.open": ("未结账", "Open"),
     "scoring.ui.published": ("已公布", "Published"),
     "scoring.ui.not_published": ("未公布", "Not published"),

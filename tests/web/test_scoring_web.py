@@ -71,6 +71,9 @@ def test_close_by_form_then_the_ledger_refuses_the_month(logged_in: Login, engin
     assert closed.status_code == 303
     page = client.get(closed.headers["location"])
     assert "已结账" in page.text and 'data-testid="publish-form"' in page.text
+    # Who closed it and when, as a person reads it (never the stored "user:manager").
+    closed_by = page.text.split('data-testid="closed-by">')[1].split("</small>")[0]
+    assert "结账" in closed_by and "user:" not in closed_by and str(date.today().year) in closed_by
     again = client.post(f"/scoring/{MONTH}/close", data={"csrf_token": csrf, "site_id": str(org_data.city)})
     assert again.status_code == 409 and "2026-10 已经结账" in again.text
     headers = bearer(client, "manager")
