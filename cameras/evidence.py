@@ -258,6 +258,24 @@ def hold_event(session: Session, event_id: int) -> bool:
     return bool(done.rowcount)  # type: ignore[attr-defined]
 
 
+# Who else may reference a video event so that its evidence must be kept: complaints' work orders and notices
+# (`source_ref` "video:<id>"). Wired by web/composition.py; no domain imports another.
+ReferenceReader = Callable[[Session, Sequence[int]], set[int]]
+_REFERENCE_READERS: list[ReferenceReader] = []
+
+
+def wire_references(readers: Sequence[ReferenceReader]) -> None:
+    """Name the readers of references to video events (replacing any named before)."""
+    _REFERENCE_READERS[:] = list(readers)
+
+
+def _referenced(session: Session, event_ids: Sequence[int]) -> set[int]:
+    found: set[int] = set()
+    for reader in _REFERENCE_READERS:
+        found |= reader(session, event_ids)
+    return found
+
+
 def purge_expired(engine: Engine | None = None, *, now: datetime | None = None,
                   settings: EvidenceSettings | None = None) -> int:
     """Remove the files of evidence older than the retention of events not under legal hold; rows stay (purged).
@@ -274,6 +292,11 @@ def purge_expired(engine: Engine | None = None, *, now: datetime | None = None,
                                                       isouter=True)
                             .where(col(EvidenceItem.purged_at).is_(None), col(EvidenceItem.created_at) < cutoff,
                                    ~col(VideoEvent.legal_hold).is_(True))).all()
+        # An event a work order or a notice references is under legal hold from now on: its evidence stays.
+        referenced = _referenced(session, sorted({r.event_id for r in rows}))
+        for event_id in referenced:
+            hold_event(session, event_id)
+        rows = [r for r in rows if r.event_id not in referenced]
         for row in rows:
             row.purged_at = now
             session.add(row)

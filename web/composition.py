@@ -109,6 +109,11 @@ def wire_incidents() -> None:
     from supervision import incidents
 
     incidents.wire(readers={**complaints.CONCERN_READERS, **cameras.CONCERN_READERS}, listeners=[risk.link_incident])
+    # A video event a work order or a notice names keeps its evidence (legal hold at the retention purge).
+    from cameras.evidence import wire_references
+    from complaints.references import video_events_referenced
+
+    wire_references([video_events_referenced])
     wire_scoring()
 
 

@@ -184,3 +184,21 @@ def test_demo_evidence_is_cut_from_the_demo_clip_once(engine: Engine, org_data: 
     with av.open(str(file_path(root, clip_row.sha256))) as c:
         assert c.streams.video[0].codec_context.name == "h264"
         assert float(c.streams.video[0].duration * c.streams.video[0].time_base) == pytest.approx(12, abs=1.5)
+
+
+def test_an_event_a_notice_names_keeps_its_evidence(engine: Engine, org_data: SimpleNamespace, root: Path) -> None:
+    """A criticism notice (通报) citing a video event puts it under legal hold at the purge: its files stay."""
+    from complaints.models import Notice
+
+    cited, other = make_event(engine, org_data.city), make_event(engine, org_data.city)
+    old = add_files(engine, root, cited) + add_files(engine, root, other)
+    later = utcnow() + timedelta(days=31)
+    with session_scope(engine, write=True) as s:
+        s.add(Notice(kind="criticism", title="离岗通报", body="窗口工作人员离岗超过 15 分钟", site_id=org_data.city,
+                     source_ref=f"video:{cited}", drafted_by="user:officer"))
+    assert purge_expired(engine, now=later, settings=EvidenceSettings(dir=root, retention_days=30)) == 3
+    for r in old:
+        assert file_path(root, r.sha256).exists() == (r.event_id == cited)
+    with Session(engine) as s:
+        assert s.get(VideoEvent, cited).legal_hold is True  # type: ignore[union-attr]
+        assert s.get(VideoEvent, other).legal_hold is False  # type: ignore[union-attr]
