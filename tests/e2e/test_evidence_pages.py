@@ -14,6 +14,7 @@ from cameras.models import VideoEvent, VideoEventStatus
 from supervision.db import make_engine, session_scope, utcnow
 from supervision.models import Site
 from supervision.settings import get_settings
+from tests.e2e.conftest import LIVE_VAR
 from tests.e2e.test_browser import _login
 from tests.e2e.test_page_walk import DESKTOP
 from tests.web.test_evidence_web import h264_units, make_event
@@ -22,10 +23,9 @@ pytestmark = pytest.mark.browser
 
 
 def test_the_clip_plays_and_seeks_in_the_browser(live_server: str, browser: Any, tmp_path: Path,
-                                                 tmp_path_factory: pytest.TempPathFactory,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     # The live server's own files: its database, its key and its evidence dir, as its worker would write them.
-    var = sorted(tmp_path_factory.getbasetemp().glob("live*/var"), key=lambda p: p.stat().st_mtime)[-1]
+    var = LIVE_VAR[live_server]
     monkeypatch.setenv("SUPERVISION_VAR_DIR", str(var))
     monkeypatch.delenv("SUPERVISION_SECRET_KEY", raising=False)  # the server signs with its key file, so do we
     monkeypatch.delenv("SUPERVISION_PREVIOUS_SECRET_KEYS", raising=False)
