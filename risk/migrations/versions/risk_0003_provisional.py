@@ -42,9 +42,10 @@ def _last_known_day() -> date:
 def upgrade() -> None:
     last_known = _last_known_day()
     for table, (flag, counted, due) in _COLUMNS.items():
-        with op.batch_alter_table(table) as batch:
-            batch.add_column(sa.Column(flag, sa.Boolean(), nullable=False, server_default=sa.false()))
-            batch.add_column(sa.Column(counted, sa.Date(), nullable=True))
+        # Plain ADD COLUMN (SQLite has it): a batch copy would drop and rebuild the table, which SQLite refuses
+        # while other tables' foreign keys point at it (an existing register).
+        op.add_column(table, sa.Column(flag, sa.Boolean(), nullable=False, server_default=sa.false()))
+        op.add_column(table, sa.Column(counted, sa.Date(), nullable=True))
         op.create_index(f"ix_{table}_{flag}", table, [flag], unique=False,
                         sqlite_where=sa.text(f"{flag} = 1"), postgresql_where=sa.text(flag))
         op.get_bind().execute(sa.text(f"UPDATE {table} SET {flag} = :yes WHERE {due} > :last"),
@@ -54,6 +55,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table, (flag, counted, _due) in _COLUMNS.items():
         op.drop_index(f"ix_{table}_{flag}", table_name=table)
-        with op.batch_alter_table(table) as batch:
-            batch.drop_column(counted)
-            batch.drop_column(flag)
+        op.drop_column(table, counted)
+        op.drop_column(table, flag)
