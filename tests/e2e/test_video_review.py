@@ -4,7 +4,7 @@ dismisses it. Drawing a zone in the browser is tests/e2e/test_zones_page.py."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -22,6 +22,7 @@ def _two_events(base: str) -> tuple[int, int]:
     from cameras.models import VideoEvent, VideoEventStatus
     from supervision.db import make_engine, session_scope, utcnow
     from supervision.models import Site, Staff
+    from supervision.settings import get_settings
 
     engine = make_engine(f"sqlite:///{LIVE_VAR[base] / 'supervision.db'}")
     try:
@@ -30,7 +31,10 @@ def _two_events(base: str) -> tuple[int, int]:
                 col(Staff.post_id).is_not(None), col(Staff.active), col(Site.kind) == "city")
                 .order_by(col(Staff.id))).first()
             assert staff is not None, "the demo has a city post with its staff member"
-        end = utcnow() + timedelta(days=3)  # newer than any demo event: first in the queue
+        # Newer than any demo event (first in the queue), and inside the day's chart (07:00–20:00 on the hall's
+        # clock) whenever the test runs.
+        tz = get_settings().tz
+        end = datetime.combine(utcnow().astimezone(tz).date() + timedelta(days=3), time(11, 30), tzinfo=tz)
         ids = []
         with session_scope(engine, write=True) as s:
             for minutes in (0, 40):
