@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from types import SimpleNamespace
 
 from fastapi.testclient import TestClient
@@ -25,13 +25,17 @@ from cameras.models import (
 )
 from supervision.db import session_scope, utcnow
 from supervision.models import AuditEntry
+from supervision.settings import get_settings
 
 Login = Callable[[str], tuple[TestClient, str]]
 
 
 def _event(engine: Engine, org: SimpleNamespace) -> tuple[int, int]:
-    """A city post zone whose post was empty 25 minutes an hour ago, and the event it opened (ended)."""
-    end = utcnow() - timedelta(hours=1)
+    """A city post zone whose post was empty 25 minutes yesterday morning, and the event it opened (ended).
+
+    At a fixed hour on the hall's clock, inside the day's chart (07:00–20:00) whenever the test runs."""
+    tz = get_settings().tz
+    end = datetime.combine(utcnow().astimezone(tz).date() - timedelta(days=1), time(11, 0), tzinfo=tz)
     start = end - timedelta(minutes=25)
     with session_scope(engine, write=True) as s:
         cam = Camera(site_id=org.city, hall_id=org.hall, name="大厅审核机", host="127.0.0.1", port=554)
