@@ -258,3 +258,13 @@ def switch_language(page: Any, locale: str) -> str:
         page.click("[data-testid=switch-en]" if locale == "en" else "[data-testid=switch-zh]")
         page.wait_for_selector(f"html[lang={locale}]")
     return before
+
+
+def login(page: Any, base: str, username: str) -> None:
+    """Log in on the login page as a demo account, waiting for the home page to be parsed."""
+    page.goto(base + "/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("[data-testid=home-title]")
+    page.wait_for_load_state("domcontentloaded")

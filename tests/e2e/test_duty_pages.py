@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.test_page_walk import _login
+from tests.e2e.conftest import login as _login
 
 pytestmark = pytest.mark.browser
 

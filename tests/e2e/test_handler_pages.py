@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import DEMO_PASSWORD
+from tests.e2e.conftest import login as _login
 
 pytestmark = pytest.mark.browser
 
@@ -39,15 +40,6 @@ def _api(base: str, path: str, token: str = "", body: dict[str, Any] | None = No
 def _token(base: str, username: str) -> str:
     return str(_api(base, "/api/v1/auth/token", form={"username": username, "password": DEMO_PASSWORD})[
         "access_token"])
-
-
-def _login(page: Any, base: str, username: str) -> None:
-    page.goto(base + "/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector("[data-testid=home-title]")
-    page.wait_for_load_state("domcontentloaded")
 
 
 def _order_about_the_clerk(base: str) -> tuple[int, str, str]:

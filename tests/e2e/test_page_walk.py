@@ -10,19 +10,11 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import DEMO_PASSWORD
+from tests.e2e.conftest import login as _login
 
 pytestmark = pytest.mark.browser
 
 DESKTOP = {"width": 1440, "height": 900}
-
-
-def _login(page: Any, base: str, username: str) -> None:
-    page.goto(base + "/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector("[data-testid=home-title]")
-    page.wait_for_load_state("domcontentloaded")
 
 
 @pytest.mark.parametrize("username", ["admin", "officer", "supervisor", "manager", "handler-MY-D-GA", "staff"])

@@ -9,18 +9,10 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import DEMO_PASSWORD
+from tests.e2e.conftest import login as _login
+from tests.e2e.conftest import switch_language
 
 pytestmark = pytest.mark.browser
-
-
-def _login(page: Any, base: str, username: str) -> None:
-    page.goto(base + "/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector("[data-testid=home-title]")
-    page.wait_for_load_state("domcontentloaded")
 
 
 def test_month_page_and_an_explanation_to_its_source(live_server: str, browser: Any) -> None:
@@ -57,9 +49,10 @@ def test_month_page_and_an_explanation_to_its_source(live_server: str, browser: 
     assert page.locator("main h1").count() >= 1
     # The same month in English.
     page.goto(f"{live_server}/scoring?month={last_month}")
-    page.click("[data-testid=switch-en]")
+    before = switch_language(page, "en")
     page.wait_for_selector("[data-testid=scoring-table]")
     assert "Monthly scores" in page.inner_text("main")
+    switch_language(page, before)  # the language is kept on the account, and the live server is shared
     context.close()
 
 
