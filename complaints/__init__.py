@@ -75,6 +75,7 @@ from complaints.ratings import (
     list_ratings,
     pending_appeals,
     push_rating,
+    satisfaction_counts,
 )
 from complaints.redcards import RedCardReport, book_red_cards  # registers the red card job
 from complaints.settings import ComplaintsSettings, get_complaints_settings
@@ -201,6 +202,7 @@ __all__ = [
     "record_visit",
     "reveal_caller_phone",
     "revise_notice",
+    "satisfaction_counts",
     "stage_call",
     "stage_work_order",
     "statistics",

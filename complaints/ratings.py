@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydField
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, case
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
@@ -409,3 +410,23 @@ def decide_appeal(
 def get_appeal(session: Session, actor: Principal, rating_id: int) -> RatingAppeal | None:
     _rating_in_reach(session, actor, rating_id)
     return session.exec(select(RatingAppeal).where(col(RatingAppeal.rating_id) == rating_id)).first()
+
+
+# The rating pads' share of 满意 and 非常满意: the awards' citizens' part (passed to the core by the web layer).
+SATISFIED = (4, 5)
+
+
+def satisfaction_counts(session: Session, start: date, end: date, window_ids: Collection[int],
+                        staff_ids: Collection[int]) -> tuple[dict[int, tuple[int, int]], dict[int, tuple[int, int]]]:
+    """(满意 + 非常满意, all) ratings of [start, end] per window and per person; voided ratings left out."""
+    good = func.sum(case((col(Rating.level).in_(SATISFIED), 1), else_=0))
+
+    def per(column: object, ids: Collection[int]) -> dict[int, tuple[int, int]]:
+        if not ids:
+            return {}
+        rows = session.exec(select(column, good, func.count()).where(  # type: ignore[call-overload]
+            col(Rating.rated_on) >= start, col(Rating.rated_on) <= end, col(Rating.void).is_(False),
+            col(column).in_(list(ids))).group_by(column)).all()
+        return {int(key): (int(n_good or 0), int(n)) for key, n_good, n in rows}
+
+    return per(Rating.window_id, window_ids), per(Rating.staff_id, staff_ids)

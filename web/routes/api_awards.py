@@ -8,17 +8,14 @@ so the web layer hands it in.
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Body, File, Query, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel
-from sqlalchemy import case, func
-from sqlmodel import Session, col, select
 
-from complaints import Rating
+from complaints import satisfaction_counts as rating_counts
 from supervision import awards
 from supervision.access import Permission, Principal
 from supervision.awards import BallotIn, Candidate, ConfirmIn, Grade, QuarterRanking, SelectionIn, YearView
@@ -34,23 +31,6 @@ Person = Annotated[Principal, needs(Permission.OWN_RECORDS)]
 Reader = Annotated[Principal, needs(Permission.SCORING_READ)]
 Manager = Annotated[Principal, needs(Permission.SCORING_READ, Permission.SCORING_MANAGE)]
 MAX_UPLOAD = 5 * 1024 * 1024
-SATISFIED = (4, 5)  # 满意, 非常满意
-
-
-def rating_counts(session: Session, start: date, end: date, window_ids: Collection[int],
-                  staff_ids: Collection[int]) -> tuple[dict[int, tuple[int, int]], dict[int, tuple[int, int]]]:
-    """(满意 + 非常满意, all) ratings of [start, end] per window and per person; voided ratings left out."""
-    good = func.sum(case((col(Rating.level).in_(SATISFIED), 1), else_=0))
-
-    def per(column: object, ids: Collection[int]) -> dict[int, tuple[int, int]]:
-        if not ids:
-            return {}
-        rows = session.exec(select(column, good, func.count()).where(  # type: ignore[call-overload]
-            col(Rating.rated_on) >= start, col(Rating.rated_on) <= end, col(Rating.void).is_(False),
-            col(column).in_(list(ids))).group_by(column)).all()
-        return {int(key): (int(n_good or 0), int(n)) for key, n_good, n in rows}
-
-    return per(Rating.window_id, window_ids), per(Rating.staff_id, staff_ids)
 
 
 class PartsOut(BaseModel):

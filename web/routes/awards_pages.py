@@ -14,6 +14,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from complaints import satisfaction_counts as rating_counts
 from supervision import awards
 from supervision.access import Permission, Principal
 from supervision.awards import BallotIn, ConfirmIn, Grade, SelectionIn
@@ -21,7 +22,7 @@ from supervision.errors import Conflict, Forbidden, InvalidInput, NotFound, Supe
 from supervision.settings import Settings
 from web.deps import SessionDep, SettingsDep, client_ip, needs, request_locale
 from web.forms import all_or_nothing
-from web.routes.api_awards import MAX_UPLOAD, bar_texts, default_year, rating_counts
+from web.routes.api_awards import MAX_UPLOAD, bar_texts, default_year
 from web.routes.home import local_today
 from web.templating import NavItem, add_nav_item, render
 
