@@ -215,23 +215,6 @@ def balance(session: Session, *, staff_id: int | None = None, window_id: int | N
     return float(session.exec(stmt).one())
 
 
-def month_scores(session: Session, *, actor: Principal, since: date, until: date,
-                 limit: int = 15) -> list[tuple[Staff, float, int]]:
-    """Points per staff member over a period in the actor's jurisdiction, most deducted first."""
-    from sqlmodel import func
-
-    stmt = (
-        select(Staff, func.sum(LedgerEntry.points), func.count())
-        .join(LedgerEntry, col(LedgerEntry.staff_id) == Staff.id)
-        .join(Site, col(Site.id) == Staff.site_id)
-        .where(site_path_clause(actor), col(LedgerEntry.day) >= since, col(LedgerEntry.day) <= until)
-        .group_by(col(Staff.id))
-        .order_by(func.sum(LedgerEntry.points))
-        .limit(limit)
-    )
-    return [(staff, float(points or 0), int(n)) for staff, points, n in session.exec(stmt).all()]
-
-
 def display_names(session: Session, rows: Sequence[LedgerEntry]) -> dict[str, dict[int, str]]:
     """Names of the staff and windows a page of entries refers to."""
     staff_ids = {r.staff_id for r in rows if r.staff_id is not None}
