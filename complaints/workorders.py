@@ -1357,13 +1357,16 @@ class OrderFilter(BaseModel):
     mine: bool = False  # orders of the actor's own unit
 
 
-def _visible_clause(session: Session, viewer: Viewer) -> ColumnElement[bool]:
-    """The orders a viewer may list: their jurisdiction (by role) or their unit's orders."""
+def _visible_clause(session: Session, viewer: Viewer, site: Any = None) -> ColumnElement[bool]:
+    """The orders a viewer may list: their jurisdiction (by role) or their unit's orders.
+
+    `site` is the order's site column as the query tests it (`_site_column`)."""
     p = viewer.principal
+    site = col(WorkOrder.site_id) if site is None else site
     sites = select(Site.id).where(col(Site.path).startswith(p.site_path, autoescape=True))
     clauses: list[ColumnElement[bool]] = []
     if viewer.reads_complaints:
-        in_area = col(WorkOrder.site_id).in_(sites)
+        in_area = site.in_(sites)
         clauses.append(in_area if viewer.confidential else and_(in_area, col(WorkOrder.integrity).is_(False)))
     if viewer.department_ids:
         units = sorted(viewer.department_ids)
@@ -1371,7 +1374,7 @@ def _visible_clause(session: Session, viewer: Viewer) -> ColumnElement[bool]:
         clauses.append(
             and_(
                 col(WorkOrder.integrity).is_(False),
-                col(WorkOrder.site_id).in_(sites),
+                site.in_(sites),
                 or_(col(WorkOrder.lead_department_id).in_(units), col(WorkOrder.id).in_(assisted)),
             )
         )
@@ -1383,22 +1386,11 @@ def _visible_clause(session: Session, viewer: Viewer) -> ColumnElement[bool]:
     return visible
 
 
-def list_orders(
-    session: Session,
-    actor: Principal,
-    filters: dict[str, Any] | OrderFilter | None = None,
-    *,
-    offset: int = 0,
-    limit: int = 50,
-    order_by: str = "received",
-    ip: str = "",
-    today: date | None = None,
-) -> tuple[list[WorkOrderView], int]:
-    """The order list with filters; newest first (or by due date with order_by="due")."""
-    f = filters if isinstance(filters, OrderFilter) else parse(OrderFilter, dict(filters or {}))
-    viewer = viewer_for(session, actor)
-    today = today or Clock.at().today
-    where: list[ColumnElement[bool]] = [_visible_clause(session, viewer)]
+def _order_conditions(
+    session: Session, actor: Principal, viewer: Viewer, f: OrderFilter, today: date, site: Any
+) -> list[ColumnElement[bool]]:
+    """The WHERE of the order list: what the viewer may see, and the filters."""
+    where: list[ColumnElement[bool]] = [_visible_clause(session, viewer, site)]
     for name in (
         "channel",
         "type",
@@ -1418,9 +1410,7 @@ def list_orders(
         anchor = session.get(Site, f.site_id)
         if anchor is None or not actor.covers_path(anchor.path):
             raise InvalidInput("site_id", "error.unknown_ref", kind="kind.site", value=f.site_id)
-        where.append(
-            col(WorkOrder.site_id).in_(select(Site.id).where(col(Site.path).startswith(anchor.path, autoescape=True)))
-        )
+        where.append(site.in_(select(Site.id).where(col(Site.path).startswith(anchor.path, autoescape=True))))
     if f.received_from is not None:
         where.append(col(WorkOrder.received_on) >= f.received_from)
     if f.received_to is not None:
@@ -1442,12 +1432,49 @@ def list_orders(
             raise Forbidden("complaints.error.phone_hidden")
         where.append(col(WorkOrder.phone_hash).in_(crypto.lookup_hashes("phone:" + phone)))
         where.append(col(WorkOrder.confidential).is_(False) if not viewer.confidential else col(WorkOrder.id) > 0)
-    order_clause = (
-        (col(WorkOrder.due_on), col(WorkOrder.id))
-        if order_by == "due"
-        else (col(WorkOrder.received_at).desc(), col(WorkOrder.id).desc())
-    )
-    return _page(session, actor, viewer, where, order_clause, offset, limit, ip, today)
+    return where
+
+
+def list_orders(
+    session: Session,
+    actor: Principal,
+    filters: dict[str, Any] | OrderFilter | None = None,
+    *,
+    offset: int = 0,
+    limit: int = 50,
+    order_by: str = "received",
+    ip: str = "",
+    today: date | None = None,
+) -> tuple[list[WorkOrderView], int]:
+    """The order list with filters; newest first (or by due date with order_by="due")."""
+    f = filters if isinstance(filters, OrderFilter) else parse(OrderFilter, dict(filters or {}))
+    viewer = viewer_for(session, actor)
+    today = today or Clock.at().today
+
+    def conditions(site: Any) -> list[ColumnElement[bool]]:
+        return _order_conditions(session, actor, viewer, f, today, site)
+
+    if order_by == "due":
+        return _page(session, actor, viewer, conditions(col(WorkOrder.site_id)),
+                     (col(WorkOrder.due_on), col(WorkOrder.id)), offset, limit, ip, today)
+    return _page(session, actor, viewer, conditions(col(WorkOrder.site_id)),
+                 (col(WorkOrder.received_at).desc(), col(WorkOrder.id).desc()), offset, limit, ip, today,
+                 newest_first=conditions)
+
+
+def _walk_newest(session: Session, visible: int, reach: int) -> bool:
+    """Whether SQLite should find a newest-first page by walking all orders newest first (testing each one's site).
+
+    SQLite has no statistics here and, given a site IN (...) condition, always fetches the jurisdiction's orders
+    by site and sorts them: a city officer's page of 50 sorted all 10,000 orders (14 ms; 0.2 ms walking). The
+    walk reads about `reach` × all / visible orders, the sort reads `visible`: walk when that is fewer. The
+    number of orders is the highest id (orders are never deleted). PostgreSQL's planner has statistics and
+    chooses by itself.
+    """
+    if visible == 0 or session.get_bind().dialect.name != "sqlite":
+        return False
+    newest_id = session.exec(select(func.max(WorkOrder.id))).one() or 0
+    return reach * int(newest_id) < visible * visible
 
 
 def _page(
@@ -1460,8 +1487,15 @@ def _page(
     limit: int,
     ip: str,
     today: date,
+    *,
+    newest_first: Callable[[Any], list[ColumnElement[bool]]] | None = None,
 ) -> tuple[list[WorkOrderView], int]:
     total = session.exec(select(func.count()).select_from(WorkOrder).where(*where)).one()
+    if newest_first is not None and _walk_newest(session, int(total), offset + limit):
+        # The same conditions with the site column hidden from SQLite's planner (`+ 0`): it then reads the
+        # newest orders along ix_work_order_received_at and stops after the page, instead of fetching every
+        # visible order through the site index and sorting them all.
+        where = newest_first(col(WorkOrder.site_id) + 0)
     rows = session.exec(
         select(WorkOrder)
         .where(*where)
