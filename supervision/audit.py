@@ -57,6 +57,7 @@ _ENTRY_COLUMNS = (*_CHAINED, "hash", "key_id")
 # began deferred cannot read the head and find it moved by the time it writes (SQLITE_BUSY_SNAPSHOT).
 _HEAD_FIELDS = (_HEAD.seq, _HEAD.last_hash, _HEAD.key_id, _HEAD.mac)
 _READ_HEAD = select(*_HEAD_FIELDS).where(_HEAD.id == 1).with_for_update()
+_LOCK_HEAD = select(_HEAD.id).where(_HEAD.id == 1).with_for_update()
 _READ_HEAD_SQLITE = update(_HEAD_TABLE).where(_HEAD.id == 1).values(seq=_HEAD.seq).returning(*_HEAD_FIELDS)
 _SET_HEAD = (
     update(_HEAD_TABLE)
@@ -163,6 +164,19 @@ def record(
     if moved != 1:  # only if a writer bypassed the head's lock; the chain must not fork
         raise RuntimeError("the audit chain's head moved during the write")
     return seq
+
+
+def hold_head(session: Session) -> None:
+    """Take the chain's head now, before another row every writer queues on (the day's order number).
+
+    Writers that take two such rows must take them in one order, or two transactions each wait for the other's
+    (PostgreSQL "deadlock detected"): a batch whose reader's audit entry came before an intake unit took the head
+    and then the number, one whose intake came first the number and then the head. The head comes first. On
+    SQLite one writer runs at a time and there is nothing to take.
+    """
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        conn.execute(_LOCK_HEAD)
 
 
 def record_now(engine: Engine | None, actor: Principal, action: str, **kwargs: Any) -> None:

@@ -19,10 +19,10 @@ class Settings(BaseSettings):
     var_dir: Path = Field(Path("var"), description="Where the SQLite file, media and the key live")
     database_url: str = Field("", description="SQLAlchemy URL; empty means SQLite under var_dir")
     database_pool_size: int = Field(
-        20, ge=1, le=500, description="PostgreSQL connections each process keeps open (one per request in flight)"
+        20, ge=1, le=500, description="Database connections each process keeps open (one per request in flight)"
     )
     database_max_overflow: int = Field(
-        10, ge=0, le=500, description="Extra PostgreSQL connections a process may open at peaks, closed after use"
+        10, ge=0, le=500, description="Extra database connections a process may open at peaks, closed after use"
     )
     secret_key: str = Field(
         "", description="The key that encrypts and signs (≥ 32 characters in production); empty: use the key file"

@@ -211,6 +211,7 @@ def main() -> None:
             else:
                 raise RuntimeError("the bench camera did not come online within 120 s")
             settle = wait_settled(port, admin)
+            print(f"load starts (server pid {server.pid})", flush=True)
 
             stop_at = time.monotonic() + args.seconds
             counter = iter(range(10**9))
@@ -336,6 +337,9 @@ def main() -> None:
         print("offline alert of the dropped camera: NOT SEEN within the run + 60 s")
     locked = log.count("database is locked")
     print(f"server log: {log.count('unhandled error')} unhandled errors, {locked} 'database is locked'")
+    first = log.find("unhandled error")
+    if first >= 0:
+        print("the first unhandled error:\n" + log[first:first + 4000])
 
 
 if __name__ == "__main__":

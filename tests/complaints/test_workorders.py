@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 import complaints
 from complaints import jobs
 from complaints.models import WorkOrder, WorkOrderEvent
+from supervision import audit
 from supervision.db import session_scope
 from supervision.errors import Conflict, Forbidden, InvalidInput, NotFound
 from supervision.models import AuditEntry, Incident, LedgerEntry
@@ -321,3 +322,40 @@ def test_a_merge_waits_for_its_target_and_refuses_one_closed_meanwhile(engine: E
     assert isinstance(outcome.get("error"), Conflict), outcome
     with Session(engine) as s:
         assert s.get(WorkOrder, dup).state != "merged"  # type: ignore[union-attr]
+
+
+@pytest.mark.skipif(BACKEND != "postgres", reason="row locks: SQLite serialises every writer anyway")
+def test_intake_and_an_audit_entry_take_their_rows_in_one_order_and_never_deadlock(
+        engine: Engine, world: SimpleNamespace) -> None:
+    """Two group commits: one holds the audit head (a reader's entry) and then takes an order number, the other
+    takes an order (number, then audit head). Both commit; PostgreSQL found a deadlock before the fix."""
+    sup = world.p["supervisor"]
+    with session_scope(engine, write=True) as setup:
+        complaints.create_work_order(setup, sup, complaint(world), now=MONDAY)  # the day's number row exists
+    first = Session(engine, expire_on_commit=False)
+    audit.record(first, world.p["officer"], "view.work_order_list", object_kind="work_order", object_id="")
+    outcome: dict[str, Any] = {}
+
+    def intake() -> None:
+        try:
+            with session_scope(engine, write=True) as s:
+                outcome["second"] = complaints.create_work_order(s, sup, complaint(world), now=MONDAY).number
+        except Exception as exc:
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=intake)
+    thread.start()
+    try:
+        with engine.connect() as watch:
+            deadline = time.monotonic() + 60
+            while not watch.execute(sa.text("SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar():
+                assert time.monotonic() < deadline, "the second intake never waited for the audit head"
+                watch.rollback()
+                time.sleep(0.02)
+        outcome["first"] = complaints.create_work_order(first, sup, complaint(world), now=MONDAY).number
+        first.commit()
+    finally:
+        first.close()
+        thread.join(60)
+    assert "error" not in outcome, outcome
+    assert outcome["first"] != outcome["second"]
