@@ -10,6 +10,7 @@ from cameras.closures import close_window, end_closure, list_closures
 from cameras.config import CameraSettings, get_camera_settings
 from cameras.demo import DemoCameraService, demo_service_factory
 from cameras.discovery import discover
+from cameras.evidence import EVIDENCE_PURGE_JOB
 from cameras.evidence import QueueFilter as VideoEventFilter
 from cameras.evidence import export_bundle as export_evidence
 from cameras.evidence import hold_event as hold_video_evidence
@@ -53,7 +54,7 @@ from cameras.models import (
 from cameras.mqtt import MqttStatus
 from cameras.mqtt import status as mqtt_status
 from cameras.onvif_client import OnvifDevice, describe_device, redact_uri
-from cameras.queue import evaluate_queue_alerts, queue_states
+from cameras.queue import QUEUE_JOB, evaluate_queue_alerts, queue_states
 from cameras.review import (
     CONCERN_READERS,
     EventTimeline,
@@ -80,8 +81,8 @@ from cameras.service import (
     to_public,
     update_camera,
 )
-from cameras.staleness import mark_silent_cameras
-from cameras.vacancy import evaluate_vacancies
+from cameras.staleness import SILENCE_JOB, mark_silent_cameras
+from cameras.vacancy import VACANCY_JOB, evaluate_vacancies
 from cameras.vacancy import event_public as video_event_public
 from cameras.vacancy import events_readable as video_events_readable
 from cameras.vacancy import list_events as list_video_events
@@ -100,10 +101,15 @@ from cameras.zones import (
     update_zone,
     zone_public,
 )
+from supervision.scheduler import JobSpec
+
+# What the scheduler runs for the cameras (web/composition.py lists it with the others).
+JOBS: tuple[JobSpec, ...] = (SILENCE_JOB, VACANCY_JOB, QUEUE_JOB, EVIDENCE_PURGE_JOB)
 
 __all__ = [
     "CONCERN_READERS",
     "FRAMES",
+    "JOBS",
     "MJPEG_BOUNDARY",
     "AlertKind",
     "Camera",

@@ -41,7 +41,7 @@ from supervision.access import SYSTEM, Permission, Principal
 from supervision.db import session_scope, utcnow
 from supervision.errors import NotFound
 from supervision.models import AuditEntry
-from supervision.scheduler import JobSpec, register_job
+from supervision.scheduler import JobSpec
 from supervision.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -318,7 +318,7 @@ def run_purge_job() -> None:
     purge_expired()
 
 
-register_job(JobSpec("cameras.evidence_purge", "cameras.evidence:run_purge_job", "interval", {"hours": 1}))
+EVIDENCE_PURGE_JOB = JobSpec("cameras.evidence_purge", "cameras.evidence:run_purge_job", "interval", {"hours": 1})
 
 
 # --- reading, downloads, export -----------------------------------------------------------------------------------

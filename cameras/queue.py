@@ -47,7 +47,7 @@ from supervision.access import Permission, Principal
 from supervision.db import session_scope, utcnow
 from supervision.models import Window
 from supervision.officehours import hours_for
-from supervision.scheduler import JobSpec, register_job
+from supervision.scheduler import JobSpec
 from supervision.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -346,4 +346,4 @@ def run_queue_job() -> None:
     evaluate_queue_alerts()
 
 
-register_job(JobSpec("cameras.queue_vacant", "cameras.queue:run_queue_job", "interval", {"seconds": 10}))
+QUEUE_JOB = JobSpec("cameras.queue_vacant", "cameras.queue:run_queue_job", "interval", {"seconds": 10})

@@ -20,7 +20,7 @@ from cameras.config import CameraSettings, get_camera_settings
 from cameras.models import AlertKind, Camera, CameraAlert, CameraHealth, CameraHealthPublic, CameraStatus
 from supervision.db import session_scope, utcnow
 from supervision.incidents import record_incident
-from supervision.scheduler import JobSpec, register_job
+from supervision.scheduler import JobSpec
 
 logger = logging.getLogger(__name__)
 
@@ -112,5 +112,5 @@ def run_silence_check() -> None:
     mark_silent_cameras()
 
 
-register_job(JobSpec("cameras.silent_workers", "cameras.staleness:run_silence_check", "interval",
-                     {"seconds": CHECK_SECONDS}))
+SILENCE_JOB = JobSpec("cameras.silent_workers", "cameras.staleness:run_silence_check", "interval",
+                      {"seconds": CHECK_SECONDS})

@@ -45,7 +45,7 @@ from supervision.errors import Conflict, InvalidInput, NotFound
 from supervision.leave import absences
 from supervision.models import Post, Site, Staff
 from supervision.officehours import DayHours, hours_for
-from supervision.scheduler import JobSpec, register_job
+from supervision.scheduler import JobSpec
 from supervision.scoring import points as scoring_points
 from supervision.settings import get_settings
 
@@ -336,7 +336,7 @@ def run_vacancy_job() -> None:
     evaluate_vacancies()
 
 
-register_job(JobSpec("cameras.vacancies", "cameras.vacancy:run_vacancy_job", "interval", {"seconds": 30}))
+VACANCY_JOB = JobSpec("cameras.vacancies", "cameras.vacancy:run_vacancy_job", "interval", {"seconds": 30})
 
 
 def list_events(session: Session, actor: Principal, *, open_only: bool = False, limit: int = 100

@@ -19,7 +19,7 @@ from complaints.hotline import (
     log_call,
     stage_call,
 )
-from complaints.jobs import ChaseReport, chase_orders
+from complaints.jobs import CHASE_JOB, PURGE_JOB, ChaseReport, chase_orders
 from complaints.models import (
     AppealDecision,
     CallbackMethod,
@@ -77,7 +77,7 @@ from complaints.ratings import (
     push_rating,
     satisfaction_counts,
 )
-from complaints.redcards import RedCardReport, book_red_cards  # registers the red card job
+from complaints.redcards import RED_CARD_JOB, RedCardReport, book_red_cards
 from complaints.settings import ComplaintsSettings, get_complaints_settings
 from complaints.stats import GroupBy, StatRow, export_statistics, statistics
 from complaints.visits import (
@@ -105,12 +105,16 @@ from complaints.workorders import (
     stage_work_order,
     transition,
 )
+from supervision.scheduler import JobSpec
 
 # What the risk register reads off each kind of source record (installed by the composition).
 CONCERN_READERS = {"work_order": work_order_concerns, "rating": rating_concerns}
+# What the scheduler runs for complaints (web/composition.py lists it with the others).
+JOBS: tuple[JobSpec, ...] = (CHASE_JOB, RED_CARD_JOB, PURGE_JOB)
 
 __all__ = [
     "CONCERN_READERS",
+    "JOBS",
     "PUBLIC",
     "Action",
     "AppealDecision",

@@ -18,7 +18,7 @@ from complaints.workflow import Action, State, allowed
 from complaints.workorders import Clock, load_memo_calendar, system_apply
 from supervision.access import SYSTEM
 from supervision.db import get_engine, session_scope
-from supervision.scheduler import JobSpec, register_job
+from supervision.scheduler import JobSpec
 
 logger = logging.getLogger(__name__)
 
@@ -100,5 +100,5 @@ def run_purge() -> None:
 
 
 # Cards change with the working day: twice a day is enough, at the start of the morning and afternoon.
-register_job(JobSpec("complaints.chase", "complaints.jobs:run_chase", "cron", {"hour": "8,14", "minute": 5}))
-register_job(JobSpec("complaints.purge", "complaints.jobs:run_purge", "cron", {"hour": 3, "minute": 40}))
+CHASE_JOB = JobSpec("complaints.chase", "complaints.jobs:run_chase", "cron", {"hour": "8,14", "minute": 5})
+PURGE_JOB = JobSpec("complaints.purge", "complaints.jobs:run_purge", "cron", {"hour": 3, "minute": 40})

@@ -22,7 +22,7 @@ from supervision.access import SYSTEM
 from supervision.db import session_scope
 from supervision.errors import Conflict
 from supervision.models import LedgerEntry
-from supervision.scheduler import JobSpec, register_job
+from supervision.scheduler import JobSpec
 from supervision.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -109,5 +109,5 @@ def run_red_cards() -> None:
 
 
 # After each chase run (08:05 and 14:05), which gives the cards.
-register_job(JobSpec("complaints.red_cards", "complaints.redcards:run_red_cards", "cron",
-                     {"hour": "8,14", "minute": 20}))
+RED_CARD_JOB = JobSpec("complaints.red_cards", "complaints.redcards:run_red_cards", "cron",
+                       {"hour": "8,14", "minute": 20})

@@ -48,11 +48,11 @@ from risk.register import (
     update_countermeasure,
     update_risk_point,
 )
-from risk.reminders import ReminderRow, close_reminder, generate_reminders, list_reminders
+from risk.reminders import REMINDER_JOB, ReminderRow, close_reminder, generate_reminders, list_reminders
 from risk.reviews import list_reviews, record_review
 from risk.scope import own_post_id
 from risk.settings import RiskSettings, get_risk_settings
-from risk.signal import LinkedPoint, change_link, link_incident, point_concerns, relink_incidents
+from risk.signal import RELINK_JOB, LinkedPoint, change_link, link_incident, point_concerns, relink_incidents
 from risk.views import (
     CheckRow,
     CountermeasureDetail,
@@ -79,8 +79,13 @@ from risk.views import (
     risk_point_detail,
 )
 from risk.workbook import XLSX_TYPE, ImportResult, export_register, import_register, register_template
+from supervision.scheduler import JobSpec
+
+# What the scheduler runs for the register (web/composition.py lists it with the others).
+JOBS: tuple[JobSpec, ...] = (REMINDER_JOB, RELINK_JOB)
 
 __all__ = [
+    "JOBS",
     "XLSX_TYPE",
     "CheckCreate",
     "CheckFrequency",

@@ -24,7 +24,7 @@ from supervision.access import SYSTEM, Permission, Principal, site_path_clause
 from supervision.db import get_engine, session_scope, utcnow
 from supervision.errors import Forbidden, NotFound
 from supervision.models import Incident, Post, Site, Staff
-from supervision.scheduler import JobSpec, register_job
+from supervision.scheduler import JobSpec
 
 logger = logging.getLogger(__name__)
 
@@ -334,4 +334,4 @@ def run_reminder_job() -> None:
     logger.info("risk reminder job done (%d new)", created)
 
 
-register_job(JobSpec("risk.reminders", "risk.reminders:run_reminder_job", "cron", {"hour": 6, "minute": 30}))
+REMINDER_JOB = JobSpec("risk.reminders", "risk.reminders:run_reminder_job", "cron", {"hour": 6, "minute": 30})

@@ -33,7 +33,7 @@ from supervision.errors import Conflict, InvalidInput, NotFound
 from supervision.incidents import Concern, concerns_of, standing
 from supervision.models import Incident
 from supervision.org import parse
-from supervision.scheduler import JobSpec, register_job
+from supervision.scheduler import JobSpec
 
 logger = logging.getLogger(__name__)
 
@@ -269,4 +269,4 @@ def links_of_incidents(session: Session, incident_ids: Sequence[int]) -> Mapping
     return out
 
 
-register_job(JobSpec("risk.relink", "risk.signal:run_relink_job", "interval", {"minutes": 15}))
+RELINK_JOB = JobSpec("risk.relink", "risk.signal:run_relink_job", "interval", {"minutes": 15})

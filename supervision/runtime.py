@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from sqlalchemy.engine import Engine
 
-from supervision.scheduler import Scheduler
+from supervision.scheduler import JobSpec, Scheduler
 from supervision.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -24,17 +24,20 @@ ServiceFactory = Callable[[Engine, Settings, threading.Event], Service]
 
 
 class Runtime:
-    """Owns the scheduler and any services (camera ingest) a process runs."""
+    """Owns the scheduler and any services (camera ingest) a process runs.
 
-    def __init__(self, engine: Engine, settings: Settings, *, services: list[ServiceFactory] | None = None,
-                 scheduler: bool | None = None) -> None:
+    `jobs`: what the scheduler runs, if this process runs it (`web.composition.scheduled_jobs()`).
+    """
+
+    def __init__(self, engine: Engine, settings: Settings, *, jobs: Sequence[JobSpec],
+                 services: list[ServiceFactory] | None = None, scheduler: bool | None = None) -> None:
         self.engine = engine
         self.settings = settings
         self.stop_event = threading.Event()
         self.scheduler: Scheduler | None = None
         run_scheduler = settings.scheduler_enabled if scheduler is None else scheduler
         if run_scheduler:
-            self.scheduler = Scheduler(engine, settings, self.stop_event)
+            self.scheduler = Scheduler(engine, settings, self.stop_event, jobs)
         self.services: list[Service] = [factory(engine, settings, self.stop_event) for factory in services or []]
 
     def start(self) -> None:

@@ -1,7 +1,8 @@
 """APScheduler (3.x) with a persistent job store; exactly one scheduler runs across all processes.
 
-Domains register their jobs with `register_job` at import; the runtime starts the scheduler when
-`scheduler_enabled` is set. On PostgreSQL an advisory lock elects the one process that runs jobs,
+The scheduler runs the jobs it is given: `web/composition.py` (`scheduled_jobs`) lists the core's
+(`CORE_JOBS`, below) and each domain's; nothing registers a job by being imported. The runtime starts the
+scheduler when `scheduler_enabled` is set. On PostgreSQL an advisory lock elects the one process that runs jobs,
 on a SQLite file an flock beside it; the others wait on standby and take over if it goes away.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -41,24 +43,15 @@ class JobSpec:
     trigger_args: dict[str, Any] = field(default_factory=dict)
 
 
-_registry: dict[str, JobSpec] = {}
-
-
-def register_job(spec: JobSpec) -> None:
-    _registry[spec.id] = spec
-
-
-def registered_jobs() -> list[JobSpec]:
-    return sorted(_registry.values(), key=lambda s: s.id)
-
-
 class Scheduler:
     """Owns the APScheduler instance and the leadership lock (PostgreSQL advisory lock or SQLite file lock)."""
 
-    def __init__(self, engine: Engine, settings: Settings, stop_event: threading.Event) -> None:
+    def __init__(self, engine: Engine, settings: Settings, stop_event: threading.Event,
+                 jobs: Sequence[JobSpec]) -> None:
         self.engine = engine
         self.settings = settings
         self.stop_event = stop_event
+        self.jobs = tuple(jobs)
         self._scheduler: BackgroundScheduler | None = None
         self._lock_conn: Connection | None = None
         self._lock_file: BinaryIO | None = None
@@ -121,11 +114,11 @@ class Scheduler:
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
             timezone=tz,
         )
-        for spec in registered_jobs():
+        for spec in self.jobs:
             scheduler.add_job(spec.func, spec.trigger, id=spec.id, replace_existing=True, **spec.trigger_args)
         scheduler.start()
         self._scheduler = scheduler
-        logger.info("scheduler running %d jobs", len(registered_jobs()))
+        logger.info("scheduler running %d jobs", len(self.jobs))
         # Check the lock twice as often as a standby tries to take it: a leader whose session ended (the
         # database restarted, the connection was killed) steps down before a standby can start beside it.
         while not self.stop_event.wait(self.retry_seconds / 2):
@@ -212,10 +205,9 @@ def verify_audit_chain() -> None:
         logger.info("audit chain verified")
 
 
-register_job(JobSpec("core.purge_sessions", "supervision.scheduler:purge_expired_sessions", "cron",
-                     {"hour": 3, "minute": 10}))
-register_job(JobSpec("core.verify_audit", "supervision.scheduler:verify_audit_chain", "cron",
-                     {"hour": 2, "minute": 30}))
-# After the 04:00 attendance-day boundary, so yesterday's evening punches are in.
-register_job(JobSpec("attendance.daily", "supervision.attendance.jobs:run_daily", "cron",
-                     {"hour": 4, "minute": 30}))
+CORE_JOBS: tuple[JobSpec, ...] = (
+    JobSpec("core.purge_sessions", "supervision.scheduler:purge_expired_sessions", "cron", {"hour": 3, "minute": 10}),
+    JobSpec("core.verify_audit", "supervision.scheduler:verify_audit_chain", "cron", {"hour": 2, "minute": 30}),
+    # After the 04:00 attendance-day boundary, so yesterday's evening punches are in.
+    JobSpec("attendance.daily", "supervision.attendance.jobs:run_daily", "cron", {"hour": 4, "minute": 30}),
+)

@@ -23,6 +23,7 @@ from web import errors
 from web.composition import (
     MIGRATION_PACKAGES,
     router_modules,
+    scheduled_jobs,
     service_factories,
     source_resolvers,
     wire_incidents,
@@ -98,7 +99,8 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if migrate:
             upgrade(engine, MIGRATION_PACKAGES)
-        runtime = Runtime(engine, settings, services=services if services is not None else service_factories(settings))
+        runtime = Runtime(engine, settings, jobs=scheduled_jobs(),
+                          services=services if services is not None else service_factories(settings))
         app.state.runtime = runtime
         runtime.start()
         try:

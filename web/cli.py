@@ -130,10 +130,10 @@ def serve(
     # Several web workers answer requests only; this process runs the scheduler, camera ingest (serving its
     # frames on loopback to the workers, as `supervision worker` does) and the demo's cameras, once.
     from supervision.runtime import Runtime
-    from web.composition import service_factories, wire_incidents
+    from web.composition import scheduled_jobs, service_factories, wire_incidents
 
     wire_incidents()  # the scheduler's jobs here (the risk re-link) read what incidents are about
-    runtime = Runtime(make_engine(settings.effective_database_url), settings,
+    runtime = Runtime(make_engine(settings.effective_database_url), settings, jobs=scheduled_jobs(),
                       services=service_factories(settings, web_elsewhere=True))
     os.environ["SUPERVISION_SCHEDULER_ENABLED"] = "false"
     os.environ["SUPERVISION_INGEST_ENABLED"] = "false"

@@ -1,4 +1,4 @@
-"""The one place that names every package: their migrations, their routes, their services, their demo data."""
+"""The one place that names every package: their migrations, routes, services, scheduled jobs and demo data."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 
 from supervision.rekey import SealedColumn
 from supervision.runtime import ServiceFactory
+from supervision.scheduler import CORE_JOBS, JobSpec
 from supervision.settings import Settings
 
 if TYPE_CHECKING:
@@ -98,6 +99,22 @@ def service_factories(settings: Settings, *, web_elsewhere: bool = False) -> lis
     for domain in domain_modules():
         factories.extend(domain.service_factories(settings, web_elsewhere=web_elsewhere))
     return factories
+
+
+def scheduled_jobs() -> list[JobSpec]:
+    """Every job the scheduler runs: the core's (`supervision.scheduler.CORE_JOBS`), then each domain's `JOBS`.
+
+    Every process that starts a scheduler gets this list (the app's lifespan, `serve --workers N`).
+    """
+    jobs = list(CORE_JOBS)
+    for domain in domain_modules():
+        jobs.extend(domain.JOBS)
+    seen: set[str] = set()
+    for job in jobs:
+        if job.id in seen:  # the job store keys jobs by id: the second would silently replace the first
+            raise ValueError(f"two scheduled jobs with the id {job.id!r}")
+        seen.add(job.id)
+    return jobs
 
 
 def wire_incidents() -> None:

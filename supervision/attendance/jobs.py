@@ -1,4 +1,4 @@
-"""The scheduler's daily attendance run (listed in supervision/scheduler.py)."""
+"""The scheduler's daily attendance run (listed in `CORE_JOBS`, supervision/scheduler.py)."""
 
 from __future__ import annotations
 

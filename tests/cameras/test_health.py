@@ -91,13 +91,13 @@ def test_dead_worker_turns_offline_with_one_alert_and_recovers(engine: Engine, o
     from cameras import camera_status, list_alerts, list_cameras, mark_silent_cameras
     from cameras.staleness import CHECK_SECONDS, SILENT, stale_after_seconds
     from supervision.access import SYSTEM
-    from supervision.scheduler import registered_jobs
+    from web.composition import scheduled_jobs
 
     defaults = get_camera_settings()
     # The scheduler looks often enough to stay within the 15 s of a dropped stream.
     assert stale_after_seconds(defaults) + CHECK_SECONDS <= 15
     assert any(j.id == "cameras.silent_workers" and j.trigger_args == {"seconds": CHECK_SECONDS}
-               for j in registered_jobs())
+               for j in scheduled_jobs())
 
     [cid] = add_cameras(engine, org_data.city, [rtsp.url("cam1")])
     settings = fast_settings(lease_seconds=30.0)  # no takeover by lease expiry during the test

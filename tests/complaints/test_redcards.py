@@ -73,8 +73,8 @@ def test_a_red_card_costs_the_window_its_points_once(s: Session, world: SimpleNa
 
 
 def test_the_red_card_job_is_scheduled_after_the_chase() -> None:
-    from supervision.scheduler import registered_jobs
+    from web.composition import scheduled_jobs
 
-    specs = {spec.id: spec for spec in registered_jobs()}
+    specs = {spec.id: spec for spec in scheduled_jobs()}
     assert specs["complaints.red_cards"].func == "complaints.redcards:run_red_cards"
     assert specs["complaints.red_cards"].trigger_args["minute"] > specs["complaints.chase"].trigger_args["minute"]

@@ -10,8 +10,8 @@ from sqlmodel import Session
 import risk
 from supervision.errors import Forbidden, InvalidInput
 from supervision.i18n import translate
-from supervision.scheduler import registered_jobs
 from tests.risk.conftest import TODAY, add_point
+from web.composition import scheduled_jobs
 
 
 def test_a_new_criteria_version_applies_to_new_points_and_old_ones_keep_theirs(
@@ -36,8 +36,8 @@ def test_a_new_criteria_version_applies_to_new_points_and_old_ones_keep_theirs(
     assert err.value.problems[0].field == "criteria_version"
 
 
-def test_the_reminder_job_is_registered_with_the_scheduler() -> None:
-    jobs = {j.id: j for j in registered_jobs()}
+def test_the_reminder_job_is_listed_for_the_scheduler() -> None:
+    jobs = {j.id: j for j in scheduled_jobs()}
     assert jobs["risk.reminders"].func == "risk.reminders:run_reminder_job"
 
 

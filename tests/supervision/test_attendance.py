@@ -333,11 +333,11 @@ def test_a_day_on_the_roster_is_marked_on_duty(engine: Engine, org_data: SimpleN
 def test_the_daily_job_computes_the_past_week_and_is_listed(engine: Engine, org_data: SimpleNamespace,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     from supervision.attendance.jobs import run_daily
-    from supervision.scheduler import registered_jobs
+    from web.composition import scheduled_jobs
 
     monkeypatch.setenv("SUPERVISION_DATABASE_URL", engine.url.render_as_string(hide_password=False))
     get_settings.cache_clear()
-    assert {j.id: j.func for j in registered_jobs()}["attendance.daily"] == "supervision.attendance.jobs:run_daily"
+    assert {j.id: j.func for j in scheduled_jobs()}["attendance.daily"] == "supervision.attendance.jobs:run_daily"
     day = _workday(engine, back=2)
     _push_day(engine, org_data, day, [(8, 59), (17, 1)], "j")
     summary = run_daily(today=day + timedelta(days=1))

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 from supervision.runtime import Runtime
 from supervision.scheduler import SCHEDULER_LOCK_KEY, Scheduler
 from supervision.settings import get_settings
+from web.composition import scheduled_jobs
 
 
 def _wait(predicate: object, seconds: float = 10) -> bool:
@@ -22,7 +23,7 @@ def _wait(predicate: object, seconds: float = 10) -> bool:
 
 
 def test_runtime_runs_the_scheduler_with_jobs_kept_in_the_database(engine: Engine) -> None:
-    runtime = Runtime(engine, get_settings(), scheduler=True)
+    runtime = Runtime(engine, get_settings(), jobs=scheduled_jobs(), scheduler=True)
     runtime.start()
     try:
         assert runtime.scheduler is not None
@@ -37,7 +38,7 @@ def test_runtime_runs_the_scheduler_with_jobs_kept_in_the_database(engine: Engin
 
 
 def test_the_scheduler_can_be_switched_off(engine: Engine) -> None:
-    runtime = Runtime(engine, get_settings())  # the test settings switch it off
+    runtime = Runtime(engine, get_settings(), jobs=scheduled_jobs())  # the test settings switch it off
     runtime.start()
     runtime.stop()
     assert runtime.scheduler is None
@@ -45,8 +46,8 @@ def test_the_scheduler_can_be_switched_off(engine: Engine) -> None:
 
 def test_only_one_scheduler_leads(engine: Engine) -> None:
     """PostgreSQL elects by an advisory lock, a SQLite file by an flock beside it (several web workers)."""
-    first = Scheduler(engine, get_settings(), threading.Event())
-    second = Scheduler(engine, get_settings(), threading.Event())
+    first = Scheduler(engine, get_settings(), threading.Event(), scheduled_jobs())
+    second = Scheduler(engine, get_settings(), threading.Event(), scheduled_jobs())
     second.retry_seconds = 0.5
     first.start()
     assert _wait(lambda: first.running)
@@ -61,21 +62,18 @@ def test_only_one_scheduler_leads(engine: Engine) -> None:
         second.stop()
 
 
-def test_leader_keeps_its_lock_idle_under_idle_in_transaction_timeout(
-        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_leader_keeps_its_lock_idle_under_idle_in_transaction_timeout(engine: Engine) -> None:
     """Managed PostgreSQL ends sessions idle in a transaction: the lock's session must sit 'idle', and two
     schedulers must never lead at once."""
     if engine.dialect.name != "postgresql":
         pytest.skip("the advisory lock is PostgreSQL's")
-    from supervision import scheduler as scheduler_module
-
-    monkeypatch.setattr(scheduler_module, "_registry", {})  # the election only; no job touches other databases
     url = engine.url.render_as_string(hide_password=False)
     # As a role or database setting would: every session of these engines is ended after 1 s idle in a transaction.
     strict = [sa.create_engine(url, connect_args={"options": "-c idle_in_transaction_session_timeout=1000"})
               for _ in range(2)]
-    first = Scheduler(strict[0], get_settings(), threading.Event())
-    second = Scheduler(strict[1], get_settings(), threading.Event())
+    # The election only: no jobs, so none touches other databases.
+    first = Scheduler(strict[0], get_settings(), threading.Event(), jobs=())
+    second = Scheduler(strict[1], get_settings(), threading.Event(), jobs=())
     first.retry_seconds = second.retry_seconds = 1.0
     both: list[float] = []
     watching = threading.Event()

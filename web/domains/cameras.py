@@ -1,4 +1,4 @@
-"""What the web mounts for the cameras domain: its pages and API, ingest inside `serve`, the demo cameras."""
+"""What the web mounts for the cameras domain: its pages and API, its jobs, ingest inside `serve`, the demo cameras."""
 
 from __future__ import annotations
 
@@ -6,12 +6,17 @@ import threading
 
 from sqlalchemy.engine import Engine
 
+import cameras
 from cameras import IngestService, demo_service_factory, get_camera_settings, ingest_service_factory
 from supervision.runtime import ServiceFactory
+from supervision.scheduler import JobSpec
 from supervision.settings import Settings
 
 ROUTE_MODULES: tuple[str, ...] = ("web.routes.cameras_pages", "web.routes.api_cameras", "web.routes.zones_pages",
                                   "web.routes.api_zones", "web.routes.api_evidence", "web.routes.api_review")
+
+# The camera silence check, post vacancies, queue alerts and the evidence purge.
+JOBS: tuple[JobSpec, ...] = cameras.JOBS
 
 
 def service_factories(settings: Settings, *, web_elsewhere: bool = False) -> list[ServiceFactory]:

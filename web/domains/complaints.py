@@ -1,4 +1,4 @@
-"""What the web mounts for the complaints domain: its pages, the public form, the API and the demo's orders."""
+"""What the web mounts for the complaints domain: its pages, the public form, the API, its jobs, the demo's orders."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.engine import Engine
 
-import complaints  # noqa: F401  (registers the chase and purge jobs and the texts)
+import complaints
 from supervision.runtime import ServiceFactory
+from supervision.scheduler import JobSpec
 from supervision.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -19,6 +20,9 @@ ROUTE_MODULES: tuple[str, ...] = (
     "web.routes.api_complaints",
     "web.routes.records_pages",
 )
+
+# The chase of due orders, the red cards after it, the purge of rate-limit hits and idempotency keys.
+JOBS: tuple[JobSpec, ...] = complaints.JOBS
 
 
 def service_factories(settings: Settings, *, web_elsewhere: bool = False) -> list[ServiceFactory]:

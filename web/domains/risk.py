@@ -1,4 +1,4 @@
-"""What the web mounts for the risk domain: its pages and API, and the demo register."""
+"""What the web mounts for the risk domain: its pages and API, its jobs, and the demo register."""
 
 from __future__ import annotations
 
@@ -6,15 +6,19 @@ import logging
 
 from sqlalchemy.engine import Engine
 
-import risk  # registers the reminder job with the scheduler
+import risk
 from supervision.db import session_scope
 from supervision.errors import InvalidInput
 from supervision.runtime import ServiceFactory
+from supervision.scheduler import JobSpec
 from supervision.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 ROUTE_MODULES: tuple[str, ...] = ("web.routes.risk_pages", "web.routes.api_risk")
+
+# The morning reminders and the re-link of incidents to the points they concern.
+JOBS: tuple[JobSpec, ...] = risk.JOBS
 
 
 def service_factories(settings: Settings, *, web_elsewhere: bool = False) -> list[ServiceFactory]:
