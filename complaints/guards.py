@@ -25,7 +25,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, delete, func, select
 
 from complaints.models import IdempotencyKey, NumberSequence, RateHit
-from supervision import crypto
+from supervision import audit, crypto
 from supervision.db import table_of, utcnow
 from supervision.errors import Conflict, InvalidInput, TooManyAttempts
 
@@ -38,6 +38,7 @@ MAX_KEY_LENGTH = 100
 def next_number(session: Session, prefix: str, day: str) -> str:
     """The next number of a prefix and local day: GD20261127-0001."""
     name = f"{prefix}{day}"
+    audit.hold_head(session)  # the rows every writer queues on, in one order: the audit head first
     # One statement that inserts or increments: concurrent writers queue on the row, never collide.
     value = session.connection().execute(_statements(session).next_number, {"name": name}).scalar_one()
     return f"{name}-{int(value):04d}"

@@ -26,6 +26,7 @@ from sqlmodel import Session
 
 from complaints.models import Outcome, Rating, RatingMonth, StatsMonth, WorkOrder
 from complaints.workflow import State
+from supervision import audit
 from supervision.db import table_of
 
 ORDER_COUNTERS = ("received", "closed", "closed_on_time", "closed_late", "upheld", "callbacks", "satisfied")
@@ -85,6 +86,7 @@ def shift(session: Session, before: Contribution | None, after: Contribution | N
         if any(deltas[key])
     ]
     if rows:
+        audit.hold_head(session)  # the rows every writer queues on, in one order: the audit head first
         # executemany of a one-row statement: its cache key is cheap, where a multi-row VALUES with three
         # dozen parameters cost ~1.3 ms a call to look up in SQLAlchemy's statement cache (measured).
         session.connection().execute(_upsert_orders(session.get_bind().dialect.name), rows)
@@ -104,6 +106,7 @@ def _upsert_orders(dialect: str) -> Any:
 
 def count_rating(session: Session, rating: Rating, sign: int) -> None:
     """Add (1) or take away (-1) a rating from its month's row."""
+    audit.hold_head(session)  # the rows every writer queues on, in one order: the audit head first
     session.connection().execute(
         _upsert_rating(session.get_bind().dialect.name),
         {

@@ -358,7 +358,6 @@ def prepare_order(
 def _insert_order(session: Session, prepared: PreparedOrder) -> WorkOrder:
     actor, model, clock, settings, calendar, ip = (prepared.actor, prepared.model, prepared.clock,
                                                    prepared.settings, prepared.calendar, prepared.ip)
-    audit.hold_head(session)  # the audit chain's head before the day's number, as every writer takes them
     values = {**prepared.values, "number": guards.next_number(session, NUMBER_PREFIX, clock.today.strftime("%Y%m%d"))}
     # A Core insert that returns the whole row, made into the session's object without a second
     # statement: building the SQLModel object and flushing it cost twice as much.

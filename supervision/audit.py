@@ -167,12 +167,15 @@ def record(
 
 
 def hold_head(session: Session) -> None:
-    """Take the chain's head now, before another row every writer queues on (the day's order number).
+    """Take the chain's head now, before another row every writer queues on (the day's order number, the
+    complaints statistics rows): their writers call this first.
 
     Writers that take two such rows must take them in one order, or two transactions each wait for the other's
     (PostgreSQL "deadlock detected"): a batch whose reader's audit entry came before an intake unit took the head
-    and then the number, one whose intake came first the number and then the head. The head comes first. On
-    SQLite one writer runs at a time and there is nothing to take.
+    and then the number, one whose intake came first the number and then the head; a transition moved its
+    order's statistics row and then audited, while intake audited and then counted its order in that row. The
+    head comes first. Taking it again in the same transaction costs nothing. On SQLite one writer runs at a time
+    and there is nothing to take.
     """
     conn = session.connection()
     if conn.dialect.name == "postgresql":

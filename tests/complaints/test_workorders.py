@@ -359,3 +359,40 @@ def test_intake_and_an_audit_entry_take_their_rows_in_one_order_and_never_deadlo
         thread.join(60)
     assert "error" not in outcome, outcome
     assert outcome["first"] != outcome["second"]
+
+
+@pytest.mark.skipif(BACKEND != "postgres", reason="row locks: SQLite serialises every writer anyway")
+def test_a_transition_and_intake_take_the_statistics_row_after_the_audit_head(
+        engine: Engine, world: SimpleNamespace) -> None:
+    """A dispatch moves its order in the month's statistics row and audits; intake audits and then counts its new
+    order in that row. Both commit; PostgreSQL found a deadlock when the dispatch took the row first."""
+    sup = world.p["supervisor"]
+    with session_scope(engine, write=True) as setup:
+        oid = complaints.create_work_order(setup, sup, complaint(world), now=MONDAY).id
+    first = Session(engine, expire_on_commit=False)
+    audit.record(first, world.p["officer"], "view.work_order_list", object_kind="work_order", object_id="")
+    outcome: dict[str, Any] = {}
+
+    def dispatch() -> None:
+        try:
+            with session_scope(engine, write=True) as s:
+                # To another unit: the order leaves its department's row, which the new order below joins.
+                outcome["state"] = act(s, sup, oid, "dispatch", lead_department_id=world.dept2).state
+        except Exception as exc:
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=dispatch)
+    thread.start()
+    try:
+        with engine.connect() as watch:
+            deadline = time.monotonic() + 60
+            while not watch.execute(sa.text("SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar():
+                assert time.monotonic() < deadline, "the dispatch never waited for the audit head"
+                watch.rollback()
+                time.sleep(0.02)
+        complaints.create_work_order(first, sup, complaint(world), now=MONDAY)
+        first.commit()
+    finally:
+        first.close()
+        thread.join(60)
+    assert outcome.get("state") == "dispatched", outcome
