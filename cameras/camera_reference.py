@@ -17,26 +17,23 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from cameras import mqtt
-from cameras.config import get_camera_settings
-from cameras.frames import check_fresh, latest_jpeg
+from cameras.frames import fresh_jpeg
 from cameras.models import (
     AlertKind,
     CameraAlert,
-    CameraHealth,
     CameraReference,
     CameraReferencePublic,
-    CameraStatus,
     VideoEvent,
     VideoEventKind,
     VideoEventStatus,
 )
-from cameras.service import get_camera, health_public
+from cameras.service import camera_status, get_camera
 from cameras.tamper import TamperChange
 from cameras.zones import store_reference
 from supervision import audit
 from supervision.access import Permission, Principal
 from supervision.db import session_scope, utcnow
-from supervision.errors import InvalidInput, NotFound
+from supervision.errors import InvalidInput
 from supervision.incidents import record_incident
 
 logger = logging.getLogger(__name__)
@@ -61,14 +58,8 @@ def camera_frame(engine: Engine, actor: Principal, camera_id: int) -> bytes:
     open; NotFound / FrameStale when there is none."""
     actor.require(Permission.ZONES_MANAGE)
     with session_scope(engine) as s:
-        get_camera(s, actor, camera_id)
-        health = health_public(s.get(CameraHealth, camera_id))
-    shot = latest_jpeg(engine, camera_id)
-    if shot is None:
-        raise NotFound("camera.error.no_frame")
-    check_fresh(shot, offline=health.status == CameraStatus.OFFLINE, keyframe_interval_s=health.keyframe_interval_s,
-                offline_after_seconds=get_camera_settings().offline_after_seconds)
-    return shot.jpeg
+        health = camera_status(s, actor, camera_id)
+    return fresh_jpeg(engine, camera_id, health)
 
 
 def store_camera_reference(session: Session, camera_id: int, jpeg: bytes, media_dir: Path, *,

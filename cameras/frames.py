@@ -14,11 +14,12 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
+from cameras.config import get_camera_settings
 from cameras.frame_server import BOUNDARY, TOKEN_HEADER, frames_token
 from cameras.ingest import FRAMES, FrameRegistry
-from cameras.models import IngestLease, IngestWorker
+from cameras.models import CameraHealthPublic, CameraStatus, IngestLease, IngestWorker
 from supervision.db import session_scope, utcnow
-from supervision.errors import DeviceError, SupervisionError
+from supervision.errors import DeviceError, NotFound, SupervisionError
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +87,17 @@ def latest_jpeg(engine: Engine, camera_id: int, *, registry: FrameRegistry | Non
         raise DeviceError("camera.error.worker_unreachable") from exc
     except OSError as exc:
         raise DeviceError("camera.error.worker_unreachable") from exc
+
+
+def fresh_jpeg(engine: Engine, camera_id: int, health: CameraHealthPublic) -> bytes:
+    """The camera's live frame as JPEG (latest_jpeg, its health read by the caller); NotFound when there is none,
+    FrameStale when it is older than a live camera's could be. Call it with no transaction open."""
+    shot = latest_jpeg(engine, camera_id)
+    if shot is None:
+        raise NotFound("camera.error.no_frame")
+    check_fresh(shot, offline=health.status == CameraStatus.OFFLINE, keyframe_interval_s=health.keyframe_interval_s,
+                offline_after_seconds=get_camera_settings().offline_after_seconds)
+    return shot.jpeg
 
 
 def live_jpegs(engine: Engine, camera_id: int, *, stop: threading.Event | None = None,

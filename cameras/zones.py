@@ -17,13 +17,11 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from cameras.config import get_camera_settings
-from cameras.frames import check_fresh, latest_jpeg
+from cameras.frames import fresh_jpeg
 from cameras.geometry import PolygonProblem, check_polygon, crop_mask
 from cameras.models import (
     Camera,
     CameraHealth,
-    CameraStatus,
     PresenceState,
     Zone,
     ZoneCreate,
@@ -264,12 +262,7 @@ def current_frame(engine: Engine, actor: Principal, camera_id: int, zone_id: int
     with session_scope(engine) as s:
         get_zone(s, actor, camera_id, zone_id)
         health = health_public(s.get(CameraHealth, camera_id))
-    shot = latest_jpeg(engine, camera_id)
-    if shot is None:
-        raise NotFound("camera.error.no_frame")
-    check_fresh(shot, offline=health.status == CameraStatus.OFFLINE, keyframe_interval_s=health.keyframe_interval_s,
-                offline_after_seconds=get_camera_settings().offline_after_seconds)
-    return shot.jpeg
+    return fresh_jpeg(engine, camera_id, health)
 
 
 def load_reference(media_dir: Path, sha256: str | None) -> Any:

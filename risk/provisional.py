@@ -11,8 +11,10 @@ lists them with their cause.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -71,38 +73,52 @@ def _detail(change: CalendarChange, previous: date, due: deadlines.DueDate) -> d
     }
 
 
-def _recompute_points(session: Session, actor: Principal, change: CalendarChange, calendar: WorkCalendar,
-                      points: list[RiskPoint]) -> int:
-    changed = 0
+_Row = TypeVar("_Row", RiskPoint, Countermeasure)
+
+
+@dataclass(frozen=True)
+class _DatedRows(Generic[_Row]):
+    """What differs between recomputing the points' review dates and the measures' check dates."""
+
+    table: type[_Row]
+    flagged: Any  # the provisional flag's column
+    action: str
+    object_kind: str
+    stored: Callable[[_Row], tuple[date, bool]]  # the due date and its flag as they are now
+    counted: Callable[[_Row], date]
+    store: Callable[[_Row, deadlines.DueDate], None]
+    sites: Callable[[Session, list[_Row]], list[int | None]]  # each row's site, for its audit entry
+
+
+def _point_sites(session: Session, points: list[RiskPoint]) -> list[int | None]:
+    """A point's site is its post's."""
     post_sites = dict(session.exec(select(Post.id, Post.site_id).where(
         col(Post.id).in_({p.post_id for p in points}))).all())
-    for point in points:
-        due = deadlines.on_workday(_point_counted(point), calendar)
-        if (due.day, due.provisional) == (point.next_review_due, point.review_due_provisional):
-            continue
-        previous = point.next_review_due
-        set_review_due(point, due)
-        session.add(point)
-        detail = _detail(change, previous, due)
-        audit.record(session, actor, POINT_ACTION, object_kind="risk_point", object_id=point.id,
-                     site_id=post_sites.get(point.post_id), summary=f"{point.code} {previous}→{due.day}", detail=detail)
-        changed += 1
-    return changed
+    return [post_sites.get(p.post_id) for p in points]
 
 
-def _recompute_measures(session: Session, actor: Principal, change: CalendarChange, calendar: WorkCalendar,
-                        measures: list[Countermeasure]) -> int:
+_POINTS = _DatedRows(RiskPoint, col(RiskPoint.review_due_provisional), POINT_ACTION, "risk_point",
+                     lambda p: (p.next_review_due, p.review_due_provisional), _point_counted, set_review_due,
+                     _point_sites)
+_MEASURES = _DatedRows(Countermeasure, col(Countermeasure.check_due_provisional), MEASURE_ACTION, "countermeasure",
+                       lambda m: (m.next_check_due, m.check_due_provisional), _measure_counted, set_check_due,
+                       lambda _session, measures: [m.site_id for m in measures])
+_ALL_DATED: tuple[_DatedRows[Any], ...] = (_POINTS, _MEASURES)
+
+
+def _recompute(session: Session, actor: Principal, change: CalendarChange, calendar: WorkCalendar,
+               dated: _DatedRows[_Row], rows: list[_Row]) -> int:
     changed = 0
-    for measure in measures:
-        due = deadlines.on_workday(_measure_counted(measure), calendar)
-        if (due.day, due.provisional) == (measure.next_check_due, measure.check_due_provisional):
+    for row, site_id in zip(rows, dated.sites(session, rows), strict=True):
+        due = deadlines.on_workday(dated.counted(row), calendar)
+        previous, provisional = dated.stored(row)
+        if (due.day, due.provisional) == (previous, provisional):
             continue
-        previous = measure.next_check_due
-        set_check_due(measure, due)
-        session.add(measure)
+        dated.store(row, due)
+        session.add(row)
         detail = _detail(change, previous, due)
-        audit.record(session, actor, MEASURE_ACTION, object_kind="countermeasure", object_id=measure.id,
-                     site_id=measure.site_id, summary=f"{measure.code} {previous}→{due.day}", detail=detail)
+        audit.record(session, actor, dated.action, object_kind=dated.object_kind, object_id=row.id,
+                     site_id=site_id, summary=f"{row.code} {previous}→{due.day}", detail=detail)
         changed += 1
     return changed
 
@@ -113,19 +129,17 @@ def recompute_provisional(engine: Engine, actor: Principal, change: CalendarChan
     In transactions of `chunk` rows each, so intake never waits behind a long one.
     """
     changed = 0
-    for table, recompute in ((RiskPoint, _recompute_points), (Countermeasure, _recompute_measures)):
-        flag = col(RiskPoint.review_due_provisional) if table is RiskPoint else col(
-            Countermeasure.check_due_provisional)
+    for dated in _ALL_DATED:
         last = 0
         while True:  # ids only grow, so this ends after the last flagged row
             with session_scope(engine, write=True) as session:
                 rows: list[Any] = list(session.exec(
-                    select(table).where(flag, col(table.id) > last)
-                    .order_by(col(table.id)).limit(chunk).with_for_update()
+                    select(dated.table).where(dated.flagged, col(dated.table.id) > last)
+                    .order_by(col(dated.table.id)).limit(chunk).with_for_update()
                 ).all())
                 if not rows:
                     break
-                changed += recompute(session, actor, change, load_calendar(session), rows)
+                changed += _recompute(session, actor, change, load_calendar(session), dated, rows)
                 last = rows[-1].id or 0
     if changed:
         logger.info("calendar %s %s: %d provisional review and check dates recomputed", change.cause,

@@ -24,8 +24,13 @@ from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scoring"))
 
-PEOPLE, WINDOWS, DEPARTMENTS, ENTRIES = 400, 105, 86, 6000
+# The jurisdiction of the scoring benches: the same sizes and the same manager.
+import jurisdiction
+from jurisdiction import PASSWORD, PEOPLE, WINDOWS
+
+ENTRIES = 6000
 KINDS = (("late", -1.0), ("absent_half_day", -5.0), ("off_post", -3.0), ("bad_rating", -2.0), ("praise", 1.0),
          ("complaint_upheld", -5.0), ("visit_finding", -2.0))
 
@@ -45,20 +50,14 @@ def main() -> None:
     parser.add_argument("--database-url", default="")
     args = parser.parse_args()
     var = Path(tempfile.mkdtemp(prefix="bench-awards-"))
-    os.environ["SUPERVISION_VAR_DIR"] = str(var)
-    os.environ.setdefault("SUPERVISION_SECRET_KEY", "bench-awards-" + "k" * 32)
-    os.environ["SUPERVISION_SCHEDULER_ENABLED"] = "false"
-    os.environ["SUPERVISION_INGEST_ENABLED"] = "false"
-    os.environ["SUPERVISION_PASSWORD_HASH_FAST"] = "true"
+    jurisdiction.bench_environment(var, "bench-awards")
     from fastapi.testclient import TestClient
     from sqlalchemy import insert, text
-    from sqlmodel import col, select
 
-    from supervision import accounts, awards, org
-    from supervision.access import SYSTEM
+    from supervision import awards
     from supervision.db import make_engine, session_scope, upgrade, utcnow
     from supervision.duty import DutyAssignment
-    from supervision.models import LedgerEntry, Role, Staff, User, Window
+    from supervision.models import Staff
     from supervision.settings import get_settings
     from web.app import create_app
     from web.composition import MIGRATION_PACKAGES
@@ -73,35 +72,23 @@ def main() -> None:
     year, number = awards.last_complete_quarter(today)
     quarter = awards.quarter_key(year, number)
     rng = random.Random(12)
+    place = jurisdiction.create(engine)
+    city, staff = place.city, place.staff
+    start = date(today.year - 1, today.month, 1)
+    rows = []
+    for n in range(ENTRIES):
+        person, window = rng.choice(staff)
+        kind, points = rng.choice(KINDS)
+        rows.append({"staff_id": person, "window_id": window, "site_id": city,
+                     "day": start + timedelta(days=rng.randrange((today - start).days)), "kind": kind,
+                     "points": points, "reason": "bench", "source_kind": "manual", "source_id": f"b{n}",
+                     "recorded_by": "bench", "recorded_at": utcnow()})
+    jurisdiction.add_ledger(engine, rows)
     with session_scope(engine, write=True) as s:
-        city = int(org.create_entity(s, SYSTEM, org.OrgKind.SITE, {"code": "MY", "name": "市中心", "kind": "city"}).id
-                   or 0)
-        depts = [int(org.create_entity(s, SYSTEM, org.OrgKind.DEPARTMENT, {
-            "code": f"D{d}", "name": f"部门{d}", "site_id": city}).id or 0) for d in range(DEPARTMENTS)]
-        s.connection().execute(insert(Window), [{
-            "code": f"W{n:03d}", "name": f"窗口{n}", "number": f"A{n:03d}", "site_id": city,
-            "department_id": depts[n % DEPARTMENTS], "is_comprehensive": False, "is_demo": False}
-            for n in range(WINDOWS)])
-        windows = [w for w, in s.connection().execute(text("SELECT id FROM window ORDER BY id"))]
-        s.connection().execute(insert(Staff), [{
-            "code": f"S{n:04d}", "name": f"人员{n}", "site_id": city, "department_id": depts[n % DEPARTMENTS],
-            "window_id": windows[n % WINDOWS], "rank": "GENERAL", "employment": "ESTABLISHED", "title": "",
-            "active": True, "is_demo": False, "phone_enc": ""} for n in range(PEOPLE)])
         s.connection().execute(insert(Staff), [{
             "code": f"L{n}", "name": f"领导{n}", "site_id": city, "rank": "BUREAU_LEADER", "employment": "ESTABLISHED",
             "title": "", "active": True, "is_demo": False, "phone_enc": ""} for n in range(4)])
-        staff = [p for p, in s.connection().execute(text("SELECT id FROM staff WHERE code LIKE 'S%' ORDER BY id"))]
         leaders = [p for p, in s.connection().execute(text("SELECT id FROM staff WHERE code LIKE 'L%' ORDER BY id"))]
-        start = date(today.year - 1, today.month, 1)
-        rows = []
-        for n in range(ENTRIES):
-            person = rng.choice(staff)
-            kind, points = rng.choice(KINDS)
-            rows.append({"staff_id": person, "window_id": windows[staff.index(person) % WINDOWS], "site_id": city,
-                         "day": start + timedelta(days=rng.randrange((today - start).days)), "kind": kind,
-                         "points": points, "reason": "bench", "source_kind": "manual", "source_id": f"b{n}",
-                         "recorded_by": "bench", "recorded_at": utcnow()})
-        s.connection().execute(insert(LedgerEntry), rows)
         q_start, q_end = awards.quarter_bounds(year, number)
         day, k = q_start, 0
         while day <= q_end:
@@ -109,11 +96,7 @@ def main() -> None:
                 s.add(DutyAssignment(site_id=city, day=day, role="leader", staff_id=leaders[k % 4], source="manual"))
                 k += 1
             day += timedelta(days=1)
-        accounts.create_user(s, SYSTEM, {"username": "manager", "display_name": "manager", "password": "bench-pass-1",
-                                         "role": Role.MANAGER, "site_id": city})
-    with session_scope(engine) as s:
-        user = s.exec(select(User).where(col(User.username) == "manager")).one()
-        manager = accounts.principal_for_user(s, user)
+    manager = jurisdiction.principal(engine)
 
     def ranking() -> None:
         with session_scope(engine) as s:
@@ -128,7 +111,7 @@ def main() -> None:
 
     app = create_app(get_settings(), engine, migrate=False, services=[])
     with TestClient(app, base_url="http://testserver") as client:
-        page = client.post("/api/v1/auth/token", data={"username": "manager", "password": "bench-pass-1"})
+        page = client.post("/api/v1/auth/token", data={"username": "manager", "password": PASSWORD})
         headers = {"Authorization": f"Bearer {page.json()['access_token']}"}
 
         def api() -> None:

@@ -20,8 +20,6 @@ import datetime as dt
 import json
 import os
 import platform
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,10 +30,12 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import fleet  # noqa: E402
+from fleet import cpu_seconds, load_average, proc_tree  # noqa: E402
 from sqlmodel import Session, select  # noqa: E402
 
-from bench.cameras.run import CHILD, cpu_seconds, load_average, proc_tree  # noqa: E402
 from tests.cameras.conftest import RtspServer  # noqa: E402
 
 FULL_FRAME = [(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0)]
@@ -53,50 +53,22 @@ def hall_zones() -> tuple[list[list[tuple[float, float]]], list[tuple[float, flo
 def run_workers(n: int, server: RtspServer, seconds: float, db_url: str, *, zones: bool,
                 per_process: int = 32) -> dict[str, float]:
     """Ingest N cameras with or without the hall's zones; CPU of the worker processes over `seconds`."""
-    from cameras.models import Camera, CameraHealth, CameraStatus, Zone, ZoneKind
-    from supervision.db import make_engine, session_scope, upgrade
-    from supervision.models import Site
+    from cameras.models import CameraHealth, Zone, ZoneKind
+    from supervision.db import session_scope
 
-    engine = make_engine(db_url)
-    upgrade(engine, ("supervision", "cameras"))
-    posts, queue = hall_zones()
-    with session_scope(engine, write=True) as s:
-        for table in (Zone, CameraHealth, Camera):
-            for row in s.exec(select(table)).all():
-                s.delete(row)
-        site = s.exec(select(Site)).first()
-        if site is None:
-            site = Site(code="BENCH", name="bench", kind="city")
-            s.add(site)
-            s.flush()
-        site_id = int(site.id or 0)
-        cams = [Camera(site_id=site_id, name=f"cam{i}", host="127.0.0.1", port=10000 + i,
-                       stream_uri_override=server.url(f"cam{i}")) for i in range(1, n + 1)]
-        s.add_all(cams)
-        s.flush()
-        if zones:
-            for cam in cams:
+    engine, site_id, cams = fleet.seed_cameras(db_url, server, n)
+    if zones:
+        posts, queue = hall_zones()
+        with session_scope(engine, write=True) as s:
+            for camera_id in cams:
                 for k, polygon in enumerate(posts):
-                    s.add(Zone(camera_id=cam.id, site_id=site_id, name=f"post{k + 1}", kind=ZoneKind.POST,
+                    s.add(Zone(camera_id=camera_id, site_id=site_id, name=f"post{k + 1}", kind=ZoneKind.POST,
                                polygon_json=json.dumps(polygon)))
-                s.add(Zone(camera_id=cam.id, site_id=site_id, name="queue", kind=ZoneKind.QUEUE,
+                s.add(Zone(camera_id=camera_id, site_id=site_id, name="queue", kind=ZoneKind.QUEUE,
                            polygon_json=json.dumps(queue)))
-    processes = max(1, -(-n // per_process))
-    env = dict(os.environ, SUPERVISION_DATABASE_URL=db_url, SUPERVISION_CAMERA_DECODE="keyframes",
-               SUPERVISION_CAMERA_MAX_CAMERAS_PER_PROCESS=str(per_process),
-               SUPERVISION_CAMERA_CONNECT_STAGGER_SECONDS="0.02", SUPERVISION_CAMERA_LEASE_SECONDS="15",
-               SUPERVISION_SECRET_KEY="bench-" + "k" * 40, SUPERVISION_CAMERA_INGEST_ENGINE="native",
-               BENCH_ENGINE="native")
     load0 = load_average()
-    workers = [subprocess.Popen([sys.executable, "-c", CHILD], env=env, cwd=ROOT) for _ in range(processes)]
-
-    def online() -> int:
-        with Session(engine) as s:
-            return sum(h.status == CameraStatus.ONLINE for h in s.exec(select(CameraHealth)).all())
-
-    ends = time.monotonic() + 120
-    while time.monotonic() < ends and online() < n:
-        time.sleep(0.25)
+    workers = fleet.start_workers(n, db_url, per_process=per_process, decode="keyframes", engine_name="native")
+    fleet.wait_online(engine, n)
     time.sleep(8)  # rates settle; the zones' detectors have learnt their backgrounds
     pids = [p for w in workers for p in proc_tree(w.pid)]
     cpu0, t0 = cpu_seconds(pids), time.monotonic()
@@ -106,14 +78,7 @@ def run_workers(n: int, server: RtspServer, seconds: float, db_url: str, *, zone
         rates = [h.analysed_fps for h in s.exec(select(CameraHealth)).all()]
         from cameras.models import ZonePresence
         changes = len(s.exec(select(ZonePresence.id)).all())
-    for w in workers:
-        os.kill(w.pid, signal.SIGTERM)
-    for w in workers:
-        try:
-            w.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            w.kill()
-            w.wait(timeout=10)
+    fleet.stop_workers(workers)
     engine.dispose()
     return {"cpu_per_cam_hour": (cpu1 - cpu0) / (n * (t1 - t0) / 3600), "min_rate": min(rates, default=0.0),
             "online": float(len(rates)), "load": (load0 + load_average()) / 2, "presence_rows": float(changes)}

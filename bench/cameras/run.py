@@ -15,8 +15,6 @@ Not a test: results go to bench/cameras/RESULTS.md.
 from __future__ import annotations
 
 import argparse
-import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -25,31 +23,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import fleet  # noqa: E402
+from fleet import TICK, cpu_seconds, load_average, proc_tree  # noqa: E402
 from sqlmodel import Session, col, select  # noqa: E402
 
 from tests.cameras.conftest import RtspServer, make_clip  # noqa: E402
-
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def proc_tree(pid: int) -> list[int]:
-    out = [pid]
-    for child in Path(f"/proc/{pid}/task").glob("*/children"):
-        for c in child.read_text().split():
-            out += proc_tree(int(c))
-    return out
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    total = 0.0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / TICK
-        except (OSError, IndexError):
-            pass
-    return total
 
 
 def rss_mb(pids: list[int]) -> float:
@@ -64,71 +44,28 @@ def rss_mb(pids: list[int]) -> float:
     return total / 1024
 
 
-# One ingest process of the benchmark: `IngestService` as `supervision worker` runs it, with the engine chosen
-# here so that the bench works whether or not cameras/worker.py reads `ingest_engine` yet; both engines are
-# started the same way (no multiprocessing parent), so their figures compare.
-CHILD = """
-import os, cameras.worker as w
-if os.environ['BENCH_ENGINE'] == 'native':
-    import cameras.rtsp_reader as r
-    r.POLL_SECONDS = float(os.environ.get('BENCH_NATIVE_POLL', r.POLL_SECONDS))
-    r.MODE = os.environ.get('BENCH_NATIVE_MODE', r.MODE)
-    w.CameraReader = r.NativeCameraReader
-w._child_main(0)
-"""
-
-
 def machine_busy_seconds() -> float:
     """CPU-seconds all cores spent not idle (user+nice+system+irq+softirq+steal) since boot."""
     fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
     return (sum(fields[:8]) - fields[3] - fields[4]) / TICK
 
 
-def load_average() -> float:
-    return float(Path("/proc/loadavg").read_text().split()[0])
-
-
 def run_once(n: int, server: RtspServer, decode: str, seconds: float, per_process: int,
              db_url: str, engine_name: str = "ffmpeg", native_poll: float = 0.1,
              native_mode: str = "loop") -> dict[str, float]:
     from cameras.models import Camera, CameraHealth, CameraStatus
-    from supervision.db import make_engine, session_scope, upgrade
 
-    engine = make_engine(db_url)
-    upgrade(engine, ("supervision", "cameras"))
-    from supervision.models import Site
-
-    with session_scope(engine, write=True) as s:
-        for table in (CameraHealth, Camera):
-            for row in s.exec(select(table)).all():
-                s.delete(row)
-        site = s.exec(select(Site)).first()
-        if site is None:
-            site = Site(code="BENCH", name="bench", kind="city")
-            s.add(site)
-            s.flush()
-        s.add_all([Camera(site_id=int(site.id or 0), name=f"cam{i}", host="127.0.0.1", port=10000 + i,
-                          stream_uri_override=server.url(f"cam{i}")) for i in range(1, n + 1)])
-    processes = max(1, -(-n // per_process))
-    env = dict(os.environ, SUPERVISION_DATABASE_URL=db_url, SUPERVISION_CAMERA_DECODE=decode,
-               SUPERVISION_CAMERA_MAX_CAMERAS_PER_PROCESS=str(per_process),
-               SUPERVISION_CAMERA_CONNECT_STAGGER_SECONDS="0.02", SUPERVISION_CAMERA_LEASE_SECONDS="15",
-               SUPERVISION_SECRET_KEY="bench-" + "k" * 40, SUPERVISION_CAMERA_INGEST_ENGINE=engine_name,
-               BENCH_ENGINE=engine_name, BENCH_NATIVE_POLL=str(native_poll), BENCH_NATIVE_MODE=native_mode)
+    engine, _site, _cameras = fleet.seed_cameras(db_url, server, n)
     load = load_average()
     started = time.monotonic()
-    workers = [subprocess.Popen([sys.executable, "-c", CHILD], env=env, cwd=ROOT) for _ in range(processes)]
+    workers = fleet.start_workers(n, db_url, per_process=per_process, decode=decode, engine_name=engine_name,
+                            native_poll=native_poll, native_mode=native_mode)
 
     def statuses() -> list[CameraHealth]:
         with Session(engine) as s:
             return list(s.exec(select(CameraHealth)).all())
 
-    opened = float("nan")
-    for _ in range(int(120 / 0.25)):
-        if sum(h.status == CameraStatus.ONLINE for h in statuses()) >= n:
-            opened = time.monotonic() - started
-            break
-        time.sleep(0.25)
+    opened = time.monotonic() - started if fleet.wait_online(engine, n) else float("nan")
     time.sleep(5)  # let the rates settle
     pids = [p for w in workers for p in proc_tree(w.pid)]
     server_pids = proc_tree(server.proc.pid)
@@ -155,18 +92,11 @@ def run_once(n: int, server: RtspServer, decode: str, seconds: float, per_proces
                 break
         time.sleep(0.2)
     server.command("resume cam1")
-    for w in workers:
-        os.kill(w.pid, signal.SIGTERM)
-    for w in workers:
-        try:
-            w.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            w.kill()
-            w.wait(timeout=10)
+    fleet.stop_workers(workers)
     engine.dispose()
     cam_hours = n * (t1 - t0) / 3600
     return {"cpu_per_cam_hour": (cpu1 - cpu0) / cam_hours, "mem_per_cam_mb": mem / n, "min_rate": min_rate,
-            "open_s": opened, "offline_s": delay, "processes": processes,
+            "open_s": opened, "offline_s": delay, "processes": len(workers),
             "cpu_util": (cpu1 - cpu0) / (t1 - t0), "server_util": (s1 - s0) / (t1 - t0),
             "load": load, "threads": threads,
             "others": ((m1 - m0) - (cpu1 - cpu0) - (s1 - s0)) / (t1 - t0)}

@@ -23,8 +23,11 @@ from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-PEOPLE, WINDOWS, DEPARTMENTS = 400, 105, 86
+import jurisdiction
+from jurisdiction import DEPARTMENTS, PASSWORD, PEOPLE, WINDOWS
+
 PER_PERSON_MONTH = 12
 KINDS = (("late", -1.0), ("missed_sign_in", -2.0), ("absent_half_day", -5.0), ("off_post", -3.0),
          ("bad_rating", -2.0), ("complaint_upheld", -5.0), ("praise", 1.0), ("visit_finding", -2.0))
@@ -40,19 +43,12 @@ def _months_back(today: date, n: int) -> list[date]:
 
 def run(url: str | None) -> dict[str, float]:
     var = Path(tempfile.mkdtemp(prefix="bench-scoring-"))
-    os.environ["SUPERVISION_VAR_DIR"] = str(var)
-    os.environ.setdefault("SUPERVISION_SECRET_KEY", "bench-scoring-" + "k" * 32)
-    os.environ["SUPERVISION_SCHEDULER_ENABLED"] = "false"
-    os.environ["SUPERVISION_INGEST_ENABLED"] = "false"
-    os.environ["SUPERVISION_PASSWORD_HASH_FAST"] = "true"
+    jurisdiction.bench_environment(var, "bench-scoring")
     import sqlalchemy as sa
     from fastapi.testclient import TestClient
-    from sqlalchemy import insert
 
-    from supervision import accounts, org, scoring
-    from supervision.access import SYSTEM
+    from supervision import scoring
     from supervision.db import make_engine, session_scope, upgrade, utcnow
-    from supervision.models import LedgerEntry, Role, Staff, User, Window
     from supervision.settings import get_settings
     from web.app import create_app
     from web.composition import MIGRATION_PACKAGES
@@ -72,23 +68,8 @@ def run(url: str | None) -> dict[str, float]:
     upgrade(engine, MIGRATION_PACKAGES)
     rng = random.Random(12)
     months = _months_back(date.today(), 12)
-    with session_scope(engine, write=True) as s:
-        city = int(org.create_entity(s, SYSTEM, org.OrgKind.SITE, {"code": "MY", "name": "市中心", "kind": "city"}).id
-                   or 0)
-        depts = [int(org.create_entity(s, SYSTEM, org.OrgKind.DEPARTMENT, {
-            "code": f"D{d}", "name": f"部门{d}", "site_id": city}).id or 0) for d in range(DEPARTMENTS)]
-        s.connection().execute(insert(Window), [{
-            "code": f"W{w:03d}", "name": f"窗口{w}", "number": f"A{w:03d}", "site_id": city,
-            "department_id": depts[w % DEPARTMENTS], "is_comprehensive": False, "is_demo": False}
-            for w in range(WINDOWS)])
-        window_ids = [int(i) for i in s.exec(sa.select(Window.id).order_by(Window.id)).scalars()]  # type: ignore[call-overload]
-        s.connection().execute(insert(Staff), [{
-            "code": f"S{n:04d}", "name": f"人员{n}", "site_id": city, "department_id": depts[n % DEPARTMENTS],
-            "window_id": window_ids[n % WINDOWS], "rank": "GENERAL", "employment": "ESTABLISHED", "title": "",
-            "active": True, "is_demo": False, "phone_enc": ""} for n in range(PEOPLE)])
-        staff = [(int(i), int(w)) for i, w in s.exec(sa.select(Staff.id, Staff.window_id)).all()]  # type: ignore[call-overload]
-        accounts.create_user(s, SYSTEM, {"username": "manager", "display_name": "manager", "password": "bench-pass-1",
-                                         "role": Role.MANAGER, "site_id": city})
+    place = jurisdiction.create(engine)
+    city, staff = place.city, place.staff
     rows = []
     now = utcnow()
     for month in months:
@@ -99,12 +80,9 @@ def run(url: str | None) -> dict[str, float]:
                              "day": month + timedelta(days=rng.randrange(27)), "kind": kind, "points": points,
                              "reason": "bench", "source_kind": "bench", "source_id": f"{staff_id}-{month}-{k}",
                              "recorded_by": "system:bench", "recorded_at": now})
-    with session_scope(engine, write=True) as s:
-        for start in range(0, len(rows), 5000):
-            s.connection().execute(insert(LedgerEntry), rows[start:start + 5000])
+    jurisdiction.add_ledger(engine, rows)
     target = months[-1]
-    with session_scope(engine) as s:
-        manager = accounts.principal_for_user(s, s.exec(sa.select(User).where(User.username == "manager")).scalar_one())  # type: ignore[call-overload]
+    manager = jurisdiction.principal(engine)
     score = []
     for _ in range(5):
         with session_scope(engine) as s:
@@ -115,8 +93,8 @@ def run(url: str | None) -> dict[str, float]:
     page = []
     app = create_app(get_settings(), engine, migrate=False, services=[])
     with TestClient(app) as client:
-        client.post("/api/v1/auth/token", data={"username": "manager", "password": "bench-pass-1"})
-        token = client.post("/api/v1/auth/token", data={"username": "manager", "password": "bench-pass-1"}).json()
+        client.post("/api/v1/auth/token", data={"username": "manager", "password": PASSWORD})
+        token = client.post("/api/v1/auth/token", data={"username": "manager", "password": PASSWORD}).json()
         headers = {"Authorization": f"Bearer {token['access_token']}"}
         for _ in range(10):
             t0 = time.perf_counter()

@@ -31,24 +31,22 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-# The jurisdiction and the year of entries of the engine's bench (bench_month.py): the same sizes and mix.
-from bench_month import DEPARTMENTS, KINDS, PEOPLE, PER_PERSON_MONTH, WINDOWS
+# The sizes of the scoring benches (jurisdiction.py) and the year of entries of the engine's bench (bench_month.py).
+import jurisdiction
+from bench_month import KINDS, PER_PERSON_MONTH
 from bench_month import _months_back as _months
+from jurisdiction import DEPARTMENTS, PASSWORD, PEOPLE, WINDOWS
 
 
 def run(database_url: str, runs: int) -> dict[str, object]:
-    os.environ.setdefault("SUPERVISION_SECRET_KEY", "bench-reports-" + "k" * 32)
-    os.environ["SUPERVISION_SCHEDULER_ENABLED"] = "false"
-    os.environ["SUPERVISION_INGEST_ENABLED"] = "false"
-    os.environ["SUPERVISION_PASSWORD_HASH_FAST"] = "true"
     from fastapi.testclient import TestClient
     from sqlalchemy import insert
-    from sqlmodel import col, select
+    from sqlmodel import select
 
     from supervision import accounts, org, scoring
     from supervision.access import SYSTEM
     from supervision.db import make_engine, session_scope, upgrade, utcnow
-    from supervision.models import LedgerEntry, Role, Staff, User
+    from supervision.models import Role, Staff
     from supervision.scoring.reports import bulletin_file
     from supervision.settings import get_settings
     from web.app import create_app
@@ -73,7 +71,7 @@ def run(database_url: str, runs: int) -> dict[str, object]:
             "window_id": windows[n % WINDOWS], "rank": "GENERAL", "employment": "ESTABLISHED", "title": "",
             "active": True, "is_demo": False, "phone_enc": ""} for n in range(PEOPLE)])
         accounts.create_user(s, SYSTEM, {"username": "bench_manager", "display_name": "bench", "role": Role.MANAGER,
-                                         "password": "bench-pass-1", "site_id": city})
+                                         "password": PASSWORD, "site_id": city})
     with session_scope(engine) as s:
         staff = [(int(sid or 0), wid) for sid, wid in s.exec(select(Staff.id, Staff.window_id)).all()]
     tz = get_settings().tz
@@ -88,12 +86,8 @@ def run(database_url: str, runs: int) -> dict[str, object]:
                 rows.append({"staff_id": sid, "window_id": wid, "site_id": city, "day": day,
                              "kind": kind, "points": points, "reason": "基准", "source_kind": "bench",
                              "source_id": f"b{len(rows)}", "recorded_by": "bench", "recorded_at": now})
-    with session_scope(engine, write=True) as s:
-        for start in range(0, len(rows), 5000):
-            s.connection().execute(insert(LedgerEntry), rows[start:start + 5000])
-    with session_scope(engine) as s:
-        user = s.exec(select(User).where(col(User.username) == "bench_manager")).one()
-        manager = accounts.principal_for_user(s, user)
+    jurisdiction.add_ledger(engine, rows)
+    manager = jurisdiction.principal(engine, "bench_manager")
     for month in months:
         with session_scope(engine, write=True) as s:
             scoring.close_month(s, actor=manager, month=month, force=True)
@@ -127,7 +121,7 @@ def run(database_url: str, runs: int) -> dict[str, object]:
     person = staff[len(staff) // 2][0]
     with TestClient(app) as client:
         token = client.post("/api/v1/auth/token", data={"username": "bench_manager",
-                                                        "password": "bench-pass-1"}).json()["access_token"]
+                                                        "password": PASSWORD}).json()["access_token"]
         headers = {"Authorization": f"Bearer {token}"}
         for name, url in (("person", f"/org/staff/{person}"), ("trend", f"/trends/staff/{person}")):
             def get(url: str = url) -> None:
@@ -145,7 +139,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-reports-") as tmp:
-        os.environ["SUPERVISION_VAR_DIR"] = tmp
+        jurisdiction.bench_environment(Path(tmp), "bench-reports")
         url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
         results = run(url, args.runs)
     load = os.getloadavg()
