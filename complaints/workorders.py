@@ -1360,7 +1360,8 @@ class OrderFilter(BaseModel):
 def _visible_clause(session: Session, viewer: Viewer, site: Any = None) -> ColumnElement[bool]:
     """The orders a viewer may list: their jurisdiction (by role) or their unit's orders.
 
-    `site` is the order's site column as the query tests it (`_site_column`)."""
+    `site` is the order's site column as the query tests it: `site_id`, or `site_id + 0` to keep SQLite's planner
+    off the site index (`_walk_newest`)."""
     p = viewer.principal
     site = col(WorkOrder.site_id) if site is None else site
     sites = select(Site.id).where(col(Site.path).startswith(p.site_path, autoescape=True))

@@ -58,6 +58,7 @@ _ENTRY_COLUMNS = (*_CHAINED, "hash", "key_id")
 _HEAD_FIELDS = (_HEAD.seq, _HEAD.last_hash, _HEAD.key_id, _HEAD.mac)
 _READ_HEAD = select(*_HEAD_FIELDS).where(_HEAD.id == 1).with_for_update()
 _LOCK_HEAD = select(_HEAD.id).where(_HEAD.id == 1).with_for_update()
+_HEAD_HELD_IN = "audit_head_held_in"  # Connection.info: the (sub)transaction that holds the head (hold_head)
 _READ_HEAD_SQLITE = update(_HEAD_TABLE).where(_HEAD.id == 1).values(seq=_HEAD.seq).returning(*_HEAD_FIELDS)
 _SET_HEAD = (
     update(_HEAD_TABLE)
@@ -126,6 +127,8 @@ def record(
     conn = session.connection()
     postgres = conn.dialect.name == "postgresql"
     prev_seq, prev_hash, head_key, seal = conn.execute(_READ_HEAD if postgres else _READ_HEAD_SQLITE).one()
+    if postgres:
+        conn.info[_HEAD_HELD_IN] = conn.get_nested_transaction() or conn.get_transaction()
     ring = keys.ring()
     if head_key and ring.position(head_key) < 0:
         ring = keys.ring(refresh=True)  # another machine rotated the key: sign with the new one too
@@ -174,12 +177,19 @@ def hold_head(session: Session) -> None:
     (PostgreSQL "deadlock detected"): a batch whose reader's audit entry came before an intake unit took the head
     and then the number, one whose intake came first the number and then the head; a transition moved its
     order's statistics row and then audited, while intake audited and then counted its order in that row. The
-    head comes first. Taking it again in the same transaction costs nothing. On SQLite one writer runs at a time
-    and there is nothing to take.
+    head comes first. On SQLite one writer runs at a time and there is nothing to take.
+
+    Taken once per (sub)transaction: the connection remembers in which one it holds the head (a savepoint rolled
+    back releases what was taken in it, and the next unit's savepoint is another one).
     """
     conn = session.connection()
-    if conn.dialect.name == "postgresql":
-        conn.execute(_LOCK_HEAD)
+    if conn.dialect.name != "postgresql":
+        return
+    current = conn.get_nested_transaction() or conn.get_transaction()
+    if conn.info.get(_HEAD_HELD_IN) is current:
+        return
+    conn.execute(_LOCK_HEAD)
+    conn.info[_HEAD_HELD_IN] = current
 
 
 def record_now(engine: Engine | None, actor: Principal, action: str, **kwargs: Any) -> None:
