@@ -33,6 +33,16 @@ def complaint(w: SimpleNamespace, **extra: Any) -> dict[str, Any]:
     return data
 
 
+def wait_for_a_lock_wait(engine: Engine, failure: str, limit: float = 60) -> None:
+    """Until some PostgreSQL transaction waits for a lock (another thread's statement reached it)."""
+    with engine.connect() as watch:
+        deadline = time.monotonic() + limit
+        while not watch.execute(sa.text("SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar():
+            assert time.monotonic() < deadline, failure
+            watch.rollback()
+            time.sleep(0.02)
+
+
 def act(s: Session, who: Any, order_id: int, action: str, day: int = 0, **data: Any) -> complaints.WorkOrderView:
     return complaints.transition(s, who, order_id, action, data, now=MONDAY + timedelta(days=day))
 
@@ -310,12 +320,7 @@ def test_a_merge_waits_for_its_target_and_refuses_one_closed_meanwhile(engine: E
 
     thread = threading.Thread(target=merge_into_target)
     thread.start()
-    with engine.connect() as watch:
-        deadline = time.monotonic() + 60
-        while not watch.execute(sa.text("SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar():
-            assert time.monotonic() < deadline, "the merge never waited for the target's lock"
-            watch.rollback()
-            time.sleep(0.02)
+    wait_for_a_lock_wait(engine, "the merge never waited for the target's lock")
     closing.commit()
     closing.close()
     thread.join(60)
@@ -346,12 +351,7 @@ def test_intake_and_an_audit_entry_take_their_rows_in_one_order_and_never_deadlo
     thread = threading.Thread(target=intake)
     thread.start()
     try:
-        with engine.connect() as watch:
-            deadline = time.monotonic() + 60
-            while not watch.execute(sa.text("SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar():
-                assert time.monotonic() < deadline, "the second intake never waited for the audit head"
-                watch.rollback()
-                time.sleep(0.02)
+        wait_for_a_lock_wait(engine, "the second intake never waited for the audit head")
         outcome["first"] = complaints.create_work_order(first, sup, complaint(world), now=MONDAY).number
         first.commit()
     finally:
@@ -384,12 +384,7 @@ def test_a_transition_and_intake_take_the_statistics_row_after_the_audit_head(
     thread = threading.Thread(target=dispatch)
     thread.start()
     try:
-        with engine.connect() as watch:
-            deadline = time.monotonic() + 60
-            while not watch.execute(sa.text("SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar():
-                assert time.monotonic() < deadline, "the dispatch never waited for the audit head"
-                watch.rollback()
-                time.sleep(0.02)
+        wait_for_a_lock_wait(engine, "the dispatch never waited for the audit head")
         complaints.create_work_order(first, sup, complaint(world), now=MONDAY)
         first.commit()
     finally:

@@ -260,11 +260,11 @@ def switch_language(page: Any, locale: str) -> str:
     return before
 
 
-def login(page: Any, base: str, username: str) -> None:
-    """Log in on the login page as a demo account, waiting for the home page to be parsed."""
-    page.goto(base + "/login")
+def login(page: Any, base: str, username: str, *, password: str = DEMO_PASSWORD, start: str = "/login") -> None:
+    """Log in as a demo account from `start` (a page that shows the login form), waiting for the home page."""
+    page.goto(base + start)
     page.fill("input[name=username]", username)
-    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_selector("[data-testid=home-title]")
     page.wait_for_load_state("domcontentloaded")

@@ -6,18 +6,9 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import DEMO_PASSWORD
+from tests.e2e.conftest import login
 
 pytestmark = pytest.mark.browser
-
-
-def _login(page: Any, base: str, username: str) -> None:
-    page.goto(base + "/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector("[data-testid=home-title]")
-    page.wait_for_load_state("domcontentloaded")  # the title can be parsed before the panels below it
 
 
 def test_intake_by_keyboard_then_dispatch_and_history(live_server: str, browser: Any) -> None:
@@ -25,7 +16,7 @@ def test_intake_by_keyboard_then_dispatch_and_history(live_server: str, browser:
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    _login(page, live_server, "supervisor")
+    login(page, live_server, "supervisor", start="/")  # the root shows the login form
     # The supervisor's home: the intake link and the due/overdue list of the demo's orders.
     assert page.locator("[data-panel=complaints_due]").count() == 1
     page.click("[data-testid=intake-link]")

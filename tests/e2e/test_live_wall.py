@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import _free_port
+from tests.e2e.conftest import _free_port, login
 
 pytestmark = pytest.mark.browser
 
@@ -68,15 +68,6 @@ def wall_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
         log.close()
 
 
-def _login(page: Any, base: str, username: str) -> None:
-    page.goto(base + "/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector("[data-testid=home-title]")
-    page.wait_for_load_state("domcontentloaded")  # the title can be parsed before the panels below it
-
-
 def _live_views(db: Path) -> list[tuple[str, str, str]]:
     with sqlite3.connect(db, timeout=10) as conn:
         return list(conn.execute(
@@ -124,7 +115,7 @@ def test_wall_shows_stills_live_view_streams_and_is_audited(wall_server: tuple[s
     context = browser.new_context(locale="zh-CN")
     seen = _watch_csp(context)
     page = context.new_page()
-    _login(page, base, "officer")
+    login(page, base, "officer", password=PASSWORD)
     assert page.locator("[data-panel=camera_alerts]").count() == 1
     _assert_no_csp_violation(page, seen)
     # The demo cameras register themselves once their clips are rendered; ingest then picks them up.
@@ -198,7 +189,7 @@ def test_discovery_form_without_inline_handlers(wall_server: tuple[str, Path], b
     context = browser.new_context(locale="en")
     seen = _watch_csp(context)
     page = context.new_page()
-    _login(page, base, "admin")
+    login(page, base, "admin", password=PASSWORD)
     page.goto(base + "/cameras/discover")
     assert page.is_checked("input[name=target][type=radio]")
     page.focus("#target-ip")

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import DEMO_PASSWORD, switch_language
+from tests.e2e.conftest import DEMO_PASSWORD, login, switch_language
 from tests.e2e.test_handler_pages import _api, _token
 
 pytestmark = pytest.mark.browser
@@ -37,15 +37,8 @@ def _login(browser: Any, base: str, username: str, locale: str = "zh-CN") -> tup
     """A fresh context logged in as `username`, its pages in zh-CN (switched back if an earlier test left English)."""
     context = browser.new_context(locale=locale)
     page = context.new_page()
-    page.goto(base + "/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector("[data-testid=home-title]")
-    page.wait_for_load_state("domcontentloaded")
-    if page.get_attribute("html", "lang") != "zh-CN":
-        page.click("[data-testid=switch-zh]")
-        page.wait_for_selector("html[lang=zh-CN]")
+    login(page, base, username)
+    switch_language(page, "zh-CN")
     return context, page
 
 

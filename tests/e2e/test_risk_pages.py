@@ -7,24 +7,15 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import DEMO_PASSWORD
+from tests.e2e.conftest import login
 
 pytestmark = pytest.mark.browser
-
-
-def _login(page: Any, base: str, username: str) -> None:
-    page.goto(base + "/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector("[data-testid=home-title]")
-    page.wait_for_load_state("domcontentloaded")  # the title can be parsed before the panels below it
 
 
 def test_officer_filters_the_register_and_opens_a_post(live_server: str, browser: Any) -> None:
     context = browser.new_context(locale="zh-CN")
     page = context.new_page()
-    _login(page, live_server, "officer")
+    login(page, live_server, "officer")
     assert page.locator("[data-panel=risk_reminders]").count() == 1
     page.click("nav.mainnav >> text=廉政风险")
     page.wait_for_selector("[data-testid=risk-register-title]")
@@ -57,7 +48,7 @@ def test_officer_filters_the_register_and_opens_a_post(live_server: str, browser
 def test_window_staff_see_their_own_post(live_server: str, browser: Any) -> None:
     context = browser.new_context(locale="zh-CN")
     page = context.new_page()
-    _login(page, live_server, "staff")
+    login(page, live_server, "staff")
     panel = page.locator("[data-panel=risk_own_post]")
     assert panel.count() == 1
     panel.locator("[data-testid=own-post-link]").click()
