@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import switch_language
-from tests.e2e.test_risk_pages import _login
+from tests.e2e.conftest import login, switch_language
 
 pytestmark = pytest.mark.browser
 
@@ -17,7 +16,7 @@ pytestmark = pytest.mark.browser
 def test_officer_takes_an_incident_off_a_flagged_point(live_server: str, browser: Any) -> None:
     context = browser.new_context(locale="zh-CN")
     page = context.new_page()
-    _login(page, live_server, "officer")
+    login(page, live_server, "officer")
     switch_language(page, "zh-CN")
     page.goto(live_server + "/risk?flag=regrade")
     page.wait_for_selector("[data-testid=risk-points]")
@@ -44,7 +43,7 @@ def test_officer_takes_an_incident_off_a_flagged_point(live_server: str, browser
 def test_manager_decides_an_appeal_from_home(live_server: str, browser: Any) -> None:
     context = browser.new_context(locale="zh-CN")
     page = context.new_page()
-    _login(page, live_server, "manager")
+    login(page, live_server, "manager")
     switch_language(page, "zh-CN")
     # The city's and each county's and park's appeal: the city manager decides for the whole jurisdiction.
     waiting = int(page.inner_text("[data-testid=appeals-panel] a").split()[0])
